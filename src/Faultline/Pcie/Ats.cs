@@ -1,0 +1,23 @@
+namespace Faultline.Pcie;
+
+/// <summary>
+/// An ATS Translation Request for one page (pcie.md §1 step 1): untranslated address, optional
+/// PASID prefix, and whether write permission is wanted. <see cref="Tag"/> lets the function match
+/// the completion.
+/// </summary>
+public readonly record struct TranslationRequest(RequesterId Requester, PasidPrefix? Prefix, ulong Address, bool WriteWanted, int Tag);
+
+public enum TranslationStatus
+{
+    /// <summary>A successful completion; R = W = 0 means "not present or no permission: use PRI".</summary>
+    Success,
+    /// <summary>A configuration error (no context, no PASID entry): UR/CA, not recoverable by PRI.</summary>
+    UnsupportedRequest,
+}
+
+/// <summary>An ATS Translation Completion (pcie.md §1 step 2).</summary>
+public readonly record struct TranslationCompletion(int Tag, TranslationStatus Status, bool Read, bool Write, bool Execute)
+{
+    public bool Grants(bool write, bool execute) =>
+        Status == TranslationStatus.Success && (write ? Write : Read) && (!execute || Execute);
+}

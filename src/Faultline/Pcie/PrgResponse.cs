@@ -1,0 +1,16 @@
+namespace Faultline.Pcie;
+
+/// <summary>
+/// A PRG Response message (message code 0x05, routed by id to the destination function,
+/// pcie.md §3.3). The PASID prefix is present iff the function requires it and the group's
+/// requests carried one.
+/// </summary>
+public readonly record struct PrgResponse(RequesterId Destination, PrgIndex Index, ResponseCode Code, Pasid? Pasid)
+{
+    /// <summary>Upper payload DW as the RISC-V ATS.PRGR command builds it: index 40:32, code 47:44, RID 63:48.</summary>
+    public ulong Payload =>
+        ((ulong)Index.Value << 32) | ((ulong)((byte)Code & ResponseCodes.FieldMask) << 44) | ((ulong)Destination.Value << 48);
+
+    public override string ToString() =>
+        $"PrgResponse {Destination} index={Index} {Code.Name()}{(Pasid is { } p ? $" pasid={p}" : "")}";
+}

@@ -1,0 +1,141 @@
+namespace Faultline.Pcie;
+
+/// <summary>What a register write did, for the function that owns the capability to act on.</summary>
+[Flags]
+public enum PriWriteEffect
+{
+    None = 0,
+    /// <summary>H-PCI-12: credits and all pending-request state must be forgotten.</summary>
+    Reset = 1,
+    Enabled = 2,
+    Disabled = 4,
+    /// <summary>Software broke a rule of H-PCI-13/H-PCI-14 (enable while not Stopped, Allocation while enabled).</summary>
+    ProtocolViolation = 8,
+}
+
+/// <summary>
+/// The PRI extended capability (id 0x0013, 16 bytes) of a PCIe function, with the credit counter
+/// it governs (pcie.md §2, H-PCI-1, H-PCI-9..14). Offsets are relative to the capability header.
+/// </summary>
+public sealed class PriCapability
+{
+    public const ushort CapabilityId = 0x0013;
+    public const int ControlOffset = 0x04;
+    public const int StatusOffset = 0x06;
+    public const int CapacityOffset = 0x08;
+    public const int AllocationOffset = 0x0C;
+
+    public const ushort ControlEnable = 1 << 0;
+    public const ushort ControlReset = 1 << 1;
+    public const ushort StatusResponseFailure = 1 << 0;
+    public const ushort StatusUnexpectedPrgIndex = 1 << 1;
+    public const ushort StatusStopped = 1 << 8;
+    public const ushort StatusPrgResponsePasidRequired = 1 << 15;
+
+    public PriCapability(uint capacity, bool prgResponsePasidRequired)
+    {
+        Capacity = capacity;
+        PrgResponsePasidRequired = prgResponsePasidRequired;
+    }
+
+    public uint Capacity { get; }
+    public bool PrgResponsePasidRequired { get; }
+    public bool Enabled { get; private set; }
+    public uint Allocation { get; private set; }
+    public bool ResponseFailure { get; private set; }
+    public bool UnexpectedPrgIndex { get; private set; }
+
+    /// <summary>Page requests sent and not yet released by a PRG Response (the credits in use).</summary>
+    public uint Outstanding { get; private set; }
+
+    /// <summary>H-PCI-11: reads 1 only while disabled with nothing outstanding; Linux masks it while enabled.</summary>
+    public bool Stopped => !Enabled && Outstanding == 0;
+
+    /// <summary>H-PCI-1, H-PCI-4, H-PCI-9: a new page request may be sent only with a free credit.</summary>
+    public bool CanSendRequest => Enabled && !ResponseFailure && Outstanding < Allocation;
+
+    public uint FreeCredits => Allocation > Outstanding ? Allocation - Outstanding : 0;
+
+    public ushort Control => Enabled ? ControlEnable : (ushort)0; // Reset always reads 0 (H-PCI-12).
+
+    public ushort Status =>
+        (ushort)((ResponseFailure ? StatusResponseFailure : 0)
+               | (UnexpectedPrgIndex ? StatusUnexpectedPrgIndex : 0)
+               | (Stopped ? StatusStopped : 0)
+               | (PrgResponsePasidRequired ? StatusPrgResponsePasidRequired : 0));
+
+    public uint Read(int offset) => offset switch
+    {
+        ControlOffset => Control,
+        StatusOffset => Status,
+        CapacityOffset => Capacity,
+        AllocationOffset => Allocation,
+        _ => throw new ArgumentOutOfRangeException(nameof(offset), offset, "not a PRI capability register"),
+    };
+
+    public PriWriteEffect Write(int offset, uint value) => offset switch
+    {
+        ControlOffset => WriteControl((ushort)value),
+        StatusOffset => WriteStatus((ushort)value),
+        CapacityOffset => PriWriteEffect.None, // read-only
+        AllocationOffset => WriteAllocation(value),
+        _ => throw new ArgumentOutOfRangeException(nameof(offset), offset, "not a PRI capability register"),
+    };
+
+    private PriWriteEffect WriteControl(ushort value)
+    {
+        bool enable = (value & ControlEnable) != 0;
+        bool reset = (value & ControlReset) != 0;
+        var effect = PriWriteEffect.None;
+
+        if (Enabled && !enable)
+        {
+            // H-PCI-11: requests already sent stay outstanding and may still be answered.
+            Enabled = false;
+            effect |= PriWriteEffect.Disabled;
+        }
+
+        if (reset && !Enabled)
+        {
+            // H-PCI-12: reset acts only while disabled (or in the write that disables).
+            Outstanding = 0;
+            effect |= PriWriteEffect.Reset;
+        }
+
+        if (!Enabled && enable)
+        {
+            // H-PCI-13: enabling a function that is not Stopped is undefined; flag it.
+            if (!Stopped) effect |= PriWriteEffect.ProtocolViolation;
+            Enabled = true;
+            ResponseFailure = false;
+            UnexpectedPrgIndex = false;
+            effect |= PriWriteEffect.Enabled;
+        }
+
+        return effect;
+    }
+
+    private PriWriteEffect WriteStatus(ushort value)
+    {
+        // RF and UPRGI are RW1C; Stopped and PRG Response PASID Required are read-only.
+        if ((value & StatusResponseFailure) != 0) ResponseFailure = false;
+        if ((value & StatusUnexpectedPrgIndex) != 0) UnexpectedPrgIndex = false;
+        return PriWriteEffect.None;
+    }
+
+    private PriWriteEffect WriteAllocation(uint value)
+    {
+        // H-PCI-14: software writes Allocation only while disabled.
+        if (Enabled) return PriWriteEffect.ProtocolViolation;
+        Allocation = value;
+        return PriWriteEffect.None;
+    }
+
+    internal void ConsumeCredit() => Outstanding++;
+
+    internal void ReturnCredits(uint count) => Outstanding -= Math.Min(count, Outstanding);
+
+    internal void RaiseUnexpectedPrgIndex() => UnexpectedPrgIndex = true;
+
+    internal void RaiseResponseFailure() => ResponseFailure = true;
+}

@@ -1,0 +1,39 @@
+namespace Faultline.Faults;
+
+/// <summary>Flags of a page-request fault, as the Linux core defines them (framework.md §1.1).</summary>
+[Flags]
+public enum FaultFlags : uint
+{
+    None = 0,
+    PasidValid = 1 << 0,
+    LastPage = 1 << 1,
+    ResponseNeedsPasid = 1 << 2,
+}
+
+/// <summary>Access rights a fault asks for (framework.md §1.1 <c>perm</c>).</summary>
+[Flags]
+public enum FaultPermissions : uint
+{
+    None = 0,
+    Read = 1 << 0,
+    Write = 1 << 1,
+    Exec = 1 << 2,
+    Priv = 1 << 3,
+}
+
+/// <summary>
+/// One recoverable page-request fault as an IOMMU driver reports it (the kernel's
+/// <c>iommu_fault_page_request</c>): PRG index, STAG or PPR tag in <see cref="GroupId"/>.
+/// </summary>
+public readonly record struct Fault(
+    FaultFlags Flags,
+    uint Pasid,
+    uint GroupId,
+    FaultPermissions Permissions,
+    ulong Address,
+    ulong PrivateData0 = 0,
+    ulong PrivateData1 = 0)
+{
+    public bool IsLast => (Flags & FaultFlags.LastPage) != 0;
+    public bool HasPasid => (Flags & FaultFlags.PasidValid) != 0;
+}

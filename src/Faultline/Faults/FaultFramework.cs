@@ -1,0 +1,237 @@
+namespace Faultline.Faults;
+
+/// <summary>Allocation sites where a failure can be injected (fail-nth style, T5 / T6).</summary>
+public enum AllocationSite
+{
+    /// <summary>The copy of a non-last fault (R12).</summary>
+    Partial,
+    /// <summary>The group built on a last fault (R13).</summary>
+    Group,
+}
+
+/// <summary>
+/// The host I/O page fault framework (Linux <c>io-pgfault.c</c>), sans-IO: drivers report faults
+/// one at a time in hardware order (R7); partial faults wait for their last one, which completes a
+/// group (R12-R14); the group goes to the handler attached at its (device, PASID) (R9, R15); the
+/// handler answers once (R18) and frees it (R19). Every reported fault ends in exactly one response
+/// to the device, from the handler or from the framework itself (R8).
+/// </summary>
+public sealed class FaultFramework
+{
+    private readonly FaultGroupPool _pool;
+    private readonly FaultGroup _abortGroup = new(-1); // R13: the on-stack group used when allocation fails
+    private int _failPartials;
+    private int _failGroups;
+
+    public FaultFramework(FaultPolicy policy, int? groupLimit = null)
+    {
+        Policy = policy;
+        _pool = new FaultGroupPool(groupLimit);
+    }
+
+    public FaultPolicy Policy { get; }
+    public FaultCounters Counters { get; } = new();
+
+    /// <summary>Groups reported and not yet freed, across every device.</summary>
+    public int GroupsInUse => _pool.InUse;
+
+    /// <summary>Makes the next <paramref name="count"/> allocations at <paramref name="site"/> fail.</summary>
+    public void FailNextAllocations(AllocationSite site, int count)
+    {
+        if (site == AllocationSite.Partial) _failPartials += count;
+        else _failGroups += count;
+    }
+
+    /// <summary>R1: a queue with no devices and an empty worker pool.</summary>
+    public static FaultQueue AllocateQueue(string name) => new(name);
+
+    /// <summary>R3.</summary>
+    public static FaultStatus AddDevice(FaultQueue queue, FaultDevice device)
+    {
+        if (device.Responder is null) return FaultStatus.NoDevice;
+        if (device.Param is not null) return FaultStatus.Busy;
+        device.Param = new FaultDeviceParam(queue);
+        queue.Insert(device);
+        return FaultStatus.Ok;
+    }
+
+    /// <summary>
+    /// R4: frees every partial, answers every pending group INVALID and frees it (the 2025 fix,
+    /// BUG-1), then unpublishes the device. Handles to those groups resolve to nothing afterwards.
+    /// </summary>
+    public FaultStatus RemoveDevice(FaultQueue queue, FaultDevice device)
+    {
+        var param = device.Param;
+        if (param is null || param.Queue != queue) return FaultStatus.Invalid; // Linux WARNs and does nothing
+        Counters.RemovedPartials += param.Partials.Clear();
+        while (param.PendingHead is { } group)
+        {
+            SendResponse(group, PageResponseCode.Invalid);
+            param.UnlinkPending(group);
+            Counters.RemovedGroups++;
+            _pool.Return(group);
+        }
+        queue.Remove(device);
+        device.Param = null;
+        return FaultStatus.Ok;
+    }
+
+    /// <summary>R2: removes every device still on the queue, then drops the queued work.</summary>
+    public void FreeQueue(FaultQueue? queue)
+    {
+        if (queue is null) return;
+        while (queue.Devices.Count > 0) RemoveDevice(queue, queue.Devices[0]);
+        while (queue.TryDequeueWork(out _)) { }
+    }
+
+    /// <summary>
+    /// R24: frees every partial fault of every device on the queue, after a hardware queue overflow
+    /// may have lost the last request of some groups (R32). Returns <see cref="FaultStatus.Invalid"/> for no queue.
+    /// </summary>
+    public FaultStatus DiscardPartial(FaultQueue? queue)
+    {
+        if (queue is null) return FaultStatus.Invalid;
+        foreach (var device in queue.Devices)
+            if (device.Param is { } param) Counters.DiscardedPartials += param.Partials.Clear();
+        return FaultStatus.Ok;
+    }
+
+    /// <summary>
+    /// <c>iommu_report_device_fault</c> (R7-R16). Returns <see cref="FaultStatus.Ok"/> when the fault
+    /// was accepted or aborted-and-answered, <see cref="FaultStatus.Invalid"/> for the no-handler path
+    /// and <see cref="FaultStatus.NoMemory"/> when a partial copy could not be allocated.
+    /// </summary>
+    public FaultStatus Report(FaultDevice device, in Fault fault)
+    {
+        Counters.Reports++;
+        var param = device.Param; // R11: a device being removed yields "no param"
+        var attachment = device.Route(fault);
+        if (attachment?.Handler is null || param is null) return ReportWithoutHandler(device, fault);
+
+        var key = GroupKey.Of(fault, Policy.GroupKey);
+        if (!fault.IsLast)
+        {
+            if (TakeInjectedFailure(ref _failPartials))
+            {
+                Counters.PartialAllocationFailures++; // R12, BUG-6: the page is silently missing from its group
+                return FaultStatus.NoMemory;
+            }
+            param.Partials.Append(key, fault);
+            Counters.Partials++;
+            return FaultStatus.Ok;
+        }
+
+        var group = TakeInjectedFailure(ref _failGroups) ? null : _pool.Rent();
+        bool aborted = group is null;
+        group ??= _abortGroup;
+        group.Device = device;
+        param.Partials.MoveTo(key, group);
+        group.Complete(fault);
+        group.Attachment = attachment;
+        group.State = FaultGroupState.Pending;
+        param.LinkPending(group);
+        Counters.Groups++;
+        Counters.FaultsInGroups += group.Count;
+
+        if (aborted)
+        {
+            Abort(group, Policy.Abort == AbortPolicy.Failure ? PageResponseCode.Failure : PageResponseCode.Success);
+            if (Policy.Abort == AbortPolicy.Defer) Counters.Deferrals++;
+            _abortGroup.Reset();
+        }
+        else if (!attachment.Handler.Handle(group))
+        {
+            // R15: "iopf with pasid %d aborted". F7: hardened never sends FAILURE on its own account.
+            Abort(group, Policy.Abort == AbortPolicy.Failure ? PageResponseCode.Failure : PageResponseCode.Invalid);
+            _pool.Return(group);
+        }
+        return FaultStatus.Ok;
+    }
+
+    /// <summary>
+    /// <c>iopf_group_response</c> (R18): passes the response to the driver if the group is still
+    /// pending. A group already answered, freed or never reported is not answered again (R20); under
+    /// POL-7 <c>hardened</c> the caller learns why.
+    /// </summary>
+    public ResponseStatus Respond(FaultGroupHandle handle, PageResponseCode code)
+    {
+        var group = _pool.Resolve(handle);
+        if (group is { State: FaultGroupState.Pending })
+        {
+            SendResponse(group, code);
+            group.Device.Param?.UnlinkPending(group);
+            group.State = FaultGroupState.Responded;
+            return ResponseStatus.Responded;
+        }
+
+        if (Policy.StaleResponse == StaleResponsePolicy.DropSilently)
+        {
+            Counters.StaleResponsesDropped++;
+            return ResponseStatus.Dropped;
+        }
+        Counters.StaleResponsesRejected++;
+        return group is null ? ResponseStatus.Unknown : ResponseStatus.AlreadyAnswered;
+    }
+
+    /// <summary>
+    /// <c>iopf_free_group</c> (R19): exactly once per group. Freeing a group that was never answered
+    /// is counted: its device will never get a response (R8).
+    /// </summary>
+    public bool Free(FaultGroupHandle handle)
+    {
+        var group = _pool.Resolve(handle);
+        if (group is null) return false;
+        if (group.State == FaultGroupState.Pending)
+        {
+            group.Device.Param?.UnlinkPending(group);
+            Counters.FreedUnanswered++;
+        }
+        _pool.Return(group);
+        return true;
+    }
+
+    /// <summary>Resolves a handle to its live group, or null.</summary>
+    public FaultGroup? Find(FaultGroupHandle handle) => _pool.Resolve(handle);
+
+    private FaultStatus ReportWithoutHandler(FaultDevice device, in Fault fault)
+    {
+        // R10 / POL-1. F4: answering a non-last request lets the function see two responses for one group.
+        if (fault.IsLast || Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest)
+        {
+            if (device.Responder is { } responder)
+            {
+                var response = new PageResponse(fault.Pasid, fault.GroupId, PageResponseCode.Invalid);
+                responder.PageResponse(device, fault, response);
+                Counters.CountResponse(PageResponseCode.Invalid);
+            }
+            Counters.NoHandlerAnswers++;
+        }
+        else
+        {
+            Counters.NoHandlerDrops++;
+        }
+        return FaultStatus.Invalid;
+    }
+
+    private void Abort(FaultGroup group, PageResponseCode code)
+    {
+        Counters.AbortedGroups++;
+        SendResponse(group, code);
+        group.Device.Param?.UnlinkPending(group);
+    }
+
+    private void SendResponse(FaultGroup group, PageResponseCode code)
+    {
+        var last = group.LastFault;
+        var response = new PageResponse(last.Pasid, last.GroupId, code);
+        group.Device.Responder!.PageResponse(group.Device, last, response);
+        Counters.CountResponse(code);
+    }
+
+    private static bool TakeInjectedFailure(ref int pending)
+    {
+        if (pending == 0) return false;
+        pending--;
+        return true;
+    }
+}

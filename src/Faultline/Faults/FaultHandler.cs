@@ -1,0 +1,26 @@
+namespace Faultline.Faults;
+
+/// <summary>
+/// A fault-capable domain's handler (<c>iopf_handler</c>). Returning true hands the group over:
+/// the handler must later respond (R18) and free it (R19). Returning false aborts it (R15).
+/// </summary>
+public interface IFaultHandler
+{
+    bool Handle(FaultGroup group);
+}
+
+/// <summary>The IOMMU driver's <c>page_response</c> op: turns a response into a hardware command (R22).</summary>
+public interface IPageResponder
+{
+    void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response);
+}
+
+/// <summary>
+/// What is attached to a (device, PASID) (<c>iommu_attach_handle</c>, R28): a domain, fault-capable
+/// iff it has a handler (R9 step 3).
+/// </summary>
+public sealed class FaultAttachment(string domain, IFaultHandler? handler)
+{
+    public string Domain { get; } = domain;
+    public IFaultHandler? Handler { get; } = handler;
+}

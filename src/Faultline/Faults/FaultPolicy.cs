@@ -1,0 +1,88 @@
+namespace Faultline.Faults;
+
+/// <summary>POL-1: a request for a (device, PASID) that has no fault-capable handler.</summary>
+public enum NoHandlerPolicy
+{
+    /// <summary>R10: answer INVALID at once, even a request that is not last in its group.</summary>
+    AnswerEveryRequest,
+    /// <summary>Drop non-last requests (counted); answer INVALID once, on the last.</summary>
+    AnswerLastOnly,
+}
+
+/// <summary>POL-2: what joins partial requests into a group.</summary>
+public enum GroupKeyPolicy
+{
+    /// <summary>R14: the PRG index only; two PASIDs using the same index merge.</summary>
+    PrgIndexOnly,
+    /// <summary>(PASID present, PASID, PRG index).</summary>
+    PasidAndPrgIndex,
+}
+
+/// <summary>POL-3: what the framework answers when it cannot allocate a group, or a handler refuses one.</summary>
+public enum AbortPolicy
+{
+    /// <summary>R15: FAILURE, which stops PRI on the function until reset.</summary>
+    Failure,
+    /// <summary>Never FAILURE on the framework's own account: SUCCESS (retry, counted as a deferral)
+    /// for an allocation failure, INVALID for a handler that refuses the group (F7).</summary>
+    Defer,
+}
+
+/// <summary>POL-7: a response for a group that is unknown or already answered.</summary>
+public enum StaleResponsePolicy
+{
+    /// <summary>R20: dropped silently; the responder learns nothing.</summary>
+    DropSilently,
+    /// <summary>Rejected with a status the responder sees (Unknown / AlreadyAnswered), counted.</summary>
+    Reject,
+}
+
+/// <summary>POL-11: the response code a driver puts on the wire.</summary>
+public enum WireCodePolicy
+{
+    /// <summary>The enum value as is: the Intel driver sends FAILURE as 0010b, a reserved PCIe code (§1.2 OBS).</summary>
+    EnumVerbatim,
+    /// <summary>Mapped per transport: PCIe 0 / 1 / 0xF.</summary>
+    PerTransport,
+}
+
+/// <summary>
+/// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
+/// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
+/// </summary>
+public sealed record FaultPolicy
+{
+    public required string Name { get; init; }
+    public required NoHandlerPolicy NoHandler { get; init; }
+    public required GroupKeyPolicy GroupKey { get; init; }
+    public required AbortPolicy Abort { get; init; }
+    public required StaleResponsePolicy StaleResponse { get; init; }
+    public required WireCodePolicy WireCodes { get; init; }
+
+    public static FaultPolicy Linux { get; } = new()
+    {
+        Name = "linux",
+        NoHandler = NoHandlerPolicy.AnswerEveryRequest,
+        GroupKey = GroupKeyPolicy.PrgIndexOnly,
+        Abort = AbortPolicy.Failure,
+        StaleResponse = StaleResponsePolicy.DropSilently,
+        WireCodes = WireCodePolicy.EnumVerbatim,
+    };
+
+    public static FaultPolicy Hardened { get; } = new()
+    {
+        Name = "hardened",
+        NoHandler = NoHandlerPolicy.AnswerLastOnly,
+        GroupKey = GroupKeyPolicy.PasidAndPrgIndex,
+        Abort = AbortPolicy.Defer,
+        StaleResponse = StaleResponsePolicy.Reject,
+        WireCodes = WireCodePolicy.PerTransport,
+    };
+
+    public static FaultPolicy? ByName(string name) => name switch
+    {
+        "linux" => Linux,
+        "hardened" => Hardened,
+        _ => null,
+    };
+}

@@ -1,0 +1,41 @@
+namespace Faultline.Faults;
+
+/// <summary>Work a handler queued on a fault queue's worker pool (R26): run it, then respond and free.</summary>
+public interface IFaultWork
+{
+    FaultWorkOutcome Run(FaultGroup group);
+}
+
+/// <summary>The result of running queued work: the response and how long resolving it took (model time).</summary>
+public readonly record struct FaultWorkOutcome(PageResponseCode Code, long CostNanoseconds);
+
+public readonly record struct FaultWorkItem(FaultGroupHandle Group, IFaultWork Work);
+
+/// <summary>
+/// An IOPF queue (<c>iopf_queue</c>, R1): the devices that report through one hardware queue, and
+/// the unordered worker pool that handlers queue groups on. Hosts dequeue and run the work: the
+/// simulator in virtual time, an embedder on its own threads.
+/// </summary>
+public sealed class FaultQueue
+{
+    private readonly List<FaultDevice> _devices = [];
+    private readonly Queue<FaultWorkItem> _work = new();
+
+    internal FaultQueue(string name) => Name = name;
+
+    public string Name { get; }
+
+    /// <summary>Devices, most recently added first (R3 inserts at the head).</summary>
+    public IReadOnlyList<FaultDevice> Devices => _devices;
+
+    public int QueuedWork => _work.Count;
+
+    /// <summary>R26: the group's work item is scheduled on the queue's worker pool.</summary>
+    public void QueueWork(FaultGroup group, IFaultWork work) => _work.Enqueue(new FaultWorkItem(group.Handle, work));
+
+    public bool TryDequeueWork(out FaultWorkItem item) => _work.TryDequeue(out item);
+
+    internal void Insert(FaultDevice device) => _devices.Insert(0, device);
+
+    internal void Remove(FaultDevice device) => _devices.Remove(device);
+}

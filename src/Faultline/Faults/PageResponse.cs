@@ -1,0 +1,15 @@
+namespace Faultline.Faults;
+
+/// <summary>The Linux response codes (<c>iommu_page_response_code</c>, framework.md §1.2).</summary>
+public enum PageResponseCode : uint
+{
+    /// <summary>Retry the access (PCIe Success).</summary>
+    Success = 0,
+    /// <summary>Do not retry (PCIe Invalid Request).</summary>
+    Invalid = 1,
+    /// <summary>General error; the device should stop issuing page requests (PCIe Response Failure).</summary>
+    Failure = 2,
+}
+
+/// <summary>The kernel-internal response handed to a driver's page_response op (12 bytes in Linux).</summary>
+public readonly record struct PageResponse(uint Pasid, uint GroupId, PageResponseCode Code);

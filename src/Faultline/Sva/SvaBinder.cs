@@ -1,0 +1,45 @@
+using Faultline.Faults;
+using Faultline.Iommu;
+
+namespace Faultline.Sva;
+
+/// <summary>
+/// SVA binding (<c>iommu-sva.c</c>, §2.5 context): one PASID per mm from a global allocator, one
+/// SVA domain per mm shared by devices; binding (device, mm) twice only adds a user; a different mm
+/// already on that PASID of the device is refused.
+/// </summary>
+public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasid = 0xFFFFF)
+{
+    private readonly Dictionary<AddressSpace, (uint Pasid, SvaDomain Domain, FaultAttachment Attachment)> _byMm = new();
+    private uint _nextPasid = firstPasid;
+
+    public uint? PasidOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Pasid : null;
+
+    public SvaDomain? DomainOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Domain : null;
+
+    /// <summary>Binds <paramref name="mm"/> to <paramref name="device"/>; returns the PASID.</summary>
+    public (FaultStatus Status, uint Pasid) Bind(FaultDevice device, IPasidTable table, AddressSpace mm)
+    {
+        if (!_byMm.TryGetValue(mm, out var entry))
+        {
+            if (!TryAllocatePasid(out uint pasid)) return (FaultStatus.NoMemory, 0);
+            var domain = new SvaDomain(mm, costs);
+            entry = (pasid, domain, new FaultAttachment("sva", domain));
+            _byMm.Add(mm, entry);
+        }
+
+        var existing = device.AttachmentAt(entry.Pasid);
+        if (existing == entry.Attachment) return (FaultStatus.Ok, entry.Pasid);
+        if (device.Attach(entry.Pasid, entry.Attachment) != FaultStatus.Ok) return (FaultStatus.Busy, 0);
+        table.Install(entry.Pasid, mm);
+        return (FaultStatus.Ok, entry.Pasid);
+    }
+
+    private bool TryAllocatePasid(out uint pasid)
+    {
+        pasid = _nextPasid;
+        if (_nextPasid > lastPasid) return false;
+        _nextPasid++;
+        return true;
+    }
+}

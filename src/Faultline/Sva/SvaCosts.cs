@@ -1,0 +1,7 @@
+namespace Faultline.Sva;
+
+/// <summary>Model time the SVA handler spends per fault (numbers.md §3: every hop is a parameter).</summary>
+public sealed record SvaCosts(long PresentNanoseconds, long MinorFaultNanoseconds, long MajorFaultNanoseconds)
+{
+    public static SvaCosts Default { get; } = new(200, 2_000, 50_000);
+}

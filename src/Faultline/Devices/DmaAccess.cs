@@ -1,0 +1,30 @@
+using Faultline.Pcie;
+
+namespace Faultline.Devices;
+
+/// <summary>
+/// One DMA the function performs: <see cref="Pages"/> consecutive 4 KiB pages from
+/// <see cref="Address"/>, read or written, under an optional PASID.
+/// </summary>
+public sealed record DmaAccess(long Id, PasidPrefix? Prefix, ulong Address, int Pages, bool Write)
+{
+    public bool Execute => Prefix is { ExecuteRequested: true };
+}
+
+/// <summary>How an access ended.</summary>
+public enum AccessResult
+{
+    Completed,
+    /// <summary>H-PCI-8: a page request was answered Invalid Request.</summary>
+    InvalidRequest,
+    /// <summary>H-PCI-9: Response Failure (or a reserved code) stopped PRI on the function.</summary>
+    ResponseFailure,
+    /// <summary>H-PCI-4: a page needed PRI while PRI was disabled or had no allocation.</summary>
+    PriUnavailable,
+    /// <summary>The translation agent answered with a configuration error (UR/CA).</summary>
+    TranslationFault,
+    /// <summary>Success kept coming back without the page becoming usable (H-PCI-7 loop bound).</summary>
+    RetryLimit,
+    /// <summary>H-PCI-12: a PRI reset forgot the access's outstanding page requests.</summary>
+    PriReset,
+}

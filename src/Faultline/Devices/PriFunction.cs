@@ -1,0 +1,352 @@
+using Faultline.Pcie;
+
+namespace Faultline.Devices;
+
+/// <summary>
+/// A PCIe function with ATS, an address translation cache and PRI (pcie.md §4, H-PCI-1..17).
+/// Sans-IO: the host passes the time and delivers translation completions and PRG Responses;
+/// the function sends requests through its <see cref="IUpstreamPort"/>.
+/// Each access translates its pages; pages the translation agent refuses go to a backlog, from
+/// which page request groups are formed as credits and PRG indexes allow.
+/// </summary>
+public sealed class PriFunction
+{
+    private const uint NoPasidKey = uint.MaxValue;
+
+    private readonly IUpstreamPort _port;
+    private readonly OutstandingGroup[] _groups = new OutstandingGroup[PrgIndex.Count];
+    private readonly Queue<PendingPage> _backlog = new();
+    private readonly Dictionary<int, PendingPage> _translations = new();
+    private readonly Dictionary<(uint Pasid, ulong Page), Translation> _atc = new();
+    private readonly Queue<(uint Pasid, ulong Page)> _atcOrder = new();
+    private int _nextTag;
+    private int _nextIndex;
+    private int _outstandingGroups;
+
+    public PriFunction(PriFunctionConfig config, IUpstreamPort port, IPriFunctionObserver? observer = null)
+    {
+        if (config.PagesPerGroup < 1) throw new ArgumentOutOfRangeException(nameof(config), "PagesPerGroup must be at least 1");
+        Config = config;
+        _port = port;
+        Observer = observer;
+        Pri = new PriCapability(config.Capacity, config.PrgResponsePasidRequired);
+        for (int i = 0; i < _groups.Length; i++) _groups[i] = new OutstandingGroup(config.PagesPerGroup);
+    }
+
+    public PriFunctionConfig Config { get; }
+    public PriCapability Pri { get; }
+    public PriFunctionCounters Counters { get; } = new();
+    public IPriFunctionObserver? Observer { get; set; }
+    public string Name => Config.Name;
+    public RequesterId Requester => Config.Requester;
+
+    /// <summary>Accesses started and not yet ended.</summary>
+    public int ActiveAccesses { get; private set; }
+
+    public int OutstandingGroups => _outstandingGroups;
+    public int BacklogPages => _backlog.Count;
+
+    public bool IsOutstanding(PrgIndex index) => _groups[index.Value].Active;
+
+    /// <summary>
+    /// What Linux's <c>pci_enable_pri</c> does (R34, H-PCI-13, H-PCI-14): reset, write
+    /// Allocation = min(Capacity, requested), enable. Returns the register effects.
+    /// </summary>
+    public PriWriteEffect EnablePri(uint requestedCredits, long now)
+    {
+        var effect = WriteConfig(PriCapability.ControlOffset, PriCapability.ControlReset, now);
+        effect |= WriteConfig(PriCapability.AllocationOffset, Math.Min(Pri.Capacity, requestedCredits), now);
+        effect |= WriteConfig(PriCapability.ControlOffset, PriCapability.ControlEnable, now);
+        return effect;
+    }
+
+    /// <summary>A configuration-space write to the PRI capability; acts on its effects (H-PCI-12).</summary>
+    public PriWriteEffect WriteConfig(int offset, uint value, long now)
+    {
+        var effect = Pri.Write(offset, value);
+        if ((effect & PriWriteEffect.Reset) != 0) ForgetOutstanding(now);
+        return effect;
+    }
+
+    /// <summary>Starts a DMA: pages missing from the ATC are translated through ATS.</summary>
+    public void StartAccess(DmaAccess access, long now)
+    {
+        if (access.Pages < 1) throw new ArgumentOutOfRangeException(nameof(access), "an access covers at least one page");
+        Counters.AccessesStarted++;
+        ActiveAccesses++;
+        var state = new AccessState(access);
+        for (int i = 0; i < access.Pages; i++)
+        {
+            var page = new PendingPage(state, (access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0);
+            if (AtcGrants(page))
+            {
+                Counters.AtcHits++;
+                PageDone(page, now);
+            }
+            else
+            {
+                Translate(page);
+            }
+        }
+    }
+
+    /// <summary>The translation agent answered (pcie.md §1 step 2).</summary>
+    public void OnTranslationCompletion(in TranslationCompletion completion, long now)
+    {
+        if (!_translations.Remove(completion.Tag, out var page)) return;
+        var state = page.Access;
+        state.PendingTranslations--;
+        if (state.Ended) return; // an ended access drops its pages as they come back
+
+        var access = state.Access;
+        if (completion.Status != TranslationStatus.Success)
+        {
+            EndAccess(state, AccessResult.TranslationFault, now);
+            return;
+        }
+        if (completion.Grants(access.Write, access.Execute))
+        {
+            AtcInsert(page, new Translation(completion.Read, completion.Write, completion.Execute));
+            PageDone(page, now);
+        }
+        else if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
+        {
+            // H-PCI-4: no PRI, no recovery.
+            EndAccess(state, Pri.ResponseFailure ? AccessResult.ResponseFailure : AccessResult.PriUnavailable, now);
+            return;
+        }
+        else if (page.Attempt > Config.RetryLimit)
+        {
+            // H-PCI-7: Success does not promise the page is mapped; the loop is bounded here.
+            EndAccess(state, AccessResult.RetryLimit, now);
+            return;
+        }
+        else
+        {
+            state.NeedPri.Add(page);
+        }
+
+        // The misses of one translation round go out together, so they can share groups.
+        if (state.PendingTranslations > 0 || state.NeedPri.Count == 0 || state.Ended) return;
+        foreach (var p in state.NeedPri) _backlog.Enqueue(p);
+        state.NeedPri.Clear();
+        SendGroups(now);
+    }
+
+    /// <summary>A PRG Response arrived for this function (H-PCI-2, H-PCI-7..10).</summary>
+    public void OnPrgResponse(in PrgResponse response, long now)
+    {
+        if (Pri.ResponseFailure)
+        {
+            Counters.IgnoredResponses++;
+            Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.IgnoredAfterFailure, 0, now);
+            return;
+        }
+
+        var group = _groups[response.Index.Value];
+        if (!group.Active)
+        {
+            Counters.UnexpectedResponses++;
+            Pri.RaiseUnexpectedPrgIndex();
+            Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.UnexpectedIndex, 0, now);
+            return;
+        }
+
+        group.Active = false;
+        _outstandingGroups--;
+        Pri.ReturnCredits((uint)group.Count);
+        CountResponse(response.Code);
+        Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.Matched, now - group.SentAt, now);
+
+        switch (response.Code)
+        {
+            case ResponseCode.Success:
+                for (int i = 0; i < group.Count; i++)
+                {
+                    var page = group.Pages[i];
+                    if (page.Access.Ended) continue;
+                    Counters.Retries++;
+                    Translate(page with { Attempt = page.Attempt + 1 });
+                }
+                break;
+            case ResponseCode.InvalidRequest:
+                for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.InvalidRequest, now);
+                break;
+            default:
+                // H-PCI-9 (reserved codes default to the same, pcie.md §3.3): RF, no more page requests,
+                // later responses ignored. Every access still waiting on PRI fails.
+                Counters.ResponseFailureEvents++;
+                Pri.RaiseResponseFailure();
+                for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.ResponseFailure, now);
+                FailPriWaiters(AccessResult.ResponseFailure, now);
+                break;
+        }
+        group.Clear();
+        SendGroups(now);
+    }
+
+    /// <summary>
+    /// Forms and sends groups from the backlog while credits and free indexes allow (H-PCI-1, H-PCI-3,
+    /// H-PCI-5): a group takes consecutive pages of one access, at most PagesPerGroup, and closes
+    /// (L = 1) at the latest on the request that uses the last free credit.
+    /// </summary>
+    private void SendGroups(long now)
+    {
+        while (_backlog.Count > 0 && Pri.CanSendRequest && _outstandingGroups < PrgIndex.Count)
+        {
+            var first = _backlog.Peek();
+            if (first.Access.Ended)
+            {
+                _backlog.Dequeue();
+                continue;
+            }
+
+            int index = NextFreeIndex();
+            var group = _groups[index];
+            int limit = (int)Math.Min((uint)Config.PagesPerGroup, Pri.FreeCredits);
+            while (group.Count < limit && _backlog.TryPeek(out var next) && next.Access == first.Access)
+                group.Pages[group.Count++] = _backlog.Dequeue();
+
+            group.Active = true;
+            group.SentAt = now;
+            _outstandingGroups++;
+            Counters.Groups++;
+            var prefix = first.Access.Access.Prefix;
+            for (int i = 0; i < group.Count; i++)
+            {
+                var page = group.Pages[i];
+                var request = new PageRequest(Requester, !first.Access.Access.Write, first.Access.Access.Write,
+                    i == group.Count - 1, new PrgIndex((ushort)index), page.Page, prefix);
+                Pri.ConsumeCredit();
+                Counters.PageRequests++;
+                Counters.CreditsHighWater = Math.Max(Counters.CreditsHighWater, Pri.Outstanding);
+                _port.SendPageRequest(request);
+                Observer?.PageRequestSent(this, request, now);
+            }
+        }
+    }
+
+    /// <summary>H-PCI-5: a PRG index is not reused while its group is outstanding.</summary>
+    private int NextFreeIndex()
+    {
+        while (_groups[_nextIndex].Active) _nextIndex = (_nextIndex + 1) & PrgIndex.Mask;
+        int index = _nextIndex;
+        _nextIndex = (_nextIndex + 1) & PrgIndex.Mask;
+        return index;
+    }
+
+    private void Translate(PendingPage page)
+    {
+        int tag = _nextTag++;
+        page.Access.PendingTranslations++;
+        _translations.Add(tag, page);
+        Counters.TranslationRequests++;
+        _port.SendTranslationRequest(new TranslationRequest(Requester, page.Access.Access.Prefix, page.Page, page.Access.Access.Write, tag));
+    }
+
+    private void PageDone(PendingPage page, long now)
+    {
+        var state = page.Access;
+        if (--state.Remaining == 0) EndAccess(state, AccessResult.Completed, now);
+    }
+
+    private void ReleasePage(PendingPage page, AccessResult failure, long now)
+    {
+        if (!page.Access.Ended) EndAccess(page.Access, failure, now);
+    }
+
+    private void EndAccess(AccessState state, AccessResult result, long now)
+    {
+        state.Ended = true;
+        ActiveAccesses--;
+        if (result == AccessResult.Completed) Counters.AccessesCompleted++;
+        else Counters.AccessesFailed++;
+        Observer?.AccessEnded(this, state.Access, result, now);
+    }
+
+    /// <summary>Every access with a page waiting for PRI (backlog or outstanding group) fails.</summary>
+    private void FailPriWaiters(AccessResult result, long now)
+    {
+        while (_backlog.TryDequeue(out var page)) ReleasePage(page, result, now);
+        foreach (var group in _groups)
+        {
+            if (!group.Active) continue;
+            for (int i = 0; i < group.Count; i++)
+                if (!group.Pages[i].Access.Ended) EndAccess(group.Pages[i].Access, result, now);
+        }
+    }
+
+    /// <summary>H-PCI-12: a PRI reset forgets every outstanding group; their accesses fail.</summary>
+    private void ForgetOutstanding(long now)
+    {
+        foreach (var group in _groups)
+        {
+            if (!group.Active) continue;
+            for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.PriReset, now);
+            group.Active = false;
+            group.Clear();
+        }
+        _outstandingGroups = 0;
+    }
+
+    private void CountResponse(ResponseCode code)
+    {
+        switch (code)
+        {
+            case ResponseCode.Success: Counters.ResponsesSuccess++; break;
+            case ResponseCode.InvalidRequest: Counters.ResponsesInvalid++; break;
+            case ResponseCode.ResponseFailure: Counters.ResponsesFailure++; break;
+            default: Counters.ResponsesReserved++; break;
+        }
+    }
+
+    private bool AtcGrants(PendingPage page)
+    {
+        var access = page.Access.Access;
+        return _atc.TryGetValue((PasidKey(access), page.Page), out var t)
+            && (access.Write ? t.Write : t.Read) && (!access.Execute || t.Execute);
+    }
+
+    private void AtcInsert(PendingPage page, Translation translation)
+    {
+        var key = (PasidKey(page.Access.Access), page.Page);
+        if (_atc.TryAdd(key, translation))
+        {
+            _atcOrder.Enqueue(key);
+            if (_atcOrder.Count > Config.AtcEntries) _atc.Remove(_atcOrder.Dequeue());
+        }
+        else
+        {
+            _atc[key] = translation;
+        }
+    }
+
+    private static uint PasidKey(DmaAccess access) => access.Prefix is { } p ? p.Pasid.Value : NoPasidKey;
+
+    private readonly record struct Translation(bool Read, bool Write, bool Execute);
+
+    private readonly record struct PendingPage(AccessState Access, ulong Page, int Attempt);
+
+    private sealed class AccessState(DmaAccess access)
+    {
+        public DmaAccess Access { get; } = access;
+        public int Remaining = access.Pages;
+        public int PendingTranslations;
+        public readonly List<PendingPage> NeedPri = [];
+        public bool Ended;
+    }
+
+    private sealed class OutstandingGroup(int capacity)
+    {
+        public readonly PendingPage[] Pages = new PendingPage[capacity];
+        public int Count;
+        public bool Active;
+        public long SentAt;
+
+        public void Clear()
+        {
+            Array.Clear(Pages, 0, Count);
+            Count = 0;
+        }
+    }
+}

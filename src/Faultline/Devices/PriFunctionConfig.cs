@@ -1,0 +1,24 @@
+using Faultline.Pcie;
+
+namespace Faultline.Devices;
+
+/// <summary>The fixed properties of a PRI-capable function.</summary>
+public sealed record PriFunctionConfig
+{
+    public required string Name { get; init; }
+    public required RequesterId Requester { get; init; }
+
+    /// <summary>Outstanding Page Request Capacity (pcie.md §2).</summary>
+    public uint Capacity { get; init; } = 32;
+
+    /// <summary>Most page requests the function puts in one group before it sets L.</summary>
+    public int PagesPerGroup { get; init; } = 4;
+
+    public bool PrgResponsePasidRequired { get; init; } = true;
+
+    /// <summary>Translations the ATC holds; the oldest is evicted first.</summary>
+    public int AtcEntries { get; init; } = 1024;
+
+    /// <summary>How many Success responses a page may get without becoming usable before the access fails.</summary>
+    public int RetryLimit { get; init; } = 16;
+}

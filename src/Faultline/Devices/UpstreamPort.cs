@@ -1,0 +1,29 @@
+using Faultline.Pcie;
+
+namespace Faultline.Devices;
+
+/// <summary>The function's link toward the root complex; the host decides when messages arrive.</summary>
+public interface IUpstreamPort
+{
+    void SendTranslationRequest(in TranslationRequest request);
+    void SendPageRequest(in PageRequest request);
+}
+
+/// <summary>Optional hooks for a host that records what the function does (metrics, traces, invariants).</summary>
+public interface IPriFunctionObserver
+{
+    void PageRequestSent(PriFunction function, in PageRequest request, long now);
+    void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now);
+    void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now);
+}
+
+/// <summary>What the function made of a PRG Response.</summary>
+public enum PrgResponseOutcome
+{
+    /// <summary>Matched an outstanding group; its credits came back (H-PCI-2).</summary>
+    Matched,
+    /// <summary>H-PCI-10: no outstanding group has that index; UPRGI set.</summary>
+    UnexpectedIndex,
+    /// <summary>H-PCI-9: RF is set; the response is ignored.</summary>
+    IgnoredAfterFailure,
+}

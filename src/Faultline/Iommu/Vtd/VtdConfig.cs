@@ -1,0 +1,49 @@
+using Faultline.Pcie;
+
+namespace Faultline.Iommu.Vtd;
+
+/// <summary>
+/// H-VTD-5 switch: what the IOMMU answers for a discarded last request. [UNVERIFIED] for VT-d;
+/// the default follows the RISC-V rule (Success: the function retries once space exists).
+/// </summary>
+public enum DiscardAutoResponse
+{
+    Success,
+    /// <summary>No answer at all (QEMU): the function waits until something else frees its credits.</summary>
+    None,
+}
+
+/// <summary>The configuration of one VT-d remapping unit.</summary>
+public sealed record VtdConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>PQA.PQS: the PRQ is 2^PQS × 4 KiB, i.e. 2^(PQS+7) 32-byte descriptors (vtd.md §1). Linux uses 4.</summary>
+    public int PageRequestQueueOrder { get; init; } = 4;
+
+    /// <summary>Invalidation queue descriptors (Linux QI_LENGTH = 256).</summary>
+    public int InvalidationQueueEntries { get; init; } = 256;
+
+    /// <summary>ECAP.PRS: page requests supported (H-VTD-1).</summary>
+    public bool PageRequestsSupported { get; init; } = true;
+
+    /// <summary>ECAP.PDS: page-request drain supported (H-VTD-14).</summary>
+    public bool PageDrainSupported { get; init; } = true;
+
+    public DiscardAutoResponse DiscardAutoResponse { get; init; } = DiscardAutoResponse.Success;
+
+    public int PageRequestQueueEntries => 1 << (PageRequestQueueOrder + 7);
+}
+
+/// <summary>What the VT-d hardware model does to the world outside it; the host decides when it lands.</summary>
+public interface IVtdPlatform
+{
+    /// <summary>The page request event (MSI) fires.</summary>
+    void RaisePageRequestEvent(VtdIommu iommu);
+
+    /// <summary>Software moved the invalidation queue tail; the hardware should fetch descriptors.</summary>
+    void InvalidationQueued(VtdIommu iommu);
+
+    /// <summary>A PRG Response message leaves the root port toward the function.</summary>
+    void SendPrgResponse(VtdIommu iommu, in PrgResponse response);
+}

@@ -1,0 +1,199 @@
+using Faultline.Pcie;
+
+namespace Faultline.Iommu.Vtd;
+
+/// <summary>
+/// The hardware side of one VT-d remapping unit in scalable mode: ATS translation through the
+/// per-device PASID table, the page request queue (PQH/PQT/PQA, PRS.PPR/PRO, PECTL), and the
+/// invalidation queue that carries page group responses back to functions.
+/// </summary>
+public sealed class VtdIommu
+{
+    public const uint PrsPendingPageRequest = 1 << 0;
+    public const uint PrsOverflow = 1 << 1;
+
+    private readonly IVtdPlatform _platform;
+    private readonly Dictionary<RequesterId, ContextEntry> _contexts = new();
+    private readonly byte[] _scratch = new byte[PageRequestDescriptor.Size];
+
+    public VtdIommu(VtdConfig config, IVtdPlatform platform)
+    {
+        Config = config;
+        _platform = platform;
+        PageRequestQueue = new RingQueue(config.PageRequestQueueEntries, PageRequestDescriptor.Size, RingFullRule.ReserveOneSlot, discardWhileOverflowed: true);
+        InvalidationQueue = new RingQueue(config.InvalidationQueueEntries, PageGroupResponseDescriptor.Size, RingFullRule.ReserveOneSlot, discardWhileOverflowed: false);
+    }
+
+    public VtdConfig Config { get; }
+    public string Name => Config.Name;
+    public VtdCounters Counters { get; } = new();
+    public RingQueue PageRequestQueue { get; }
+    public RingQueue InvalidationQueue { get; }
+
+    /// <summary>PRS.PPR: set when a descriptor is queued, cleared by software (RW1C).</summary>
+    public bool PendingPageRequest { get; private set; }
+
+    /// <summary>PECTL.IM: events are held while masked.</summary>
+    public bool EventMasked { get; private set; }
+
+    /// <summary>PECTL.IP: an event was held while masked.</summary>
+    public bool EventPending { get; private set; }
+
+    /// <summary>Sets up the scalable-mode context entry of a function: PRE and its PASID table.</summary>
+    public IPasidTable SetContext(RequesterId requester, bool pageRequestEnable)
+    {
+        var entry = new ContextEntry(pageRequestEnable);
+        _contexts[requester] = entry;
+        return entry;
+    }
+
+    public bool HasContext(RequesterId requester) => _contexts.ContainsKey(requester);
+
+    /// <summary>The ATS translation agent (pcie.md §1 step 2).</summary>
+    public TranslationCompletion Translate(in TranslationRequest request)
+    {
+        Counters.TranslationRequests++;
+        if (!_contexts.TryGetValue(request.Requester, out var context)
+            || !context.Tables.TryGetValue(request.Prefix?.Pasid.Value ?? 0, out var table))
+            return new TranslationCompletion(request.Tag, TranslationStatus.UnsupportedRequest, false, false, false);
+        var t = table.Translate(request.Address);
+        // Page absent or permission missing is a successful completion with R = W = 0.
+        return new TranslationCompletion(request.Tag, TranslationStatus.Success, t.Present && t.Read, t.Present && t.Write, t.Present && t.Execute);
+    }
+
+    /// <summary>A Page Request message arrives (H-VTD-1..6).</summary>
+    public RingWrite? OnPageRequest(in PageRequest request)
+    {
+        Counters.PageRequestsReceived++;
+        if (!Config.PageRequestsSupported || !_contexts.TryGetValue(request.Requester, out var context) || !context.PageRequestEnable)
+        {
+            // H-VTD-1: not queued; a fault is recorded. [UNVERIFIED] default: answer a last request Invalid Request.
+            Counters.RefusedAtGate++;
+            AutoRespond(request, ResponseCode.InvalidRequest);
+            return null;
+        }
+
+        PageRequestDescriptor.From(request).Encode(_scratch);
+        bool quietBefore = !PendingPageRequest && !PageRequestQueue.Overflowed;
+        var write = PageRequestQueue.TryProduce(_scratch);
+        switch (write)
+        {
+            case RingWrite.Written:
+                Counters.Queued++;
+                PendingPageRequest = true;
+                break;
+            case RingWrite.Full:
+                Counters.DiscardedFull++;
+                break;
+            default:
+                Counters.DiscardedWhileOverflowed++;
+                break;
+        }
+        if (write != RingWrite.Written && Config.DiscardAutoResponse == DiscardAutoResponse.Success)
+            AutoRespond(request, ResponseCode.Success); // H-VTD-5
+
+        // H-VTD-6: an event only when PPR and PRO were both clear before the new condition.
+        if (quietBefore && write != RingWrite.DiscardedWhileOverflowed) RaiseEvent();
+        return write;
+    }
+
+    public ulong Pqh => PageRequestQueue.ByteOffset(PageRequestQueue.Consumer);
+    public ulong Pqt => PageRequestQueue.ByteOffset(PageRequestQueue.Producer);
+
+    /// <summary>Software writes PQH; false if the offset is misaligned or outside the valid entries.</summary>
+    public bool WritePqh(ulong value) =>
+        PageRequestQueue.TryPositionFromByteOffset(value, out uint position) && PageRequestQueue.TryConsumeTo(position);
+
+    /// <summary>Software reads the descriptor at a byte offset between PQH and PQT.</summary>
+    public ReadOnlySpan<byte> ReadPageRequestQueue(ulong offset) =>
+        PageRequestQueue.TryPositionFromByteOffset(offset, out uint position) && position != PageRequestQueue.Producer
+            ? PageRequestQueue.At(position)
+            : throw new ArgumentOutOfRangeException(nameof(offset), offset, "no descriptor there");
+
+    public uint Prs => (PendingPageRequest ? PrsPendingPageRequest : 0) | (PageRequestQueue.Overflowed ? PrsOverflow : 0);
+
+    /// <summary>PRS is RW1C.</summary>
+    public void WritePrs(uint value)
+    {
+        if ((value & PrsPendingPageRequest) != 0) PendingPageRequest = false;
+        if ((value & PrsOverflow) != 0) PageRequestQueue.ClearOverflow();
+    }
+
+    /// <summary>PECTL.IM; unmasking delivers an event held in IP (H-VTD-6).</summary>
+    public void SetEventMask(bool masked)
+    {
+        EventMasked = masked;
+        if (!masked && EventPending)
+        {
+            EventPending = false;
+            Counters.Events++;
+            _platform.RaisePageRequestEvent(this);
+        }
+    }
+
+    /// <summary>Software submits one descriptor at IQT; false if the invalidation queue is full.</summary>
+    public bool SubmitInvalidation(ReadOnlySpan<byte> descriptor)
+    {
+        if (InvalidationQueue.TryProduce(descriptor) != RingWrite.Written) return false;
+        _platform.InvalidationQueued(this);
+        return true;
+    }
+
+    /// <summary>The hardware fetches and executes every descriptor between IQH and IQT.</summary>
+    public void ProcessInvalidationQueue()
+    {
+        var queue = InvalidationQueue;
+        while (!queue.IsEmpty)
+        {
+            var bytes = queue.At(queue.Consumer);
+            Counters.InvalidationDescriptors++;
+            bool isPageGroupResponse = (bytes[0] & 0xF) == PageGroupResponseDescriptor.Type;
+            var decoded = PageGroupResponseDescriptor.Decode(bytes);
+            queue.TryConsumeTo(queue.Consumer + 1);
+            if (!isPageGroupResponse) continue; // other descriptor types do not touch the fault path
+            if (!decoded.IsOk)
+            {
+                Counters.InvalidationQueueErrors++; // hardware reports IQE instead of executing it
+                continue;
+            }
+            var d = decoded.Value;
+            // H-VTD-10: the PASID prefix goes out iff the descriptor says PASID present.
+            Send(new PrgResponse(d.Requester, d.Index, d.Code, d.PasidPresent ? d.Pasid : null));
+        }
+    }
+
+    private void AutoRespond(in PageRequest request, ResponseCode code)
+    {
+        // Only a last request is answered, never a Stop Marker (H-PCI-20).
+        if (!request.Last || request.IsStopMarker) return;
+        Counters.AutoResponses++;
+        Send(new PrgResponse(request.Requester, request.Index, code, request.Prefix?.Pasid));
+    }
+
+    private void Send(in PrgResponse response)
+    {
+        Counters.PrgResponsesSent++;
+        _platform.SendPrgResponse(this, response);
+    }
+
+    private void RaiseEvent()
+    {
+        if (EventMasked)
+        {
+            EventPending = true;
+            return;
+        }
+        Counters.Events++;
+        _platform.RaisePageRequestEvent(this);
+    }
+
+    private sealed class ContextEntry(bool pageRequestEnable) : IPasidTable
+    {
+        public bool PageRequestEnable { get; } = pageRequestEnable;
+        public Dictionary<uint, IPageTable> Tables { get; } = new();
+
+        public void Install(uint pasid, IPageTable table) => Tables[pasid] = table;
+
+        public void Remove(uint pasid) => Tables.Remove(pasid);
+    }
+}

@@ -1,0 +1,298 @@
+using Faultline.Devices;
+using Faultline.Faults;
+using Faultline.Iommu;
+using Faultline.Iommu.Vtd;
+using Faultline.Pcie;
+using Faultline.Sva;
+
+namespace Faultline.Simulation;
+
+/// <summary>
+/// The simulator's host for the sans-IO core: it owns the virtual clock and decides when each
+/// message, interrupt, worker and command lands (one <see cref="Timing"/> parameter per hop). It
+/// also watches the run: every function event passes through it to the invariant log and metrics.
+/// </summary>
+internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
+{
+    private readonly Dictionary<VtdIommu, IommuNode> _iommuNodes = new();
+    private readonly Dictionary<PriFunction, FunctionNode> _functionNodes = new();
+    private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
+    private long _lastAccessId;
+
+    public Platform(Scenario scenario, FaultPolicy policy, ulong seed)
+    {
+        Scenario = scenario;
+        Timing = scenario.Timing;
+        Framework = new FaultFramework(policy);
+        Random = new SimRandom(seed);
+        Binder = new SvaBinder(scenario.Host.Costs);
+    }
+
+    public Scenario Scenario { get; }
+    public Timing Timing { get; }
+    public Scheduler Scheduler { get; } = new();
+    public FaultFramework Framework { get; }
+    public SimRandom Random { get; }
+    public SvaBinder Binder { get; }
+    public InvariantLog Invariants { get; } = new();
+    public LatencyRecorder FaultLatency { get; } = new();
+    public LatencyRecorder AccessLatency { get; } = new();
+    public List<IommuNode> Iommus { get; } = [];
+    public List<FunctionNode> Functions { get; } = [];
+    public Dictionary<string, AddressSpace> Processes { get; } = new();
+    public List<WorkloadRunner> Workloads { get; } = [];
+    public List<string> Notes { get; } = [];
+
+    public long Now => Scheduler.Now;
+
+    public IommuNode AddIommu(IommuSpec spec)
+    {
+        var hw = new VtdIommu(new VtdConfig
+        {
+            Name = spec.Name,
+            PageRequestQueueOrder = spec.PageRequestQueueOrder,
+            DiscardAutoResponse = spec.DiscardAutoResponse,
+            PageDrainSupported = spec.PageDrainSupported,
+        }, this);
+        var node = new IommuNode(spec.Name, hw, new VtdDriver(hw, Framework, Scenario.Host.VirtualAddressBits));
+        _iommuNodes.Add(hw, node);
+        Iommus.Add(node);
+        return node;
+    }
+
+    public FunctionNode AddFunction(DeviceSpec spec, IommuNode iommu)
+    {
+        var node = new FunctionNode(this, spec, iommu);
+        var function = new PriFunction(new PriFunctionConfig
+        {
+            Name = spec.Name,
+            Requester = spec.Requester,
+            Capacity = spec.Capacity,
+            PagesPerGroup = spec.PagesPerGroup,
+            AtcEntries = spec.AtcEntries,
+            RetryLimit = spec.RetryLimit,
+        }, node, this);
+        node.Function = function;
+        _functionNodes.Add(function, node);
+        iommu.Functions.Add(spec.Requester, node);
+        Functions.Add(node);
+
+        var (status, device, table) = iommu.Driver.AddDevice(spec.Requester, spec.Name);
+        if (status == FaultStatus.Ok)
+        {
+            node.FaultDevice = device;
+            node.PasidTable = table!;
+            // R34: Linux writes min(Capacity, PRQ depth) unless the scenario asks for other credits.
+            uint credits = spec.Credits ?? (uint)iommu.Hardware.PageRequestQueue.Capacity;
+            var effect = function.EnablePri(credits, Now);
+            if ((effect & PriWriteEffect.ProtocolViolation) != 0)
+                Invariants.Report("H-PCI-13", Now, spec.Name, "PRI enabled while the function was not Stopped");
+        }
+        else
+        {
+            node.PasidTable = iommu.Hardware.SetContext(spec.Requester, pageRequestEnable: false);
+            Notes.Add($"{spec.Name}: IOPF refused by {iommu.Name} ({status.Errno()}): no page-drain support (H-VTD-14); PRI stays disabled");
+        }
+        return node;
+    }
+
+    /// <summary>SVA-binds a process to the function; false (with a note) where the function has no IOPF.</summary>
+    public bool Bind(FunctionNode node, AddressSpace mm)
+    {
+        if (node.FaultDevice is null)
+        {
+            Notes.Add($"{node.Name}: cannot bind {mm.Name}: SVA needs IOPF on the device (R34)");
+            return false;
+        }
+        var (status, pasid) = Binder.Bind(node.FaultDevice, node.PasidTable, mm);
+        if (status != FaultStatus.Ok) throw new InvalidOperationException($"binding {mm.Name} to {node.Name} failed: {status.Errno()}");
+        node.Pasids.Add(mm.Name, pasid);
+        return true;
+    }
+
+    public long NextAccessId() => ++_lastAccessId;
+
+    public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, runner);
+
+    // ---- IVtdPlatform: when the hardware's outputs land ----
+
+    public void RaisePageRequestEvent(VtdIommu iommu)
+    {
+        var node = _iommuNodes[iommu];
+        if (node.ThreadScheduled) return;
+        node.ThreadScheduled = true;
+        Scheduler.At(Math.Max(Now + Timing.InterruptNs, node.ThreadBusyUntil), () => RunPageRequestThread(node));
+    }
+
+    public void InvalidationQueued(VtdIommu iommu)
+    {
+        var node = _iommuNodes[iommu];
+        if (node.InvalidationScheduled) return;
+        node.InvalidationScheduled = true;
+        Scheduler.After(Timing.ResponseCommandNs, () =>
+        {
+            node.InvalidationScheduled = false;
+            node.Hardware.ProcessInvalidationQueue();
+        });
+    }
+
+    public void SendPrgResponse(VtdIommu iommu, in PrgResponse response)
+    {
+        var r = response;
+        var node = _iommuNodes[iommu];
+        if (!node.Functions.TryGetValue(r.Destination, out var target))
+        {
+            Invariants.Report("R22", Now, node.Name, $"PRG Response for {r.Destination}, which is behind no port of this IOMMU");
+            return;
+        }
+        Scheduler.After(Timing.LinkNs, () => target.Function.OnPrgResponse(r, Now));
+    }
+
+    // ---- IPriFunctionObserver: what the functions saw ----
+
+    public void PageRequestSent(PriFunction function, in PageRequest request, long now)
+    {
+        if (function.Pri.Outstanding > function.Pri.Allocation)
+            Invariants.Report("H-PCI-1", now, function.Name, $"{function.Pri.Outstanding} page requests outstanding with Allocation {function.Pri.Allocation}");
+    }
+
+    public void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now)
+    {
+        var node = _functionNodes[function];
+        switch (outcome)
+        {
+            case PrgResponseOutcome.Matched:
+                FaultLatency.Add(latency);
+                node.FaultLatency.Add(latency);
+                break;
+            case PrgResponseOutcome.UnexpectedIndex:
+                Invariants.Report("H-PCI-10", now, function.Name,
+                    $"host sent a PRG Response ({response.Code.Name()}) for index {response.Index}, which the function does not have outstanding; UPRGI set");
+                break;
+        }
+    }
+
+    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now)
+    {
+        var node = _functionNodes[function];
+        node.Results[(int)result]++;
+        if (_accessOwners.Remove(access.Id, out var runner))
+        {
+            AccessLatency.Add(now - runner.StartedAt(access.Id));
+            runner.Ended(access.Id);
+        }
+    }
+
+    // ---- host threads ----
+
+    /// <summary>The driver's page request thread; it stays busy ReportNs per descriptor.</summary>
+    private void RunPageRequestThread(IommuNode node)
+    {
+        node.ThreadScheduled = false;
+        int handled = node.Driver.HandlePageRequests();
+        node.ThreadBusyUntil = Now + handled * Timing.ReportNs;
+        Scheduler.At(node.ThreadBusyUntil, () => KickWorkers(node));
+    }
+
+    /// <summary>Starts queued fault work on free workers of the IOMMU's fault queue (R1, R26).</summary>
+    private void KickWorkers(IommuNode node)
+    {
+        while (node.BusyWorkers < Scenario.Host.Workers && node.Driver.Queue.TryDequeueWork(out var item))
+        {
+            node.BusyWorkers++;
+            Scheduler.After(Timing.HandlerWakeupNs, () => RunWork(node, item));
+        }
+    }
+
+    private void RunWork(IommuNode node, FaultWorkItem item)
+    {
+        if (Framework.Find(item.Group) is not { } group)
+        {
+            FinishWork(node); // the group went away with its device (R4)
+            return;
+        }
+        var outcome = item.Work.Run(group);
+        Scheduler.After(outcome.CostNanoseconds, () =>
+        {
+            Framework.Respond(item.Group, outcome.Code);
+            Framework.Free(item.Group);
+            FinishWork(node);
+        });
+    }
+
+    private void FinishWork(IommuNode node)
+    {
+        node.BusyWorkers--;
+        KickWorkers(node);
+    }
+
+    /// <summary>Checks what must hold once the run is over (issue acceptance: nothing left pending).</summary>
+    public void CheckEnd(bool quiesced)
+    {
+        if (!quiesced)
+            Invariants.Report("quiescence", Now, Scenario.Name, $"events still pending at the time limit ({Scenario.TimeLimitNs} ns): livelock or a workload too long for the limit");
+        foreach (var node in Functions)
+        {
+            var f = node.Function;
+            if (f.OutstandingGroups > 0)
+            {
+                string why = f.Pri.ResponseFailure ? "the function stopped PRI after Response Failure (H-PCI-9) and ignores later responses" : "no response ever arrived";
+                Invariants.Report(f.Pri.ResponseFailure ? "H-PCI-9" : "R8", Now, f.Name, $"{f.OutstandingGroups} page request groups still outstanding: {why}");
+            }
+            if (f.ActiveAccesses > 0) Invariants.Report("R8", Now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended");
+            if (node.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", Now, f.Name, $"{d.PendingCount} groups still pending in the framework");
+            if (node.FaultDevice is { PartialCount: > 0 } p) Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request");
+        }
+        foreach (var node in Iommus)
+        {
+            if (!node.Hardware.PageRequestQueue.IsEmpty) Invariants.Report("R31", Now, node.Name, $"{node.Hardware.PageRequestQueue.Count} page request descriptors left in the queue");
+            if (node.Driver.Queue.QueuedWork > 0) Invariants.Report("R26", Now, node.Name, $"{node.Driver.Queue.QueuedWork} fault work items never ran");
+        }
+        if (Framework.GroupsInUse > 0) Invariants.Report("R19", Now, "framework", $"{Framework.GroupsInUse} groups never freed");
+        if (Framework.Counters.FreedUnanswered > 0) Invariants.Report("R8", Now, "framework", $"{Framework.Counters.FreedUnanswered} groups freed without a response");
+    }
+}
+
+/// <summary>One IOMMU in the topology: hardware, driver, and the host threads that serve it.</summary>
+internal sealed class IommuNode(string name, VtdIommu hardware, VtdDriver driver)
+{
+    public string Name { get; } = name;
+    public VtdIommu Hardware { get; } = hardware;
+    public VtdDriver Driver { get; } = driver;
+    public Dictionary<RequesterId, FunctionNode> Functions { get; } = new();
+    public bool ThreadScheduled { get; set; }
+    public long ThreadBusyUntil { get; set; }
+    public bool InvalidationScheduled { get; set; }
+    public int BusyWorkers { get; set; }
+}
+
+/// <summary>One PCIe function in the topology, and its link: every TLP takes <see cref="Timing.LinkNs"/>.</summary>
+internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode iommu) : IUpstreamPort
+{
+    public string Name => Spec.Name;
+    public DeviceSpec Spec { get; } = spec;
+    public IommuNode Iommu { get; } = iommu;
+    public PriFunction Function { get; set; } = null!;
+    public FaultDevice? FaultDevice { get; set; }
+    public IPasidTable PasidTable { get; set; } = null!;
+    public Dictionary<string, uint> Pasids { get; } = new();
+    public long[] Results { get; } = new long[Enum.GetValues<AccessResult>().Length];
+    public LatencyRecorder FaultLatency { get; } = new();
+
+    public void SendTranslationRequest(in TranslationRequest request)
+    {
+        var r = request;
+        var s = platform.Scheduler;
+        s.After(platform.Timing.LinkNs, () =>
+        {
+            var completion = Iommu.Hardware.Translate(r);
+            s.After(platform.Timing.TranslationNs + platform.Timing.LinkNs, () => Function.OnTranslationCompletion(completion, s.Now));
+        });
+    }
+
+    public void SendPageRequest(in PageRequest request)
+    {
+        var r = request;
+        platform.Scheduler.After(platform.Timing.LinkNs, () => Iommu.Hardware.OnPageRequest(r));
+    }
+}

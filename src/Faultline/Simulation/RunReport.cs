@@ -1,0 +1,90 @@
+namespace Faultline.Simulation;
+
+/// <summary>Everything a run reports; the summary and the JSON are two renderings of it.</summary>
+public sealed record RunReport
+{
+    public required string Scenario { get; init; }
+    public required ulong Seed { get; init; }
+    public required string Policy { get; init; }
+    public required long EndTimeNs { get; init; }
+    public required long Events { get; init; }
+    public required bool Quiesced { get; init; }
+    public required IReadOnlyList<DeviceReport> Devices { get; init; }
+    public required IReadOnlyList<IommuReport> Iommus { get; init; }
+    public required FrameworkReport Framework { get; init; }
+    public required LatencyReport FaultLatency { get; init; }
+    public required LatencyReport AccessLatency { get; init; }
+    public required IReadOnlyList<Violation> Invariants { get; init; }
+    public required IReadOnlyDictionary<string, long> InvariantCounts { get; init; }
+    public required IReadOnlyList<string> Notes { get; init; }
+}
+
+public sealed record LatencyReport(int Samples, long P50Ns, long P99Ns, long MaxNs)
+{
+    public static LatencyReport From(LatencyRecorder r) => new(r.Count, r.Percentile(50), r.Percentile(99), r.Max);
+}
+
+public sealed record DeviceReport
+{
+    public required string Name { get; init; }
+    public required string Requester { get; init; }
+    public required string Iommu { get; init; }
+    public required IReadOnlyDictionary<string, uint> Pasids { get; init; }
+    public required uint Allocation { get; init; }
+    public required long PageRequests { get; init; }
+    public required long Groups { get; init; }
+    public required long ResponsesSuccess { get; init; }
+    public required long ResponsesInvalid { get; init; }
+    public required long ResponsesFailure { get; init; }
+    public required long ResponsesReserved { get; init; }
+    public required long CreditsHighWater { get; init; }
+    public required long UnexpectedResponses { get; init; }
+    public required bool Uprgi { get; init; }
+    public required bool ResponseFailure { get; init; }
+    public required long Retries { get; init; }
+    public required long TranslationRequests { get; init; }
+    public required long AtcHits { get; init; }
+    public required long AccessesStarted { get; init; }
+    public required long AccessesCompleted { get; init; }
+    public required IReadOnlyDictionary<string, long> AccessesFailed { get; init; }
+    public required LatencyReport FaultLatency { get; init; }
+}
+
+public sealed record IommuReport
+{
+    public required string Name { get; init; }
+    public required string Kind { get; init; }
+    public required int RingEntries { get; init; }
+    public required int RingHighWater { get; init; }
+    public required long PageRequestsReceived { get; init; }
+    public required long Queued { get; init; }
+    public required long RefusedAtGate { get; init; }
+    public required long DiscardedFull { get; init; }
+    public required long DiscardedWhileOverflowed { get; init; }
+    public required long AutoResponses { get; init; }
+    public required long Events { get; init; }
+    public required long DriverBatches { get; init; }
+    public required long Reported { get; init; }
+    public required long StopMarkersDropped { get; init; }
+    public required long BadRequestsAnswered { get; init; }
+    public required long BadRequestsDropped { get; init; }
+    public required long OverflowsCleared { get; init; }
+    public required long PrgResponsesSent { get; init; }
+}
+
+public sealed record FrameworkReport
+{
+    public required long Reports { get; init; }
+    public required long Partials { get; init; }
+    public required long Groups { get; init; }
+    public required long ResponsesSuccess { get; init; }
+    public required long ResponsesInvalid { get; init; }
+    public required long ResponsesFailure { get; init; }
+    public required long NoHandlerAnswers { get; init; }
+    public required long NoHandlerDrops { get; init; }
+    public required long AbortedGroups { get; init; }
+    public required long Deferrals { get; init; }
+    public required long StaleResponsesDropped { get; init; }
+    public required long StaleResponsesRejected { get; init; }
+    public required long DiscardedPartials { get; init; }
+}

@@ -1,0 +1,100 @@
+using Faultline.Iommu.Vtd;
+using Faultline.Sva;
+
+namespace Faultline.Simulation;
+
+/// <summary>A whole run: topology, processes, workloads, timing, policy and seed (docs/scenarios.md).</summary>
+public sealed record Scenario
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    public ulong Seed { get; init; } = 1;
+    public string Policy { get; init; } = "hardened";
+    /// <summary>A run that has not gone quiet by then is stopped and reported (livelock guard).</summary>
+    public long TimeLimitNs { get; init; } = 10_000_000_000;
+    public Timing Timing { get; init; } = new();
+    public HostSpec Host { get; init; } = new();
+    public required IReadOnlyList<IommuSpec> Iommus { get; init; }
+    public required IReadOnlyList<ProcessSpec> Processes { get; init; }
+    public required IReadOnlyList<DeviceSpec> Devices { get; init; }
+    public required IReadOnlyList<WorkloadSpec> Workloads { get; init; }
+}
+
+/// <summary>Latency of each hop (numbers.md §3: every hop is its own parameter), in nanoseconds.</summary>
+public sealed record Timing
+{
+    /// <summary>One way between a function and the root complex, for any TLP.</summary>
+    public long LinkNs { get; init; } = 250;
+    /// <summary>The translation agent's work for an ATS request.</summary>
+    public long TranslationNs { get; init; } = 300;
+    /// <summary>From the page request event to the driver's thread running.</summary>
+    public long InterruptNs { get; init; } = 2_000;
+    /// <summary>The driver's work per page request descriptor.</summary>
+    public long ReportNs { get; init; } = 150;
+    /// <summary>From a group queued on the fault queue to a worker running it.</summary>
+    public long HandlerWakeupNs { get; init; } = 1_000;
+    /// <summary>From a response command written to the IOMMU executing it.</summary>
+    public long ResponseCommandNs { get; init; } = 300;
+}
+
+public sealed record HostSpec
+{
+    /// <summary>Workers per fault queue (the unbound workqueue's concurrency, R1).</summary>
+    public int Workers { get; init; } = 2;
+    public SvaCosts Costs { get; init; } = SvaCosts.Default;
+    public int VirtualAddressBits { get; init; } = 48;
+}
+
+public sealed record IommuSpec
+{
+    public required string Name { get; init; }
+    public int PageRequestQueueOrder { get; init; } = 4;
+    public DiscardAutoResponse DiscardAutoResponse { get; init; } = DiscardAutoResponse.Success;
+    public bool PageDrainSupported { get; init; } = true;
+}
+
+public sealed record VmaSpec
+{
+    public required ulong Start { get; init; }
+    public required int Pages { get; init; }
+    public required VmaPermissions Permissions { get; init; }
+    public FaultCost Cost { get; init; } = FaultCost.Minor;
+    /// <summary>Share of the VMA's pages mapped before the run starts, chosen by the seed.</summary>
+    public double Resident { get; init; }
+}
+
+public sealed record ProcessSpec
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<VmaSpec> Vmas { get; init; }
+}
+
+public sealed record DeviceSpec
+{
+    public required string Name { get; init; }
+    public required Pcie.RequesterId Requester { get; init; }
+    public required string Iommu { get; init; }
+    public uint Capacity { get; init; } = 32;
+    /// <summary>Credits requested by the driver; Allocation = min(Capacity, Credits) (H-PCI-14).</summary>
+    public uint? Credits { get; init; }
+    public int PagesPerGroup { get; init; } = 4;
+    public int AtcEntries { get; init; } = 1024;
+    public int RetryLimit { get; init; } = 16;
+    /// <summary>Processes bound to the device through SVA, each on its own PASID.</summary>
+    public required IReadOnlyList<string> Bind { get; init; }
+}
+
+public sealed record WorkloadSpec
+{
+    public required string Device { get; init; }
+    public required string Process { get; init; }
+    public int Accesses { get; init; } = 100;
+    public int MinPages { get; init; } = 1;
+    public int MaxPages { get; init; } = 8;
+    public double WriteFraction { get; init; } = 0.5;
+    /// <summary>Mean time between access arrivals (exponential).</summary>
+    public long IntervalNs { get; init; } = 5_000;
+    /// <summary>Accesses in flight at most; later arrivals wait.</summary>
+    public int Concurrency { get; init; } = 4;
+    public long StartNs { get; init; }
+}

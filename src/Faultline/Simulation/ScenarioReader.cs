@@ -1,0 +1,415 @@
+using System.Globalization;
+using Faultline.Iommu.Vtd;
+using Faultline.Pcie;
+using Faultline.Sva;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Faultline.Simulation;
+
+/// <summary>A scenario file that cannot be used, with the place and key at fault.</summary>
+public sealed class ScenarioException(string file, long line, long column, string key, string problem)
+    : Exception($"{file}:{line}:{column}: {key}: {problem}")
+{
+    public string File { get; } = file;
+    public long Line { get; } = line;
+    public long Column { get; } = column;
+    public string Key { get; } = key;
+    public string Problem { get; } = problem;
+}
+
+/// <summary>
+/// Reads scenario YAML (docs/scenarios.md) strictly: unknown keys, wrong types, out-of-range values
+/// and dangling references are errors that name the file, line, column and key.
+/// </summary>
+public static class ScenarioReader
+{
+    public const string DefaultResource = "Faultline.Scenarios.default.yaml";
+
+    public static Scenario Load(string path) => Parse(File.ReadAllText(path), path);
+
+    /// <summary>The built-in default scenario (the same text as scenarios/default.yaml).</summary>
+    public static Scenario Default()
+    {
+        using var stream = typeof(ScenarioReader).Assembly.GetManifestResourceStream(DefaultResource)
+            ?? throw new InvalidOperationException($"resource {DefaultResource} is missing from the assembly");
+        using var reader = new StreamReader(stream);
+        return Parse(reader.ReadToEnd(), "<built-in default>");
+    }
+
+    public static Scenario Parse(string text, string file)
+    {
+        var yaml = new YamlStream();
+        try
+        {
+            yaml.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(syntax)", e.InnerException?.Message ?? e.Message);
+        }
+        if (yaml.Documents.Count != 1)
+            throw new ScenarioException(file, 1, 1, "(document)", $"expected one YAML document, found {yaml.Documents.Count}");
+        var root = Node.Map(file, yaml.Documents[0].RootNode, "");
+        return ReadScenario(root);
+    }
+
+    private static Scenario ReadScenario(Node root)
+    {
+        var timingNode = root.OptionalMap("timing");
+        var timing = new Timing();
+        if (timingNode is not null)
+        {
+            timing = new Timing
+            {
+                LinkNs = timingNode.Duration("link", timing.LinkNs),
+                TranslationNs = timingNode.Duration("translation", timing.TranslationNs),
+                InterruptNs = timingNode.Duration("interrupt", timing.InterruptNs),
+                ReportNs = timingNode.Duration("report", timing.ReportNs),
+                HandlerWakeupNs = timingNode.Duration("handler_wakeup", timing.HandlerWakeupNs),
+                ResponseCommandNs = timingNode.Duration("response_command", timing.ResponseCommandNs),
+            };
+            timingNode.Done();
+        }
+
+        var host = new HostSpec();
+        if (root.OptionalMap("host") is { } hostNode)
+        {
+            var d = SvaCosts.Default;
+            host = new HostSpec
+            {
+                Workers = (int)hostNode.Integer("workers", host.Workers, 1, 1024),
+                Costs = new SvaCosts(
+                    hostNode.Duration("present_fault", d.PresentNanoseconds),
+                    hostNode.Duration("minor_fault", d.MinorFaultNanoseconds),
+                    hostNode.Duration("major_fault", d.MajorFaultNanoseconds)),
+                VirtualAddressBits = (int)hostNode.Integer("virtual_address_bits", host.VirtualAddressBits, 39, 57),
+            };
+            hostNode.Done();
+        }
+
+        var iommus = new List<IommuSpec>();
+        foreach (var n in root.RequiredList("iommus"))
+        {
+            var name = n.Name("name", iommus.Select(i => i.Name));
+            var type = n.String("type", "vtd");
+            if (type != "vtd") n.Fail("type", $"'{type}' is not a supported IOMMU; supported: vtd");
+            iommus.Add(new IommuSpec
+            {
+                Name = name,
+                PageRequestQueueOrder = (int)n.Integer("prq_order", 4, 0, 12),
+                DiscardAutoResponse = n.Choice("discard_auto_response", DiscardAutoResponse.Success,
+                    ("success", DiscardAutoResponse.Success), ("none", DiscardAutoResponse.None)),
+                PageDrainSupported = n.Boolean("page_drain_supported", true),
+            });
+            n.Done();
+        }
+
+        var processes = new List<ProcessSpec>();
+        foreach (var n in root.RequiredList("processes"))
+        {
+            var name = n.Name("name", processes.Select(p => p.Name));
+            var vmas = new List<VmaSpec>();
+            foreach (var v in n.RequiredList("vmas"))
+            {
+                var vma = new VmaSpec
+                {
+                    Start = v.Address("start"),
+                    Pages = (int)v.Integer("pages", null, 1, 1 << 24),
+                    Permissions = v.Permissions("perm"),
+                    Cost = v.Choice("backing", FaultCost.Minor, ("anon", FaultCost.Minor), ("file", FaultCost.Major)),
+                    Resident = v.Fraction("resident", 0),
+                };
+                var space = new AddressSpace(name);
+                foreach (var earlier in vmas) space.Map(new Vma(earlier.Start, (ulong)earlier.Pages << 12, earlier.Permissions, earlier.Cost));
+                try
+                {
+                    space.Map(new Vma(vma.Start, (ulong)vma.Pages << 12, vma.Permissions, vma.Cost));
+                }
+                catch (ArgumentException e)
+                {
+                    v.Fail("start", e.Message.Split(" (Parameter")[0]);
+                }
+                vmas.Add(vma);
+                v.Done();
+            }
+            processes.Add(new ProcessSpec { Name = name, Vmas = vmas });
+            n.Done();
+        }
+
+        var devices = new List<DeviceSpec>();
+        foreach (var n in root.RequiredList("devices"))
+        {
+            var name = n.Name("name", devices.Select(d => d.Name));
+            var rid = n.RequesterId("rid");
+            if (devices.FirstOrDefault(d => d.Requester == rid) is { } clash)
+                n.Fail("rid", $"{rid} is already the requester id of device '{clash.Name}'");
+            var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
+            var bind = new List<string>();
+            foreach (var (value, path, at) in n.StringList("bind"))
+            {
+                if (processes.All(p => p.Name != value)) n.FailAt(at, path, $"no process named '{value}'; processes: {string.Join(", ", processes.Select(p => p.Name))}");
+                if (bind.Contains(value)) n.FailAt(at, path, $"process '{value}' is bound twice");
+                bind.Add(value);
+            }
+            devices.Add(new DeviceSpec
+            {
+                Name = name,
+                Requester = rid,
+                Iommu = iommu,
+                Capacity = (uint)n.Integer("capacity", 32, 1, uint.MaxValue),
+                Credits = n.Has("credits") ? (uint)n.Integer("credits", null, 0, uint.MaxValue) : null,
+                PagesPerGroup = (int)n.Integer("pages_per_group", 4, 1, PrgIndex.Count),
+                AtcEntries = (int)n.Integer("atc_entries", 1024, 1, 1 << 20),
+                RetryLimit = (int)n.Integer("retry_limit", 16, 0, 1 << 20),
+                Bind = bind,
+            });
+            n.Done();
+        }
+
+        var workloads = new List<WorkloadSpec>();
+        foreach (var n in root.RequiredList("workloads"))
+        {
+            var device = n.Reference("device", devices.Select(d => d.Name));
+            var process = n.Reference("process", processes.Select(p => p.Name));
+            if (!devices.First(d => d.Name == device).Bind.Contains(process))
+                n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list)");
+            var w = new WorkloadSpec
+            {
+                Device = device,
+                Process = process,
+                Accesses = (int)n.Integer("accesses", 100, 0, 100_000_000),
+                MinPages = (int)n.Integer("min_pages", 1, 1, 1 << 16),
+                MaxPages = (int)n.Integer("max_pages", 8, 1, 1 << 16),
+                WriteFraction = n.Fraction("write_fraction", 0.5),
+                IntervalNs = n.Duration("interval", 5_000),
+                Concurrency = (int)n.Integer("concurrency", 4, 1, 1 << 16),
+                StartNs = n.Duration("start", 0),
+            };
+            if (w.MaxPages < w.MinPages) n.Fail("max_pages", $"{w.MaxPages} is below min_pages ({w.MinPages})");
+            workloads.Add(w);
+            n.Done();
+        }
+
+        var scenario = new Scenario
+        {
+            Name = root.String("name", null),
+            Description = root.String("description", ""),
+            Seed = (ulong)root.Integer("seed", 1, 0, long.MaxValue),
+            Policy = root.Reference("policy", ["linux", "hardened"], "hardened"),
+            TimeLimitNs = root.Duration("time_limit", 10_000_000_000),
+            Timing = timing,
+            Host = host,
+            Iommus = iommus,
+            Processes = processes,
+            Devices = devices,
+            Workloads = workloads,
+        };
+        root.Done();
+        return scenario;
+    }
+
+    /// <summary>A mapping node with its path, that remembers which keys were read so leftovers are errors.</summary>
+    private sealed class Node
+    {
+        private readonly string _file;
+        private readonly YamlMappingNode _map;
+        private readonly string _path;
+        private readonly HashSet<string> _read = [];
+
+        private Node(string file, YamlMappingNode map, string path)
+        {
+            _file = file;
+            _map = map;
+            _path = path;
+        }
+
+        public static Node Map(string file, YamlNode node, string path) =>
+            node is YamlMappingNode map
+                ? new Node(file, map, path)
+                : throw new ScenarioException(file, node.Start.Line, node.Start.Column, path == "" ? "(root)" : path, "expected a mapping of keys to values");
+
+        public bool Has(string key) => _map.Children.ContainsKey(new YamlScalarNode(key));
+
+        public void Done()
+        {
+            foreach (var key in _map.Children.Keys)
+            {
+                var name = (key as YamlScalarNode)?.Value ?? "?";
+                if (!_read.Contains(name))
+                    throw new ScenarioException(_file, key.Start.Line, key.Start.Column, Path(name), "unknown key");
+            }
+        }
+
+        public Node? OptionalMap(string key) => Get(key) is { } node ? Map(_file, node, Path(key)) : null;
+
+        public IEnumerable<Node> RequiredList(string key)
+        {
+            var node = Get(key) ?? throw Error(_map, key, "is required");
+            if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list");
+            int i = 0;
+            foreach (var item in seq.Children) yield return Map(_file, item, $"{Path(key)}[{i++}]");
+        }
+
+        public IEnumerable<(string Value, string Path, YamlNode Node)> StringList(string key)
+        {
+            var node = Get(key);
+            if (node is null) yield break;
+            if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list");
+            int i = 0;
+            foreach (var item in seq.Children)
+            {
+                var path = $"{Path(key)}[{i++}]";
+                if (item is not YamlScalarNode { Value: { } v }) throw new ScenarioException(_file, item.Start.Line, item.Start.Column, path, "expected a name");
+                yield return (v, path, item);
+            }
+        }
+
+        public string String(string key, string? fallback)
+        {
+            var node = Get(key);
+            if (node is null) return fallback ?? throw Error(_map, key, "is required");
+            return node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a string");
+        }
+
+        public string Name(string key, IEnumerable<string> taken)
+        {
+            var name = String(key, null);
+            if (name.Length == 0) Fail(key, "must not be empty");
+            if (taken.Contains(name)) Fail(key, $"'{name}' is used twice");
+            return name;
+        }
+
+        public string Reference(string key, IEnumerable<string> names, string? fallback = null)
+        {
+            var value = String(key, fallback);
+            var known = names.ToList();
+            if (!known.Contains(value)) Fail(key, $"'{value}' is not one of: {string.Join(", ", known)}");
+            return value;
+        }
+
+        public T Choice<T>(string key, T fallback, params (string Name, T Value)[] choices)
+        {
+            if (Get(key) is null) return fallback;
+            var value = String(key, null);
+            foreach (var (name, v) in choices) if (name == value) return v;
+            Fail(key, $"'{value}' is not one of: {string.Join(", ", choices.Select(c => c.Name))}");
+            return fallback;
+        }
+
+        public long Integer(string key, long? fallback, long min, long max)
+        {
+            var node = Get(key);
+            if (node is null) return fallback ?? throw Error(_map, key, "is required");
+            var text = Scalar(node, key);
+            if (!TryInteger(text, out long value)) throw Error(node, key, $"expected an integer, got '{text}'");
+            if (value < min || value > max) throw Error(node, key, $"{value} is outside [{min}, {max}]");
+            return value;
+        }
+
+        public ulong Address(string key)
+        {
+            var node = Get(key) ?? throw Error(_map, key, "is required");
+            var text = Scalar(node, key);
+            if (!TryInteger(text, out long value) || value < 0) throw Error(node, key, $"expected an address such as 0x10000000, got '{text}'");
+            if ((value & 0xFFF) != 0) throw Error(node, key, $"0x{value:x} is not 4 KiB aligned");
+            return (ulong)value;
+        }
+
+        public double Fraction(string key, double fallback)
+        {
+            var node = Get(key);
+            if (node is null) return fallback;
+            var text = Scalar(node, key);
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || value > 1)
+                throw Error(node, key, $"expected a number between 0 and 1, got '{text}'");
+            return value;
+        }
+
+        public bool Boolean(string key, bool fallback)
+        {
+            var node = Get(key);
+            if (node is null) return fallback;
+            return Scalar(node, key) switch
+            {
+                "true" => true,
+                "false" => false,
+                var t => throw Error(node, key, $"expected true or false, got '{t}'"),
+            };
+        }
+
+        /// <summary>A duration: an integer of nanoseconds, or a number with ns, us, ms or s.</summary>
+        public long Duration(string key, long fallback)
+        {
+            var node = Get(key);
+            if (node is null) return fallback;
+            var text = Scalar(node, key).Trim();
+            (string number, double scale) = text switch
+            {
+                _ when text.EndsWith("ns", StringComparison.Ordinal) => (text[..^2], 1.0),
+                _ when text.EndsWith("us", StringComparison.Ordinal) => (text[..^2], 1e3),
+                _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 1e6),
+                _ when text.EndsWith('s') => (text[..^1], 1e9),
+                _ => (text, 1.0),
+            };
+            if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || value * scale > 1e15)
+                throw Error(node, key, $"expected a duration such as 250ns, 2us or 1ms, got '{text}'");
+            return (long)Math.Round(value * scale);
+        }
+
+        public VmaPermissions Permissions(string key)
+        {
+            var node = Get(key) ?? throw Error(_map, key, "is required");
+            var text = Scalar(node, key);
+            var perms = VmaPermissions.None;
+            foreach (char c in text)
+            {
+                perms |= c switch
+                {
+                    'r' => VmaPermissions.Read,
+                    'w' => VmaPermissions.Write,
+                    'x' => VmaPermissions.Exec,
+                    _ => throw Error(node, key, $"'{text}' is not a permission string such as r, rw or rx"),
+                };
+            }
+            if (perms == VmaPermissions.None) throw Error(node, key, "must grant at least one of r, w, x");
+            return perms;
+        }
+
+        public Pcie.RequesterId RequesterId(string key)
+        {
+            var node = Get(key) ?? throw Error(_map, key, "is required");
+            var text = Scalar(node, key);
+            var parts = text.Split(':', '.');
+            if (parts.Length == 3
+                && int.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int bus) && bus <= 0xFF
+                && int.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int dev) && dev <= 0x1F
+                && int.TryParse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int fn) && fn <= 7)
+                return Pcie.RequesterId.From(bus, dev, fn);
+            throw Error(node, key, $"expected a requester id bus:device.function such as 00:01.0, got '{text}'");
+        }
+
+        public void Fail(string key, string problem) => throw Error(Get(key) ?? _map, key, problem);
+
+        public void FailAt(YamlNode at, string path, string problem) => throw new ScenarioException(_file, at.Start.Line, at.Start.Column, path, problem);
+
+        private YamlNode? Get(string key)
+        {
+            _read.Add(key);
+            return _map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+        }
+
+        private string Scalar(YamlNode node, string key) =>
+            node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a single value");
+
+        private ScenarioException Error(YamlNode at, string key, string problem) =>
+            new(_file, at.Start.Line, at.Start.Column, Path(key), problem);
+
+        private string Path(string key) => _path == "" ? key : $"{_path}.{key}";
+
+        private static bool TryInteger(string text, out long value) =>
+            text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                ? long.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
+                : long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
+}

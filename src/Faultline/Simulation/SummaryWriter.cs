@@ -1,0 +1,66 @@
+namespace Faultline.Simulation;
+
+/// <summary>The readable summary of a run.</summary>
+public static class SummaryWriter
+{
+    public static void Write(RunReport r, TextWriter w)
+    {
+        w.WriteLine($"faultline run: scenario '{r.Scenario}', seed {r.Seed}, policy {r.Policy}");
+        w.WriteLine($"virtual time {Ns(r.EndTimeNs)}, {r.Events} events, {(r.Quiesced ? "quiesced" : "STOPPED AT TIME LIMIT")}");
+        w.WriteLine();
+
+        w.WriteLine("Devices");
+        var devices = new TextTable("device", "rid", "pasids", "alloc", "requests", "groups", "success", "invalid", "failure", "reserved", "credits-hw", "uprgi", "rf", "accesses", "completed", "failed");
+        foreach (var d in r.Devices)
+            devices.Add(d.Name, d.Requester, d.Pasids.Count, d.Allocation, d.PageRequests, d.Groups, d.ResponsesSuccess, d.ResponsesInvalid,
+                d.ResponsesFailure, d.ResponsesReserved, d.CreditsHighWater, d.UnexpectedResponses, d.ResponseFailure ? "set" : "-",
+                d.AccessesStarted, d.AccessesCompleted, d.AccessesFailed.Values.Sum());
+        devices.Write(w);
+        w.WriteLine();
+
+        w.WriteLine("IOMMUs");
+        var iommus = new TextTable("iommu", "kind", "ring", "ring-hw", "received", "queued", "gate", "full", "latched", "auto-resp", "events", "batches", "reported", "stop-markers", "bad");
+        foreach (var i in r.Iommus)
+            iommus.Add(i.Name, i.Kind, i.RingEntries, i.RingHighWater, i.PageRequestsReceived, i.Queued, i.RefusedAtGate, i.DiscardedFull,
+                i.DiscardedWhileOverflowed, i.AutoResponses, i.Events, i.DriverBatches, i.Reported, i.StopMarkersDropped, i.BadRequestsAnswered + i.BadRequestsDropped);
+        iommus.Write(w);
+        w.WriteLine();
+
+        var f = r.Framework;
+        w.WriteLine("Fault framework");
+        var fw = new TextTable("reports", "partials", "groups", "success", "invalid", "failure", "no-handler", "aborted", "deferred", "stale", "discarded-partials");
+        fw.Add(f.Reports, f.Partials, f.Groups, f.ResponsesSuccess, f.ResponsesInvalid, f.ResponsesFailure, f.NoHandlerAnswers + f.NoHandlerDrops,
+            f.AbortedGroups, f.Deferrals, f.StaleResponsesDropped + f.StaleResponsesRejected, f.DiscardedPartials);
+        fw.Write(w);
+        w.WriteLine();
+
+        w.WriteLine("Latency (virtual time)");
+        var lat = new TextTable("what", "samples", "p50", "p99", "max");
+        lat.Add("fault (first request to PRG response)", r.FaultLatency.Samples, Ns(r.FaultLatency.P50Ns), Ns(r.FaultLatency.P99Ns), Ns(r.FaultLatency.MaxNs));
+        foreach (var d in r.Devices)
+            lat.Add($"  {d.Name}", d.FaultLatency.Samples, Ns(d.FaultLatency.P50Ns), Ns(d.FaultLatency.P99Ns), Ns(d.FaultLatency.MaxNs));
+        lat.Add("access (start to end)", r.AccessLatency.Samples, Ns(r.AccessLatency.P50Ns), Ns(r.AccessLatency.P99Ns), Ns(r.AccessLatency.MaxNs));
+        lat.Write(w);
+        w.WriteLine();
+
+        var failures = r.Devices.SelectMany(d => d.AccessesFailed.Where(kv => kv.Value > 0).Select(kv => $"{d.Name} {kv.Key} {kv.Value}")).ToList();
+        if (failures.Count > 0) w.WriteLine($"Failed accesses: {string.Join(", ", failures)}");
+        foreach (var note in r.Notes) w.WriteLine($"Note: {note}");
+
+        if (r.InvariantCounts.Count == 0)
+        {
+            w.WriteLine("Invariants: all held");
+            return;
+        }
+        w.WriteLine($"Invariants: {r.InvariantCounts.Values.Sum()} violations ({string.Join(", ", r.InvariantCounts.Select(kv => $"{kv.Key} x{kv.Value}"))})");
+        foreach (var v in r.Invariants) w.WriteLine($"  {v}");
+    }
+
+    internal static string Ns(long ns) => ns switch
+    {
+        >= 1_000_000_000 => $"{ns / 1e9:0.###} s",
+        >= 1_000_000 => $"{ns / 1e6:0.###} ms",
+        >= 1_000 => $"{ns / 1e3:0.###} us",
+        _ => $"{ns} ns",
+    };
+}

@@ -1,0 +1,74 @@
+using Faultline.Devices;
+using Faultline.Pcie;
+using Faultline.Sva;
+
+namespace Faultline.Simulation;
+
+/// <summary>
+/// Drives one workload: accesses arrive with exponential gaps, wait while the workload already has
+/// <see cref="WorkloadSpec.Concurrency"/> in flight, and each covers a random page range inside one
+/// VMA of the process (chosen in proportion to its size), written with the given probability.
+/// </summary>
+internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, FunctionNode device, AddressSpace mm, uint pasid, SimRandom random)
+{
+    private readonly Dictionary<long, long> _startedAt = new();
+    private int _arrived;
+    private int _waiting;
+    private int _inFlight;
+
+    public WorkloadSpec Spec { get; } = spec;
+
+    public void Start()
+    {
+        if (Spec.Accesses > 0) platform.Scheduler.At(Spec.StartNs, Arrive);
+    }
+
+    public long StartedAt(long id) => _startedAt[id];
+
+    public void Ended(long id)
+    {
+        _startedAt.Remove(id);
+        _inFlight--;
+        TryStart();
+    }
+
+    private void Arrive()
+    {
+        _arrived++;
+        _waiting++;
+        if (_arrived < Spec.Accesses) platform.Scheduler.After(random.NextExponential(Spec.IntervalNs), Arrive);
+        TryStart();
+    }
+
+    private void TryStart()
+    {
+        while (_waiting > 0 && _inFlight < Spec.Concurrency)
+        {
+            _waiting--;
+            _inFlight++;
+            var access = Next();
+            _startedAt.Add(access.Id, platform.Now);
+            platform.OwnAccess(access.Id, this);
+            device.Function.StartAccess(access, platform.Now);
+        }
+    }
+
+    private DmaAccess Next()
+    {
+        long totalPages = mm.Vmas.Sum(v => (long)(v.Length >> 12));
+        long pick = random.NextInclusive(0, totalPages - 1);
+        var vma = mm.Vmas[0];
+        foreach (var v in mm.Vmas)
+        {
+            long pages = (long)(v.Length >> 12);
+            if (pick < pages) { vma = v; break; }
+            pick -= pages;
+        }
+        long vmaPages = (long)(vma.Length >> 12);
+        long count = Math.Min(random.NextInclusive(Spec.MinPages, Spec.MaxPages), vmaPages);
+        long first = random.NextInclusive(0, vmaPages - count);
+        bool write = random.Chance(Spec.WriteFraction);
+        var prefix = new PasidPrefix(new Pasid(pasid), false, false);
+        return new DmaAccess(platform.NextAccessId(), prefix, vma.Start + ((ulong)first << 12), (int)count, write);
+    }
+}

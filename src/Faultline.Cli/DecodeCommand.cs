@@ -1,0 +1,51 @@
+using System.Text;
+using System.Text.Json;
+using Faultline.Iommu.Vtd;
+
+namespace Faultline.Cli;
+
+/// <summary><c>faultline decode RECORD HEX</c>: a hardware or kernel record's fields as JSON.</summary>
+internal static class DecodeCommand
+{
+    private delegate DecodeError? Decoder(ReadOnlySpan<byte> bytes, Utf8JsonWriter json);
+
+    private static readonly SortedDictionary<string, Decoder> Records = new(StringComparer.Ordinal)
+    {
+        ["vtd-page-request"] = (bytes, json) => Emit(PageRequestDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["vtd-page-group-response"] = (bytes, json) => Emit(PageGroupResponseDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+    };
+
+    public static IEnumerable<string> RecordNames => Records.Keys;
+
+    public static int Run(string record, string hex, TextWriter stdout, TextWriter stderr)
+    {
+        if (!Records.TryGetValue(record, out var decoder))
+        {
+            stderr.WriteLine($"faultline decode: unknown record '{record}'; known: {string.Join(", ", Records.Keys)}");
+            return ExitCodes.BadInput;
+        }
+        if (!Hex.TryParse(hex, out var bytes, out var hexError))
+        {
+            stderr.WriteLine($"faultline decode {record}: bad hex: {hexError}");
+            return ExitCodes.BadInput;
+        }
+        using var buffer = new MemoryStream();
+        DecodeError? error;
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            error = decoder(bytes, json);
+        if (error is { } e)
+        {
+            stderr.WriteLine($"faultline decode {record}: {e.Field}: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+        return ExitCodes.Ok;
+    }
+
+    private static DecodeError? Emit<T>(DecodeResult<T> result, Utf8JsonWriter json, Action<T, Utf8JsonWriter> write) where T : struct
+    {
+        if (!result.IsOk) return result.Error;
+        write(result.Value, json);
+        return null;
+    }
+}

@@ -21,6 +21,8 @@ public enum AccessResult
     ResponseFailure,
     /// <summary>H-PCI-4: a page needed PRI while PRI was disabled or had no allocation.</summary>
     PriUnavailable,
+    /// <summary>ATS, PASID, or the PASID's Execute / Privileged mode is not enabled, so the request cannot be made.</summary>
+    CapabilityDisabled,
     /// <summary>The translation agent answered with a configuration error (UR/CA).</summary>
     TranslationFault,
     /// <summary>Success kept coming back without the page becoming usable (H-PCI-7 loop bound).</summary>

@@ -3,13 +3,15 @@ using Faultline.Pcie;
 namespace Faultline.Devices;
 
 /// <summary>
-/// A PCIe function with ATS, an address translation cache and PRI (pcie.md §4, H-PCI-1..17).
+/// A PCIe function with PASID, ATS, an address translation cache and PRI (pcie.md §4, H-PCI-1..17).
 /// Sans-IO: the host passes the time and delivers translation completions and PRG Responses;
 /// the function sends requests through its <see cref="IUpstreamPort"/>.
 /// Each access translates its pages; pages the translation agent refuses go to a backlog, from
-/// which page request groups are formed as credits and PRG indexes allow.
+/// which page request groups are formed as credits and PRG indexes allow. A virtual function
+/// has no PRI capability of its own: it uses its physical function's, credits and all (H-PCI-15),
+/// while its PRG indexes stay its own (responses are routed by requester id).
 /// </summary>
-public sealed class PriFunction
+public sealed class PriFunction : IPciConfigSpace
 {
     private const uint NoPasidKey = uint.MaxValue;
 
@@ -22,19 +24,31 @@ public sealed class PriFunction
     private int _nextTag;
     private int _nextIndex;
     private int _outstandingGroups;
+    private readonly PriFunction? _physical;
+    private readonly List<PriFunction> _virtualFunctions = [];
 
-    public PriFunction(PriFunctionConfig config, IUpstreamPort port, IPriFunctionObserver? observer = null)
+    public PriFunction(PriFunctionConfig config, IUpstreamPort port, IPriFunctionObserver? observer = null, PriFunction? physicalFunction = null)
     {
         if (config.PagesPerGroup < 1) throw new ArgumentOutOfRangeException(nameof(config), "PagesPerGroup must be at least 1");
+        if (physicalFunction?._physical is not null) throw new ArgumentException("a virtual function's parent must be a physical function", nameof(physicalFunction));
         Config = config;
         _port = port;
         Observer = observer;
-        Pri = new PriCapability(config.Capacity, config.PrgResponsePasidRequired);
+        _physical = physicalFunction;
+        Pri = physicalFunction?.Pri ?? new PriCapability(config.Capacity, config.PrgResponsePasidRequired);
+        physicalFunction?._virtualFunctions.Add(this);
+        Pasid = config.PasidSupported ? new PasidCapability(config.ExecuteSupported, config.PrivilegedSupported) : null;
+        Ats = new AtsCapability(pageAlignedRequest: config.PageAlignedRequest);
         for (int i = 0; i < _groups.Length; i++) _groups[i] = new OutstandingGroup(config.PagesPerGroup);
     }
 
     public PriFunctionConfig Config { get; }
+
+    /// <summary>The PRI capability in use: this function's, or its physical function's (H-PCI-15).</summary>
     public PriCapability Pri { get; }
+    public PasidCapability? Pasid { get; }
+    public AtsCapability Ats { get; }
+    public bool IsVirtualFunction => _physical is not null;
     public PriFunctionCounters Counters { get; } = new();
     public IPriFunctionObserver? Observer { get; set; }
     public string Name => Config.Name;
@@ -48,23 +62,52 @@ public sealed class PriFunction
 
     public bool IsOutstanding(PrgIndex index) => _groups[index.Value].Active;
 
-    /// <summary>
-    /// What Linux's <c>pci_enable_pri</c> does (R34, H-PCI-13, H-PCI-14): reset, write
-    /// Allocation = min(Capacity, requested), enable. Returns the register effects.
-    /// </summary>
-    public PriWriteEffect EnablePri(uint requestedCredits, long now)
+    /// <summary>Protocol violations software committed on this function's enables (H-PCI-13, H-PCI-14, H-PCI-16).</summary>
+    public int ConfigViolations { get; private set; }
+
+    /// <summary>A VF has no PRI capability of its own (H-PCI-15); PASID only when the function supports it.</summary>
+    public bool HasCapability(ushort capabilityId) => capabilityId switch
     {
-        var effect = WriteConfig(PriCapability.ControlOffset, PriCapability.ControlReset, now);
-        effect |= WriteConfig(PriCapability.AllocationOffset, Math.Min(Pri.Capacity, requestedCredits), now);
-        effect |= WriteConfig(PriCapability.ControlOffset, PriCapability.ControlEnable, now);
+        PriCapability.CapabilityId => !IsVirtualFunction,
+        PasidCapability.CapabilityId => Pasid is not null,
+        AtsCapability.CapabilityId => true,
+        _ => false,
+    };
+
+    public uint ReadConfig(ushort capabilityId, int offset) => capabilityId switch
+    {
+        PriCapability.CapabilityId when !IsVirtualFunction => Pri.Read(offset),
+        PasidCapability.CapabilityId when Pasid is not null => Pasid.Read(offset),
+        AtsCapability.CapabilityId => Ats.Read(offset),
+        _ => throw new ArgumentException($"{Name} has no capability 0x{capabilityId:x4}", nameof(capabilityId)),
+    };
+
+    /// <summary>A configuration write; the function acts on its effects (H-PCI-12 reset, H-PCI-16 order).</summary>
+    public ConfigWriteEffect WriteConfig(ushort capabilityId, int offset, uint value, long now)
+    {
+        var effect = capabilityId switch
+        {
+            PriCapability.CapabilityId when !IsVirtualFunction => WritePri(offset, value, now),
+            PasidCapability.CapabilityId when Pasid is not null => Pasid.Write(offset, value, Ats.Enabled),
+            AtsCapability.CapabilityId => Ats.Write(offset, value),
+            _ => throw new ArgumentException($"{Name} has no capability 0x{capabilityId:x4}", nameof(capabilityId)),
+        };
+        if ((effect & ConfigWriteEffect.ProtocolViolation) != 0) ConfigViolations++;
         return effect;
     }
 
-    /// <summary>A configuration-space write to the PRI capability; acts on its effects (H-PCI-12).</summary>
-    public PriWriteEffect WriteConfig(int offset, uint value, long now)
+    private ConfigWriteEffect WritePri(int offset, uint value, long now)
     {
+        bool wasEnabled = Pri.Enabled;
         var effect = Pri.Write(offset, value);
-        if ((effect & PriWriteEffect.Reset) != 0) ForgetOutstanding(now);
+        // H-PCI-16: PRI is enabled after ATS.
+        if (!wasEnabled && Pri.Enabled && !Ats.Enabled) effect |= ConfigWriteEffect.ProtocolViolation;
+        if ((effect & ConfigWriteEffect.Reset) != 0)
+        {
+            // H-PCI-12, H-PCI-15: the reset clears the shared pool, so every function forgets its groups.
+            ForgetOutstanding(now);
+            foreach (var vf in _virtualFunctions) vf.ForgetOutstanding(now);
+        }
         return effect;
     }
 
@@ -75,6 +118,11 @@ public sealed class PriFunction
         Counters.AccessesStarted++;
         ActiveAccesses++;
         var state = new AccessState(access);
+        if (!CanIssue(access))
+        {
+            EndAccess(state, AccessResult.CapabilityDisabled, now);
+            return;
+        }
         for (int i = 0; i < access.Pages; i++)
         {
             var page = new PendingPage(state, (access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0);
@@ -225,6 +273,11 @@ public sealed class PriFunction
             }
         }
     }
+
+    /// <summary>ATS must be on; a PASID prefix needs PASID enabled, and Execute / Privileged their enables.</summary>
+    private bool CanIssue(DmaAccess access) =>
+        Ats.Enabled && (access.Prefix is not { } p
+            || (Pasid is { Enabled: true } cap && (!p.ExecuteRequested || cap.ExecuteEnabled) && (!p.PrivilegedMode || cap.PrivilegedEnabled)));
 
     /// <summary>H-PCI-5: a PRG index is not reused while its group is outstanding.</summary>
     private int NextFreeIndex()

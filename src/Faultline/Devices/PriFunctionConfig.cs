@@ -16,6 +16,14 @@ public sealed record PriFunctionConfig
 
     public bool PrgResponsePasidRequired { get; init; } = true;
 
+    /// <summary>Has a PASID capability; with it, whether Execute / Privileged Mode are supported.</summary>
+    public bool PasidSupported { get; init; } = true;
+    public bool ExecuteSupported { get; init; }
+    public bool PrivilegedSupported { get; init; }
+
+    /// <summary>ATS Page Aligned Request (H-PCI-17).</summary>
+    public bool PageAlignedRequest { get; init; } = true;
+
     /// <summary>Translations the ATC holds; the oldest is evicted first.</summary>
     public int AtcEntries { get; init; } = 1024;
 

@@ -1,15 +1,15 @@
 namespace Faultline.Pcie;
 
-/// <summary>What a register write did, for the function that owns the capability to act on.</summary>
+/// <summary>What a configuration write did, for the function that owns the capability to act on.</summary>
 [Flags]
-public enum PriWriteEffect
+public enum ConfigWriteEffect
 {
     None = 0,
-    /// <summary>H-PCI-12: credits and all pending-request state must be forgotten.</summary>
+    /// <summary>H-PCI-12: PRI credits and all pending-request state must be forgotten.</summary>
     Reset = 1,
     Enabled = 2,
     Disabled = 4,
-    /// <summary>Software broke a rule of H-PCI-13/H-PCI-14 (enable while not Stopped, Allocation while enabled).</summary>
+    /// <summary>Software broke an enable rule (H-PCI-13, H-PCI-14, H-PCI-16); the simulator flags it.</summary>
     ProtocolViolation = 8,
 }
 
@@ -73,62 +73,62 @@ public sealed class PriCapability
         _ => throw new ArgumentOutOfRangeException(nameof(offset), offset, "not a PRI capability register"),
     };
 
-    public PriWriteEffect Write(int offset, uint value) => offset switch
+    public ConfigWriteEffect Write(int offset, uint value) => offset switch
     {
         ControlOffset => WriteControl((ushort)value),
         StatusOffset => WriteStatus((ushort)value),
-        CapacityOffset => PriWriteEffect.None, // read-only
+        CapacityOffset => ConfigWriteEffect.None, // read-only
         AllocationOffset => WriteAllocation(value),
         _ => throw new ArgumentOutOfRangeException(nameof(offset), offset, "not a PRI capability register"),
     };
 
-    private PriWriteEffect WriteControl(ushort value)
+    private ConfigWriteEffect WriteControl(ushort value)
     {
         bool enable = (value & ControlEnable) != 0;
         bool reset = (value & ControlReset) != 0;
-        var effect = PriWriteEffect.None;
+        var effect = ConfigWriteEffect.None;
 
         if (Enabled && !enable)
         {
             // H-PCI-11: requests already sent stay outstanding and may still be answered.
             Enabled = false;
-            effect |= PriWriteEffect.Disabled;
+            effect |= ConfigWriteEffect.Disabled;
         }
 
         if (reset && !Enabled)
         {
             // H-PCI-12: reset acts only while disabled (or in the write that disables).
             Outstanding = 0;
-            effect |= PriWriteEffect.Reset;
+            effect |= ConfigWriteEffect.Reset;
         }
 
         if (!Enabled && enable)
         {
             // H-PCI-13: enabling a function that is not Stopped is undefined; flag it.
-            if (!Stopped) effect |= PriWriteEffect.ProtocolViolation;
+            if (!Stopped) effect |= ConfigWriteEffect.ProtocolViolation;
             Enabled = true;
             ResponseFailure = false;
             UnexpectedPrgIndex = false;
-            effect |= PriWriteEffect.Enabled;
+            effect |= ConfigWriteEffect.Enabled;
         }
 
         return effect;
     }
 
-    private PriWriteEffect WriteStatus(ushort value)
+    private ConfigWriteEffect WriteStatus(ushort value)
     {
         // RF and UPRGI are RW1C; Stopped and PRG Response PASID Required are read-only.
         if ((value & StatusResponseFailure) != 0) ResponseFailure = false;
         if ((value & StatusUnexpectedPrgIndex) != 0) UnexpectedPrgIndex = false;
-        return PriWriteEffect.None;
+        return ConfigWriteEffect.None;
     }
 
-    private PriWriteEffect WriteAllocation(uint value)
+    private ConfigWriteEffect WriteAllocation(uint value)
     {
         // H-PCI-14: software writes Allocation only while disabled.
-        if (Enabled) return PriWriteEffect.ProtocolViolation;
+        if (Enabled) return ConfigWriteEffect.ProtocolViolation;
         Allocation = value;
-        return PriWriteEffect.None;
+        return ConfigWriteEffect.None;
     }
 
     internal void ConsumeCredit() => Outstanding++;

@@ -77,21 +77,20 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         iommu.Functions.Add(spec.Requester, node);
         Functions.Add(node);
 
-        var (status, device, table) = iommu.Driver.AddDevice(spec.Requester, spec.Name);
+        var probe = iommu.Driver.ProbeDevice(function, Now, spec.Credits);
+        if (function.ConfigViolations > 0)
+            Invariants.Report("H-PCI-13", Now, spec.Name, "the host broke an enable rule of the PASID / ATS / PRI capabilities");
+        var (status, device, table) = iommu.Driver.AddDevice(function, spec.Name);
         if (status == FaultStatus.Ok)
         {
             node.FaultDevice = device;
             node.PasidTable = table!;
-            // R34: Linux writes min(Capacity, PRQ depth) unless the scenario asks for other credits.
-            uint credits = spec.Credits ?? (uint)iommu.Hardware.PageRequestQueue.Capacity;
-            var effect = function.EnablePri(credits, Now);
-            if ((effect & PriWriteEffect.ProtocolViolation) != 0)
-                Invariants.Report("H-PCI-13", Now, spec.Name, "PRI enabled while the function was not Stopped");
         }
         else
         {
             node.PasidTable = iommu.Hardware.SetContext(spec.Requester, pageRequestEnable: false);
-            Notes.Add($"{spec.Name}: IOPF refused by {iommu.Name} ({status.Errno()}): no page-drain support (H-VTD-14); PRI stays disabled");
+            string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})" : "no page-drain support (H-VTD-14)";
+            Notes.Add($"{spec.Name}: IOPF refused by {iommu.Name} ({status.Errno()}): {why}");
         }
         return node;
     }

@@ -56,12 +56,24 @@ public sealed class VtdDriver : IPageResponder
     public long ReportSequence { get; private set; }
 
     /// <summary>
-    /// Probes a PRI-capable function for fault handling: context entry with PRE = 1, device on the
-    /// IOPF queue (R3). Refused (-ENODEV) without page-drain support (H-VTD-14, open point 6).
+    /// Device probe (R34, <c>iommu_enable_pci_caps</c>): PASID, then ATS, then PRI with
+    /// min(Capacity, PRQ depth) credits unless <paramref name="credits"/> says otherwise.
     /// </summary>
-    public (FaultStatus Status, FaultDevice? Device, IPasidTable? PasidTable) AddDevice(RequesterId requester, string name)
+    public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) =>
+        PciAts.EnableForPageRequests(function, credits ?? (uint)_iommu.PageRequestQueue.Capacity, now);
+
+    /// <summary>
+    /// Enables fault handling (IOPF) for a probed function: its context entry gets PRE = 1 and the
+    /// device joins this unit's IOPF queue (R3). Refused (-ENODEV) when PRI is not enabled on the
+    /// function (R34) or the unit lacks page-drain support (H-VTD-14, open point 6).
+    /// </summary>
+    public (FaultStatus Status, FaultDevice? Device, IPasidTable? PasidTable) AddDevice(IPciConfigSpace function, string name)
     {
+        var requester = function.Requester;
         if (!_iommu.Config.PageDrainSupported || !_iommu.Config.PageRequestsSupported) return (FaultStatus.NoDevice, null, null);
+        if (!function.HasCapability(PriCapability.CapabilityId)
+            || (function.ReadConfig(PriCapability.CapabilityId, PriCapability.ControlOffset) & PriCapability.ControlEnable) == 0)
+            return (FaultStatus.NoDevice, null, null);
         if (_byRequester.ContainsKey(requester)) return (FaultStatus.Busy, null, null);
         var device = new FaultDevice(name, this);
         var status = FaultFramework.AddDevice(Queue, device);

@@ -1,0 +1,58 @@
+namespace Faultline.Pcie;
+
+/// <summary>Why the host could not enable the PASID / ATS / PRI path on a function.</summary>
+public enum PciEnableError
+{
+    None,
+    /// <summary>No ATS capability, or ATS without Page Aligned Request, which the VT-d driver requires (H-PCI-17).</summary>
+    AtsUnusable,
+    /// <summary>No PRI capability (it lives in the PF; H-PCI-15).</summary>
+    NoPri,
+    /// <summary>R34: a PASID-enabled function must require the PASID in PRG Responses.</summary>
+    PrgResponsePasidNotRequired,
+    /// <summary>H-PCI-13: Linux enables PRI only when it reads Stopped = 1 and Enable = 0 (-EBUSY).</summary>
+    PriNotStopped,
+}
+
+/// <summary>
+/// The host PCI core's PASID / ATS / PRI enabling (Linux <c>drivers/pci/ats.c</c>, called by the
+/// IOMMU driver at probe): PASID before ATS (H-PCI-16), ATS before PRI, PRI reset before enable with
+/// Allocation = min(Capacity, requested) (H-PCI-13, H-PCI-14, R34).
+/// </summary>
+public static class PciAts
+{
+    public static PciEnableError EnableForPageRequests(IPciConfigSpace function, uint requestedCredits, long now)
+    {
+        bool pasid = function.HasCapability(PasidCapability.CapabilityId);
+        if (pasid)
+        {
+            // Enable PASID with whatever execute / privileged support the function has.
+            uint supported = function.ReadConfig(PasidCapability.CapabilityId, PasidCapability.CapabilityOffset) & 0x6;
+            function.WriteConfig(PasidCapability.CapabilityId, PasidCapability.ControlOffset, 1 | supported, now);
+        }
+
+        if (!function.HasCapability(AtsCapability.CapabilityId)
+            || (function.ReadConfig(AtsCapability.CapabilityId, AtsCapability.CapabilityOffset) & (1u << 5)) == 0)
+            return PciEnableError.AtsUnusable;
+        function.WriteConfig(AtsCapability.CapabilityId, AtsCapability.ControlOffset, AtsCapability.ControlEnable, now);
+
+        if (!function.HasCapability(PriCapability.CapabilityId)) return PciEnableError.NoPri;
+        uint status = function.ReadConfig(PriCapability.CapabilityId, PriCapability.StatusOffset);
+        if (pasid && (status & PriCapability.StatusPrgResponsePasidRequired) == 0) return PciEnableError.PrgResponsePasidNotRequired;
+        return EnablePri(function, requestedCredits, now);
+    }
+
+    /// <summary><c>pci_reset_pri</c> then <c>pci_enable_pri</c>.</summary>
+    public static PciEnableError EnablePri(IPciConfigSpace function, uint requestedCredits, long now)
+    {
+        uint control = function.ReadConfig(PriCapability.CapabilityId, PriCapability.ControlOffset);
+        if ((control & PriCapability.ControlEnable) == 0)
+            function.WriteConfig(PriCapability.CapabilityId, PriCapability.ControlOffset, PriCapability.ControlReset, now);
+        uint status = function.ReadConfig(PriCapability.CapabilityId, PriCapability.StatusOffset);
+        if ((control & PriCapability.ControlEnable) != 0 || (status & PriCapability.StatusStopped) == 0) return PciEnableError.PriNotStopped;
+        uint capacity = function.ReadConfig(PriCapability.CapabilityId, PriCapability.CapacityOffset);
+        function.WriteConfig(PriCapability.CapabilityId, PriCapability.AllocationOffset, Math.Min(capacity, requestedCredits), now);
+        function.WriteConfig(PriCapability.CapabilityId, PriCapability.ControlOffset, PriCapability.ControlEnable, now);
+        return PciEnableError.None;
+    }
+}

@@ -1,0 +1,10 @@
+namespace Faultline.Pcie;
+
+/// <summary>A function's configuration space, as host software reaches it: capability registers by id and offset.</summary>
+public interface IPciConfigSpace
+{
+    RequesterId Requester { get; }
+    bool HasCapability(ushort capabilityId);
+    uint ReadConfig(ushort capabilityId, int offset);
+    ConfigWriteEffect WriteConfig(ushort capabilityId, int offset, uint value, long now);
+}

@@ -71,6 +71,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             PagesPerGroup = spec.PagesPerGroup,
             AtcEntries = spec.AtcEntries,
             RetryLimit = spec.RetryLimit,
+            PrgResponsePasidRequired = spec.PrgResponsePasidRequired,
         }, node, this);
         node.Function = function;
         _functionNodes.Add(function, node);

@@ -80,6 +80,8 @@ public sealed record DeviceSpec
     public int PagesPerGroup { get; init; } = 4;
     public int AtcEntries { get; init; } = 1024;
     public int RetryLimit { get; init; } = 16;
+    /// <summary>The PRI status bit; R34: Linux refuses PRI on a PASID function without it.</summary>
+    public bool PrgResponsePasidRequired { get; init; } = true;
     /// <summary>Processes bound to the device through SVA, each on its own PASID.</summary>
     public required IReadOnlyList<string> Bind { get; init; }
 }

@@ -50,13 +50,13 @@ public static class ScenarioReader
         }
         if (yaml.Documents.Count != 1)
             throw new ScenarioException(file, 1, 1, "(document)", $"expected one YAML document, found {yaml.Documents.Count}");
-        var root = Node.Map(file, yaml.Documents[0].RootNode, "");
+        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "workloads");
         return ReadScenario(root);
     }
 
     private static Scenario ReadScenario(Node root)
     {
-        var timingNode = root.OptionalMap("timing");
+        var timingNode = root.OptionalMap("timing", "link", "translation", "interrupt", "report", "handler_wakeup", "response_command");
         var timing = new Timing();
         if (timingNode is not null)
         {
@@ -69,11 +69,10 @@ public static class ScenarioReader
                 HandlerWakeupNs = timingNode.Duration("handler_wakeup", timing.HandlerWakeupNs),
                 ResponseCommandNs = timingNode.Duration("response_command", timing.ResponseCommandNs),
             };
-            timingNode.Done();
         }
 
         var host = new HostSpec();
-        if (root.OptionalMap("host") is { } hostNode)
+        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "virtual_address_bits") is { } hostNode)
         {
             var d = SvaCosts.Default;
             host = new HostSpec
@@ -85,11 +84,10 @@ public static class ScenarioReader
                     hostNode.Duration("major_fault", d.MajorFaultNanoseconds)),
                 VirtualAddressBits = (int)hostNode.Integer("virtual_address_bits", host.VirtualAddressBits, 39, 57),
             };
-            hostNode.Done();
         }
 
         var iommus = new List<IommuSpec>();
-        foreach (var n in root.RequiredList("iommus"))
+        foreach (var n in root.RequiredList("iommus", "name", "type", "prq_order", "discard_auto_response", "page_drain_supported"))
         {
             var name = n.Name("name", iommus.Select(i => i.Name));
             var type = n.String("type", "vtd");
@@ -102,15 +100,14 @@ public static class ScenarioReader
                     ("success", DiscardAutoResponse.Success), ("none", DiscardAutoResponse.None)),
                 PageDrainSupported = n.Boolean("page_drain_supported", true),
             });
-            n.Done();
         }
 
         var processes = new List<ProcessSpec>();
-        foreach (var n in root.RequiredList("processes"))
+        foreach (var n in root.RequiredList("processes", "name", "vmas"))
         {
             var name = n.Name("name", processes.Select(p => p.Name));
             var vmas = new List<VmaSpec>();
-            foreach (var v in n.RequiredList("vmas"))
+            foreach (var v in n.RequiredList("vmas", "start", "pages", "perm", "backing", "resident"))
             {
                 var vma = new VmaSpec
                 {
@@ -131,14 +128,12 @@ public static class ScenarioReader
                     v.Fail("start", e.Message.Split(" (Parameter")[0]);
                 }
                 vmas.Add(vma);
-                v.Done();
             }
             processes.Add(new ProcessSpec { Name = name, Vmas = vmas });
-            n.Done();
         }
 
         var devices = new List<DeviceSpec>();
-        foreach (var n in root.RequiredList("devices"))
+        foreach (var n in root.RequiredList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "bind"))
         {
             var name = n.Name("name", devices.Select(d => d.Name));
             var rid = n.RequesterId("rid");
@@ -162,13 +157,13 @@ public static class ScenarioReader
                 PagesPerGroup = (int)n.Integer("pages_per_group", 4, 1, PrgIndex.Count),
                 AtcEntries = (int)n.Integer("atc_entries", 1024, 1, 1 << 20),
                 RetryLimit = (int)n.Integer("retry_limit", 16, 0, 1 << 20),
+                PrgResponsePasidRequired = n.Boolean("prg_response_pasid_required", true),
                 Bind = bind,
             });
-            n.Done();
         }
 
         var workloads = new List<WorkloadSpec>();
-        foreach (var n in root.RequiredList("workloads"))
+        foreach (var n in root.RequiredList("workloads", "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start"))
         {
             var device = n.Reference("device", devices.Select(d => d.Name));
             var process = n.Reference("process", processes.Select(p => p.Name));
@@ -188,7 +183,6 @@ public static class ScenarioReader
             };
             if (w.MaxPages < w.MinPages) n.Fail("max_pages", $"{w.MaxPages} is below min_pages ({w.MinPages})");
             workloads.Add(w);
-            n.Done();
         }
 
         var scenario = new Scenario
@@ -205,50 +199,44 @@ public static class ScenarioReader
             Devices = devices,
             Workloads = workloads,
         };
-        root.Done();
         return scenario;
     }
 
-    /// <summary>A mapping node with its path, that remembers which keys were read so leftovers are errors.</summary>
+    /// <summary>A mapping node with its path; keys outside its declared set are errors, found before anything is read.</summary>
     private sealed class Node
     {
         private readonly string _file;
         private readonly YamlMappingNode _map;
         private readonly string _path;
-        private readonly HashSet<string> _read = [];
 
-        private Node(string file, YamlMappingNode map, string path)
+        private Node(string file, YamlMappingNode map, string path, string[] keys)
         {
             _file = file;
             _map = map;
             _path = path;
+            foreach (var key in map.Children.Keys)
+            {
+                var name = (key as YamlScalarNode)?.Value ?? "?";
+                if (!keys.Contains(name))
+                    throw new ScenarioException(file, key.Start.Line, key.Start.Column, Path(name), $"unknown key; expected one of: {string.Join(", ", keys)}");
+            }
         }
 
-        public static Node Map(string file, YamlNode node, string path) =>
+        public static Node Map(string file, YamlNode node, string path, params string[] keys) =>
             node is YamlMappingNode map
-                ? new Node(file, map, path)
+                ? new Node(file, map, path, keys)
                 : throw new ScenarioException(file, node.Start.Line, node.Start.Column, path == "" ? "(root)" : path, "expected a mapping of keys to values");
 
         public bool Has(string key) => _map.Children.ContainsKey(new YamlScalarNode(key));
 
-        public void Done()
-        {
-            foreach (var key in _map.Children.Keys)
-            {
-                var name = (key as YamlScalarNode)?.Value ?? "?";
-                if (!_read.Contains(name))
-                    throw new ScenarioException(_file, key.Start.Line, key.Start.Column, Path(name), "unknown key");
-            }
-        }
+        public Node? OptionalMap(string key, params string[] keys) => Get(key) is { } node ? Map(_file, node, Path(key), keys) : null;
 
-        public Node? OptionalMap(string key) => Get(key) is { } node ? Map(_file, node, Path(key)) : null;
-
-        public IEnumerable<Node> RequiredList(string key)
+        public IEnumerable<Node> RequiredList(string key, params string[] itemKeys)
         {
             var node = Get(key) ?? throw Error(_map, key, "is required");
             if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list");
             int i = 0;
-            foreach (var item in seq.Children) yield return Map(_file, item, $"{Path(key)}[{i++}]");
+            foreach (var item in seq.Children) yield return Map(_file, item, $"{Path(key)}[{i++}]", itemKeys);
         }
 
         public IEnumerable<(string Value, string Path, YamlNode Node)> StringList(string key)
@@ -393,11 +381,7 @@ public static class ScenarioReader
 
         public void FailAt(YamlNode at, string path, string problem) => throw new ScenarioException(_file, at.Start.Line, at.Start.Column, path, problem);
 
-        private YamlNode? Get(string key)
-        {
-            _read.Add(key);
-            return _map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
-        }
+        private YamlNode? Get(string key) => _map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
 
         private string Scalar(YamlNode node, string key) =>
             node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a single value");

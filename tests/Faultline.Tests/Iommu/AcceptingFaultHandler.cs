@@ -1,0 +1,26 @@
+using Faultline.Faults;
+
+namespace Faultline.Tests.Iommu;
+
+/// <summary>
+/// A fault handler that takes every group and leaves the answer to the test, which responds
+/// through <see cref="FaultFramework.Respond"/> with a handle from <see cref="Groups"/>.
+/// </summary>
+internal sealed class AcceptingFaultHandler : IFaultHandler
+{
+    public List<FaultGroupHandle> Groups { get; } = [];
+
+    /// <summary>The faults of each accepted group, copied in arrival order.</summary>
+    public List<Fault[]> Faults { get; } = [];
+
+    /// <summary>Runs after a group is recorded, while the driver is still inside its batch.</summary>
+    public Action<FaultGroup>? OnHandle { get; set; }
+
+    public bool Handle(FaultGroup group)
+    {
+        Groups.Add(group.Handle);
+        Faults.Add(group.Faults.ToArray());
+        OnHandle?.Invoke(group);
+        return true;
+    }
+}

@@ -8,6 +8,9 @@ public enum FaultFlags : uint
     PasidValid = 1 << 0,
     LastPage = 1 << 1,
     ResponseNeedsPasid = 1 << 2,
+    /// <summary>The request carried private data (VT-d PDP) that its response may have to echo (H-VTD-9).
+    /// Linux dropped its own flag for this in v6.9; Faultline keeps it so the policy can choose.</summary>
+    PrivateDataValid = 1 << 3,
 }
 
 /// <summary>Access rights a fault asks for (framework.md §1.1 <c>perm</c>).</summary>

@@ -46,6 +46,15 @@ public enum WireCodePolicy
     PerTransport,
 }
 
+/// <summary>H-VTD-9: private data of a request in the page group response.</summary>
+public enum PrivateDataPolicy
+{
+    /// <summary>Mainline Linux since v6.9: the response's QW2/QW3 are zero and PDP is clear.</summary>
+    Drop,
+    /// <summary>VT-d §7.7 as cited by Linux commit 1d421058: echo the request's private data unchanged.</summary>
+    Echo,
+}
+
 /// <summary>
 /// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
 /// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
@@ -58,6 +67,7 @@ public sealed record FaultPolicy
     public required AbortPolicy Abort { get; init; }
     public required StaleResponsePolicy StaleResponse { get; init; }
     public required WireCodePolicy WireCodes { get; init; }
+    public required PrivateDataPolicy PrivateData { get; init; }
 
     public static FaultPolicy Linux { get; } = new()
     {
@@ -67,6 +77,7 @@ public sealed record FaultPolicy
         Abort = AbortPolicy.Failure,
         StaleResponse = StaleResponsePolicy.DropSilently,
         WireCodes = WireCodePolicy.EnumVerbatim,
+        PrivateData = PrivateDataPolicy.Drop,
     };
 
     public static FaultPolicy Hardened { get; } = new()
@@ -77,6 +88,7 @@ public sealed record FaultPolicy
         Abort = AbortPolicy.Defer,
         StaleResponse = StaleResponsePolicy.Reject,
         WireCodes = WireCodePolicy.PerTransport,
+        PrivateData = PrivateDataPolicy.Echo,
     };
 
     public static FaultPolicy? ByName(string name) => name switch

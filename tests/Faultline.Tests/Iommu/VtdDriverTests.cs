@@ -311,10 +311,12 @@ public sealed class VtdDriverTests
         Assert.Equal(wire == 0x2, Assert.Single(rig.Platform.Responses).Code.IsReserved());
     }
 
-    [Fact(Skip = "BUG: VtdDriver.PageResponse never sets PDP or QW2/QW3, though Handle copies the private data into the Fault (H-VTD-9, vtd.md §3)")]
-    public void H_VTD_9_page_response_echoes_the_requests_private_data()
+    [Theory]
+    [InlineData("hardened", true)]
+    [InlineData("linux", false)]
+    public void H_VTD_9_page_response_echoes_private_data_under_hardened_and_zeroes_it_as_mainline_linux_does(string policy, bool echoed)
     {
-        var rig = new VtdRig();
+        var rig = new VtdRig(FaultPolicy.ByName(policy));
         rig.Produce(new PageRequestDescriptor(new RequesterId(DeviceRid), true, new Pasid(DevicePasid), false, false, true, false, true,
             new PrgIndex(0x44), 0x5000, PrivateDataPresent: true, 0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210));
         rig.Driver.HandlePageRequests();
@@ -322,9 +324,9 @@ public sealed class VtdDriverTests
         rig.Respond(0, PageResponseCode.Success);
 
         var descriptor = Assert.Single(rig.Submitted());
-        Assert.True(descriptor.PrivateDataPresent);
-        Assert.Equal(0x0123_4567_89AB_CDEFUL, descriptor.PrivateData0);
-        Assert.Equal(0xFEDC_BA98_7654_3210UL, descriptor.PrivateData1);
+        Assert.Equal(echoed, descriptor.PrivateDataPresent);
+        Assert.Equal(echoed ? 0x0123_4567_89AB_CDEFUL : 0, descriptor.PrivateData0);
+        Assert.Equal(echoed ? 0xFEDC_BA98_7654_3210UL : 0, descriptor.PrivateData1);
     }
 
     [Fact]
@@ -334,7 +336,7 @@ public sealed class VtdDriverTests
         var iommu = new VtdIommu(new VtdConfig { Name = "dmar1", PageRequestQueueOrder = 0, PageDrainSupported = false }, platform);
         var driver = new VtdDriver(iommu, new FaultFramework(FaultPolicy.Hardened));
 
-        var (status, device, table) = driver.AddDevice(new RequesterId(DeviceRid), "dev0");
+        var (status, device, table) = driver.AddDevice(VtdRig.ProbedFunction(driver, DeviceRid), "dev0");
 
         Assert.Equal(FaultStatus.NoDevice, status);
         Assert.Null(device);
@@ -349,6 +351,19 @@ public sealed class VtdDriverTests
         var rig = new VtdRig();
         Assert.True(rig.Iommu.HasContext(new RequesterId(DeviceRid)));
         Assert.Same(rig.Driver.Queue, rig.Device.Queue);
-        Assert.Equal(FaultStatus.Busy, rig.Driver.AddDevice(new RequesterId(DeviceRid), "again").Status);
+        Assert.Equal(FaultStatus.Busy, rig.Driver.AddDevice(rig.Function, "again").Status);
+    }
+
+    [Fact]
+    public void R34_iopf_is_refused_for_a_function_whose_pri_was_not_enabled()
+    {
+        var rig = new VtdRig();
+        var unprobed = VtdRig.ProbedFunction(rig.Driver, 0x0300, probe: false);
+        Assert.Equal(FaultStatus.NoDevice, rig.Driver.AddDevice(unprobed, "unprobed").Status);
+        Assert.False(rig.Iommu.HasContext(new RequesterId(0x0300)));
+
+        var probed = VtdRig.ProbedFunction(rig.Driver, 0x0308);
+        Assert.True(probed.Pri.Enabled);
+        Assert.Equal(Math.Min(probed.Pri.Capacity, (uint)rig.Prq.Capacity), probed.Pri.Allocation); // R34: min(Capacity, PRQ depth)
     }
 }

@@ -1,3 +1,4 @@
+using Faultline.Devices;
 using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
@@ -19,7 +20,8 @@ internal sealed class VtdRig
         Framework = new FaultFramework(policy ?? FaultPolicy.Hardened);
         Iommu = new VtdIommu(new VtdConfig { Name = "dmar0", PageRequestQueueOrder = 0, DiscardAutoResponse = autoResponse }, Platform);
         Driver = new VtdDriver(Iommu, Framework);
-        var (status, device, _) = Driver.AddDevice(new RequesterId(DeviceRid), "dev0");
+        Function = ProbedFunction(Driver, DeviceRid);
+        var (status, device, _) = Driver.AddDevice(Function, "dev0");
         Assert.Equal(FaultStatus.Ok, status);
         Device = device!;
         Assert.Equal(FaultStatus.Ok, Device.Attach(DevicePasid, new FaultAttachment("sva", Handler)));
@@ -32,7 +34,16 @@ internal sealed class VtdRig
     public VtdIommu Iommu { get; }
     public VtdDriver Driver { get; }
     public FaultDevice Device { get; }
+    public PriFunction Function { get; }
     public RingQueue Prq => Iommu.PageRequestQueue;
+
+    /// <summary>A PRI function at <paramref name="rid"/>, probed by the driver (R34), its link unused.</summary>
+    public static PriFunction ProbedFunction(VtdDriver driver, ushort rid, bool probe = true)
+    {
+        var function = new PriFunction(new PriFunctionConfig { Name = $"fn{rid:x4}", Requester = new RequesterId(rid) }, new UnusedPort());
+        if (probe) Assert.Equal(PciEnableError.None, driver.ProbeDevice(function, 0));
+        return function;
+    }
 
     public static PageRequest Request(
         bool read = true, bool write = false, bool last = true, int index = 1, ulong address = 0x1000,
@@ -71,4 +82,11 @@ internal sealed class VtdRig
 
     public void Respond(int group, PageResponseCode code) =>
         Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code));
+}
+
+/// <summary>A link nobody sends on: these tests put requests into the IOMMU directly.</summary>
+internal sealed class UnusedPort : IUpstreamPort
+{
+    public void SendTranslationRequest(in TranslationRequest request) => throw new InvalidOperationException("unused");
+    public void SendPageRequest(in PageRequest request) => throw new InvalidOperationException("unused");
 }

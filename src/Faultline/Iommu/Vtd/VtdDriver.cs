@@ -120,17 +120,24 @@ public sealed class VtdDriver : IPageResponder
         return handled;
     }
 
-    /// <summary>R22: one page group response descriptor on the invalidation queue, code mapped per POL-11.</summary>
+    /// <summary>
+    /// R22: one page group response descriptor on the invalidation queue, code mapped per POL-11,
+    /// private data echoed or dropped per policy (H-VTD-9).
+    /// </summary>
     public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
     {
         var requester = _requesterOf[device];
+        bool echo = (lastFault.Flags & FaultFlags.PrivateDataValid) != 0 && _framework.Policy.PrivateData == PrivateDataPolicy.Echo;
         var descriptor = new PageGroupResponseDescriptor(
             requester,
             lastFault.HasPasid,
             new Pasid(response.Pasid & Pasid.Mask),
             WireCode(response.Code, _framework.Policy.WireCodes),
             lastFault.IsLast,
-            new PrgIndex((ushort)(response.GroupId & PrgIndex.Mask)));
+            new PrgIndex((ushort)(response.GroupId & PrgIndex.Mask)),
+            echo,
+            echo ? lastFault.PrivateData0 : 0,
+            echo ? lastFault.PrivateData1 : 0);
         Submit(descriptor);
     }
 
@@ -179,6 +186,7 @@ public sealed class VtdDriver : IPageResponder
         var flags = FaultFlags.None;
         if (d.LastPageInGroup) flags |= FaultFlags.LastPage;
         if (d.PasidPresent) flags |= FaultFlags.PasidValid | FaultFlags.ResponseNeedsPasid;
+        if (d.PrivateDataPresent) flags |= FaultFlags.PrivateDataValid;
         var perm = FaultPermissions.None;
         if (d.ReadRequested) perm |= FaultPermissions.Read;
         if (d.WriteRequested) perm |= FaultPermissions.Write;

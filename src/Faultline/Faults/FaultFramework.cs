@@ -196,6 +196,12 @@ public sealed class FaultFramework
     private FaultStatus ReportWithoutHandler(FaultDevice device, in Fault fault)
     {
         // R10 / POL-1. F4: answering a non-last request lets the function see two responses for one group.
+        if (fault.IsLast && Policy.NoHandler == NoHandlerPolicy.AnswerLastOnly && device.Param is { } param)
+        {
+            // F4: partials stored while a handler was attached die with their group, instead of
+            // joining a later group that reuses the same (PASID, PRG index).
+            Counters.NoHandlerDrops += param.Partials.Drop(GroupKey.Of(fault, Policy.GroupKey));
+        }
         if (fault.IsLast || Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest)
         {
             if (device.Responder is { } responder)

@@ -24,6 +24,8 @@ public sealed class AddressSpace(string name) : IPageTable
     {
         if (vma.Length == 0 || (vma.Start & 0xFFF) != 0 || (vma.Length & 0xFFF) != 0)
             throw new ArgumentException($"VMA {vma} must be page aligned and non-empty", nameof(vma));
+        if (vma.Length > ulong.MaxValue - vma.Start)
+            throw new ArgumentException($"VMA at 0x{vma.Start:x} of 0x{vma.Length:x} bytes runs past the top of the address space", nameof(vma));
         int at = _vmas.FindIndex(v => v.Start >= vma.Start);
         if (at < 0) at = _vmas.Count;
         if ((at > 0 && _vmas[at - 1].End > vma.Start) || (at < _vmas.Count && vma.End > _vmas[at].Start))

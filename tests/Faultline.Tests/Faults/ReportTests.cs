@@ -260,6 +260,25 @@ public class ReportTests
     }
 
     [Theory]
+    [InlineData("linux", 1)]
+    [InlineData("hardened", 0)]
+    public void POL1_F4_partials_left_by_a_detached_handler_do_not_join_a_later_group_under_hardened(string policy, int stale)
+    {
+        var rig = new FaultRig(policy);
+        rig.Report(Pri.Partial(5, 0x1000));
+        rig.Device.Detach(0);
+        rig.Report(Pri.Last(5, 0x2000)); // answered INVALID: nobody handles it now
+        rig.Device.Attach(0, rig.Rid);
+
+        rig.Report(Pri.Last(5, 0x3000));
+
+        var group = Assert.Single(rig.Handler.Groups);
+        Assert.Equal(stale + 1, group.Faults.Length);
+        Assert.Equal(0x3000UL, group.Addresses[^1]);
+        Assert.Equal(stale == 1, group.Addresses.Contains(0x1000UL));
+    }
+
+    [Theory]
     [InlineData("linux", 2)]
     [InlineData("hardened", 1)]
     public void R11_device_not_added_takes_the_no_handler_path_even_with_a_handler_attached(string policy, int responses)

@@ -1,13 +1,19 @@
 namespace Faultline.Faults;
 
 /// <summary>
-/// What joins partial faults to their last fault (POL-2). Under <see cref="GroupKeyPolicy.PrgIndexOnly"/>
-/// the PASID fields are zero, so requests of two PASIDs with one index merge exactly as R14 does.
+/// What joins partial faults to their last fault (POL-2), packed into one word so the per-device
+/// lookup hashes a single integer: bit 63 PASID present, bits 51:32 PASID, bits 31:0 group id.
+/// Under <see cref="GroupKeyPolicy.PrgIndexOnly"/> the PASID bits are zero, so requests of two
+/// PASIDs with one index merge exactly as R14 does.
 /// </summary>
-public readonly record struct GroupKey(uint GroupId, uint Pasid, bool PasidValid)
+public readonly record struct GroupKey(ulong Value)
 {
     public static GroupKey Of(in Fault fault, GroupKeyPolicy policy) =>
-        policy == GroupKeyPolicy.PrgIndexOnly
-            ? new GroupKey(fault.GroupId, 0, false)
-            : new GroupKey(fault.GroupId, fault.HasPasid ? fault.Pasid : 0, fault.HasPasid);
+        policy == GroupKeyPolicy.PrgIndexOnly || !fault.HasPasid
+            ? new GroupKey(fault.GroupId)
+            : new GroupKey((1UL << 63) | ((ulong)(fault.Pasid & Pcie.Pasid.Mask) << 32) | fault.GroupId);
+
+    public uint GroupId => (uint)Value;
+    public bool PasidValid => (Value >> 63) != 0;
+    public uint Pasid => (uint)(Value >> 32) & Pcie.Pasid.Mask;
 }

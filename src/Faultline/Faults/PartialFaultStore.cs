@@ -15,7 +15,7 @@ internal sealed class PartialFaultStore
         public int Tail;
     }
 
-    private readonly Dictionary<GroupKey, Chain> _chains = new();
+    private readonly Dictionary<ulong, Chain> _chains = new();
     private Fault[] _faults = new Fault[16];
     private int[] _next = new int[16];
     private int _freeHead = -1;
@@ -28,7 +28,7 @@ internal sealed class PartialFaultStore
         int node = AllocateNode();
         _faults[node] = fault;
         _next[node] = -1;
-        ref var chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_chains, key, out bool exists);
+        ref var chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_chains, key.Value, out bool exists);
         if (exists)
         {
             _next[chain.Tail] = node;
@@ -45,7 +45,7 @@ internal sealed class PartialFaultStore
     /// <summary>Moves every partial of <paramref name="key"/>, oldest first, into <paramref name="group"/> (R14).</summary>
     public void MoveTo(GroupKey key, FaultGroup group)
     {
-        if (!_chains.Remove(key, out var chain)) return;
+        if (!_chains.Remove(key.Value, out var chain)) return;
         for (int node = chain.Head; node != -1;)
         {
             group.Add(_faults[node]);
@@ -58,7 +58,7 @@ internal sealed class PartialFaultStore
     /// <summary>Drops every partial of <paramref name="key"/>; returns how many.</summary>
     public int Drop(GroupKey key)
     {
-        if (!_chains.Remove(key, out var chain)) return 0;
+        if (!_chains.Remove(key.Value, out var chain)) return 0;
         int dropped = 0;
         for (int node = chain.Head; node != -1;)
         {

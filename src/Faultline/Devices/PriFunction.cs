@@ -25,7 +25,8 @@ public sealed class PriFunction : IPciConfigSpace
     private int _nextIndex;
     private int _outstandingGroups;
     private readonly PriFunction? _physical;
-    private readonly List<PriFunction> _virtualFunctions = [];
+    // On a PF: itself, then its VFs in creation order; every function drawing on this PRI pool.
+    private readonly List<PriFunction> _sharers = [];
 
     public PriFunction(PriFunctionConfig config, IUpstreamPort port, IPriFunctionObserver? observer = null, PriFunction? physicalFunction = null)
     {
@@ -36,7 +37,7 @@ public sealed class PriFunction : IPciConfigSpace
         Observer = observer;
         _physical = physicalFunction;
         Pri = physicalFunction?.Pri ?? new PriCapability(config.Capacity, config.PrgResponsePasidRequired);
-        physicalFunction?._virtualFunctions.Add(this);
+        (physicalFunction ?? this)._sharers.Add(this);
         Pasid = config.PasidSupported ? new PasidCapability(config.ExecuteSupported, config.PrivilegedSupported) : null;
         Ats = new AtsCapability(pageAlignedRequest: config.PageAlignedRequest);
         for (int i = 0; i < _groups.Length; i++) _groups[i] = new OutstandingGroup(config.PagesPerGroup);
@@ -102,12 +103,12 @@ public sealed class PriFunction : IPciConfigSpace
         var effect = Pri.Write(offset, value);
         // H-PCI-16: PRI is enabled after ATS.
         if (!wasEnabled && Pri.Enabled && !Ats.Enabled) effect |= ConfigWriteEffect.ProtocolViolation;
+        // H-PCI-12, H-PCI-15: the reset clears the shared pool, so every function forgets its groups
+        // and the work it held for PRI; an enable lets held work go out.
         if ((effect & ConfigWriteEffect.Reset) != 0)
-        {
-            // H-PCI-12, H-PCI-15: the reset clears the shared pool, so every function forgets its groups.
-            ForgetOutstanding(now);
-            foreach (var vf in _virtualFunctions) vf.ForgetOutstanding(now);
-        }
+            foreach (var f in _sharers) f.FailPriWaiters(AccessResult.PriReset, now, forget: true);
+        if ((effect & ConfigWriteEffect.Enabled) != 0)
+            foreach (var f in _sharers) f.SendGroups(now);
         return effect;
     }
 
@@ -192,6 +193,14 @@ public sealed class PriFunction : IPciConfigSpace
         }
 
         var group = _groups[response.Index.Value];
+        if (!group.Active && IsFailure(response.Code))
+        {
+            // H-PCI-5: a Response Failure need not carry a meaningful index; it stops PRI regardless.
+            CountResponse(response.Code);
+            Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.FailureWithoutGroup, 0, now);
+            StopPriAfterFailure(now);
+            return;
+        }
         if (!group.Active)
         {
             Counters.UnexpectedResponses++;
@@ -221,17 +230,30 @@ public sealed class PriFunction : IPciConfigSpace
                 for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.InvalidRequest, now);
                 break;
             default:
-                // H-PCI-9 (reserved codes default to the same, pcie.md §3.3): RF, no more page requests,
-                // later responses ignored. Every access still waiting on PRI fails.
-                Counters.ResponseFailureEvents++;
-                Pri.RaiseResponseFailure();
                 for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.ResponseFailure, now);
-                FailPriWaiters(AccessResult.ResponseFailure, now);
-                break;
+                group.Clear();
+                StopPriAfterFailure(now);
+                return;
         }
         group.Clear();
-        SendGroups(now);
+        // H-PCI-3, H-PCI-15: the credits went back to a pool other functions may be waiting on.
+        foreach (var f in Sharers) f.SendGroups(now);
     }
+
+    /// <summary>
+    /// H-PCI-9 (reserved codes default to the same, pcie.md §3.3): RF, no more page requests, later
+    /// responses ignored. Every access of every function on this PRI pool still waiting on PRI fails.
+    /// </summary>
+    private void StopPriAfterFailure(long now)
+    {
+        Counters.ResponseFailureEvents++;
+        Pri.RaiseResponseFailure();
+        foreach (var f in Sharers) f.FailPriWaiters(AccessResult.ResponseFailure, now, forget: false);
+    }
+
+    private static bool IsFailure(ResponseCode code) => code is not (ResponseCode.Success or ResponseCode.InvalidRequest);
+
+    private List<PriFunction> Sharers => (_physical ?? this)._sharers;
 
     /// <summary>
     /// Forms and sends groups from the backlog while credits and free indexes allow (H-PCI-1, H-PCI-3,
@@ -317,29 +339,23 @@ public sealed class PriFunction : IPciConfigSpace
         Observer?.AccessEnded(this, state.Access, result, now);
     }
 
-    /// <summary>Every access with a page waiting for PRI (backlog or outstanding group) fails.</summary>
-    private void FailPriWaiters(AccessResult result, long now)
+    /// <summary>
+    /// Every access with a page waiting for PRI (held, or in an outstanding group) fails. With
+    /// <paramref name="forget"/> (a PRI reset, H-PCI-12) the outstanding groups are forgotten too;
+    /// without it (Response Failure) they stay outstanding, their responses ignored until reset.
+    /// </summary>
+    private void FailPriWaiters(AccessResult result, long now, bool forget)
     {
         while (_backlog.TryDequeue(out var page)) ReleasePage(page, result, now);
         foreach (var group in _groups)
         {
             if (!group.Active) continue;
-            for (int i = 0; i < group.Count; i++)
-                if (!group.Pages[i].Access.Ended) EndAccess(group.Pages[i].Access, result, now);
-        }
-    }
-
-    /// <summary>H-PCI-12: a PRI reset forgets every outstanding group; their accesses fail.</summary>
-    private void ForgetOutstanding(long now)
-    {
-        foreach (var group in _groups)
-        {
-            if (!group.Active) continue;
-            for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.PriReset, now);
+            for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], result, now);
+            if (!forget) continue;
             group.Active = false;
             group.Clear();
         }
-        _outstandingGroups = 0;
+        if (forget) _outstandingGroups = 0;
     }
 
     private void CountResponse(ResponseCode code)

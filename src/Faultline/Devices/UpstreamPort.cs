@@ -24,6 +24,8 @@ public enum PrgResponseOutcome
     Matched,
     /// <summary>H-PCI-10: no outstanding group has that index; UPRGI set.</summary>
     UnexpectedIndex,
+    /// <summary>H-PCI-5, H-PCI-9: a Response Failure for no outstanding group; it sets RF all the same.</summary>
+    FailureWithoutGroup,
     /// <summary>H-PCI-9: RF is set; the response is ignored.</summary>
     IgnoredAfterFailure,
 }

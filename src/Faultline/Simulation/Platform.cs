@@ -166,8 +166,9 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
                 node.FaultLatency.Add(latency);
                 break;
             case PrgResponseOutcome.UnexpectedIndex:
+            case PrgResponseOutcome.FailureWithoutGroup:
                 Invariants.Report("H-PCI-10", now, function.Name,
-                    $"host sent a PRG Response ({response.Code.Name()}) for index {response.Index}, which the function does not have outstanding; UPRGI set");
+                    $"host sent a PRG Response ({response.Code.Name()}) for index {response.Index}, which the function does not have outstanding; {(outcome == PrgResponseOutcome.UnexpectedIndex ? "UPRGI" : "RF")} set");
                 break;
         }
     }

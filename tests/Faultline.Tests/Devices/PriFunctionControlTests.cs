@@ -97,7 +97,7 @@ public sealed class PriFunctionControlTests
         Assert.Empty(rig.Port.Unanswered);
     }
 
-    [Fact(Skip = "BUG: PriFunction.WritePri - PRI reset forgets outstanding groups but leaves held backlog pages stranded; re-enable neither sends nor fails them (H-PCI-3/H-PCI-12)")]
+    [Fact]
     public void H_PCI_12_HeldWorkIsNotStrandedByResetAndReenable()
     {
         var rig = Rig.Enabled(2, pagesPerGroup: 2);

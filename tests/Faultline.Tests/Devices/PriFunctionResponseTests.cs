@@ -208,4 +208,21 @@ public sealed class PriFunctionResponseTests
         Assert.Equal(2u, rig.Pri.Outstanding); // access 2's group keeps its credits
         Assert.Equal(2, rig.Port.Unanswered.Count); // access 1 retried once, not twice
     }
+
+    [Fact]
+    public void H_PCI_5_a_response_failure_without_a_meaningful_index_still_stops_pri()
+    {
+        var rig = Rig.Enabled(8, pagesPerGroup: 2);
+        rig.Start(1, 2);
+        rig.Port.Deny();
+        var outstanding = rig.Port.PageRequests[0].Index;
+        var stray = new PrgIndex((ushort)((outstanding.Value + 100) & PrgIndex.Mask));
+
+        rig.Port.Respond(stray, ResponseCode.ResponseFailure);
+
+        Assert.True(rig.Pri.ResponseFailure);
+        Assert.False(rig.Pri.UnexpectedPrgIndex);
+        Assert.Equal(AccessResult.ResponseFailure, rig.ResultOf(1));
+        Assert.Equal(2u, rig.Pri.Outstanding); // the real group keeps its credits; its response will be ignored
+    }
 }

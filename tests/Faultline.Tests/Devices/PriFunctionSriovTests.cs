@@ -45,7 +45,7 @@ public sealed class PriFunctionSriovTests
         Assert.Equal(2, pf.Port.PageRequests.Count);
     }
 
-    [Fact(Skip = "BUG: PriFunction.OnPrgResponse - credits a VF response returns to the shared pool never wake the PF (or other VF) held pages (H-PCI-3/H-PCI-15)")]
+    [Fact]
     public void H_PCI_15_CreditsReturnedThroughAVfReleaseThePfsHeldWork()
     {
         var pf = Rig.Enabled(2, pagesPerGroup: 2);
@@ -95,7 +95,7 @@ public sealed class PriFunctionSriovTests
         Assert.Equal(AccessResult.ResponseFailure, pf.ResultOf(2));
     }
 
-    [Fact(Skip = "BUG: PriFunction.OnPrgResponse - Response Failure via a VF fails only that VF waiters; the PF accesses hang forever (H-PCI-9/H-PCI-15)")]
+    [Fact]
     public void H_PCI_15_ResponseFailureToTheVfFailsThePfsWaitingAccesses()
     {
         // On its own Response Failure a function fails every access waiting on PRI, since later

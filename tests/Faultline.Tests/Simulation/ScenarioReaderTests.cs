@@ -41,7 +41,7 @@ public class ScenarioReaderTests
         Assert.Equal(40, s.Timing.ReportNs);
         Assert.Equal(1_000_000_000, s.Timing.TranslationNs);
         Assert.Equal(0x7f0000000000UL, s.Processes[0].Vmas[0].Start);
-        Assert.Equal(Pcie.RequesterId.From(0x1a, 0x1f, 7), s.Devices[0].Requester);
+        Assert.Equal(Faultline.Pcie.RequesterId.From(0x1a, 0x1f, 7), s.Devices[0].Requester);
         Assert.Equal(250, s.Workloads[0].IntervalNs);
     }
 

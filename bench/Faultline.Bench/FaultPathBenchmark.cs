@@ -52,12 +52,12 @@ public class FaultPathBenchmark
                 for (int p = 0; p < PagesPerGroup; p++)
                 {
                     _ring[_tail] = MakeFault(g, p);
-                    _tail = (_tail + 1) % _ring.Length;
+                    _tail = (_tail + 1) & (FaultsPerRound - 1);
                 }
         for (int i = 0; i < FaultsPerRound; i++)
         {
             sum += _ring[_head].Address;
-            _head = (_head + 1) % _ring.Length;
+            _head = (_head + 1) & (FaultsPerRound - 1);
         }
         return sum;
     }

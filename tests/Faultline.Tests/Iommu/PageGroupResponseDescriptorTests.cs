@@ -6,22 +6,9 @@ namespace Faultline.Tests.Iommu;
 
 public sealed class PageGroupResponseDescriptorTests
 {
-    private static ulong[] Words(in PageGroupResponseDescriptor d)
-    {
-        var bytes = new byte[PageGroupResponseDescriptor.Size];
-        d.Encode(bytes);
-        return [.. Enumerable.Range(0, 4).Select(i => BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i * 8)))];
-    }
+    private static ulong[] Words(PageGroupResponseDescriptor d) => Qwords.Of(PageGroupResponseDescriptor.Size, d.Encode);
 
-    private static byte[] Bytes(ulong qw0, ulong qw1, ulong qw2 = 0, ulong qw3 = 0)
-    {
-        var bytes = new byte[PageGroupResponseDescriptor.Size];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, qw0);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), qw1);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(16), qw2);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(24), qw3);
-        return bytes;
-    }
+    private static byte[] Bytes(ulong qw0, ulong qw1, ulong qw2 = 0, ulong qw3 = 0) => Qwords.Bytes(PageGroupResponseDescriptor.Size, qw0, qw1, qw2, qw3);
 
     [Fact]
     public void R22_page_group_response_descriptor_bits_match_the_spec_table()

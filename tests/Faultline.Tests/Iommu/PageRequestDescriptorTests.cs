@@ -9,22 +9,9 @@ public sealed class PageRequestDescriptorTests
     private static readonly PageRequestDescriptor Empty =
         new(default, false, default, false, false, false, false, false, default, 0);
 
-    private static ulong[] Words(in PageRequestDescriptor d)
-    {
-        var bytes = new byte[PageRequestDescriptor.Size];
-        d.Encode(bytes);
-        return [.. Enumerable.Range(0, 4).Select(i => BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i * 8)))];
-    }
+    private static ulong[] Words(PageRequestDescriptor d) => Qwords.Of(PageRequestDescriptor.Size, d.Encode);
 
-    private static byte[] Bytes(ulong qw0, ulong qw1, ulong qw2 = 0, ulong qw3 = 0)
-    {
-        var bytes = new byte[PageRequestDescriptor.Size];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, qw0);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), qw1);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(16), qw2);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(24), qw3);
-        return bytes;
-    }
+    private static byte[] Bytes(ulong qw0, ulong qw1, ulong qw2 = 0, ulong qw3 = 0) => Qwords.Bytes(PageRequestDescriptor.Size, qw0, qw1, qw2, qw3);
 
     [Fact]
     public void R30_page_request_descriptor_bits_match_the_spec_table()

@@ -29,4 +29,6 @@ public enum AccessResult
     RetryLimit,
     /// <summary>H-PCI-12: a PRI reset forgot the access's outstanding page requests.</summary>
     PriReset,
+    /// <summary>H-PCI-19: the device driver stopped the access's PASID.</summary>
+    PasidStopped,
 }

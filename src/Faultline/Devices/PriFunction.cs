@@ -1,3 +1,4 @@
+using System.Buffers;
 using Faultline.Pcie;
 
 namespace Faultline.Devices;
@@ -19,8 +20,12 @@ public sealed class PriFunction : IPciConfigSpace
     private readonly OutstandingGroup[] _groups = new OutstandingGroup[PrgIndex.Count];
     private readonly Queue<PendingPage> _backlog = new();
     private readonly Dictionary<int, PendingPage> _translations = new();
-    private readonly Dictionary<(uint Pasid, ulong Page), Translation> _atc = new();
-    private readonly Queue<(uint Pasid, ulong Page)> _atcOrder = new();
+    private readonly Dictionary<(uint Pasid, ulong Page), (Translation Translation, long Serial)> _atc = new();
+    private readonly Queue<((uint Pasid, ulong Page) Key, long Serial)> _atcOrder = new();
+    // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
+    private readonly SortedDictionary<long, AccessState> _active = new();
+    private readonly SortedDictionary<uint, PasidStopState> _stops = new();
+    private long _atcSerial;
     private int _nextTag;
     private int _nextIndex;
     private int _outstandingGroups;
@@ -56,12 +61,34 @@ public sealed class PriFunction : IPciConfigSpace
     public RequesterId Requester => Config.Requester;
 
     /// <summary>Accesses started and not yet ended.</summary>
-    public int ActiveAccesses { get; private set; }
+    public int ActiveAccesses => _active.Count;
+
+    /// <summary>PASIDs whose stop was requested and has not completed (H-PCI-19).</summary>
+    public int StoppingPasids => _stops.Count;
+
+    /// <summary>Translations the ATC holds.</summary>
+    public int AtcCount => _atc.Count;
 
     public int OutstandingGroups => _outstandingGroups;
     public int BacklogPages => _backlog.Count;
 
     public bool IsOutstanding(PrgIndex index) => _groups[index.Value].Active;
+
+    /// <summary>The access an outstanding group serves, for hosts that check who a response reaches.</summary>
+    public DmaAccess? AccessOfGroup(PrgIndex index)
+    {
+        var group = _groups[index.Value];
+        return group.Active && group.Count > 0 ? group.Pages[0].Access.Access : null;
+    }
+
+    /// <summary>Outstanding groups of a PASID, abandoned ones included.</summary>
+    public int OutstandingGroupsOf(Pasid pasid)
+    {
+        int count = 0;
+        foreach (var group in _groups)
+            if (group.Active && group.Pasid == pasid.Value) count++;
+        return count;
+    }
 
     /// <summary>Protocol violations software committed on this function's enables (H-PCI-13, H-PCI-14, H-PCI-16).</summary>
     public int ConfigViolations { get; private set; }
@@ -117,11 +144,16 @@ public sealed class PriFunction : IPciConfigSpace
     {
         if (access.Pages < 1) throw new ArgumentOutOfRangeException(nameof(access), "an access covers at least one page");
         Counters.AccessesStarted++;
-        ActiveAccesses++;
         var state = new AccessState(access);
+        _active.Add(access.Id, state);
         if (!CanIssue(access))
         {
             EndAccess(state, AccessResult.CapabilityDisabled, now);
+            return;
+        }
+        if (_stops.ContainsKey(PasidKey(access)))
+        {
+            EndAccess(state, AccessResult.PasidStopped, now); // H-PCI-19: no new work for a stopping PASID
             return;
         }
         for (int i = 0; i < access.Pages; i++)
@@ -145,7 +177,12 @@ public sealed class PriFunction : IPciConfigSpace
         if (!_translations.Remove(completion.Tag, out var page)) return;
         var state = page.Access;
         state.PendingTranslations--;
-        if (state.Ended) return; // an ended access drops its pages as they come back
+        if (state.Ended)
+        {
+            // An ended access drops its pages as they come back; a stopping PASID may have waited for them.
+            if (_stops.Count > 0) CompleteStops(now);
+            return;
+        }
 
         var access = state.Access;
         if (completion.Status != TranslationStatus.Success)
@@ -193,6 +230,16 @@ public sealed class PriFunction : IPciConfigSpace
         }
 
         var group = _groups[response.Index.Value];
+        if (group.Active && group.Abandoned)
+        {
+            // H-PCI-22 default: after a Stop Marker the function discards the old group's response
+            // silently (no UPRGI); its credits and index come back.
+            Counters.DiscardedAfterStop++;
+            Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.DiscardedAfterStop, now - group.SentAt, now);
+            Release(group);
+            foreach (var f in Sharers) f.SendGroups(now);
+            return;
+        }
         if (!group.Active && IsFailure(response.Code))
         {
             // H-PCI-5: a Response Failure need not carry a meaningful index; it stops PRI regardless.
@@ -209,35 +256,138 @@ public sealed class PriFunction : IPciConfigSpace
             return;
         }
 
-        group.Active = false;
-        _outstandingGroups--;
-        Pri.ReturnCredits((uint)group.Count);
         CountResponse(response.Code);
         Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.Matched, now - group.SentAt, now);
+        // The slot is free from here on (a re-entrant SendGroups may reuse it), so act on a copy.
+        int count = group.Count;
+        var pages = ArrayPool<PendingPage>.Shared.Rent(count);
+        group.Pages.AsSpan(0, count).CopyTo(pages);
+        Release(group);
+        try
+        {
+            Act(response.Code, pages.AsSpan(0, count), now);
+        }
+        finally
+        {
+            Array.Clear(pages, 0, count);
+            ArrayPool<PendingPage>.Shared.Return(pages);
+        }
+        if (_stops.Count > 0) CompleteStops(now);
+        // H-PCI-3, H-PCI-15: the credits went back to a pool other functions may be waiting on.
+        foreach (var f in Sharers) f.SendGroups(now);
+    }
 
-        switch (response.Code)
+    /// <summary>H-PCI-7..9: what the function does with the pages of an answered group.</summary>
+    private void Act(ResponseCode code, ReadOnlySpan<PendingPage> pages, long now)
+    {
+        switch (code)
         {
             case ResponseCode.Success:
-                for (int i = 0; i < group.Count; i++)
+                foreach (var page in pages)
                 {
-                    var page = group.Pages[i];
                     if (page.Access.Ended) continue;
                     Counters.Retries++;
                     Translate(page with { Attempt = page.Attempt + 1 });
                 }
                 break;
             case ResponseCode.InvalidRequest:
-                for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.InvalidRequest, now);
+                foreach (var page in pages) ReleasePage(page, AccessResult.InvalidRequest, now);
                 break;
             default:
-                for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], AccessResult.ResponseFailure, now);
-                group.Clear();
+                foreach (var page in pages) ReleasePage(page, AccessResult.ResponseFailure, now);
                 StopPriAfterFailure(now);
-                return;
+                break;
         }
+    }
+
+    /// <summary>
+    /// H-PCI-19: the device driver asks the function to stop using <paramref name="pasid"/>. Work for
+    /// it ends at once; the stop completes (<see cref="IPriFunctionObserver.PasidStopCompleted"/>) when
+    /// its translation requests have completed and, by <paramref name="mode"/>, every outstanding group
+    /// is answered or a Stop Marker has gone out after its last page request. Returns false if a stop
+    /// of that PASID is already under way.
+    /// </summary>
+    public bool StopPasid(Pasid pasid, PasidStopMode mode, long now)
+    {
+        if (_stops.ContainsKey(pasid.Value)) return false;
+        var stop = new PasidStopState(mode);
+        _stops.Add(pasid.Value, stop);
+        foreach (var state in _active.Values.Where(a => PasidKey(a.Access) == pasid.Value).ToList())
+            EndAccess(state, AccessResult.PasidStopped, now);
+        if (mode == PasidStopMode.StopMarker)
+        {
+            foreach (var group in _groups)
+                if (group.Active && group.Pasid == pasid.Value) group.Abandoned = true;
+            stop.MarkerPending = true;
+            SendStopMarkers(now);
+        }
+        CompleteStops(now);
+        return true;
+    }
+
+    /// <summary>An ATS Invalidate Request: drop the covered translations, then complete (posted, H-PCI-18).</summary>
+    public void OnInvalidateRequest(in InvalidateRequest request, long now)
+    {
+        Counters.InvalidateRequests++;
+        uint key = request.Pasid is { } p ? p.Value : NoPasidKey;
+        var request0 = request;
+        foreach (var entry in _atc.Keys.Where(k => k.Pasid == key && request0.Covers(k.Page)).ToList())
+            _atc.Remove(entry);
+        _port.SendInvalidationCompletion(new InvalidationCompletion(Requester, request.Tag));
+    }
+
+    /// <summary>
+    /// H-PCI-20, H-PCI-21: a Stop Marker goes out once the PASID has nothing left to send; it takes a
+    /// credit only under the switch, and then keeps it (nothing ever answers a Stop Marker).
+    /// </summary>
+    private void SendStopMarkers(long now)
+    {
+        foreach (var (pasid, stop) in _stops)
+        {
+            if (!stop.MarkerPending) continue;
+            if (!Pri.Enabled || Pri.ResponseFailure)
+            {
+                stop.MarkerPending = false; // no more page requests at all: nothing to mark
+                continue;
+            }
+            if (Config.StopMarkerConsumesCredit)
+            {
+                if (!Pri.CanSendRequest) continue;
+                Pri.ConsumeCredit();
+            }
+            stop.MarkerPending = false;
+            var marker = PageRequest.StopMarker(Requester, new Pasid(pasid), default);
+            Counters.StopMarkers++;
+            _port.SendPageRequest(marker);
+            Observer?.PageRequestSent(this, marker, now);
+        }
+    }
+
+    private void CompleteStops(long now)
+    {
+        List<uint>? done = null;
+        foreach (var (pasid, stop) in _stops)
+        {
+            if (stop.MarkerPending || _translations.Values.Any(t => PasidKey(t.Access.Access) == pasid)) continue;
+            if (stop.Mode == PasidStopMode.WaitForResponses && _groups.Any(g => g.Active && g.Pasid == pasid)) continue;
+            (done ??= []).Add(pasid);
+        }
+        if (done is null) return;
+        foreach (var pasid in done)
+        {
+            _stops.Remove(pasid);
+            Observer?.PasidStopCompleted(this, new Pasid(pasid), now);
+        }
+    }
+
+    /// <summary>H-PCI-2: a response frees the group's index and returns its credits.</summary>
+    private void Release(OutstandingGroup group)
+    {
+        Pri.ReturnCredits((uint)group.Credits);
+        group.Active = false;
+        group.Abandoned = false;
         group.Clear();
-        // H-PCI-3, H-PCI-15: the credits went back to a pool other functions may be waiting on.
-        foreach (var f in Sharers) f.SendGroups(now);
+        _outstandingGroups--;
     }
 
     /// <summary>
@@ -262,6 +412,7 @@ public sealed class PriFunction : IPciConfigSpace
     /// </summary>
     private void SendGroups(long now)
     {
+        if (_stops.Count > 0) SendStopMarkers(now);
         while (_backlog.Count > 0 && Pri.CanSendRequest && _outstandingGroups < PrgIndex.Count)
         {
             var first = _backlog.Peek();
@@ -278,11 +429,16 @@ public sealed class PriFunction : IPciConfigSpace
                 group.Pages[group.Count++] = _backlog.Dequeue();
 
             group.Active = true;
+            group.Pasid = PasidKey(first.Access.Access);
             group.SentAt = now;
             _outstandingGroups++;
             Counters.Groups++;
             var prefix = first.Access.Access.Prefix;
-            for (int i = 0; i < group.Count; i++)
+            // Fault injection: the group's last request never leaves the function.
+            bool omitLast = Config.OmitLastEvery > 0 && group.Count > 1 && Counters.Groups % Config.OmitLastEvery == 0;
+            if (omitLast) Counters.GroupsWithoutLast++;
+            group.Credits = omitLast ? group.Count - 1 : group.Count;
+            for (int i = 0; i < group.Credits; i++)
             {
                 var page = group.Pages[i];
                 var request = new PageRequest(Requester, !first.Access.Access.Write, first.Access.Access.Write,
@@ -333,7 +489,7 @@ public sealed class PriFunction : IPciConfigSpace
     private void EndAccess(AccessState state, AccessResult result, long now)
     {
         state.Ended = true;
-        ActiveAccesses--;
+        _active.Remove(state.Access.Id);
         if (result == AccessResult.Completed) Counters.AccessesCompleted++;
         else Counters.AccessesFailed++;
         Observer?.AccessEnded(this, state.Access, result, now);
@@ -353,6 +509,7 @@ public sealed class PriFunction : IPciConfigSpace
             for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], result, now);
             if (!forget) continue;
             group.Active = false;
+            group.Abandoned = false;
             group.Clear();
         }
         if (forget) _outstandingGroups = 0;
@@ -372,21 +529,25 @@ public sealed class PriFunction : IPciConfigSpace
     private bool AtcGrants(PendingPage page)
     {
         var access = page.Access.Access;
-        return _atc.TryGetValue((PasidKey(access), page.Page), out var t)
-            && (access.Write ? t.Write : t.Read) && (!access.Execute || t.Execute);
+        return _atc.TryGetValue((PasidKey(access), page.Page), out var entry)
+            && (access.Write ? entry.Translation.Write : entry.Translation.Read) && (!access.Execute || entry.Translation.Execute);
     }
 
+    /// <summary>Inserts or refreshes a translation; past capacity the oldest one still cached goes.</summary>
     private void AtcInsert(PendingPage page, Translation translation)
     {
         var key = (PasidKey(page.Access.Access), page.Page);
-        if (_atc.TryAdd(key, translation))
+        long serial = ++_atcSerial;
+        _atc[key] = (translation, serial);
+        _atcOrder.Enqueue((key, serial));
+        while (_atc.Count > Config.AtcEntries && _atcOrder.TryDequeue(out var oldest))
+            if (_atc.TryGetValue(oldest.Key, out var e) && e.Serial == oldest.Serial) _atc.Remove(oldest.Key);
+        // Entries refreshed or invalidated leave stale order records; drop them once they dominate.
+        if (_atcOrder.Count > 2 * Config.AtcEntries + 16)
         {
-            _atcOrder.Enqueue(key);
-            if (_atcOrder.Count > Config.AtcEntries) _atc.Remove(_atcOrder.Dequeue());
-        }
-        else
-        {
-            _atc[key] = translation;
+            var live = _atcOrder.Where(o => _atc.TryGetValue(o.Key, out var e) && e.Serial == o.Serial).ToList();
+            _atcOrder.Clear();
+            foreach (var o in live) _atcOrder.Enqueue(o);
         }
     }
 
@@ -395,6 +556,12 @@ public sealed class PriFunction : IPciConfigSpace
     private readonly record struct Translation(bool Read, bool Write, bool Execute);
 
     private readonly record struct PendingPage(AccessState Access, ulong Page, int Attempt);
+
+    private sealed class PasidStopState(PasidStopMode mode)
+    {
+        public PasidStopMode Mode { get; } = mode;
+        public bool MarkerPending;
+    }
 
     private sealed class AccessState(DmaAccess access)
     {
@@ -409,7 +576,12 @@ public sealed class PriFunction : IPciConfigSpace
     {
         public readonly PendingPage[] Pages = new PendingPage[capacity];
         public int Count;
+        /// <summary>Requests of the group actually sent, each holding a credit (H-PCI-2).</summary>
+        public int Credits;
         public bool Active;
+        /// <summary>H-PCI-22: a Stop Marker was sent for its PASID; its response is discarded when it comes.</summary>
+        public bool Abandoned;
+        public uint Pasid;
         public long SentAt;
 
         public void Clear()

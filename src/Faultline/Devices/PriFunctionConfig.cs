@@ -27,6 +27,14 @@ public sealed record PriFunctionConfig
     /// <summary>Translations the ATC holds; the oldest is evicted first.</summary>
     public int AtcEntries { get; init; } = 1024;
 
+    /// <summary>H-PCI-21 [UNVERIFIED] switch: whether a Stop Marker takes a credit. It is never answered,
+    /// so a credit it takes stays in use until a PRI reset. Default: it takes none.</summary>
+    public bool StopMarkerConsumesCredit { get; init; }
+
+    /// <summary>Fault injection (a buggy function): every Nth group goes out without its last request, so
+    /// it is never answered and its partial requests wait at the host (POL-4). 0 = never.</summary>
+    public int OmitLastEvery { get; init; }
+
     /// <summary>How many Success responses a page may get without becoming usable before the access fails.</summary>
     public int RetryLimit { get; init; } = 16;
 }

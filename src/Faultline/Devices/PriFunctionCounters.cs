@@ -18,6 +18,12 @@ public sealed class PriFunctionCounters
     /// <summary>Times RF went from 0 to 1.</summary>
     public long ResponseFailureEvents;
     public long CreditsHighWater;
+    public long StopMarkers;
+    /// <summary>Fault injection: groups sent without their last request.</summary>
+    public long GroupsWithoutLast;
+    /// <summary>H-PCI-22: late responses for groups abandoned by a Stop Marker, discarded without UPRGI.</summary>
+    public long DiscardedAfterStop;
+    public long InvalidateRequests;
     public long Retries;
     public long AccessesStarted;
     public long AccessesCompleted;

@@ -7,6 +7,9 @@ public interface IUpstreamPort
 {
     void SendTranslationRequest(in TranslationRequest request);
     void SendPageRequest(in PageRequest request);
+
+    /// <summary>Posted, in order behind the page requests sent before it (H-PCI-18).</summary>
+    void SendInvalidationCompletion(in InvalidationCompletion completion);
 }
 
 /// <summary>Optional hooks for a host that records what the function does (metrics, traces, invariants).</summary>
@@ -15,6 +18,9 @@ public interface IPriFunctionObserver
     void PageRequestSent(PriFunction function, in PageRequest request, long now);
     void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now);
     void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now);
+
+    /// <summary>H-PCI-19: the function reports that it stopped using the PASID.</summary>
+    void PasidStopCompleted(PriFunction function, Pasid pasid, long now);
 }
 
 /// <summary>What the function made of a PRG Response.</summary>
@@ -28,4 +34,6 @@ public enum PrgResponseOutcome
     FailureWithoutGroup,
     /// <summary>H-PCI-9: RF is set; the response is ignored.</summary>
     IgnoredAfterFailure,
+    /// <summary>H-PCI-22: a late response for a group abandoned by a Stop Marker; discarded silently, credits back.</summary>
+    DiscardedAfterStop,
 }

@@ -21,3 +21,18 @@ public readonly record struct TranslationCompletion(int Tag, TranslationStatus S
     public bool Grants(bool write, bool execute) =>
         Status == TranslationStatus.Success && (write ? Write : Read) && (!execute || Execute);
 }
+
+/// <summary>
+/// An ATS Invalidate Request from the IOMMU to a function: drop cached translations of the PASID
+/// (or of untranslated requests without one) in [Address, Address + Length).
+/// </summary>
+public readonly record struct InvalidateRequest(RequesterId Destination, Pasid? Pasid, ulong Address, ulong Length, int Tag)
+{
+    public bool Covers(ulong address) => address >= Address && address - Address < Length;
+}
+
+/// <summary>
+/// The function's Invalidation Completion. It is posted behind the function's earlier Page Requests
+/// and must not overtake them (H-PCI-18): the VT-d drain depends on that.
+/// </summary>
+public readonly record struct InvalidationCompletion(RequesterId Requester, int Tag);

@@ -17,6 +17,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     private readonly Dictionary<VtdIommu, IommuNode> _iommuNodes = new();
     private readonly Dictionary<PriFunction, FunctionNode> _functionNodes = new();
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
+    private readonly List<PasidTeardown> _teardowns = [];
     private long _lastAccessId;
 
     public Platform(Scenario scenario, FaultPolicy policy, ulong seed)
@@ -72,6 +73,8 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             AtcEntries = spec.AtcEntries,
             RetryLimit = spec.RetryLimit,
             PrgResponsePasidRequired = spec.PrgResponsePasidRequired,
+            StopMarkerConsumesCredit = spec.StopMarkerConsumesCredit,
+            OmitLastEvery = spec.OmitLastEvery,
         }, node, this);
         node.Function = function;
         _functionNodes.Add(function, node);
@@ -96,7 +99,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         return node;
     }
 
-    /// <summary>SVA-binds a process to the function; false (with a note) where the function has no IOPF.</summary>
+    /// <summary>SVA-binds a process to the function; false (with a note) where that cannot be done.</summary>
     public bool Bind(FunctionNode node, AddressSpace mm)
     {
         if (node.FaultDevice is null)
@@ -104,11 +107,116 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             Notes.Add($"{node.Name}: cannot bind {mm.Name}: SVA needs IOPF on the device (R34)");
             return false;
         }
+        if (mm.Exiting || node.Pasids.ContainsKey(mm.Name) || _teardowns.Any(t => t.Node == node && t.Mm == mm && t.DoneAt is null))
+        {
+            Notes.Add($"t={Now}ns {node.Name}: bind of {mm.Name} refused: the process exited or is bound or still being unbound");
+            return false;
+        }
         var (status, pasid) = Binder.Bind(node.FaultDevice, node.PasidTable, mm);
         if (status != FaultStatus.Ok) throw new InvalidOperationException($"binding {mm.Name} to {node.Name} failed: {status.Errno()}");
         node.Pasids.Add(mm.Name, pasid);
         return true;
     }
+
+    /// <summary>Schedules what the scenario makes happen at given times.</summary>
+    public void Schedule(ScenarioEvent e, IReadOnlyDictionary<string, FunctionNode> functions)
+    {
+        Scheduler.At(e.AtNs, () =>
+        {
+            switch (e)
+            {
+                case BindEvent b:
+                    Bind(functions[b.Device], Processes[b.Process]);
+                    break;
+                case UnbindEvent u:
+                    StartTeardown(functions[u.Device], Processes[u.Process], u.Stop, releasesPasid: false);
+                    break;
+                case ExitEvent x:
+                    Exit(Processes[x.Process], x.Stop);
+                    break;
+                case RemoveDeviceEvent r:
+                    RemoveDevice(functions[r.Device]);
+                    break;
+            }
+        });
+    }
+
+    /// <summary>R27: faults on an exiting mm are answered INVALID; every binding goes (R25), then the PASID.</summary>
+    private void Exit(AddressSpace mm, PasidStopMode mode)
+    {
+        mm.Exiting = true;
+        var bound = Functions.Where(f => f.Pasids.ContainsKey(mm.Name)).ToList();
+        foreach (var node in bound) StartTeardown(node, mm, mode, releasesPasid: true);
+        if (bound.Count == 0) Binder.Release(mm);
+    }
+
+    private void StartTeardown(FunctionNode node, AddressSpace mm, PasidStopMode mode, bool releasesPasid)
+    {
+        if (!node.Pasids.Remove(mm.Name, out uint pasid))
+        {
+            Notes.Add($"t={Now}ns {node.Name}: unbind of {mm.Name} ignored: not bound");
+            return;
+        }
+        var teardown = new PasidTeardown(node, mm, pasid, mode, releasesPasid, Now);
+        _teardowns.Add(teardown);
+        node.Function.StopPasid(new Pasid(pasid), mode, Now);
+    }
+
+    /// <summary>R4 as a run event: the device leaves its IOPF queue; later faults take the R10 path.</summary>
+    private void RemoveDevice(FunctionNode node)
+    {
+        if (node.FaultDevice is not { Queue: { } queue } device)
+        {
+            Notes.Add($"t={Now}ns {node.Name}: remove_device ignored: not on an IOPF queue");
+            return;
+        }
+        Framework.RemoveDevice(queue, device);
+        Notes.Add($"t={Now}ns {node.Name}: removed from {queue.Name}");
+    }
+
+    public void PasidStopCompleted(PriFunction function, Pasid pasid, long now)
+    {
+        var teardown = _teardowns.FirstOrDefault(t => t.Node.Function == function && t.Pasid == pasid.Value && t.StoppedAt is null);
+        if (teardown is null) return;
+        teardown.StoppedAt = now;
+        // R25: the IOMMU blocks the PASID, then drains (R33) and flushes.
+        teardown.Node.PasidTable.Remove(pasid.Value);
+        teardown.Drain = teardown.Node.Iommu.Driver.BeginDrain(teardown.Node.FaultDevice!, pasid.Value, now);
+        AdvanceTeardowns();
+    }
+
+    /// <summary>Moves every drain on; the host calls it after each event a drain may be waiting for.</summary>
+    private void AdvanceTeardowns()
+    {
+        foreach (var teardown in _teardowns)
+        {
+            if (teardown.DoneAt is not null || teardown.Drain is not { } drain || !drain.Advance(Now)) continue;
+            FinishTeardown(teardown);
+        }
+    }
+
+    private void FinishTeardown(PasidTeardown teardown)
+    {
+        var node = teardown.Node;
+        var device = node.FaultDevice!;
+        Framework.Detach(device, teardown.Pasid); // POL-10: hardened purges the PASID's partials here
+        teardown.DoneAt = Now;
+
+        // Issue acceptance: after teardown nothing of (device, PASID) is pending or partial anywhere.
+        string subject = $"{node.Name} pasid {teardown.Pasid}";
+        if (device.PendingCountOf(teardown.Pasid) > 0)
+            Invariants.Report("R25", Now, subject, $"{device.PendingCountOf(teardown.Pasid)} groups still pending after teardown");
+        if (device.PartialCountOf(teardown.Pasid) > 0)
+            Invariants.Report("POL-10", Now, subject, $"{device.PartialCountOf(teardown.Pasid)} partial faults left after teardown (Linux keeps them until overflow or removal)");
+        if (node.Iommu.Driver.RingHolds(node.Spec.Requester, teardown.Pasid))
+            Invariants.Report("R33", Now, subject, "page requests of the PASID still in the PRQ after the drain (Linux drains requests in flight but does not wait for them to be handled)");
+
+        if (teardown.ReleasesPasid && !Functions.Any(f => f.Pasids.ContainsKey(teardown.Mm.Name))
+            && _teardowns.All(t => t.Mm != teardown.Mm || t.DoneAt is not null))
+            Binder.Release(teardown.Mm);
+    }
+
+    public IReadOnlyList<PasidTeardown> Teardowns => _teardowns;
 
     public long NextAccessId() => ++_lastAccessId;
 
@@ -133,7 +241,26 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         {
             node.InvalidationScheduled = false;
             node.Hardware.ProcessInvalidationQueue();
+            node.Driver.RetrySubmissions();
         });
+    }
+
+    public void SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request)
+    {
+        var r = request;
+        var node = _iommuNodes[iommu];
+        if (!node.Functions.TryGetValue(r.Destination, out var target))
+        {
+            Invariants.Report("R33", Now, node.Name, $"device-TLB invalidation for {r.Destination}, which is behind no port of this IOMMU");
+            return;
+        }
+        Scheduler.After(Timing.LinkNs, () => target.Function.OnInvalidateRequest(r, Now));
+    }
+
+    public void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait)
+    {
+        _iommuNodes[iommu].Driver.OnInvalidationWaitCompleted(wait);
+        AdvanceTeardowns();
     }
 
     public void SendPrgResponse(VtdIommu iommu, in PrgResponse response)
@@ -192,7 +319,11 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         node.ThreadScheduled = false;
         int handled = node.Driver.HandlePageRequests();
         node.ThreadBusyUntil = Now + handled * Timing.ReportNs;
-        Scheduler.At(node.ThreadBusyUntil, () => KickWorkers(node));
+        Scheduler.At(node.ThreadBusyUntil, () =>
+        {
+            KickWorkers(node);
+            AdvanceTeardowns();
+        });
     }
 
     /// <summary>Starts queued fault work on free workers of the IOMMU's fault queue (R1, R26).</summary>
@@ -212,13 +343,31 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             FinishWork(node); // the group went away with its device (R4)
             return;
         }
+        CheckOwner(node, group, item.Work);
         var outcome = item.Work.Run(group);
         Scheduler.After(outcome.CostNanoseconds, () =>
         {
             Framework.Respond(item.Group, outcome.Code);
             Framework.Free(item.Group);
             FinishWork(node);
+            AdvanceTeardowns();
         });
+    }
+
+    /// <summary>
+    /// Issue acceptance: a reused PASID never gets what was meant for its previous owner. The group's
+    /// faults must be resolved in the address space of the process whose access raised them.
+    /// </summary>
+    private void CheckOwner(IommuNode iommu, FaultGroup group, IFaultWork work)
+    {
+        if (work is not SvaDomain domain) return;
+        var last = group.LastFault;
+        var requester = iommu.Driver.RequesterOf(group.Device);
+        if (requester is null || !iommu.Functions.TryGetValue(requester.Value, out var node)) return;
+        if (node.Function.AccessOfGroup(new PrgIndex((ushort)(last.GroupId & PrgIndex.Mask))) is not { } access) return;
+        if (!_accessOwners.TryGetValue(access.Id, out var runner) || runner.Process == domain.AddressSpace) return;
+        Invariants.Report("R25", Now, $"{node.Name} pasid {last.Pasid}",
+            $"a fault of {runner.Process.Name} was resolved in the address space of {domain.AddressSpace.Name}, which reuses its PASID");
     }
 
     private void FinishWork(IommuNode node)
@@ -242,6 +391,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             }
             if (f.ActiveAccesses > 0) Invariants.Report("R8", Now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended");
             if (node.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", Now, f.Name, $"{d.PendingCount} groups still pending in the framework");
+            if (f.StoppingPasids > 0) Invariants.Report("H-PCI-19", Now, f.Name, $"{f.StoppingPasids} PASID stops never completed");
             if (node.FaultDevice is { PartialCount: > 0 } p) Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request");
         }
         foreach (var node in Iommus)
@@ -249,6 +399,8 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             if (!node.Hardware.PageRequestQueue.IsEmpty) Invariants.Report("R31", Now, node.Name, $"{node.Hardware.PageRequestQueue.Count} page request descriptors left in the queue");
             if (node.Driver.Queue.QueuedWork > 0) Invariants.Report("R26", Now, node.Name, $"{node.Driver.Queue.QueuedWork} fault work items never ran");
         }
+        foreach (var t in _teardowns.Where(t => t.DoneAt is null))
+            Invariants.Report("R25", Now, $"{t.Node.Name} pasid {t.Pasid}", $"teardown started at {t.StartedAt} ns never completed (stage: {(t.StoppedAt is null ? "PASID stop" : t.Drain?.Stage.ToString())})");
         if (Framework.GroupsInUse > 0) Invariants.Report("R19", Now, "framework", $"{Framework.GroupsInUse} groups never freed");
         if (Framework.Counters.FreedUnanswered > 0) Invariants.Report("R8", Now, "framework", $"{Framework.Counters.FreedUnanswered} groups freed without a response");
     }
@@ -284,6 +436,7 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode
     {
         var r = request;
         var s = platform.Scheduler;
+        // ATS requests and page requests share the link; FIFO with one latency keeps them in order.
         s.After(platform.Timing.LinkNs, () =>
         {
             var completion = Iommu.Hardware.Translate(r);
@@ -295,5 +448,16 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode
     {
         var r = request;
         platform.Scheduler.After(platform.Timing.LinkNs, () => Iommu.Hardware.OnPageRequest(r));
+    }
+
+    /// <summary>H-PCI-18: same link, same latency, so it cannot overtake page requests sent before it.</summary>
+    public void SendInvalidationCompletion(in InvalidationCompletion completion)
+    {
+        var c = completion;
+        platform.Scheduler.After(platform.Timing.LinkNs, () =>
+        {
+            Iommu.Hardware.OnInvalidationCompletion(c);
+            Iommu.Driver.RetrySubmissions();
+        });
     }
 }

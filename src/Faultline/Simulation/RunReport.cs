@@ -17,6 +17,7 @@ public sealed record RunReport
     public required IReadOnlyList<Violation> Invariants { get; init; }
     public required IReadOnlyDictionary<string, long> InvariantCounts { get; init; }
     public required IReadOnlyList<string> Notes { get; init; }
+    public required IReadOnlyList<TeardownReport> Teardowns { get; init; }
 }
 
 public sealed record LatencyReport(int Samples, long P50Ns, long P99Ns, long MaxNs)
@@ -45,6 +46,11 @@ public sealed record DeviceReport
     public required long TranslationRequests { get; init; }
     public required long AtcHits { get; init; }
     public required long AccessesStarted { get; init; }
+    /// <summary>Arrivals that found the process not bound (before a bind, after an unbind or exit).</summary>
+    public required long AccessesSkipped { get; init; }
+    public required long StopMarkers { get; init; }
+    /// <summary>H-PCI-22: late responses for groups abandoned by a Stop Marker.</summary>
+    public required long DiscardedAfterStop { get; init; }
     public required long AccessesCompleted { get; init; }
     public required IReadOnlyDictionary<string, long> AccessesFailed { get; init; }
     public required LatencyReport FaultLatency { get; init; }

@@ -1,3 +1,4 @@
+using Faultline.Devices;
 using Faultline.Iommu.Vtd;
 using Faultline.Sva;
 
@@ -18,7 +19,24 @@ public sealed record Scenario
     public required IReadOnlyList<ProcessSpec> Processes { get; init; }
     public required IReadOnlyList<DeviceSpec> Devices { get; init; }
     public required IReadOnlyList<WorkloadSpec> Workloads { get; init; }
+    /// <summary>Things that happen at a given time: unbinds, binds, process exits, device removal.</summary>
+    public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
 }
+
+/// <summary>Something a scenario makes happen at <see cref="AtNs"/>.</summary>
+public abstract record ScenarioEvent(long AtNs);
+
+/// <summary>SVA unbind of a process from a device: PASID stop, drain, flush, detach (R25).</summary>
+public sealed record UnbindEvent(long AtNs, string Device, string Process, PasidStopMode Stop) : ScenarioEvent(AtNs);
+
+/// <summary>SVA bind of a process to a device; a process whose PASID was freed gets the lowest free one (reuse).</summary>
+public sealed record BindEvent(long AtNs, string Device, string Process) : ScenarioEvent(AtNs);
+
+/// <summary>The process exits: its faults are answered INVALID (R27), every binding is torn down, its PASID freed.</summary>
+public sealed record ExitEvent(long AtNs, string Process, PasidStopMode Stop) : ScenarioEvent(AtNs);
+
+/// <summary>The device leaves its IOPF queue (R4): pending groups answered INVALID and freed, partials freed.</summary>
+public sealed record RemoveDeviceEvent(long AtNs, string Device) : ScenarioEvent(AtNs);
 
 /// <summary>Latency of each hop (numbers.md §3: every hop is its own parameter), in nanoseconds.</summary>
 public sealed record Timing
@@ -42,6 +60,8 @@ public sealed record HostSpec
     /// <summary>Workers per fault queue (the unbound workqueue's concurrency, R1).</summary>
     public int Workers { get; init; } = 2;
     public SvaCosts Costs { get; init; } = SvaCosts.Default;
+    /// <summary>Group allocations (1-based, counted over the run) that fail, for R13 / POL-3.</summary>
+    public IReadOnlyList<long> FailGroupAllocations { get; init; } = [];
     public int VirtualAddressBits { get; init; } = 48;
 }
 
@@ -80,6 +100,10 @@ public sealed record DeviceSpec
     public int PagesPerGroup { get; init; } = 4;
     public int AtcEntries { get; init; } = 1024;
     public int RetryLimit { get; init; } = 16;
+    /// <summary>H-PCI-21 switch: a Stop Marker takes a credit (never returned).</summary>
+    public bool StopMarkerConsumesCredit { get; init; }
+    /// <summary>Fault injection: every Nth group goes out without its last request (0 = never).</summary>
+    public int OmitLastEvery { get; init; }
     /// <summary>The PRI status bit; R34: Linux refuses PRI on a PASID function without it.</summary>
     public bool PrgResponsePasidRequired { get; init; } = true;
     /// <summary>Processes bound to the device through SVA, each on its own PASID.</summary>

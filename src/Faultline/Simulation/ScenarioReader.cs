@@ -50,7 +50,7 @@ public static class ScenarioReader
         }
         if (yaml.Documents.Count != 1)
             throw new ScenarioException(file, 1, 1, "(document)", $"expected one YAML document, found {yaml.Documents.Count}");
-        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "workloads");
+        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "workloads", "events");
         return ReadScenario(root);
     }
 
@@ -72,7 +72,7 @@ public static class ScenarioReader
         }
 
         var host = new HostSpec();
-        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "virtual_address_bits") is { } hostNode)
+        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "virtual_address_bits", "fail_group_allocations") is { } hostNode)
         {
             var d = SvaCosts.Default;
             host = new HostSpec
@@ -83,6 +83,7 @@ public static class ScenarioReader
                     hostNode.Duration("minor_fault", d.MinorFaultNanoseconds),
                     hostNode.Duration("major_fault", d.MajorFaultNanoseconds)),
                 VirtualAddressBits = (int)hostNode.Integer("virtual_address_bits", host.VirtualAddressBits, 39, 57),
+                FailGroupAllocations = hostNode.IntegerList("fail_group_allocations", 1, long.MaxValue),
             };
         }
 
@@ -133,7 +134,7 @@ public static class ScenarioReader
         }
 
         var devices = new List<DeviceSpec>();
-        foreach (var n in root.RequiredList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "bind"))
+        foreach (var n in root.RequiredList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "bind"))
         {
             var name = n.Name("name", devices.Select(d => d.Name));
             var rid = n.RequesterId("rid");
@@ -158,8 +159,48 @@ public static class ScenarioReader
                 AtcEntries = (int)n.Integer("atc_entries", 1024, 1, 1 << 20),
                 RetryLimit = (int)n.Integer("retry_limit", 16, 0, 1 << 20),
                 PrgResponsePasidRequired = n.Boolean("prg_response_pasid_required", true),
+                StopMarkerConsumesCredit = n.Boolean("stop_marker_consumes_credit", false),
+                OmitLastEvery = (int)n.Integer("omit_last_every", 0, 0, int.MaxValue),
                 Bind = bind,
             });
+        }
+
+        var events = new List<ScenarioEvent>();
+        foreach (var n in root.OptionalList("events", "at", "unbind", "bind", "exit", "remove_device"))
+        {
+            long at = n.Duration("at", -1);
+            if (at < 0) n.Fail("at", "is required");
+            var actions = new[] { "unbind", "bind", "exit", "remove_device" }.Where(n.Has).ToList();
+            if (actions.Count != 1) n.Fail("at", $"an event needs exactly one of unbind, bind, exit, remove_device; found {(actions.Count == 0 ? "none" : string.Join(", ", actions))}");
+            var deviceNames = devices.Select(d => d.Name).ToList();
+            var processNames = processes.Select(p => p.Name).ToList();
+            switch (actions[0])
+            {
+                case "unbind":
+                {
+                    var a = n.OptionalMap("unbind", "device", "process", "stop")!;
+                    events.Add(new UnbindEvent(at, a.Reference("device", deviceNames), a.Reference("process", processNames), StopMode(a)));
+                    break;
+                }
+                case "bind":
+                {
+                    var a = n.OptionalMap("bind", "device", "process")!;
+                    events.Add(new BindEvent(at, a.Reference("device", deviceNames), a.Reference("process", processNames)));
+                    break;
+                }
+                case "exit":
+                {
+                    var a = n.OptionalMap("exit", "process", "stop")!;
+                    events.Add(new ExitEvent(at, a.Reference("process", processNames), StopMode(a)));
+                    break;
+                }
+                default:
+                {
+                    var a = n.OptionalMap("remove_device", "device")!;
+                    events.Add(new RemoveDeviceEvent(at, a.Reference("device", deviceNames)));
+                    break;
+                }
+            }
         }
 
         var workloads = new List<WorkloadSpec>();
@@ -167,8 +208,9 @@ public static class ScenarioReader
         {
             var device = n.Reference("device", devices.Select(d => d.Name));
             var process = n.Reference("process", processes.Select(p => p.Name));
-            if (!devices.First(d => d.Name == device).Bind.Contains(process))
-                n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list)");
+            if (!devices.First(d => d.Name == device).Bind.Contains(process)
+                && !events.OfType<BindEvent>().Any(b => b.Device == device && b.Process == process))
+                n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list or a bind event)");
             var w = new WorkloadSpec
             {
                 Device = device,
@@ -198,9 +240,13 @@ public static class ScenarioReader
             Processes = processes,
             Devices = devices,
             Workloads = workloads,
+            Events = events,
         };
         return scenario;
     }
+
+    private static Devices.PasidStopMode StopMode(Node n) =>
+        n.Choice("stop", Devices.PasidStopMode.WaitForResponses, ("wait", Devices.PasidStopMode.WaitForResponses), ("marker", Devices.PasidStopMode.StopMarker));
 
     /// <summary>A mapping node with its path; keys outside its declared set are errors, found before anything is read.</summary>
     private sealed class Node
@@ -237,6 +283,25 @@ public static class ScenarioReader
             if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list");
             int i = 0;
             foreach (var item in seq.Children) yield return Map(_file, item, $"{Path(key)}[{i++}]", itemKeys);
+        }
+
+        public IEnumerable<Node> OptionalList(string key, params string[] itemKeys) =>
+            Has(key) ? RequiredList(key, itemKeys) : [];
+
+        public IReadOnlyList<long> IntegerList(string key, long min, long max)
+        {
+            var node = Get(key);
+            if (node is null) return [];
+            if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list of integers");
+            var values = new List<long>();
+            foreach (var item in seq.Children)
+            {
+                var text = item is YamlScalarNode { Value: { } v } ? v : "";
+                if (!TryInteger(text, out long value) || value < min || value > max)
+                    throw new ScenarioException(_file, item.Start.Line, item.Start.Column, $"{Path(key)}[{values.Count}]", $"expected an integer in [{min}, {max}], got '{text}'");
+                values.Add(value);
+            }
+            return values;
         }
 
         public IEnumerable<(string Value, string Path, YamlNode Node)> StringList(string key)

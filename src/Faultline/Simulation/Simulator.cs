@@ -30,16 +30,14 @@ public static class Simulator
 
         var iommus = scenario.Iommus.ToDictionary(i => i.Name, platform.AddIommu);
         var functions = scenario.Devices.ToDictionary(d => d.Name, d => platform.AddFunction(d, iommus[d.Iommu]));
-        var bound = new HashSet<(string, string)>();
         foreach (var d in scenario.Devices)
             foreach (var process in d.Bind)
-                if (platform.Bind(functions[d.Name], platform.Processes[process])) bound.Add((d.Name, process));
+                platform.Bind(functions[d.Name], platform.Processes[process]);
+        foreach (var e in scenario.Events) platform.Schedule(e, functions);
 
         foreach (var w in scenario.Workloads)
         {
-            if (!bound.Contains((w.Device, w.Process))) continue;
-            var node = functions[w.Device];
-            var runner = new WorkloadRunner(platform, w, node, platform.Processes[w.Process], node.Pasids[w.Process],
+            var runner = new WorkloadRunner(platform, w, functions[w.Device], platform.Processes[w.Process],
                 platform.Random.Fork($"workload:{w.Device}:{w.Process}:{platform.Workloads.Count}"));
             platform.Workloads.Add(runner);
             runner.Start();
@@ -85,6 +83,9 @@ public static class Simulator
                     TranslationRequests = c.TranslationRequests,
                     AtcHits = c.AtcHits,
                     AccessesStarted = c.AccessesStarted,
+                    AccessesSkipped = p.Workloads.Where(w => w.Spec.Device == n.Name).Sum(w => w.Skipped),
+                    StopMarkers = c.StopMarkers,
+                    DiscardedAfterStop = c.DiscardedAfterStop,
                     AccessesCompleted = c.AccessesCompleted,
                     AccessesFailed = Enum.GetValues<AccessResult>()
                         .Where(r => r != AccessResult.Completed)
@@ -139,6 +140,7 @@ public static class Simulator
             Invariants = p.Invariants.Kept,
             InvariantCounts = p.Invariants.CountsByRule,
             Notes = p.Notes,
+            Teardowns = p.Teardowns.Select(t => t.Report()).ToList(),
         };
     }
 }

@@ -34,6 +34,17 @@ public static class SummaryWriter
         fw.Write(w);
         w.WriteLine();
 
+        if (r.Teardowns.Count > 0)
+        {
+            w.WriteLine("PASID teardowns (R25: stop, drain and flush, detach)");
+            var td = new TextTable("device", "process", "pasid", "stop", "at", "stopped-in", "drain+flush", "total", "flushed", "unrelated-wait", "hw-drains", "done");
+            foreach (var t in r.Teardowns)
+                td.Add(t.Device, t.Process, t.Pasid, t.Stop, Ns(t.StartNs), Ns(t.StopNs), Ns(t.DrainNs), Ns(t.TotalNs), t.FlushedGroups,
+                    Ns(t.UnrelatedWaitNs), t.HardwareRounds, t.Completed ? "yes" : "NO");
+            td.Write(w);
+            w.WriteLine();
+        }
+
         w.WriteLine("Latency (virtual time)");
         var lat = new TextTable("what", "samples", "p50", "p99", "max");
         lat.Add("fault (first request to PRG response)", r.FaultLatency.Samples, Ns(r.FaultLatency.P50Ns), Ns(r.FaultLatency.P99Ns), Ns(r.FaultLatency.MaxNs));

@@ -9,7 +9,7 @@ namespace Faultline.Simulation;
 /// <see cref="WorkloadSpec.Concurrency"/> in flight, and each covers a random page range inside one
 /// VMA of the process (chosen in proportion to its size), written with the given probability.
 /// </summary>
-internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, FunctionNode device, AddressSpace mm, uint pasid, SimRandom random)
+internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, FunctionNode device, AddressSpace mm, SimRandom random)
 {
     private readonly Dictionary<long, long> _startedAt = new();
     private int _arrived;
@@ -17,6 +17,10 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
     private int _inFlight;
 
     public WorkloadSpec Spec { get; } = spec;
+    public AddressSpace Process { get; } = mm;
+
+    /// <summary>Arrivals that found the process not bound to the device (before a bind, after an unbind or exit).</summary>
+    public long Skipped { get; private set; }
 
     public void Start()
     {
@@ -45,15 +49,20 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
         while (_waiting > 0 && _inFlight < Spec.Concurrency)
         {
             _waiting--;
+            if (mm.Exiting || !device.Pasids.TryGetValue(mm.Name, out uint pasid))
+            {
+                Skipped++;
+                continue;
+            }
             _inFlight++;
-            var access = Next();
+            var access = Next(pasid);
             _startedAt.Add(access.Id, platform.Now);
             platform.OwnAccess(access.Id, this);
             device.Function.StartAccess(access, platform.Now);
         }
     }
 
-    private DmaAccess Next()
+    private DmaAccess Next(uint pasid)
     {
         long totalPages = mm.Vmas.Sum(v => (long)(v.Length >> 12));
         long pick = random.NextInclusive(0, totalPages - 1);

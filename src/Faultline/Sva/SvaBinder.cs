@@ -6,11 +6,13 @@ namespace Faultline.Sva;
 /// <summary>
 /// SVA binding (<c>iommu-sva.c</c>, §2.5 context): one PASID per mm from a global allocator, one
 /// SVA domain per mm shared by devices; binding (device, mm) twice only adds a user; a different mm
-/// already on that PASID of the device is refused.
+/// already on that PASID of the device is refused. As in Linux, the PASID belongs to the mm until
+/// the process exits (<c>mm_pasid_drop</c>); then the lowest free PASID is handed out again.
 /// </summary>
 public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasid = 0xFFFFF)
 {
     private readonly Dictionary<AddressSpace, (uint Pasid, SvaDomain Domain, FaultAttachment Attachment)> _byMm = new();
+    private readonly SortedSet<uint> _freed = [];
     private uint _nextPasid = firstPasid;
 
     public uint? PasidOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Pasid : null;
@@ -35,8 +37,28 @@ public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasi
         return (FaultStatus.Ok, entry.Pasid);
     }
 
+    /// <summary>The attachment SVA put at the mm's PASID, to detach it at unbind.</summary>
+    public FaultAttachment? AttachmentOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Attachment : null;
+
+    /// <summary>
+    /// The process is gone and no device is bound to it any more: its PASID returns to the
+    /// allocator. The caller has torn every binding down first (R25).
+    /// </summary>
+    public bool Release(AddressSpace mm)
+    {
+        if (!_byMm.Remove(mm, out var entry)) return false;
+        _freed.Add(entry.Pasid);
+        return true;
+    }
+
     private bool TryAllocatePasid(out uint pasid)
     {
+        if (_freed.Count > 0)
+        {
+            pasid = _freed.Min;
+            _freed.Remove(pasid);
+            return true;
+        }
         pasid = _nextPasid;
         if (_nextPasid > lastPasid) return false;
         _nextPasid++;

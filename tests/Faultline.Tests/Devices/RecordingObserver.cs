@@ -28,5 +28,10 @@ public sealed class RecordingObserver : IPriFunctionObserver
         Ended[access.Id] = result;
     }
 
+    /// <summary>PASIDs whose stop completed, in order, with the time.</summary>
+    public List<(Pasid Pasid, long Time)> Stopped { get; } = [];
+
+    public void PasidStopCompleted(PriFunction function, Pasid pasid, long now) => Stopped.Add((pasid, now));
+
     public AccessResult? ResultOf(long id) => Ended.TryGetValue(id, out var r) ? r : null;
 }

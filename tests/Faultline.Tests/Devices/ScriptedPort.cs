@@ -13,6 +13,7 @@ public sealed class ScriptedPort : IUpstreamPort
 
     public List<TranslationRequest> TranslationRequests { get; } = [];
     public List<PageRequest> PageRequests { get; } = [];
+    public List<InvalidationCompletion> InvalidationCompletions { get; } = [];
 
     /// <summary>The function this port belongs to; set right after constructing it.</summary>
     public PriFunction? Function { get; set; }
@@ -28,6 +29,8 @@ public sealed class ScriptedPort : IUpstreamPort
     }
 
     public void SendPageRequest(in PageRequest request) => PageRequests.Add(request);
+
+    public void SendInvalidationCompletion(in InvalidationCompletion completion) => InvalidationCompletions.Add(completion);
 
     private PriFunction Target => Function ?? throw new InvalidOperationException("ScriptedPort.Function is not set");
 

@@ -89,4 +89,5 @@ internal sealed class UnusedPort : IUpstreamPort
 {
     public void SendTranslationRequest(in TranslationRequest request) => throw new InvalidOperationException("unused");
     public void SendPageRequest(in PageRequest request) => throw new InvalidOperationException("unused");
+    public void SendInvalidationCompletion(in InvalidationCompletion completion) => throw new InvalidOperationException("unused");
 }

@@ -46,4 +46,10 @@ public interface IVtdPlatform
 
     /// <summary>A PRG Response message leaves the root port toward the function.</summary>
     void SendPrgResponse(VtdIommu iommu, in PrgResponse response);
+
+    /// <summary>An ATS Invalidate Request leaves toward a function (device-TLB invalidation).</summary>
+    void SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request);
+
+    /// <summary>An invalidation wait descriptor with SW = 1 completed: its status data is written.</summary>
+    void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait);
 }

@@ -17,5 +17,9 @@ public sealed class VtdCounters
     /// <summary>Malformed page group responses the hardware refused (invalidation queue error).</summary>
     public long InvalidationQueueErrors;
     public long PrgResponsesSent;
+    public long WaitDescriptors;
+    public long DeviceTlbInvalidations;
+    /// <summary>Page-request drains (PD = 1) the hardware honoured (ECAP.PDS, H-VTD-14).</summary>
+    public long PageRequestDrains;
     public long TranslationRequests;
 }

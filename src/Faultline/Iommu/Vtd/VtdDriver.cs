@@ -20,7 +20,7 @@ public sealed class VtdDriverCounters
     /// <summary>R32: overflow seen with entries still queued; PRO left set for the next interrupt.</summary>
     public long OverflowsDeferred;
     public long ResponsesSubmitted;
-    /// <summary>The invalidation queue was full; the submitter waited for the hardware (qi_submit_sync).</summary>
+    /// <summary>The invalidation queue was full; the descriptor waited for room (qi_submit_sync spins).</summary>
     public long InvalidationQueueWaits;
 }
 
@@ -35,7 +35,10 @@ public sealed class VtdDriver : IPageResponder
     private readonly FaultFramework _framework;
     private readonly Dictionary<RequesterId, FaultDevice> _byRequester = new();
     private readonly Dictionary<FaultDevice, RequesterId> _requesterOf = new();
-    private readonly byte[] _descriptor = new byte[PageGroupResponseDescriptor.Size];
+    private readonly byte[] _descriptor = new byte[InvalidationDescriptor.Size];
+    private readonly Dictionary<ulong, VtdDrain> _drains = new();
+    private readonly Queue<byte[]> _waiting = new();
+    private ulong _nextStatusAddress = 0x1000;
 
     public VtdDriver(VtdIommu iommu, FaultFramework framework, int virtualAddressBits = 48)
     {
@@ -138,7 +141,65 @@ public sealed class VtdDriver : IPageResponder
             echo,
             echo ? lastFault.PrivateData0 : 0,
             echo ? lastFault.PrivateData1 : 0);
-        Submit(descriptor);
+        SubmitResponse(descriptor);
+    }
+
+    public RequesterId? RequesterOf(FaultDevice device) => _requesterOf.TryGetValue(device, out var r) ? r : null;
+
+    /// <summary>
+    /// R33: starts draining (device, PASID). Preconditions as in Linux: the function stopped using the
+    /// PASID (H-PCI-19) and its PASID table entry is cleared. PASID 0 drains the RID's requests (BUG-8).
+    /// </summary>
+    public VtdDrain BeginDrain(FaultDevice device, uint pasid, long now)
+    {
+        var drain = new VtdDrain(this, _framework, device, _requesterOf[device], pasid, _nextStatusAddress, now);
+        _nextStatusAddress += 4;
+        return drain;
+    }
+
+    /// <summary>
+    /// Whether a descriptor of (requester, PASID) lies between PQH and PQT (R33's scan). PASID-less
+    /// descriptors count as PASID 0, so draining the RID covers them (the BUG-8 fix).
+    /// </summary>
+    public bool RingHolds(RequesterId requester, uint pasid)
+    {
+        var ring = _iommu.PageRequestQueue;
+        for (uint position = ring.Consumer; position != ring.Producer; position++)
+        {
+            var decoded = PageRequestDescriptor.Decode(ring.At(position));
+            if (!decoded.IsOk) continue;
+            var d = decoded.Value;
+            if (d.Requester == requester && (d.PasidPresent ? d.Pasid.Value : 0) == pasid) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The hardware executed a wait with status write: the drain waiting on that slot goes on.</summary>
+    public void OnInvalidationWaitCompleted(in InvalidationWaitDescriptor wait)
+    {
+        if (_drains.Remove(wait.StatusAddress, out var drain)) drain.OnWaitCompleted();
+    }
+
+    /// <summary>
+    /// The hardware step of R33, as Linux submits it: wait (fence), PASID-IOTLB invalidation of the
+    /// PASID, device-TLB invalidation of every address of it, and the trailing wait with status write
+    /// and page-request drain (PD only where ECAP.PDS is set, H-VTD-14).
+    /// </summary>
+    internal void SubmitDrainDescriptors(VtdDrain drain)
+    {
+        const uint QiDone = 2;
+        var pasid = new Pasid(drain.Pasid);
+        new InvalidationWaitDescriptor(false, false, Fence: true, false, QiDone, 0).Encode(_descriptor);
+        Submit();
+        PasidIotlbInvalidationDescriptor.AllInPasid(0, pasid).Encode(_descriptor);
+        Submit();
+        PasidDeviceTlbInvalidationDescriptor.ForRange(drain.Requester, drain.Requester, pasid, 0, 0, PasidDeviceTlbInvalidationDescriptor.MaxSizeOrder)
+            .Encode(_descriptor);
+        Submit();
+        new InvalidationWaitDescriptor(false, StatusWrite: true, false, _iommu.Config.PageDrainSupported, QiDone, drain.StatusAddress)
+            .Encode(_descriptor);
+        Submit();
+        _drains[drain.StatusAddress] = drain;
     }
 
     /// <summary>POL-11: Linux places the enum verbatim, so FAILURE (2) reaches the wire as a reserved code.</summary>
@@ -208,21 +269,37 @@ public sealed class VtdDriver : IPageResponder
             return;
         }
         Counters.BadRequestsAnswered++;
-        Submit(new PageGroupResponseDescriptor(d.Requester, d.PasidPresent, d.Pasid, ResponseCode.InvalidRequest,
+        SubmitResponse(new PageGroupResponseDescriptor(d.Requester, d.PasidPresent, d.Pasid, ResponseCode.InvalidRequest,
             d.LastPageInGroup, d.Index, d.PrivateDataPresent, d.PrivateData0, d.PrivateData1));
     }
 
-    private void Submit(in PageGroupResponseDescriptor descriptor)
+    private void SubmitResponse(in PageGroupResponseDescriptor descriptor)
     {
         descriptor.Encode(_descriptor);
-        if (!_iommu.SubmitInvalidation(_descriptor))
-        {
-            Counters.InvalidationQueueWaits++;
-            _iommu.ProcessInvalidationQueue();
-            _iommu.SubmitInvalidation(_descriptor);
-        }
+        Submit();
         Counters.ResponsesSubmitted++;
     }
+
+    /// <summary>
+    /// Puts the descriptor in <c>_descriptor</c> at IQT. When the queue is full (a device-TLB
+    /// invalidation can hold it), the submitter waits, as qi_submit_sync spins: the descriptor is kept,
+    /// in order, until <see cref="RetrySubmissions"/> finds room.
+    /// </summary>
+    private void Submit()
+    {
+        if (_waiting.Count == 0 && _iommu.SubmitInvalidation(_descriptor)) return;
+        Counters.InvalidationQueueWaits++;
+        _waiting.Enqueue(_descriptor.ToArray());
+    }
+
+    /// <summary>Submits the descriptors that waited for room; the host calls it when the hardware has consumed some.</summary>
+    public void RetrySubmissions()
+    {
+        while (_waiting.TryPeek(out var descriptor) && _iommu.SubmitInvalidation(descriptor)) _waiting.Dequeue();
+    }
+
+    /// <summary>Descriptors waiting for room in the invalidation queue.</summary>
+    public int WaitingSubmissions => _waiting.Count;
 
     private bool IsCanonical(ulong address)
     {

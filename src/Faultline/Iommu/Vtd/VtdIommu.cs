@@ -139,26 +139,88 @@ public sealed class VtdIommu
         return true;
     }
 
-    /// <summary>The hardware fetches and executes every descriptor between IQH and IQT.</summary>
+    /// <summary>Device-TLB invalidations sent and not yet completed by their functions.</summary>
+    public int DeviceTlbInvalidationsPending { get; private set; }
+
+    /// <summary>
+    /// The hardware fetches and executes descriptors from IQH toward IQT, in order. A wait descriptor
+    /// does not complete, and nothing after it runs, until every device-TLB invalidation before it has
+    /// been completed by its function; so when a drain's final wait writes its status, every page
+    /// request the function sent before its Invalidation Completion is in the PRQ (H-PCI-18, H-VTD-13).
+    /// </summary>
     public void ProcessInvalidationQueue()
     {
         var queue = InvalidationQueue;
         while (!queue.IsEmpty)
         {
             var bytes = queue.At(queue.Consumer);
+            var type = InvalidationDescriptor.TypeOf(bytes);
+            if (type.IsOk && type.Value == InvalidationWaitDescriptor.Type && DeviceTlbInvalidationsPending > 0) return;
             Counters.InvalidationDescriptors++;
-            bool isPageGroupResponse = (bytes[0] & 0xF) == PageGroupResponseDescriptor.Type;
-            var decoded = PageGroupResponseDescriptor.Decode(bytes);
+            Execute(bytes, type.IsOk ? type.Value : (byte)0xFF);
             queue.TryConsumeTo(queue.Consumer + 1);
-            if (!isPageGroupResponse) continue; // other descriptor types do not touch the fault path
-            if (!decoded.IsOk)
+        }
+    }
+
+    /// <summary>A function completed an ATS invalidation; a wait held behind it may now run.</summary>
+    public void OnInvalidationCompletion(in InvalidationCompletion completion)
+    {
+        if (DeviceTlbInvalidationsPending == 0) return; // nothing asked for it
+        DeviceTlbInvalidationsPending--;
+        if (DeviceTlbInvalidationsPending == 0) ProcessInvalidationQueue();
+    }
+
+    private void Execute(ReadOnlySpan<byte> bytes, byte type)
+    {
+        switch (type)
+        {
+            case PageGroupResponseDescriptor.Type:
             {
-                Counters.InvalidationQueueErrors++; // hardware reports IQE instead of executing it
-                continue;
+                var decoded = PageGroupResponseDescriptor.Decode(bytes);
+                if (!decoded.IsOk)
+                {
+                    Counters.InvalidationQueueErrors++; // hardware reports IQE instead of executing it
+                    return;
+                }
+                var d = decoded.Value;
+                // H-VTD-10: the PASID prefix goes out iff the descriptor says PASID present.
+                Send(new PrgResponse(d.Requester, d.Index, d.Code, d.PasidPresent ? d.Pasid : null));
+                return;
             }
-            var d = decoded.Value;
-            // H-VTD-10: the PASID prefix goes out iff the descriptor says PASID present.
-            Send(new PrgResponse(d.Requester, d.Index, d.Code, d.PasidPresent ? d.Pasid : null));
+            case InvalidationWaitDescriptor.Type:
+            {
+                var decoded = InvalidationWaitDescriptor.Decode(bytes);
+                // H-VTD-14: PD is reserved without ECAP.PDS.
+                if (!decoded.IsOk || (decoded.Value.PageRequestDrain && !Config.PageDrainSupported))
+                {
+                    Counters.InvalidationQueueErrors++;
+                    return;
+                }
+                var wait = decoded.Value;
+                Counters.WaitDescriptors++;
+                if (wait.PageRequestDrain) Counters.PageRequestDrains++; // requests are queued on arrival: nothing is held back
+                if (wait.StatusWrite) _platform.InvalidationWaitCompleted(this, wait);
+                return;
+            }
+            case PasidDeviceTlbInvalidationDescriptor.Type:
+            {
+                var decoded = PasidDeviceTlbInvalidationDescriptor.Decode(bytes);
+                if (!decoded.IsOk)
+                {
+                    Counters.InvalidationQueueErrors++;
+                    return;
+                }
+                var d = decoded.Value;
+                Counters.DeviceTlbInvalidations++;
+                DeviceTlbInvalidationsPending++;
+                bool everything = d.SizeOrder >= PasidDeviceTlbInvalidationDescriptor.MaxSizeOrder;
+                ulong length = everything ? ulong.MaxValue : 1UL << (12 + d.SizeOrder);
+                ulong start = everything ? 0 : d.Address & ~(length - 1);
+                _platform.SendInvalidateRequest(this, new InvalidateRequest(d.SourceId, d.Pasid, start, length, (int)Counters.DeviceTlbInvalidations));
+                return;
+            }
+            default:
+                return; // PASID-IOTLB and other invalidations: no IOTLB is modelled (H-VTD-8)
         }
     }
 

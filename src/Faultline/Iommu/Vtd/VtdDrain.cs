@@ -1,0 +1,137 @@
+using Faultline.Faults;
+using Faultline.Pcie;
+
+namespace Faultline.Iommu.Vtd;
+
+public enum VtdDrainStage
+{
+    /// <summary>Waiting until no descriptor of (device, PASID) lies between PQH and PQT.</summary>
+    ScanRing,
+    /// <summary>Waiting for the fault queue flush (R23, POL-8).</summary>
+    Flush,
+    /// <summary>Waiting for the final invalidation wait of the hardware drain (fence, PASID-IOTLB, device-TLB, wait with PD).</summary>
+    Hardware,
+    /// <summary>PRO was set after the hardware drain: waiting for the PRQ thread, then draining again.</summary>
+    OverflowRetry,
+    /// <summary>Hardened only: requests that landed during the hardware drain are handled before the PASID goes.</summary>
+    LateRequests,
+    Done,
+}
+
+/// <summary>
+/// Draining the page requests of one (device, PASID) before it is freed (R33,
+/// <c>intel_iommu_drain_pasid_prq</c>; vtd.md §7), as a sans-IO state machine: the host calls
+/// <see cref="Advance"/> after each PRQ thread batch, each group answered and each invalidation wait
+/// completed, and it moves on as far as it can. The hardware step is the Linux sequence: a wait with
+/// fence, a PASID-selective IOTLB invalidation, a PASID device-TLB invalidation of every address, and the
+/// trailing wait with status write and page-request drain that <c>qi_submit_sync(QI_OPT_WAIT_DRAIN)</c>
+/// appends (open point 1, settled against the Linux source). Under <c>linux</c> the drain ends there,
+/// leaving requests that arrived during the drain in the PRQ; under <c>hardened</c> it waits until they
+/// are handled too, so nothing of the PASID is left anywhere when it may be reused.
+/// </summary>
+public sealed class VtdDrain
+{
+    private readonly VtdDriver _driver;
+    private readonly FaultFramework _framework;
+    private FaultFlush? _flush;
+    private long _batchesAtOverflow;
+    private bool _waitCompleted;
+
+    internal VtdDrain(VtdDriver driver, FaultFramework framework, FaultDevice device, RequesterId requester, uint pasid, ulong statusAddress, long now)
+    {
+        _driver = driver;
+        _framework = framework;
+        Device = device;
+        Requester = requester;
+        Pasid = pasid;
+        StatusAddress = statusAddress;
+        StartedAt = now;
+    }
+
+    public FaultDevice Device { get; }
+    public RequesterId Requester { get; }
+    public uint Pasid { get; }
+    public VtdDrainStage Stage { get; private set; } = VtdDrainStage.ScanRing;
+
+    /// <summary>Where the final wait writes its status: the drain's own slot, as qi_submit_sync's desc_status.</summary>
+    public ulong StatusAddress { get; }
+
+    public long StartedAt { get; }
+    public long? FlushStartedAt { get; private set; }
+    /// <summary>When the flush had nothing left of this (device, PASID) to wait for.</summary>
+    public long? OwnGroupsDoneAt { get; private set; }
+    public long? FlushDoneAt { get; private set; }
+    public long? DoneAt { get; private set; }
+    /// <summary>Hardware drains submitted: more than one when PRO was set afterwards (R33).</summary>
+    public int HardwareRounds { get; private set; }
+    /// <summary>Groups the flush waited for (its snapshot).</summary>
+    public int FlushedGroups { get; private set; }
+
+    /// <summary>Flush time spent only on groups of other devices or PASIDs (F5; zero under hardened, POL-8).</summary>
+    public long UnrelatedWaitNs =>
+        FlushDoneAt is { } done && FlushStartedAt is { } start ? done - Math.Max(start, OwnGroupsDoneAt ?? start) : 0;
+
+    public bool IsDone => Stage == VtdDrainStage.Done;
+
+    internal void OnWaitCompleted() => _waitCompleted = true;
+
+    /// <summary>Moves the drain on as far as the world allows; true once it is done.</summary>
+    public bool Advance(long now)
+    {
+        while (true)
+        {
+            switch (Stage)
+            {
+                case VtdDrainStage.ScanRing:
+                    if (_driver.RingHolds(Requester, Pasid)) return false;
+                    _flush = _framework.BeginFlush(Device, Pasid);
+                    FlushedGroups = _flush.SnapshotCount;
+                    FlushStartedAt = now;
+                    Stage = VtdDrainStage.Flush;
+                    break;
+
+                case VtdDrainStage.Flush:
+                    if (OwnGroupsDoneAt is null && Device.PendingCountOf(Pasid) == 0) OwnGroupsDoneAt = now;
+                    if (!_framework.IsFlushComplete(_flush!)) return false;
+                    FlushDoneAt = now;
+                    SubmitHardwareDrain();
+                    Stage = VtdDrainStage.Hardware;
+                    break;
+
+                case VtdDrainStage.Hardware:
+                    if (!_waitCompleted) return false;
+                    if ((_driver.Iommu.Prs & VtdIommu.PrsOverflow) != 0)
+                    {
+                        // R33: requests may have been lost; wait for the PRQ thread, then drain again.
+                        _batchesAtOverflow = _driver.Counters.Batches;
+                        Stage = VtdDrainStage.OverflowRetry;
+                        break;
+                    }
+                    Stage = _framework.Policy.LateRequests == LateRequestPolicy.Handle ? VtdDrainStage.LateRequests : VtdDrainStage.Done;
+                    break;
+
+                case VtdDrainStage.OverflowRetry:
+                    if (_driver.Counters.Batches == _batchesAtOverflow) return false;
+                    SubmitHardwareDrain();
+                    Stage = VtdDrainStage.Hardware;
+                    break;
+
+                case VtdDrainStage.LateRequests:
+                    if (_driver.RingHolds(Requester, Pasid) || Device.PendingCountOf(Pasid) > 0) return false;
+                    Stage = VtdDrainStage.Done;
+                    break;
+
+                default:
+                    DoneAt ??= now;
+                    return true;
+            }
+        }
+    }
+
+    private void SubmitHardwareDrain()
+    {
+        _waitCompleted = false;
+        HardwareRounds++;
+        _driver.SubmitDrainDescriptors(this);
+    }
+}

@@ -1,0 +1,60 @@
+using Faultline.Devices;
+using Faultline.Iommu.Vtd;
+using Faultline.Sva;
+
+namespace Faultline.Simulation;
+
+/// <summary>
+/// Tearing one (device, PASID) down in the order R25 gives: the device driver stops the PASID on the
+/// function (H-PCI-19) → the IOMMU clears its PASID entry → the driver drains the page request queue
+/// and flushes the fault queue (R33, R23) → the handle is detached (POL-10) → the PASID may be freed.
+/// </summary>
+internal sealed class PasidTeardown(FunctionNode node, AddressSpace mm, uint pasid, PasidStopMode mode, bool releasesPasid, long startedAt)
+{
+    public FunctionNode Node { get; } = node;
+    public AddressSpace Mm { get; } = mm;
+    public uint Pasid { get; } = pasid;
+    public PasidStopMode Mode { get; } = mode;
+    /// <summary>The process exited: its PASID returns to the allocator once every binding is gone.</summary>
+    public bool ReleasesPasid { get; } = releasesPasid;
+    public long StartedAt { get; } = startedAt;
+    public long? StoppedAt { get; set; }
+    public VtdDrain? Drain { get; set; }
+    public long? DoneAt { get; set; }
+
+    public TeardownReport Report() => new()
+    {
+        Device = Node.Name,
+        Process = Mm.Name,
+        Pasid = Pasid,
+        Stop = Mode == PasidStopMode.StopMarker ? "marker" : "wait",
+        StartNs = StartedAt,
+        StopNs = (StoppedAt ?? StartedAt) - StartedAt,
+        DrainNs = DoneAt is { } done && StoppedAt is { } stopped ? done - stopped : 0,
+        TotalNs = (DoneAt ?? StartedAt) - StartedAt,
+        FlushedGroups = Drain?.FlushedGroups ?? 0,
+        UnrelatedWaitNs = Drain?.UnrelatedWaitNs ?? 0,
+        HardwareRounds = Drain?.HardwareRounds ?? 0,
+        Completed = DoneAt is not null,
+    };
+}
+
+/// <summary>One teardown as the report shows it.</summary>
+public sealed record TeardownReport
+{
+    public required string Device { get; init; }
+    public required string Process { get; init; }
+    public required uint Pasid { get; init; }
+    public required string Stop { get; init; }
+    public required long StartNs { get; init; }
+    /// <summary>From the unbind to the function reporting the PASID stopped.</summary>
+    public required long StopNs { get; init; }
+    /// <summary>Drain and flush, from the stop to the detach.</summary>
+    public required long DrainNs { get; init; }
+    public required long TotalNs { get; init; }
+    public required int FlushedGroups { get; init; }
+    /// <summary>Flush time spent on groups of other devices or PASIDs (F5, POL-8).</summary>
+    public required long UnrelatedWaitNs { get; init; }
+    public required int HardwareRounds { get; init; }
+    public required bool Completed { get; init; }
+}

@@ -13,6 +13,9 @@ internal static class DecodeCommand
     {
         ["vtd-page-request"] = (bytes, json) => Emit(PageRequestDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-page-group-response"] = (bytes, json) => Emit(PageGroupResponseDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["vtd-invalidation-wait"] = (bytes, json) => Emit(InvalidationWaitDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["vtd-pasid-iotlb-invalidation"] = (bytes, json) => Emit(PasidIotlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["vtd-pasid-devtlb-invalidation"] = (bytes, json) => Emit(PasidDeviceTlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
     };
 
     public static IEnumerable<string> RecordNames => Records.Keys;

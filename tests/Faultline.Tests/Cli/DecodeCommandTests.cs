@@ -89,6 +89,105 @@ public sealed class DecodeCommandTests
         Assert.Equal(0x1AB, json.GetProperty("prg_index").GetInt32());
     }
 
+    [Fact]
+    public void R33_decode_vtd_invalidation_wait_prints_the_linux_fields()
+    {
+        // qi_submit_sync with QI_OPT_WAIT_DRAIN: STATUS_DATA(QI_DONE) | STATUS_WRITE | TYPE | PRQ_DRAIN, status address in QW1.
+        ulong qw0 = 0x5UL | (1UL << 5) | (1UL << 7) | (2UL << 32);
+
+        var json = DecodeOk("vtd-invalidation-wait", Hex(qw0, 0x1_2345_6788));
+
+        Assert.Equal("vtd-invalidation-wait", json.GetProperty("record").GetString());
+        Assert.Equal(5, json.GetProperty("type").GetInt32());
+        Assert.False(json.GetProperty("interrupt_flag").GetBoolean());
+        Assert.True(json.GetProperty("status_write").GetBoolean());
+        Assert.False(json.GetProperty("fence").GetBoolean());
+        Assert.True(json.GetProperty("page_request_drain").GetBoolean());
+        Assert.Equal(2u, json.GetProperty("status_data").GetUInt32());
+        Assert.Equal("0x123456788", json.GetProperty("status_address").GetString());
+    }
+
+    [Fact]
+    public void R33_decode_vtd_pasid_iotlb_invalidation_prints_the_linux_fields()
+    {
+        ulong qw0 = 0x6UL | (3UL << 4) | (0xBEEFUL << 16) | (0x12345UL << 32);
+        ulong qw1 = 0x7FFF_DEAD_8000UL | (1UL << 6) | 3;
+
+        var json = DecodeOk("vtd-pasid-iotlb-invalidation", Hex(qw0, qw1));
+
+        Assert.Equal("vtd-pasid-iotlb-invalidation", json.GetProperty("record").GetString());
+        Assert.Equal(6, json.GetProperty("type").GetInt32());
+        Assert.Equal(3, json.GetProperty("granularity").GetInt32());
+        Assert.Equal("page-selective-within-pasid", json.GetProperty("granularity_name").GetString());
+        Assert.Equal(0xBEEF, json.GetProperty("domain_id").GetInt32());
+        Assert.Equal("0x12345", json.GetProperty("pasid").GetString());
+        Assert.Equal("0x7fffdead8000", json.GetProperty("address").GetString());
+        Assert.Equal(3, json.GetProperty("address_mask").GetInt32());
+        Assert.True(json.GetProperty("invalidation_hint").GetBoolean());
+    }
+
+    [Fact]
+    public void R33_decode_vtd_pasid_devtlb_invalidation_prints_the_linux_fields()
+    {
+        // The drain's device-TLB invalidation: every address (size order 52), PFSID 0xabcd split over 15:12 and 63:52.
+        ulong qw0 = 0x8UL | (5UL << 4) | (0xDUL << 12) | (0x0210UL << 16) | (0x12345UL << 32) | (0xABCUL << 52);
+        ulong qw1 = 0x7FFF_FFFF_FFFF_F800UL;
+
+        var json = DecodeOk("vtd-pasid-devtlb-invalidation", Hex(qw0, qw1));
+
+        Assert.Equal("vtd-pasid-devtlb-invalidation", json.GetProperty("record").GetString());
+        Assert.Equal(8, json.GetProperty("type").GetInt32());
+        Assert.Equal("0x0210", json.GetProperty("sid").GetString());
+        Assert.Equal("02:02.0", json.GetProperty("source").GetString());
+        Assert.Equal("0x12345", json.GetProperty("pasid").GetString());
+        Assert.Equal("0xabcd", json.GetProperty("pfsid").GetString());
+        Assert.Equal(5, json.GetProperty("max_invs_pending").GetInt32());
+        Assert.False(json.GetProperty("global").GetBoolean());
+        Assert.True(json.GetProperty("size").GetBoolean());
+        Assert.Equal("0x7ffffffffffff000", json.GetProperty("address").GetString());
+        Assert.Equal(52, json.GetProperty("size_order").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("vtd-invalidation-wait", 16)]
+    [InlineData("vtd-pasid-iotlb-invalidation", 31)]
+    [InlineData("vtd-pasid-devtlb-invalidation", 33)]
+    public void R33_decode_of_an_invalidation_descriptor_of_wrong_length_exits_2_naming_length(string record, int length)
+    {
+        var (exit, stdout, stderr) = Run("decode", record, new string('0', length * 2));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{record}: length:", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{length} bytes", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vtd-invalidation-wait", 0x6UL, 0UL, "type")]
+    [InlineData("vtd-invalidation-wait", 0x5UL | (1UL << 9), 0UL, "type")]
+    [InlineData("vtd-invalidation-wait", 0x5UL | (1UL << 8), 0UL, "reserved")]
+    [InlineData("vtd-invalidation-wait", 0x5UL | (1UL << 5), 0x1002UL, "status_address")]
+    [InlineData("vtd-pasid-iotlb-invalidation", 0x5UL, 0UL, "type")]
+    [InlineData("vtd-pasid-iotlb-invalidation", 0x26UL | (1UL << 60), 0UL, "reserved")]
+    [InlineData("vtd-pasid-iotlb-invalidation", 0x16UL, 0UL, "granularity")]
+    [InlineData("vtd-pasid-devtlb-invalidation", 0x9UL, 0UL, "type")]
+    [InlineData("vtd-pasid-devtlb-invalidation", 0x8UL, 0x2UL, "reserved")]
+    public void R33_decode_of_malformed_invalidation_descriptors_exits_2_naming_the_field(string record, ulong qw0, ulong qw1, string field)
+    {
+        var (exit, stdout, stderr) = Run("decode", record, Hex(qw0, qw1));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{record}: {field}:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void R33_unknown_record_message_lists_the_invalidation_descriptors()
+    {
+        var (_, _, stderr) = Run("decode", "vtd-wait", new string('0', 64));
+        Assert.Contains("vtd-invalidation-wait", stderr, StringComparison.Ordinal);
+        Assert.Contains("vtd-pasid-iotlb-invalidation", stderr, StringComparison.Ordinal);
+        Assert.Contains("vtd-pasid-devtlb-invalidation", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("vtd-page-request", 31, "length")]
     [InlineData("vtd-page-request", 33, "length")]

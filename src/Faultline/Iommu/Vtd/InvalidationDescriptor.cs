@@ -1,0 +1,30 @@
+using System.Buffers.Binary;
+
+namespace Faultline.Iommu.Vtd;
+
+/// <summary>
+/// What every invalidation-queue descriptor shares: its 7-bit type, QW0 bits 3:0 (type low) and
+/// bits 11:9 (type high, type bits 6:4), so a queue model can dispatch before decoding the record.
+/// The split follows QEMU's <c>VTD_INV_DESC_TYPE(val)</c> = <c>((val &gt;&gt; 5) &amp; 0x70) | (val &amp; 0xf)</c>
+/// (hw/i386/intel_iommu_internal.h); Linux writes only type-low values (<c>QI_*_TYPE</c> 0x1–0xa,
+/// drivers/iommu/intel/iommu.h), so type high is 0 for every descriptor it submits.
+/// </summary>
+public static class InvalidationDescriptor
+{
+    /// <summary>Scalable-mode (256-bit) descriptor size; Linux <c>qi_shift</c> = DMAR_IQ_SHIFT + 1 when ECAP.SMTS.</summary>
+    public const int Size = 32;
+
+    /// <summary>The 7-bit type of the descriptor whose first quadword is <paramref name="qw0"/>.</summary>
+    public static byte TypeOf(ulong qw0) => (byte)(((qw0 >> 5) & 0x70) | (qw0 & 0xF));
+
+    /// <summary>
+    /// The 7-bit type of the descriptor in <paramref name="bytes"/> (QW0 little-endian first). Needs only
+    /// QW0, so a 16-byte legacy descriptor works too; fewer than 8 bytes fail with field "length".
+    /// </summary>
+    public static DecodeResult<byte> TypeOf(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < sizeof(ulong))
+            return DecodeResult<byte>.Fail("length", $"{bytes.Length} bytes, the type lies in QW0 (8 bytes)");
+        return TypeOf(BinaryPrimitives.ReadUInt64LittleEndian(bytes));
+    }
+}

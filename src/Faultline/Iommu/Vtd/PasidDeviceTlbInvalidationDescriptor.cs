@@ -1,0 +1,138 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text.Json;
+using Faultline.Pcie;
+
+namespace Faultline.Iommu.Vtd;
+
+/// <summary>
+/// The 32-byte VT-d PASID-based Device-TLB Invalidate Descriptor (invalidation queue type 8), step 2
+/// of the drain (vtd.md §7): the IOMMU sends an ATS Invalidate Request to the device and the wait
+/// after it completes only when the device has answered. QW0: type 3:0 = 8, max invalidations
+/// pending (MIP, the ATS invalidate queue depth) 8:4, type-high 11:9 = 0, PFSID[3:0] 15:12, source id
+/// (SID = RID) 31:16, PASID 51:32, PFSID[15:4] 63:52. QW1: global G 0, size S 11, address 63:12.
+/// QW2–QW3: reserved. Reserved in QW1: bits 10:1.
+/// <para>
+/// Sources. Field positions: Linux drivers/iommu/intel/iommu.h (torvalds/linux) <c>QI_DEIOTLB_TYPE</c>
+/// 0x8, <c>QI_DEV_EIOTLB_QDEP(qd)</c> = (qd &amp; 0x1f) &lt;&lt; 4, <c>QI_DEV_EIOTLB_SID(sid)</c> =
+/// (sid &amp; 0xffff) &lt;&lt; 16, <c>QI_DEV_EIOTLB_PASID(p)</c> = (p &amp; 0xfffff) &lt;&lt; 32,
+/// <c>QI_DEV_EIOTLB_PFSID(pfsid)</c> (and the identical <c>QI_DEV_IOTLB_PFSID</c> that
+/// <c>qi_desc_dev_iotlb_pasid</c> actually uses) = (pfsid &amp; 0xf) &lt;&lt; 12 | ((pfsid &gt;&gt; 4) &amp; 0xfff) &lt;&lt; 52,
+/// <c>QI_DEV_EIOTLB_SIZE</c> = 1 &lt;&lt; 11, <c>QI_DEV_EIOTLB_ADDR(a)</c> = a &amp; VTD_PAGE_MASK, and the
+/// range encoding of <c>qi_desc_dev_iotlb_pasid</c> (see <see cref="ForRange"/>). Global G = bit 0 from
+/// Linux's former <c>QI_DEV_EIOTLB_GLOB(g)</c> = g &amp; 0x1 (since removed; Linux now writes 0) and QEMU
+/// <c>VTD_INV_DESC_PASID_DEVICE_IOTLB_GLOBAL(val)</c> = val &amp; 0x1. Reserved masks: QEMU
+/// hw/i386/intel_iommu_internal.h <c>VTD_INV_DESC_PASID_DEVICE_IOTLB_RSVD_VAL1</c> = 0x7fe, QW2/QW3 all
+/// ones in <c>vtd_process_device_piotlb_desc</c>. QEMU's <c>VTD_INV_DESC_PASID_DEVICE_IOTLB_RSVD_VAL0</c> =
+/// 0xfff000000000f000 marks QW0 bits 15:12 and 63:52 reserved, which are exactly Linux's PFSID: the
+/// field wins (Linux writes a nonzero PFSID for every device whose RID is 0x10 or more), so nothing in
+/// QW0 outside the type is reserved here.
+/// </para>
+/// </summary>
+public readonly record struct PasidDeviceTlbInvalidationDescriptor(
+    RequesterId SourceId,
+    Pasid Pasid,
+    RequesterId PhysicalFunctionSourceId,
+    byte MaxInvalidationsPending,
+    bool Global,
+    bool SizeBit,
+    ulong Address)
+{
+    public const int Size = InvalidationDescriptor.Size;
+    public const byte Type = 0x8;
+
+    /// <summary>MIP is 5 bits; as in the PCIe ATS capability, 0 stands for 32.</summary>
+    public const byte MaxInvalidationsPendingMask = 0x1F;
+
+    /// <summary>Linux <c>MAX_AGAW_PFN_WIDTH</c> (64 − 12): the size order of "every address".</summary>
+    public const int MaxSizeOrder = 52;
+
+    private const ulong PageMask = ~0xFFFUL;
+    private const ulong Qw1Reserved = 0x7FEUL;
+
+    /// <summary>
+    /// The range invalidated, as Linux's <c>size_order</c>: 2^SizeOrder pages. S = 0 is one page; with S = 1
+    /// the lowest 0 bit of the address at or above bit 12 marks the size (ATS Invalidate Request encoding):
+    /// order = 1 + the number of 1 bits below it.
+    /// </summary>
+    public int SizeOrder => SizeBit ? 1 + BitOperations.TrailingZeroCount(~(Address >> 12)) : 0;
+
+    /// <summary>
+    /// Linux <c>qi_desc_dev_iotlb_pasid(sid, pfsid, pasid, qdep, addr, size_order)</c>: 2^<paramref name="sizeOrder"/>
+    /// pages at <paramref name="address"/>. For order &gt; 0 the bits 12 … 12+order−2 are set, bit 12+order−1 is
+    /// cleared and S is set; the drain uses address 0 with order <see cref="MaxSizeOrder"/> (every address).
+    /// </summary>
+    public static PasidDeviceTlbInvalidationDescriptor ForRange(RequesterId sourceId, RequesterId physicalFunctionSourceId, Pasid pasid,
+        byte maxInvalidationsPending, ulong address, int sizeOrder)
+    {
+        if ((uint)sizeOrder > MaxSizeOrder) throw new ArgumentOutOfRangeException(nameof(sizeOrder), sizeOrder, $"0..{MaxSizeOrder}");
+        ulong qw1Address = address & PageMask;
+        if (sizeOrder > 0)
+        {
+            qw1Address |= ((1UL << (sizeOrder - 1)) - 1) << 12;
+            qw1Address &= ~(1UL << (12 + sizeOrder - 1));
+        }
+        return new PasidDeviceTlbInvalidationDescriptor(sourceId, pasid, physicalFunctionSourceId,
+            (byte)(maxInvalidationsPending & MaxInvalidationsPendingMask), Global: false, SizeBit: sizeOrder > 0, qw1Address);
+    }
+
+    public void Encode(Span<byte> destination)
+    {
+        if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
+        ushort pfsid = PhysicalFunctionSourceId.Value;
+        ulong qw0 = Type
+            | ((ulong)(MaxInvalidationsPending & MaxInvalidationsPendingMask) << 4)
+            | ((ulong)(pfsid & 0xF) << 12)
+            | ((ulong)SourceId.Value << 16)
+            | ((ulong)(Pasid.Value & Pasid.Mask) << 32)
+            | ((ulong)((pfsid >> 4) & 0xFFF) << 52);
+        ulong qw1 = (Global ? 1UL : 0)
+            | (SizeBit ? 1UL << 11 : 0)
+            | (Address & PageMask);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination, qw0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], qw1);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
+    }
+
+    public static DecodeResult<PasidDeviceTlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("length", $"{bytes.Length} bytes, a PASID-based device-TLB invalidation descriptor is {Size}");
+        ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
+        ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
+        ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
+        if ((qw0 & 0xF) != Type || ((qw0 >> 9) & 0x7) != 0)
+            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; a PASID-based device-TLB invalidation has type 0x{Type:x} with type-high 0");
+        if ((qw1 & Qw1Reserved) != 0)
+            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW1 reserved bits 10:1 are 0x{qw1 & Qw1Reserved:x16}, must be 0");
+        if ((qw2 | qw3) != 0)
+            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW2 = 0x{qw2:x16}, QW3 = 0x{qw3:x16} are reserved, must be 0");
+        return new PasidDeviceTlbInvalidationDescriptor(
+            new RequesterId((ushort)(qw0 >> 16)),
+            new Pasid((uint)(qw0 >> 32) & Pasid.Mask),
+            new RequesterId((ushort)(((qw0 >> 12) & 0xF) | (((qw0 >> 52) & 0xFFF) << 4))),
+            (byte)((qw0 >> 4) & MaxInvalidationsPendingMask),
+            (qw1 & 1) != 0,
+            (qw1 & (1UL << 11)) != 0,
+            qw1 & PageMask);
+    }
+
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("record", "vtd-pasid-devtlb-invalidation");
+        json.WriteNumber("type", Type);
+        json.WriteString("sid", $"0x{SourceId.Value:x4}");
+        json.WriteString("source", SourceId.ToString());
+        json.WriteString("pasid", $"0x{Pasid.Value:x}");
+        json.WriteString("pfsid", $"0x{PhysicalFunctionSourceId.Value:x4}");
+        json.WriteNumber("max_invs_pending", MaxInvalidationsPending);
+        json.WriteBoolean("global", Global);
+        json.WriteBoolean("size", SizeBit);
+        json.WriteString("address", $"0x{Address:x}");
+        json.WriteNumber("size_order", SizeOrder);
+        json.WriteEndObject();
+    }
+}

@@ -39,4 +39,8 @@ public readonly record struct Fault(
 {
     public bool IsLast => (Flags & FaultFlags.LastPage) != 0;
     public bool HasPasid => (Flags & FaultFlags.PasidValid) != 0;
+
+    /// <summary>The PASID whose attach handle serves this fault (R9): its PASID if it has one, else 0,
+    /// the RID (<c>IOMMU_NO_PASID</c>).</summary>
+    public uint RoutedPasid => HasPasid ? Pasid : 0;
 }

@@ -29,6 +29,18 @@ public sealed class FaultCounters
     public long RemovedPartials;
     /// <summary>R24: partials freed after a hardware queue overflow.</summary>
     public long DiscardedPartials;
+    /// <summary>POL-4 <c>hardened</c>: incomplete groups dropped whole because the device held its bound of partials.</summary>
+    public long EvictedPartialGroups;
+    /// <summary>POL-4 <c>hardened</c>: the partial faults in those groups.</summary>
+    public long EvictedPartials;
+    /// <summary>POL-10 <c>hardened</c>: partials of a detached PASID, freed at detach.</summary>
+    public long PurgedPartials;
+    /// <summary>R23 / POL-8: flushes begun on a device that is on a queue.</summary>
+    public long Flushes;
+    /// <summary>POL-8: groups the flushes had to wait for (the sum of their snapshots; F5 under <c>linux</c>).</summary>
+    public long FlushedGroups;
+    /// <summary>R23: flushes of a device on no queue (Linux WARNs and returns -ENODEV).</summary>
+    public long FlushesWithoutQueue;
     /// <summary>R19 misuse: groups freed without a response (R8 is broken: the device is never answered).</summary>
     public long FreedUnanswered;
 

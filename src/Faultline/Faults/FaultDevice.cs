@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Faultline.Faults;
 
 /// <summary>
@@ -20,6 +22,17 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
     public int PartialCount => Param?.Partials.Count ?? 0;
     public int PendingCount => Param?.PendingCount ?? 0;
 
+    /// <summary>Groups of <paramref name="pasid"/> (0 = RID) reported and not yet answered.</summary>
+    public int PendingCountAt(uint pasid)
+    {
+        if (Param is not { } param) return 0;
+        param.PendingHeadAt(pasid, out int count);
+        return count;
+    }
+
+    /// <summary>Incomplete groups held as partials (one per group key).</summary>
+    public int PartialGroupCount => Param?.Partials.GroupCount ?? 0;
+
     /// <summary>R28: attaching is a compare-exchange NULL → handle.</summary>
     public FaultStatus Attach(uint pasid, FaultAttachment attachment) =>
         _attachments.TryAdd(pasid, attachment) ? FaultStatus.Ok : FaultStatus.Busy;
@@ -31,18 +44,42 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
 
     /// <summary>R9: the handle at the fault's PASID if it has one, else at the RID.</summary>
     internal FaultAttachment? Route(in Fault fault) =>
-        _attachments.GetValueOrDefault(fault.HasPasid ? fault.Pasid : 0);
+        _attachments.GetValueOrDefault(fault.RoutedPasid);
 
     public override string ToString() => Name;
 }
 
-/// <summary>The per-device fault state (<c>iommu_fault_param</c>): partials and pending groups.</summary>
-internal sealed class FaultDeviceParam(FaultQueue queue)
+/// <summary>
+/// The per-device fault state (<c>iommu_fault_param</c>): partials and pending groups. Pending groups
+/// are linked twice: once per device (newest first, the order R4 answers them in) and once per
+/// PASID, so a flush of one (device, PASID) (POL-8) snapshots its k groups in O(k).
+/// </summary>
+internal sealed class FaultDeviceParam(FaultQueue queue, int? partialLimit)
 {
+    private struct PasidPending
+    {
+        public FaultGroup? Head;
+        public int Count;
+    }
+
+    private readonly Dictionary<uint, PasidPending> _pendingByPasid = new();
+
     public FaultQueue Queue { get; } = queue;
     public PartialFaultStore Partials { get; } = new();
+
+    /// <summary>The bound on partials the host gave at add time (POL-4: the function's PRI allocation), or null.</summary>
+    public int? PartialLimit { get; } = partialLimit;
+
     public FaultGroup? PendingHead { get; private set; }
     public int PendingCount { get; private set; }
+
+    /// <summary>The newest pending group of <paramref name="pasid"/> (0 = RID); follow <see cref="FaultGroup.PasidNext"/>.</summary>
+    public FaultGroup? PendingHeadAt(uint pasid, out int count)
+    {
+        var entry = _pendingByPasid.GetValueOrDefault(pasid);
+        count = entry.Count;
+        return entry.Head;
+    }
 
     /// <summary>R13: pending groups are inserted at the head.</summary>
     public void LinkPending(FaultGroup group)
@@ -52,6 +89,13 @@ internal sealed class FaultDeviceParam(FaultQueue queue)
         if (PendingHead is not null) PendingHead.PendingPrev = group;
         PendingHead = group;
         PendingCount++;
+
+        ref var atPasid = ref CollectionsMarshal.GetValueRefOrAddDefault(_pendingByPasid, group.RoutedPasid, out _);
+        group.PasidPrev = null;
+        group.PasidNext = atPasid.Head;
+        if (atPasid.Head is not null) atPasid.Head.PasidPrev = group;
+        atPasid.Head = group;
+        atPasid.Count++;
     }
 
     public void UnlinkPending(FaultGroup group)
@@ -61,5 +105,12 @@ internal sealed class FaultDeviceParam(FaultQueue queue)
         if (group.PendingNext is { } next) next.PendingPrev = group.PendingPrev;
         group.PendingPrev = group.PendingNext = null;
         PendingCount--;
+
+        ref var atPasid = ref CollectionsMarshal.GetValueRefOrNullRef(_pendingByPasid, group.RoutedPasid);
+        if (group.PasidPrev is { } older) older.PasidNext = group.PasidNext;
+        else atPasid.Head = group.PasidNext;
+        if (group.PasidNext is { } newer) newer.PasidPrev = group.PasidPrev;
+        group.PasidPrev = group.PasidNext = null;
+        if (--atPasid.Count == 0) _pendingByPasid.Remove(group.RoutedPasid);
     }
 }

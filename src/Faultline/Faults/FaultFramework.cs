@@ -45,14 +45,85 @@ public sealed class FaultFramework
     /// <summary>R1: a queue with no devices and an empty worker pool.</summary>
     public static FaultQueue AllocateQueue(string name) => new(name);
 
-    /// <summary>R3.</summary>
-    public static FaultStatus AddDevice(FaultQueue queue, FaultDevice device)
+    /// <summary>
+    /// R3. <paramref name="partialLimit"/> is the function's PRI allocation (Outstanding Page Request
+    /// Allocation) when the host knows it: under POL-4 <c>hardened</c> the device never holds more
+    /// partial requests than that; null falls back to <see cref="FaultPolicy.DefaultPartialLimit"/>.
+    /// A limit below 1 is <see cref="FaultStatus.Invalid"/> (a function with no allocation sends nothing).
+    /// </summary>
+    public static FaultStatus AddDevice(FaultQueue queue, FaultDevice device, int? partialLimit = null)
     {
+        if (partialLimit is < 1) return FaultStatus.Invalid;
         if (device.Responder is null) return FaultStatus.NoDevice;
         if (device.Param is not null) return FaultStatus.Busy;
-        device.Param = new FaultDeviceParam(queue);
+        device.Param = new FaultDeviceParam(queue, partialLimit);
         queue.Insert(device);
         return FaultStatus.Ok;
+    }
+
+    /// <summary>
+    /// Detaches whatever is attached at (<paramref name="device"/>, <paramref name="pasid"/>) (R28) and
+    /// returns it, or null when nothing was. Under POL-10 <c>hardened</c> the device's partial requests
+    /// for that PASID are freed and counted (they can never complete now); under <c>linux</c> they
+    /// linger until overflow or removal and may join a later group of a re-attached PASID (F4).
+    /// Pending groups are not touched: their handler's owner answers them (R43), then the caller
+    /// flushes (R25).
+    /// </summary>
+    public FaultAttachment? Detach(FaultDevice device, uint pasid)
+    {
+        var old = device.Detach(pasid);
+        if (old is not null && Policy.DetachedPartials == DetachedPartialsPolicy.Purge && device.Param is { } param)
+            Counters.PurgedPartials += param.Partials.DropPasid(pasid);
+        return old;
+    }
+
+    /// <summary>
+    /// <c>iopf_queue_flush_dev</c> (R23, POL-8) without blocking: snapshots the groups the flush waits
+    /// for — under <c>linux</c> every group pending on the device's queue (all devices, all PASIDs: F5),
+    /// under <c>hardened</c> only those of (<paramref name="device"/>, <paramref name="pasid"/>), PASID 0
+    /// being the RID. Poll <see cref="IsFlushComplete"/>. A device on no queue yields a flush whose
+    /// <see cref="FaultFlush.Status"/> is <see cref="FaultStatus.NoDevice"/> (Linux: WARN, -ENODEV).
+    /// O(k) in the snapshot size (plus the devices of the queue under <c>linux</c>); the report path pays nothing.
+    /// </summary>
+    public FaultFlush BeginFlush(FaultDevice device, uint pasid)
+    {
+        var scope = Policy.FlushScope;
+        if (device.Param is not { } param)
+        {
+            Counters.FlushesWithoutQueue++;
+            return new FaultFlush(this, FaultStatus.NoDevice, scope, device, pasid, []);
+        }
+
+        FaultGroupHandle[] groups;
+        int n = 0;
+        if (scope == FlushScopePolicy.Queue)
+        {
+            int total = 0;
+            foreach (var d in param.Queue.Devices) total += d.Param?.PendingCount ?? 0;
+            groups = total == 0 ? [] : new FaultGroupHandle[total];
+            foreach (var d in param.Queue.Devices)
+                for (var g = d.Param?.PendingHead; g is not null; g = g.PendingNext) groups[n++] = g.Handle;
+        }
+        else
+        {
+            var head = param.PendingHeadAt(pasid, out int count);
+            groups = count == 0 ? [] : new FaultGroupHandle[count];
+            for (var g = head; g is not null; g = g.PasidNext) groups[n++] = g.Handle;
+        }
+        Counters.Flushes++;
+        Counters.FlushedGroups += groups.Length;
+        return new FaultFlush(this, FaultStatus.Ok, scope, device, pasid, groups);
+    }
+
+    /// <summary>
+    /// True once every group in the flush's snapshot has been answered (by its handler, or INVALID by
+    /// <see cref="RemoveDevice"/>) or freed. Amortised O(1) per call, O(k) over the flush's life.
+    /// A flush that failed (<see cref="FaultFlush.Status"/> not Ok) waits for nothing and is complete.
+    /// </summary>
+    public bool IsFlushComplete(FaultFlush flush)
+    {
+        if (flush.Owner != this) throw new ArgumentException("the flush belongs to another framework", nameof(flush));
+        return flush.Advance(_pool);
     }
 
     /// <summary>
@@ -116,7 +187,14 @@ public sealed class FaultFramework
                 Counters.PartialAllocationFailures++; // R12, BUG-6: the page is silently missing from its group
                 return FaultStatus.NoMemory;
             }
-            param.Partials.Append(key, fault);
+            int evicted = param.Partials.Append(key, fault, PartialLimitOf(param));
+            if (evicted > 0)
+            {
+                // POL-4, F2: the oldest incomplete group goes whole; its last request, if it ever
+                // comes, finds no partials and completes a group of one.
+                Counters.EvictedPartialGroups++;
+                Counters.EvictedPartials += evicted;
+            }
             Counters.Partials++;
             return FaultStatus.Ok;
         }
@@ -233,6 +311,9 @@ public sealed class FaultFramework
         group.Device.Responder!.PageResponse(group.Device, last, response);
         Counters.CountResponse(code);
     }
+
+    private int PartialLimitOf(FaultDeviceParam param) =>
+        Policy.PartialLimit == PartialLimitPolicy.Unbounded ? int.MaxValue : param.PartialLimit ?? Policy.DefaultPartialLimit;
 
     private static bool TakeInjectedFailure(ref int pending)
     {

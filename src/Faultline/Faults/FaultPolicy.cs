@@ -28,6 +28,34 @@ public enum AbortPolicy
     Defer,
 }
 
+/// <summary>POL-4: how many partial requests the framework holds for one device.</summary>
+public enum PartialLimitPolicy
+{
+    /// <summary>Unbounded until a hardware queue overflow (R24) or removal (R4); F2: memory DoS.</summary>
+    Unbounded,
+    /// <summary>At most the function's PRI allocation as the host gives it to <c>AddDevice</c>, else
+    /// <see cref="FaultPolicy.DefaultPartialLimit"/>; past it the oldest incomplete group is dropped whole, counted.</summary>
+    PriAllocation,
+}
+
+/// <summary>POL-8: what a flush of one (device, PASID) waits for.</summary>
+public enum FlushScopePolicy
+{
+    /// <summary>R23 (<c>flush_workqueue</c>): every group pending on the device's whole queue, all devices and PASIDs (F5).</summary>
+    Queue,
+    /// <summary>Only the groups of that (device, PASID).</summary>
+    DevicePasid,
+}
+
+/// <summary>POL-10: partial requests of a PASID whose attachment is detached.</summary>
+public enum DetachedPartialsPolicy
+{
+    /// <summary>They linger until overflow (R24) or removal (R4), and join a later group that reuses the key (F4).</summary>
+    Linger,
+    /// <summary>Purged at detach, counted: their group can never complete now.</summary>
+    Purge,
+}
+
 /// <summary>POL-7: a response for a group that is unknown or already answered.</summary>
 public enum StaleResponsePolicy
 {
@@ -68,6 +96,16 @@ public sealed record FaultPolicy
     public required StaleResponsePolicy StaleResponse { get; init; }
     public required WireCodePolicy WireCodes { get; init; }
     public required PrivateDataPolicy PrivateData { get; init; }
+    public required PartialLimitPolicy PartialLimit { get; init; }
+    public required FlushScopePolicy FlushScope { get; init; }
+    public required DetachedPartialsPolicy DetachedPartials { get; init; }
+
+    /// <summary>
+    /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
+    /// one. 2048 is the largest PRI allocation Linux VT-d grants (min(Capacity, PRQ depth), numbers.md),
+    /// so no well-behaved function reaches it.
+    /// </summary>
+    public int DefaultPartialLimit { get; init; } = 2048;
 
     public static FaultPolicy Linux { get; } = new()
     {
@@ -78,6 +116,9 @@ public sealed record FaultPolicy
         StaleResponse = StaleResponsePolicy.DropSilently,
         WireCodes = WireCodePolicy.EnumVerbatim,
         PrivateData = PrivateDataPolicy.Drop,
+        PartialLimit = PartialLimitPolicy.Unbounded,
+        FlushScope = FlushScopePolicy.Queue,
+        DetachedPartials = DetachedPartialsPolicy.Linger,
     };
 
     public static FaultPolicy Hardened { get; } = new()
@@ -89,6 +130,9 @@ public sealed record FaultPolicy
         StaleResponse = StaleResponsePolicy.Reject,
         WireCodes = WireCodePolicy.PerTransport,
         PrivateData = PrivateDataPolicy.Echo,
+        PartialLimit = PartialLimitPolicy.PriAllocation,
+        FlushScope = FlushScopePolicy.DevicePasid,
+        DetachedPartials = DetachedPartialsPolicy.Purge,
     };
 
     public static FaultPolicy? ByName(string name) => name switch

@@ -91,11 +91,17 @@ public static class Pri
 /// </summary>
 public sealed class FaultRig
 {
-    public FaultRig(string policy = "linux", int? groupLimit = null)
+    public FaultRig(string policy = "linux", int? groupLimit = null, int? partialLimit = null)
+        : this(PolicyNamed(policy), groupLimit, partialLimit)
     {
-        Framework = new FaultFramework(PolicyNamed(policy), groupLimit);
+    }
+
+    /// <summary>A rig on a policy built for the test, e.g. one switch flipped with <c>with</c>.</summary>
+    public FaultRig(FaultPolicy policy, int? groupLimit = null, int? partialLimit = null)
+    {
+        Framework = new FaultFramework(policy, groupLimit);
         Queue = FaultFramework.AllocateQueue("q0");
-        Device = NewDevice("dev0", Queue);
+        Device = NewDevice("dev0", Queue, partialLimit);
         Rid = new FaultAttachment("rid", Handler);
         Assert.Equal(FaultStatus.Ok, Device.Attach(0, Rid));
     }
@@ -110,13 +116,27 @@ public sealed class FaultRig
     public static FaultPolicy PolicyNamed(string name) =>
         FaultPolicy.ByName(name) ?? throw new ArgumentException($"no policy {name}", nameof(name));
 
-    /// <summary>A device answered through the shared responder, added to <paramref name="queue"/> if given.</summary>
-    public FaultDevice NewDevice(string name, FaultQueue? queue)
+    /// <summary>
+    /// A device answered through the shared responder, added to <paramref name="queue"/> if given,
+    /// with <paramref name="partialLimit"/> as its PRI allocation (POL-4).
+    /// </summary>
+    public FaultDevice NewDevice(string name, FaultQueue? queue, int? partialLimit = null)
     {
         var device = new FaultDevice(name, Responder);
-        if (queue is not null) Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(queue, device));
+        if (queue is not null) Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(queue, device, partialLimit));
         return device;
     }
+
+    /// <summary>What queued SVA work does when it ends (R26): answer the group, then free it.</summary>
+    public void Answer(FaultGroupHandle handle, PageResponseCode code = PageResponseCode.Success)
+    {
+        Assert.Equal(ResponseStatus.Responded, Framework.Respond(handle, code));
+        Assert.True(Framework.Free(handle));
+    }
+
+    /// <summary>The handles the handler was given for faults of <paramref name="device"/>, in dispatch order.</summary>
+    public FaultGroupHandle[] HandlesOf(FaultDevice device) =>
+        Handler.Groups.Where(g => g.Device == device).Select(g => g.Handle).ToArray();
 
     /// <summary>Reports each fault on <see cref="Device"/> in order; returns every status.</summary>
     public FaultStatus[] Report(params Fault[] faults) => Report(Device, faults);

@@ -342,12 +342,14 @@ public sealed class PriFunction : IPciConfigSpace
     /// </summary>
     private void SendStopMarkers(long now)
     {
+        bool progressed = false;
         foreach (var (pasid, stop) in _stops)
         {
             if (!stop.MarkerPending) continue;
             if (!Pri.Enabled || Pri.ResponseFailure)
             {
                 stop.MarkerPending = false; // no more page requests at all: nothing to mark
+                progressed = true;
                 continue;
             }
             if (Config.StopMarkerConsumesCredit)
@@ -360,7 +362,9 @@ public sealed class PriFunction : IPciConfigSpace
             Counters.StopMarkers++;
             _port.SendPageRequest(marker);
             Observer?.PageRequestSent(this, marker, now);
+            progressed = true;
         }
+        if (progressed) CompleteStops(now);
     }
 
     private void CompleteStops(long now)

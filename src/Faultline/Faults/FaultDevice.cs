@@ -30,6 +30,9 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
         return count;
     }
 
+    /// <summary>Partial faults of <paramref name="pasid"/> (0 = RID) waiting for their last request.</summary>
+    public int PartialCountAt(uint pasid) => Param?.Partials.CountPasid(pasid) ?? 0;
+
     /// <summary>Incomplete groups held as partials (one per group key).</summary>
     public int PartialGroupCount => Param?.Partials.GroupCount ?? 0;
 

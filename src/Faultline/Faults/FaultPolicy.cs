@@ -84,6 +84,19 @@ public enum PrivateDataPolicy
 }
 
 /// <summary>
+/// Page requests of a PASID that reach the page request queue during its hardware drain (vtd.md §7
+/// step 3: the drain only guarantees they are queued).
+/// </summary>
+public enum LateRequestPolicy
+{
+    /// <summary>R33 as upstream: the drain returns once they are queued; they are handled later, possibly
+    /// after the PASID was freed and reused.</summary>
+    LeaveQueued,
+    /// <summary>The drain also waits until they are handled and answered, so nothing of the PASID is left.</summary>
+    Handle,
+}
+
+/// <summary>
 /// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
 /// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
 /// </summary>
@@ -99,6 +112,7 @@ public sealed record FaultPolicy
     public required PartialLimitPolicy PartialLimit { get; init; }
     public required FlushScopePolicy FlushScope { get; init; }
     public required DetachedPartialsPolicy DetachedPartials { get; init; }
+    public required LateRequestPolicy LateRequests { get; init; }
 
     /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
@@ -119,6 +133,7 @@ public sealed record FaultPolicy
         PartialLimit = PartialLimitPolicy.Unbounded,
         FlushScope = FlushScopePolicy.Queue,
         DetachedPartials = DetachedPartialsPolicy.Linger,
+        LateRequests = LateRequestPolicy.LeaveQueued,
     };
 
     public static FaultPolicy Hardened { get; } = new()
@@ -133,6 +148,7 @@ public sealed record FaultPolicy
         PartialLimit = PartialLimitPolicy.PriAllocation,
         FlushScope = FlushScopePolicy.DevicePasid,
         DetachedPartials = DetachedPartialsPolicy.Purge,
+        LateRequests = LateRequestPolicy.Handle,
     };
 
     public static FaultPolicy? ByName(string name) => name switch

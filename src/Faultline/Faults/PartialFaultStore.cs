@@ -113,6 +113,16 @@ internal sealed class PartialFaultStore
         return dropped;
     }
 
+    /// <summary>Partials the attachment at <paramref name="pasid"/> would handle. O(partials): for checks, not the hot path.</summary>
+    public int CountPasid(uint pasid)
+    {
+        int count = 0;
+        for (int slot = _oldest; slot != None; slot = _chains[slot].Newer)
+            for (int node = _chains[slot].Head; node != None; node = _next[node])
+                if (_faults[node].RoutedPasid == pasid) count++;
+        return count;
+    }
+
     /// <summary>Frees every partial (R4 removal, R24 discard); returns how many.</summary>
     public int Clear()
     {

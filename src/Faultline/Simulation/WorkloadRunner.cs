@@ -49,7 +49,7 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
         while (_waiting > 0 && _inFlight < Spec.Concurrency)
         {
             _waiting--;
-            if (mm.Exiting || !device.Pasids.TryGetValue(mm.Name, out uint pasid))
+            if (Process.Exiting || !device.Pasids.TryGetValue(Process.Name, out uint pasid))
             {
                 Skipped++;
                 continue;
@@ -64,10 +64,10 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
 
     private DmaAccess Next(uint pasid)
     {
-        long totalPages = mm.Vmas.Sum(v => (long)(v.Length >> 12));
+        long totalPages = Process.Vmas.Sum(v => (long)(v.Length >> 12));
         long pick = random.NextInclusive(0, totalPages - 1);
-        var vma = mm.Vmas[0];
-        foreach (var v in mm.Vmas)
+        var vma = Process.Vmas[0];
+        foreach (var v in Process.Vmas)
         {
             long pages = (long)(v.Length >> 12);
             if (pick < pages) { vma = v; break; }

@@ -22,4 +22,11 @@ internal sealed class RecordingVtdPlatform : IVtdPlatform
     public void InvalidationQueued(VtdIommu iommu) => InvalidationsQueued++;
 
     public void SendPrgResponse(VtdIommu iommu, in PrgResponse response) => Responses.Add(response);
+
+    public List<InvalidateRequest> InvalidateRequests { get; } = [];
+    public List<InvalidationWaitDescriptor> CompletedWaits { get; } = [];
+
+    public void SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request) => InvalidateRequests.Add(request);
+
+    public void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait) => CompletedWaits.Add(wait);
 }

@@ -91,7 +91,7 @@ public sealed class VtdDrain
                     break;
 
                 case VtdDrainStage.Flush:
-                    if (OwnGroupsDoneAt is null && Device.PendingCountOf(Pasid) == 0) OwnGroupsDoneAt = now;
+                    if (OwnGroupsDoneAt is null && Device.PendingCountAt(Pasid) == 0) OwnGroupsDoneAt = now;
                     if (!_framework.IsFlushComplete(_flush!)) return false;
                     FlushDoneAt = now;
                     SubmitHardwareDrain();
@@ -117,7 +117,7 @@ public sealed class VtdDrain
                     break;
 
                 case VtdDrainStage.LateRequests:
-                    if (_driver.RingHolds(Requester, Pasid) || Device.PendingCountOf(Pasid) > 0) return false;
+                    if (_driver.RingHolds(Requester, Pasid) || Device.PendingCountAt(Pasid) > 0) return false;
                     Stage = VtdDrainStage.Done;
                     break;
 

@@ -79,7 +79,9 @@ public sealed class VtdDriver : IPageResponder
             return (FaultStatus.NoDevice, null, null);
         if (_byRequester.ContainsKey(requester)) return (FaultStatus.Busy, null, null);
         var device = new FaultDevice(name, this);
-        var status = FaultFramework.AddDevice(Queue, device);
+        // POL-4: partials are bounded by what the function can have outstanding.
+        uint allocation = function.ReadConfig(PriCapability.CapabilityId, PriCapability.AllocationOffset);
+        var status = FaultFramework.AddDevice(Queue, device, (int)Math.Clamp(allocation, 1u, int.MaxValue));
         if (status != FaultStatus.Ok) return (status, null, null);
         _byRequester.Add(requester, device);
         _requesterOf.Add(device, requester);

@@ -29,6 +29,8 @@ public sealed class FaultCounters
     public long RemovedPartials;
     /// <summary>R24: partials freed after a hardware queue overflow.</summary>
     public long DiscardedPartials;
+    /// <summary>Groups of a PASID being torn down answered INVALID before any worker ran them.</summary>
+    public long CancelledAtTeardown;
     /// <summary>POL-4 <c>hardened</c>: incomplete groups dropped whole because the device held its bound of partials.</summary>
     public long EvictedPartialGroups;
     /// <summary>POL-4 <c>hardened</c>: the partial faults in those groups.</summary>

@@ -20,8 +20,9 @@ public sealed class FaultFramework
 {
     private readonly FaultGroupPool _pool;
     private readonly FaultGroup _abortGroup = new(-1); // R13: the on-stack group used when allocation fails
-    private int _failPartials;
-    private int _failGroups;
+    // Fail-nth injection: allocations counted per site since the start; the ordinals listed fail.
+    private readonly long[] _allocations = new long[2];
+    private readonly SortedSet<long>[] _failAt = [[], []];
 
     public FaultFramework(FaultPolicy policy, int? groupLimit = null)
     {
@@ -38,8 +39,28 @@ public sealed class FaultFramework
     /// <summary>Makes the next <paramref name="count"/> allocations at <paramref name="site"/> fail.</summary>
     public void FailNextAllocations(AllocationSite site, int count)
     {
-        if (site == AllocationSite.Partial) _failPartials += count;
-        else _failGroups += count;
+        for (int i = 1; i <= count; i++) _failAt[(int)site].Add(_allocations[(int)site] + i);
+    }
+
+    /// <summary>Makes the <paramref name="ordinal"/>-th allocation at <paramref name="site"/> of the run (1-based) fail.</summary>
+    public void FailAllocationAt(AllocationSite site, long ordinal) => _failAt[(int)site].Add(ordinal);
+
+    /// <summary>
+    /// At the start of a PASID's drain: under <see cref="QueuedWorkAtTeardownPolicy.Cancel"/>, groups of
+    /// (device, PASID) still waiting for a worker are answered INVALID and freed, so the flush waits only
+    /// for work already running. Returns how many were cancelled.
+    /// </summary>
+    public int CancelQueuedWork(FaultDevice device, uint pasid)
+    {
+        if (Policy.QueuedWorkAtTeardown != QueuedWorkAtTeardownPolicy.Cancel || device.Queue is not { } queue) return 0;
+        var cancelled = queue.RemoveWork(item => _pool.Resolve(item.Group) is { } g && g.Device == device && g.LastFault.RoutedPasid == pasid);
+        foreach (var item in cancelled)
+        {
+            Respond(item.Group, PageResponseCode.Invalid);
+            Free(item.Group);
+        }
+        Counters.CancelledAtTeardown += cancelled.Count;
+        return cancelled.Count;
     }
 
     /// <summary>R1: a queue with no devices and an empty worker pool.</summary>
@@ -182,7 +203,7 @@ public sealed class FaultFramework
         var key = GroupKey.Of(fault, Policy.GroupKey);
         if (!fault.IsLast)
         {
-            if (TakeInjectedFailure(ref _failPartials))
+            if (AllocationFails(AllocationSite.Partial))
             {
                 Counters.PartialAllocationFailures++; // R12, BUG-6: the page is silently missing from its group
                 return FaultStatus.NoMemory;
@@ -199,7 +220,7 @@ public sealed class FaultFramework
             return FaultStatus.Ok;
         }
 
-        var group = TakeInjectedFailure(ref _failGroups) ? null : _pool.Rent();
+        var group = AllocationFails(AllocationSite.Group) ? null : _pool.Rent();
         bool aborted = group is null;
         group ??= _abortGroup;
         group.Device = device;
@@ -315,10 +336,10 @@ public sealed class FaultFramework
     private int PartialLimitOf(FaultDeviceParam param) =>
         Policy.PartialLimit == PartialLimitPolicy.Unbounded ? int.MaxValue : param.PartialLimit ?? Policy.DefaultPartialLimit;
 
-    private static bool TakeInjectedFailure(ref int pending)
+    private bool AllocationFails(AllocationSite site)
     {
-        if (pending == 0) return false;
-        pending--;
-        return true;
+        long ordinal = ++_allocations[(int)site];
+        var failAt = _failAt[(int)site];
+        return failAt.Count > 0 && failAt.Remove(ordinal);
     }
 }

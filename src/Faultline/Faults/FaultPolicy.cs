@@ -96,6 +96,16 @@ public enum LateRequestPolicy
     Handle,
 }
 
+/// <summary>Work queued for a (device, PASID) being torn down, not yet started by a worker.</summary>
+public enum QueuedWorkAtTeardownPolicy
+{
+    /// <summary>R23: the flush waits for it to run, however long the queue ahead of it (F5).</summary>
+    Run,
+    /// <summary>Answered INVALID at once and freed: the function stopped the PASID (its responses are
+    /// discarded after a Stop Marker) or the process is exiting (R27 would answer INVALID anyway).</summary>
+    Cancel,
+}
+
 /// <summary>
 /// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
 /// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
@@ -113,6 +123,7 @@ public sealed record FaultPolicy
     public required FlushScopePolicy FlushScope { get; init; }
     public required DetachedPartialsPolicy DetachedPartials { get; init; }
     public required LateRequestPolicy LateRequests { get; init; }
+    public required QueuedWorkAtTeardownPolicy QueuedWorkAtTeardown { get; init; }
 
     /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
@@ -134,6 +145,7 @@ public sealed record FaultPolicy
         FlushScope = FlushScopePolicy.Queue,
         DetachedPartials = DetachedPartialsPolicy.Linger,
         LateRequests = LateRequestPolicy.LeaveQueued,
+        QueuedWorkAtTeardown = QueuedWorkAtTeardownPolicy.Run,
     };
 
     public static FaultPolicy Hardened { get; } = new()
@@ -149,6 +161,7 @@ public sealed record FaultPolicy
         FlushScope = FlushScopePolicy.DevicePasid,
         DetachedPartials = DetachedPartialsPolicy.Purge,
         LateRequests = LateRequestPolicy.Handle,
+        QueuedWorkAtTeardown = QueuedWorkAtTeardownPolicy.Cancel,
     };
 
     public static FaultPolicy? ByName(string name) => name switch

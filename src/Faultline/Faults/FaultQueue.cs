@@ -35,6 +35,20 @@ public sealed class FaultQueue
 
     public bool TryDequeueWork(out FaultWorkItem item) => _work.TryDequeue(out item);
 
+    /// <summary>Takes out the queued items that match, keeping the others in order; returns the ones taken.</summary>
+    internal List<FaultWorkItem> RemoveWork(Func<FaultWorkItem, bool> match)
+    {
+        var taken = new List<FaultWorkItem>();
+        int count = _work.Count;
+        for (int i = 0; i < count; i++)
+        {
+            var item = _work.Dequeue();
+            if (match(item)) taken.Add(item);
+            else _work.Enqueue(item);
+        }
+        return taken;
+    }
+
     internal void Insert(FaultDevice device) => _devices.Insert(0, device);
 
     internal void Remove(FaultDevice device) => _devices.Remove(device);

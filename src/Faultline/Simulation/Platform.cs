@@ -25,6 +25,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         Scenario = scenario;
         Timing = scenario.Timing;
         Framework = new FaultFramework(policy);
+        foreach (long nth in scenario.Host.FailGroupAllocations) Framework.FailAllocationAt(AllocationSite.Group, nth); // R13, POL-3
         Random = new SimRandom(seed);
         Binder = new SvaBinder(scenario.Host.Costs);
     }

@@ -93,4 +93,12 @@ public sealed record FrameworkReport
     public required long StaleResponsesDropped { get; init; }
     public required long StaleResponsesRejected { get; init; }
     public required long DiscardedPartials { get; init; }
+    /// <summary>POL-4: incomplete groups dropped whole because a device held too many partials.</summary>
+    public required long EvictedPartialGroups { get; init; }
+    /// <summary>POL-10: partials of a detached PASID freed at detach.</summary>
+    public required long PurgedPartials { get; init; }
+    /// <summary>Queued groups of a PASID being torn down answered INVALID before running (hardened).</summary>
+    public required long CancelledAtTeardown { get; init; }
+    public required long Flushes { get; init; }
+    public required long RemovedGroups { get; init; }
 }

@@ -28,9 +28,11 @@ public static class SummaryWriter
 
         var f = r.Framework;
         w.WriteLine("Fault framework");
-        var fw = new TextTable("reports", "partials", "groups", "success", "invalid", "failure", "no-handler", "aborted", "deferred", "stale", "discarded-partials");
+        var fw = new TextTable("reports", "partials", "groups", "success", "invalid", "failure", "no-handler", "aborted", "deferred", "stale",
+            "discarded", "evicted", "purged", "cancelled", "removed");
         fw.Add(f.Reports, f.Partials, f.Groups, f.ResponsesSuccess, f.ResponsesInvalid, f.ResponsesFailure, f.NoHandlerAnswers + f.NoHandlerDrops,
-            f.AbortedGroups, f.Deferrals, f.StaleResponsesDropped + f.StaleResponsesRejected, f.DiscardedPartials);
+            f.AbortedGroups, f.Deferrals, f.StaleResponsesDropped + f.StaleResponsesRejected, f.DiscardedPartials, f.EvictedPartialGroups,
+            f.PurgedPartials, f.CancelledAtTeardown, f.RemovedGroups);
         fw.Write(w);
         w.WriteLine();
 

@@ -64,6 +64,9 @@ public sealed class VtdDrain
     public long? DoneAt { get; private set; }
     /// <summary>Hardware drains submitted: more than one when PRO was set afterwards (R33).</summary>
     public int HardwareRounds { get; private set; }
+    /// <summary>Queued groups of the PASID answered INVALID before the flush (hardened).</summary>
+    public int CancelledGroups { get; private set; }
+
     /// <summary>Groups the flush waited for (its snapshot).</summary>
     public int FlushedGroups { get; private set; }
 
@@ -84,6 +87,7 @@ public sealed class VtdDrain
             {
                 case VtdDrainStage.ScanRing:
                     if (_driver.RingHolds(Requester, Pasid)) return false;
+                    CancelledGroups = _framework.CancelQueuedWork(Device, Pasid);
                     _flush = _framework.BeginFlush(Device, Pasid);
                     FlushedGroups = _flush.SnapshotCount;
                     FlushStartedAt = now;

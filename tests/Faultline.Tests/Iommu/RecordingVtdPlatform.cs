@@ -28,5 +28,12 @@ internal sealed class RecordingVtdPlatform : IVtdPlatform
 
     public void SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request) => InvalidateRequests.Add(request);
 
-    public void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait) => CompletedWaits.Add(wait);
+    /// <summary>Runs inside <see cref="InvalidationWaitCompleted"/>, to look at the model as the status write lands.</summary>
+    public Action<VtdIommu, InvalidationWaitDescriptor>? OnWaitCompleted { get; set; }
+
+    public void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait)
+    {
+        CompletedWaits.Add(wait);
+        OnWaitCompleted?.Invoke(iommu, wait);
+    }
 }

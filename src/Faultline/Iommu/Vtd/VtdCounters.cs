@@ -19,6 +19,8 @@ public sealed class VtdCounters
     public long PrgResponsesSent;
     public long WaitDescriptors;
     public long DeviceTlbInvalidations;
+    /// <summary>Invalidation Completions that matched no invalidation sent to that function (ignored).</summary>
+    public long UnexpectedInvalidationCompletions;
     /// <summary>Page-request drains (PD = 1) the hardware honoured (ECAP.PDS, H-VTD-14).</summary>
     public long PageRequestDrains;
     public long TranslationRequests;

@@ -86,6 +86,12 @@ public sealed class VtdDrain
             switch (Stage)
             {
                 case VtdDrainStage.ScanRing:
+                    // R33: a no-op unless the device still takes faults through this unit's queue.
+                    if (Device.Queue != _driver.Queue)
+                    {
+                        Stage = VtdDrainStage.Done;
+                        break;
+                    }
                     if (_driver.RingHolds(Requester, Pasid)) return false;
                     CancelledGroups = _framework.CancelQueuedWork(Device, Pasid);
                     _flush = _framework.BeginFlush(Device, Pasid);

@@ -139,8 +139,11 @@ public sealed class VtdIommu
         return true;
     }
 
+    // Device-TLB invalidations sent and not yet completed, by (function, tag).
+    private readonly HashSet<(RequesterId Function, int Tag)> _invalidationsPending = [];
+
     /// <summary>Device-TLB invalidations sent and not yet completed by their functions.</summary>
-    public int DeviceTlbInvalidationsPending { get; private set; }
+    public int DeviceTlbInvalidationsPending => _invalidationsPending.Count;
 
     /// <summary>
     /// The hardware fetches and executes descriptors from IQH toward IQT, in order. A wait descriptor
@@ -162,12 +165,20 @@ public sealed class VtdIommu
         }
     }
 
-    /// <summary>A function completed an ATS invalidation; a wait held behind it may now run.</summary>
-    public void OnInvalidationCompletion(in InvalidationCompletion completion)
+    /// <summary>
+    /// A function completed an ATS invalidation; a wait held behind it may now run. Only a completion
+    /// that matches an invalidation sent to that function counts (H-VTD-13): a stray or repeated one
+    /// must not release a wait meant for another.
+    /// </summary>
+    public bool OnInvalidationCompletion(in InvalidationCompletion completion)
     {
-        if (DeviceTlbInvalidationsPending == 0) return; // nothing asked for it
-        DeviceTlbInvalidationsPending--;
-        if (DeviceTlbInvalidationsPending == 0) ProcessInvalidationQueue();
+        if (!_invalidationsPending.Remove((completion.Requester, completion.Tag)))
+        {
+            Counters.UnexpectedInvalidationCompletions++;
+            return false;
+        }
+        if (_invalidationsPending.Count == 0) ProcessInvalidationQueue();
+        return true;
     }
 
     private void Execute(ReadOnlySpan<byte> bytes, byte type)
@@ -212,11 +223,12 @@ public sealed class VtdIommu
                 }
                 var d = decoded.Value;
                 Counters.DeviceTlbInvalidations++;
-                DeviceTlbInvalidationsPending++;
+                int tag = (int)Counters.DeviceTlbInvalidations;
+                _invalidationsPending.Add((d.SourceId, tag));
                 bool everything = d.SizeOrder >= PasidDeviceTlbInvalidationDescriptor.MaxSizeOrder;
                 ulong length = everything ? ulong.MaxValue : 1UL << (12 + d.SizeOrder);
                 ulong start = everything ? 0 : d.Address & ~(length - 1);
-                _platform.SendInvalidateRequest(this, new InvalidateRequest(d.SourceId, d.Pasid, start, length, (int)Counters.DeviceTlbInvalidations));
+                _platform.SendInvalidateRequest(this, new InvalidateRequest(d.SourceId, d.Pasid, start, length, tag));
                 return;
             }
             default:

@@ -104,7 +104,7 @@ public sealed class FaultFramework
     /// under <c>hardened</c> only those of (<paramref name="device"/>, <paramref name="pasid"/>), PASID 0
     /// being the RID. Poll <see cref="IsFlushComplete"/>. A device on no queue yields a flush whose
     /// <see cref="FaultFlush.Status"/> is <see cref="FaultStatus.NoDevice"/> (Linux: WARN, -ENODEV).
-    /// O(k) in the snapshot size (plus the devices of the queue under <c>linux</c>); the report path pays nothing.
+    /// O(pending groups of the device, or of the queue under <c>linux</c>): the report path pays nothing for it.
     /// </summary>
     public FaultFlush BeginFlush(FaultDevice device, uint pasid)
     {
@@ -115,22 +115,9 @@ public sealed class FaultFramework
             return new FaultFlush(this, FaultStatus.NoDevice, scope, device, pasid, []);
         }
 
-        FaultGroupHandle[] groups;
-        int n = 0;
-        if (scope == FlushScopePolicy.Queue)
-        {
-            int total = 0;
-            foreach (var d in param.Queue.Devices) total += d.Param?.PendingCount ?? 0;
-            groups = total == 0 ? [] : new FaultGroupHandle[total];
-            foreach (var d in param.Queue.Devices)
-                for (var g = d.Param?.PendingHead; g is not null; g = g.PendingNext) groups[n++] = g.Handle;
-        }
-        else
-        {
-            var head = param.PendingHeadAt(pasid, out int count);
-            groups = count == 0 ? [] : new FaultGroupHandle[count];
-            for (var g = head; g is not null; g = g.PasidNext) groups[n++] = g.Handle;
-        }
+        var groups = scope == FlushScopePolicy.Queue
+            ? param.Queue.Devices.SelectMany(d => d.Param is { } p ? p.Pending() : []).Select(g => g.Handle).ToArray()
+            : param.PendingAt(pasid).Select(g => g.Handle).ToArray();
         Counters.Flushes++;
         Counters.FlushedGroups += groups.Length;
         return new FaultFlush(this, FaultStatus.Ok, scope, device, pasid, groups);

@@ -36,12 +36,6 @@ public sealed class FaultGroup
     internal FaultGroup? PendingPrev { get; set; }
     internal FaultGroup? PendingNext { get; set; }
 
-    // Links in the device's pending list of this group's PASID (POL-8 flush of one (device, PASID)).
-    internal FaultGroup? PasidPrev { get; set; }
-    internal FaultGroup? PasidNext { get; set; }
-
-    /// <summary>The PASID of the attach handle that got this group (R9; 0 = RID).</summary>
-    internal uint RoutedPasid => LastFault.RoutedPasid;
 
     public FaultGroupHandle Handle => new(Slot, Generation);
     public FaultGroupState State { get; internal set; }
@@ -72,7 +66,6 @@ public sealed class FaultGroup
         Device = null!;
         LastFault = default;
         PendingPrev = PendingNext = null;
-        PasidPrev = PasidNext = null;
         State = FaultGroupState.Free;
         Generation++;
     }

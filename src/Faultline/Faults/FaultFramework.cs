@@ -141,7 +141,10 @@ public sealed class FaultFramework
     public FaultStatus RemoveDevice(FaultQueue queue, FaultDevice device)
     {
         var param = device.Param;
-        if (param is null || param.Queue != queue) return FaultStatus.Invalid; // Linux WARNs and does nothing
+        bool historical = Policy.RemovePending == RemovePendingPolicy.RefuseBusy;
+        if (param is null) return historical ? FaultStatus.NoDevice : FaultStatus.Invalid; // current Linux WARNs and does nothing
+        if (param.Queue != queue) return FaultStatus.Invalid;
+        if (historical && param.PendingCount > 0) return FaultStatus.Busy; // R5: flush, then retry
         Counters.RemovedPartials += param.Partials.Clear();
         while (param.PendingHead is { } group)
         {
@@ -257,6 +260,33 @@ public sealed class FaultFramework
         }
         Counters.StaleResponsesRejected++;
         return group is null ? ResponseStatus.Unknown : ResponseStatus.AlreadyAnswered;
+    }
+
+    /// <summary>
+    /// R21 HIST (v5.3–v6.8 <c>iommu_page_response(dev, msg)</c>), the way a guest or VFIO user answered
+    /// before cookies: the message names the group by (PASID, group id); the oldest pending group with
+    /// that id is answered if it does not need a PASID, or if the message carries the same one; a PASID
+    /// the group does not need is stripped. -ENODEV without a page_response op; -EINVAL without fault
+    /// state, for version != 1, unknown flags, nothing pending ("no pending PRQ, drop response") or no
+    /// match. O(pending) — the list scan F8 criticises. The handler still frees the group (R19).
+    /// </summary>
+    public FaultStatus RespondByMessage(FaultDevice device, in PageResponseMessage message)
+    {
+        if (device.Responder is null) return FaultStatus.NoDevice;
+        if (device.Param is not { } param || message.Version != PageResponseMessage.Version1
+            || (message.Flags & ~PageResponseMessage.PasidValid) != 0 || param.PendingHead is null)
+            return FaultStatus.Invalid;
+        bool hasPasid = (message.Flags & PageResponseMessage.PasidValid) != 0;
+        FaultGroup? match = null;
+        for (var g = param.PendingHead; g is not null; g = g.PendingNext) // newest first: the last match is the oldest
+        {
+            var last = g.LastFault;
+            bool needsPasid = (last.Flags & FaultFlags.ResponseNeedsPasid) != 0;
+            if (last.GroupId == message.GroupId && (!needsPasid || (hasPasid && last.Pasid == message.Pasid))) match = g;
+        }
+        if (match is null) return FaultStatus.Invalid;
+        Respond(match.Handle, message.Code);
+        return FaultStatus.Ok;
     }
 
     /// <summary>

@@ -106,6 +106,15 @@ public enum QueuedWorkAtTeardownPolicy
     Cancel,
 }
 
+/// <summary>What <c>remove_device</c> does with groups still pending.</summary>
+public enum RemovePendingPolicy
+{
+    /// <summary>R4 (current Linux, with the BUG-1 fix): answer each INVALID, free it, remove the device.</summary>
+    AnswerInvalid,
+    /// <summary>R5 HIST (v5.13–v6.8): refuse with -EBUSY; the caller must flush and retry.</summary>
+    RefuseBusy,
+}
+
 /// <summary>
 /// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
 /// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
@@ -124,6 +133,9 @@ public sealed record FaultPolicy
     public required DetachedPartialsPolicy DetachedPartials { get; init; }
     public required LateRequestPolicy LateRequests { get; init; }
     public required QueuedWorkAtTeardownPolicy QueuedWorkAtTeardown { get; init; }
+
+    /// <summary>Historical behaviour (R5) for version studies; both presets use the current one.</summary>
+    public RemovePendingPolicy RemovePending { get; init; } = RemovePendingPolicy.AnswerInvalid;
 
     /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without

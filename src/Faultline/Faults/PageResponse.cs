@@ -13,3 +13,13 @@ public enum PageResponseCode : uint
 
 /// <summary>The kernel-internal response handed to a driver's page_response op (12 bytes in Linux).</summary>
 public readonly record struct PageResponse(uint Pasid, uint GroupId, PageResponseCode Code);
+
+/// <summary>
+/// The v5.3–v6.8 uAPI <c>iommu_page_response</c> (20 bytes: version, flags, pasid, grpid, code), kept
+/// for R21's historical response path.
+/// </summary>
+public readonly record struct PageResponseMessage(uint Version, uint Flags, uint Pasid, uint GroupId, PageResponseCode Code)
+{
+    public const uint Version1 = 1;
+    public const uint PasidValid = 1;
+}

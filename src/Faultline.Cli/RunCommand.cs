@@ -28,7 +28,17 @@ internal static class RunCommand
             return ExitCodes.BadInput;
         }
 
-        var report = Simulator.Run(scenario, seed, policy);
+        RunReport report;
+        try
+        {
+            report = Simulator.Run(scenario, seed, policy);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // A model error, not bad input and not a broken invariant: say so, and exit apart from both.
+            stderr.WriteLine($"faultline run: internal error in scenario '{scenario.Name}': {e.Message}");
+            return ExitCodes.InternalError;
+        }
         SummaryWriter.Write(report, stdout);
         if (jsonPath is not null)
         {

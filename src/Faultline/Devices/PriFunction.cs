@@ -20,7 +20,7 @@ public sealed class PriFunction : IPciConfigSpace
     private readonly OutstandingGroup[] _groups = new OutstandingGroup[PrgIndex.Count];
     private readonly Queue<PendingPage> _backlog = new();
     private readonly Dictionary<int, PendingPage> _translations = new();
-    private readonly Dictionary<(uint Pasid, ulong Page), (Translation Translation, long Serial)> _atc = new();
+    private readonly Dictionary<(uint Pasid, ulong Page), (AtcEntry Translation, long Serial)> _atc = new();
     private readonly Queue<((uint Pasid, ulong Page) Key, long Serial)> _atcOrder = new();
     // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
     private readonly SortedDictionary<long, AccessState> _active = new();
@@ -192,7 +192,7 @@ public sealed class PriFunction : IPciConfigSpace
         }
         if (completion.Grants(access.Write, access.Execute))
         {
-            AtcInsert(page, new Translation(completion.Read, completion.Write, completion.Execute));
+            AtcInsert(page, new AtcEntry(completion.Read, completion.Write, completion.Execute));
             PageDone(page, now);
         }
         else if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
@@ -388,6 +388,12 @@ public sealed class PriFunction : IPciConfigSpace
     private void Release(OutstandingGroup group)
     {
         Pri.ReturnCredits((uint)group.Credits);
+        Forget(group);
+    }
+
+    /// <summary>The group's index is free again; its credits are the caller's business (H-PCI-12 zeroes them).</summary>
+    private void Forget(OutstandingGroup group)
+    {
         group.Active = false;
         group.Abandoned = false;
         group.Clear();
@@ -511,12 +517,10 @@ public sealed class PriFunction : IPciConfigSpace
         {
             if (!group.Active) continue;
             for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], result, now);
-            if (!forget) continue;
-            group.Active = false;
-            group.Abandoned = false;
-            group.Clear();
+            if (forget) Forget(group);
         }
-        if (forget) _outstandingGroups = 0;
+        // A waiting PASID stop may have been waiting for the groups just forgotten (H-PCI-19).
+        if (forget && _stops.Count > 0) CompleteStops(now);
     }
 
     private void CountResponse(ResponseCode code)
@@ -538,7 +542,7 @@ public sealed class PriFunction : IPciConfigSpace
     }
 
     /// <summary>Inserts or refreshes a translation; past capacity the oldest one still cached goes.</summary>
-    private void AtcInsert(PendingPage page, Translation translation)
+    private void AtcInsert(PendingPage page, AtcEntry translation)
     {
         var key = (PasidKey(page.Access.Access), page.Page);
         long serial = ++_atcSerial;
@@ -557,7 +561,7 @@ public sealed class PriFunction : IPciConfigSpace
 
     private static uint PasidKey(DmaAccess access) => access.Prefix is { } p ? p.Pasid.Value : NoPasidKey;
 
-    private readonly record struct Translation(bool Read, bool Write, bool Execute);
+    private readonly record struct AtcEntry(bool Read, bool Write, bool Execute);
 
     private readonly record struct PendingPage(AccessState Access, ulong Page, int Attempt);
 

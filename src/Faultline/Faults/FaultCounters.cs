@@ -14,6 +14,8 @@ public sealed class FaultCounters
     public long NoHandlerAnswers;
     /// <summary>POL-1 hardened: non-last requests with no handler, dropped (their last one is answered).</summary>
     public long NoHandlerDrops;
+    /// <summary>F4 hardened: partials stored while a handler was attached, dropped when their last request found none.</summary>
+    public long OrphanedPartials;
     /// <summary>R12: partial copies that could not be allocated; the page is missing from its group.</summary>
     public long PartialAllocationFailures;
     /// <summary>R13 / R15: groups completed through the abort path (allocation failure or handler refusal).</summary>

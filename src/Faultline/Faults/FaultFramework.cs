@@ -162,7 +162,7 @@ public sealed class FaultFramework
     public void FreeQueue(FaultQueue? queue)
     {
         if (queue is null) return;
-        while (queue.Devices.Count > 0) RemoveDevice(queue, queue.Devices[0]);
+        foreach (var device in queue.Devices.ToArray()) RemoveDevice(queue, device); // R5 (HIST) may refuse some
         while (queue.TryDequeueWork(out _)) { }
     }
 
@@ -316,7 +316,7 @@ public sealed class FaultFramework
         {
             // F4: partials stored while a handler was attached die with their group, instead of
             // joining a later group that reuses the same (PASID, PRG index).
-            Counters.NoHandlerDrops += param.Partials.Drop(GroupKey.Of(fault, Policy.GroupKey));
+            Counters.OrphanedPartials += param.Partials.Drop(GroupKey.Of(fault, Policy.GroupKey));
         }
         if (fault.IsLast || Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest)
         {

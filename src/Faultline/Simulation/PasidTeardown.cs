@@ -9,14 +9,12 @@ namespace Faultline.Simulation;
 /// function (H-PCI-19) → the IOMMU clears its PASID entry → the driver drains the page request queue
 /// and flushes the fault queue (R33, R23) → the handle is detached (POL-10) → the PASID may be freed.
 /// </summary>
-internal sealed class PasidTeardown(FunctionNode node, AddressSpace mm, uint pasid, PasidStopMode mode, bool releasesPasid, long startedAt)
+internal sealed class PasidTeardown(FunctionNode node, AddressSpace mm, uint pasid, PasidStopMode mode, long startedAt)
 {
     public FunctionNode Node { get; } = node;
     public AddressSpace Mm { get; } = mm;
     public uint Pasid { get; } = pasid;
     public PasidStopMode Mode { get; } = mode;
-    /// <summary>The process exited: its PASID returns to the allocator once every binding is gone.</summary>
-    public bool ReleasesPasid { get; } = releasesPasid;
     public long StartedAt { get; } = startedAt;
     public long? StoppedAt { get; set; }
     public VtdDrain? Drain { get; set; }

@@ -114,7 +114,11 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             return false;
         }
         var (status, pasid) = Binder.Bind(node.FaultDevice, node.PasidTable, mm);
-        if (status != FaultStatus.Ok) throw new InvalidOperationException($"binding {mm.Name} to {node.Name} failed: {status.Errno()}");
+        if (status != FaultStatus.Ok)
+        {
+            Notes.Add($"t={Now}ns {node.Name}: bind of {mm.Name} failed ({status.Errno()})");
+            return false;
+        }
         node.Pasids.Add(mm.Name, pasid);
         return true;
     }
@@ -130,7 +134,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
                     Bind(functions[b.Device], Processes[b.Process]);
                     break;
                 case UnbindEvent u:
-                    StartTeardown(functions[u.Device], Processes[u.Process], u.Stop, releasesPasid: false);
+                    StartTeardown(functions[u.Device], Processes[u.Process], u.Stop);
                     break;
                 case ExitEvent x:
                     Exit(Processes[x.Process], x.Stop);
@@ -146,19 +150,25 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     private void Exit(AddressSpace mm, PasidStopMode mode)
     {
         mm.Exiting = true;
-        var bound = Functions.Where(f => f.Pasids.ContainsKey(mm.Name)).ToList();
-        foreach (var node in bound) StartTeardown(node, mm, mode, releasesPasid: true);
-        if (bound.Count == 0) Binder.Release(mm);
+        foreach (var node in Functions.Where(f => f.Pasids.ContainsKey(mm.Name)).ToList()) StartTeardown(node, mm, mode);
+        ReleaseIfGone(mm);
     }
 
-    private void StartTeardown(FunctionNode node, AddressSpace mm, PasidStopMode mode, bool releasesPasid)
+    /// <summary>The PASID of an exited process is freed once no binding and no teardown of it is left (R25).</summary>
+    private void ReleaseIfGone(AddressSpace mm)
+    {
+        if (mm.Exiting && !Functions.Any(f => f.Pasids.ContainsKey(mm.Name)) && _teardowns.All(t => t.Mm != mm || t.DoneAt is not null))
+            Binder.Release(mm);
+    }
+
+    private void StartTeardown(FunctionNode node, AddressSpace mm, PasidStopMode mode)
     {
         if (!node.Pasids.Remove(mm.Name, out uint pasid))
         {
             Notes.Add($"t={Now}ns {node.Name}: unbind of {mm.Name} ignored: not bound");
             return;
         }
-        var teardown = new PasidTeardown(node, mm, pasid, mode, releasesPasid, Now);
+        var teardown = new PasidTeardown(node, mm, pasid, mode, Now);
         _teardowns.Add(teardown);
         node.Function.StopPasid(new Pasid(pasid), mode, Now);
     }
@@ -212,9 +222,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         if (node.Iommu.Driver.RingHolds(node.Spec.Requester, teardown.Pasid))
             Invariants.Report("R33", Now, subject, "page requests of the PASID still in the PRQ after the drain (Linux drains requests in flight but does not wait for them to be handled)");
 
-        if (teardown.ReleasesPasid && !Functions.Any(f => f.Pasids.ContainsKey(teardown.Mm.Name))
-            && _teardowns.All(t => t.Mm != teardown.Mm || t.DoneAt is not null))
-            Binder.Release(teardown.Mm);
+        ReleaseIfGone(teardown.Mm);
     }
 
     public IReadOnlyList<PasidTeardown> Teardowns => _teardowns;

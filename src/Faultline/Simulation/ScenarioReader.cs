@@ -130,6 +130,7 @@ public static class ScenarioReader
                 }
                 vmas.Add(vma);
             }
+            if (vmas.Count == 0) n.Fail("vmas", "a process needs at least one VMA");
             processes.Add(new ProcessSpec { Name = name, Vmas = vmas });
         }
 

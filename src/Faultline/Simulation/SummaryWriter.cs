@@ -71,9 +71,12 @@ public static class SummaryWriter
 
     internal static string Ns(long ns) => ns switch
     {
-        >= 1_000_000_000 => $"{ns / 1e9:0.###} s",
-        >= 1_000_000 => $"{ns / 1e6:0.###} ms",
-        >= 1_000 => $"{ns / 1e3:0.###} us",
-        _ => $"{ns} ns",
+        >= 1_000_000_000 => Invariant($"{ns / 1e9:0.###} s"),
+        >= 1_000_000 => Invariant($"{ns / 1e6:0.###} ms"),
+        >= 1_000 => Invariant($"{ns / 1e3:0.###} us"),
+        _ => Invariant($"{ns} ns"),
     };
+
+    // The same bytes whatever the culture of the process that embeds the library.
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 }

@@ -15,6 +15,7 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
     private int _arrived;
     private int _waiting;
     private int _inFlight;
+    private bool _starting;
 
     public WorkloadSpec Spec { get; } = spec;
     public AddressSpace Process { get; } = mm;
@@ -45,6 +46,22 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
     }
 
     private void TryStart()
+    {
+        // An access can end inside StartAccess (every page in the ATC); the outer loop starts the next
+        // one, so a long run of such accesses does not recurse.
+        if (_starting) return;
+        _starting = true;
+        try
+        {
+            StartWaiting();
+        }
+        finally
+        {
+            _starting = false;
+        }
+    }
+
+    private void StartWaiting()
     {
         while (_waiting > 0 && _inFlight < Spec.Concurrency)
         {

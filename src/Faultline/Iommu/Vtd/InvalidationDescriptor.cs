@@ -27,4 +27,10 @@ public static class InvalidationDescriptor
             return DecodeResult<byte>.Fail("length", $"{bytes.Length} bytes, the type lies in QW0 (8 bytes)");
         return TypeOf(BinaryPrimitives.ReadUInt64LittleEndian(bytes));
     }
+
+    /// <summary>The "type" error of a decoder expecting <paramref name="type"/> (type high 0), or null when QW0 has it.</summary>
+    internal static DecodeError? TypeError(ulong qw0, byte type, string record) =>
+        TypeOf(qw0) == type
+            ? null
+            : new DecodeError("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; {record} has type 0x{type:x} with type-high 0");
 }

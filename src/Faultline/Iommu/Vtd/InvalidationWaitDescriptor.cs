@@ -66,8 +66,8 @@ public readonly record struct InvalidationWaitDescriptor(
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
         ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
         ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
-        if ((qw0 & 0xF) != Type || ((qw0 >> 9) & 0x7) != 0)
-            return DecodeResult<InvalidationWaitDescriptor>.Fail("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; an invalidation wait has type 0x{Type:x} with type-high 0");
+        if (InvalidationDescriptor.TypeError(qw0, Type, "an invalidation wait") is { } typeError)
+            return DecodeResult<InvalidationWaitDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved) != 0)
             return DecodeResult<InvalidationWaitDescriptor>.Fail("reserved", $"QW0 reserved bits 8 / 31:12 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
         if ((qw2 | qw3) != 0)

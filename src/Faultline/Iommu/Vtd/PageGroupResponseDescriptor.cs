@@ -49,8 +49,8 @@ public readonly record struct PageGroupResponseDescriptor(
             return DecodeResult<PageGroupResponseDescriptor>.Fail("length", $"{bytes.Length} bytes, a page group response descriptor is {Size}");
         ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
-        if ((qw0 & 0xF) != Type || ((qw0 >> 9) & 0x7) != 0)
-            return DecodeResult<PageGroupResponseDescriptor>.Fail("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; a page group response has type 0x{Type:x} with type-high 0");
+        if (InvalidationDescriptor.TypeError(qw0, Type, "a page group response") is { } typeError)
+            return DecodeResult<PageGroupResponseDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved) != 0)
             return DecodeResult<PageGroupResponseDescriptor>.Fail("reserved", $"QW0 reserved bits 8:6 / 63:52 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
         if ((qw1 & Qw1Reserved) != 0)

@@ -103,8 +103,8 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
         ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
         ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
-        if ((qw0 & 0xF) != Type || ((qw0 >> 9) & 0x7) != 0)
-            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; a PASID-based device-TLB invalidation has type 0x{Type:x} with type-high 0");
+        if (InvalidationDescriptor.TypeError(qw0, Type, "a PASID-based device-TLB invalidation") is { } typeError)
+            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw1 & Qw1Reserved) != 0)
             return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW1 reserved bits 10:1 are 0x{qw1 & Qw1Reserved:x16}, must be 0");
         if ((qw2 | qw3) != 0)

@@ -73,8 +73,8 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
         ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
         ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
-        if ((qw0 & 0xF) != Type || ((qw0 >> 9) & 0x7) != 0)
-            return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; a PASID-based IOTLB invalidation has type 0x{Type:x} with type-high 0");
+        if (InvalidationDescriptor.TypeError(qw0, Type, "a PASID-based IOTLB invalidation") is { } typeError)
+            return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved) != 0)
             return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("reserved", $"QW0 reserved bits 8:6 / 15:12 / 63:52 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
         if ((qw1 & Qw1Reserved) != 0)

@@ -63,7 +63,7 @@ public sealed class VtdDriver : IPageResponder
     /// min(Capacity, PRQ depth) credits unless <paramref name="credits"/> says otherwise.
     /// </summary>
     public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) =>
-        PciAts.EnableForPageRequests(function, credits ?? (uint)_iommu.PageRequestQueue.Capacity, now);
+        PciAts.EnableForPageRequests(function, credits ?? (uint)_iommu.PageRequestQueue.Entries, now); // PRQ_DEPTH, not depth - 1
 
     /// <summary>
     /// Enables fault handling (IOPF) for a probed function: its context entry gets PRE = 1 and the
@@ -262,17 +262,21 @@ public sealed class VtdDriver : IPageResponder
         ReportSequence++;
     }
 
-    /// <summary>R31, H-VTD-9: INVALID only for a last request or one with private data, echoing the private data.</summary>
+    /// <summary>
+    /// R31: INVALID only for a last request (current Linux ignores private data here too). Under the
+    /// Echo private-data policy, H-VTD-9: a request with private data is answered as well, echoing it.
+    /// </summary>
     private void AnswerBadRequest(in PageRequestDescriptor d)
     {
-        if (!d.LastPageInGroup && !d.PrivateDataPresent)
+        bool echo = d.PrivateDataPresent && _framework.Policy.PrivateData == PrivateDataPolicy.Echo;
+        if (!d.LastPageInGroup && !echo)
         {
             Counters.BadRequestsDropped++;
             return;
         }
         Counters.BadRequestsAnswered++;
         SubmitResponse(new PageGroupResponseDescriptor(d.Requester, d.PasidPresent, d.Pasid, ResponseCode.InvalidRequest,
-            d.LastPageInGroup, d.Index, d.PrivateDataPresent, d.PrivateData0, d.PrivateData1));
+            d.LastPageInGroup, d.Index, echo, echo ? d.PrivateData0 : 0, echo ? d.PrivateData1 : 0));
     }
 
     private void SubmitResponse(in PageGroupResponseDescriptor descriptor)

@@ -16,6 +16,8 @@ internal static class DecodeCommand
         ["vtd-invalidation-wait"] = (bytes, json) => Emit(InvalidationWaitDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-pasid-iotlb-invalidation"] = (bytes, json) => Emit(PasidIotlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-pasid-devtlb-invalidation"] = (bytes, json) => Emit(PasidDeviceTlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["amd-ppr-entry"] = (bytes, json) => Emit(Iommu.Amd.PprLogEntry.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["amd-complete-ppr"] = (bytes, json) => Emit(Iommu.Amd.CompletePprRequestCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
     };
 
     public static IEnumerable<string> RecordNames => Records.Keys;

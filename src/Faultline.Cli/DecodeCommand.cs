@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Faultline.Iommu.Amd;
+using Faultline.Iommu.Smmuv3;
 using Faultline.Iommu.Vtd;
 
 namespace Faultline.Cli;
@@ -16,8 +18,13 @@ internal static class DecodeCommand
         ["vtd-invalidation-wait"] = (bytes, json) => Emit(InvalidationWaitDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-pasid-iotlb-invalidation"] = (bytes, json) => Emit(PasidIotlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-pasid-devtlb-invalidation"] = (bytes, json) => Emit(PasidDeviceTlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
-        ["amd-ppr-entry"] = (bytes, json) => Emit(Iommu.Amd.PprLogEntry.Decode(bytes), json, (d, j) => d.WriteJson(j)),
-        ["amd-complete-ppr"] = (bytes, json) => Emit(Iommu.Amd.CompletePprRequestCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["amd-ppr-entry"] = (bytes, json) => Emit(PprLogEntry.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["amd-complete-ppr"] = (bytes, json) => Emit(CompletePprRequestCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-pri-entry"] = (bytes, json) => Emit(PriQueueEntry.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-pri-resp"] = (bytes, json) => Emit(PriResponseCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-event"] = (bytes, json) => Emit(FaultEvent.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-resume"] = (bytes, json) => Emit(ResumeCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-stall-term"] = (bytes, json) => Emit(StallTerminateCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
     };
 
     public static IEnumerable<string> RecordNames => Records.Keys;

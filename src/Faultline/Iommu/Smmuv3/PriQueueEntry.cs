@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Faultline.Pcie;
+
+namespace Faultline.Iommu.Smmuv3;
+
+/// <summary>
+/// The 16-byte SMMUv3 PRI queue entry the SMMU writes for each PCIe Page Request (smmuv3.md §2,
+/// H-SMMU-2). DW0: StreamID 31:0, SubstreamID (PASID) 51:32, privileged 58, execute 59, read 60,
+/// write 61, PRG_LAST 62, SSV 63. DW1: PRG index 8:0, page address 63:12.
+/// <para>
+/// Sources. Linux drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (torvalds/linux): <c>PRIQ_ENT_SZ_SHIFT</c> 4,
+/// <c>PRIQ_0_SID</c> = GENMASK_ULL(31, 0), <c>PRIQ_0_SSID</c> = GENMASK_ULL(51, 32),
+/// <c>PRIQ_0_PERM_PRIV</c> = 1 &lt;&lt; 58, <c>PRIQ_0_PERM_EXEC</c> = 1 &lt;&lt; 59, <c>PRIQ_0_PERM_READ</c> = 1 &lt;&lt; 60,
+/// <c>PRIQ_0_PERM_WRITE</c> = 1 &lt;&lt; 61, <c>PRIQ_0_PRG_LAST</c> = 1 &lt;&lt; 62, <c>PRIQ_0_SSID_V</c> = 1 &lt;&lt; 63,
+/// <c>PRIQ_1_PRG_IDX</c> = GENMASK_ULL(8, 0), <c>PRIQ_1_ADDR_MASK</c> = GENMASK_ULL(63, 12); read back by
+/// <c>arm_smmu_handle_ppr</c> in arm-smmu-v3.c (R38). QEMU has no PRI queue (smmuv3.md §9), so it
+/// defines no PRIQ layout. Neither source names reserved bits (DW0 57:52, DW1 11:9): decode ignores
+/// them and encode writes them as 0.
+/// </para>
+/// </summary>
+public readonly record struct PriQueueEntry(
+    uint StreamId,
+    bool SubstreamValid,
+    Pasid SubstreamId,
+    bool Privileged,
+    bool Execute,
+    bool Read,
+    bool Write,
+    bool Last,
+    PrgIndex Index,
+    ulong PageAddress)
+{
+    public const int Size = 16;
+
+    public const int SubstreamIdShift = 32;
+    public const ulong PrivilegedBit = 1UL << 58;
+    public const ulong ExecuteBit = 1UL << 59;
+    public const ulong ReadBit = 1UL << 60;
+    public const ulong WriteBit = 1UL << 61;
+    public const ulong LastBit = 1UL << 62;
+    public const ulong SubstreamValidBit = 1UL << 63;
+    public const ulong PageAddressMask = ~0xFFFUL;
+
+    /// <summary>The bits of DW0 and DW1 that carry a field; the rest are written as 0 and ignored on decode.</summary>
+    public const ulong Dw0Fields = 0xFFFF_FFFFUL | ((ulong)Pasid.Mask << SubstreamIdShift) | (0x3FUL << 58);
+    public const ulong Dw1Fields = PrgIndex.Mask | PageAddressMask;
+
+    /// <summary>H-PCI-20: PRG_LAST with neither read nor write is a Stop Marker.</summary>
+    public bool IsStopMarker => Last && !Read && !Write;
+
+    /// <summary>What the SMMU writes for a Page Request from stream <paramref name="streamId"/> (payload copied verbatim).</summary>
+    public static PriQueueEntry From(in PageRequest request, uint streamId) => new(
+        streamId,
+        request.Prefix.HasValue,
+        request.Prefix?.Pasid ?? default,
+        request.Prefix?.PrivilegedMode ?? false,
+        request.Prefix?.ExecuteRequested ?? false,
+        request.Read,
+        request.Write,
+        request.Last,
+        request.Index,
+        request.PageAddress & PageRequest.PageMask);
+
+    public void Encode(Span<byte> destination)
+    {
+        if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
+        ulong dw0 = StreamId
+            | ((ulong)(SubstreamId.Value & Pasid.Mask) << SubstreamIdShift)
+            | (Privileged ? PrivilegedBit : 0)
+            | (Execute ? ExecuteBit : 0)
+            | (Read ? ReadBit : 0)
+            | (Write ? WriteBit : 0)
+            | (Last ? LastBit : 0)
+            | (SubstreamValid ? SubstreamValidBit : 0);
+        ulong dw1 = ((ulong)Index.Value & PrgIndex.Mask) | (PageAddress & PageAddressMask);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination, dw0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], dw1);
+    }
+
+    public static DecodeResult<PriQueueEntry> Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+            return DecodeResult<PriQueueEntry>.Fail("length", $"{bytes.Length} bytes, a PRI queue entry is {Size}");
+        ulong dw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        ulong dw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
+        return new PriQueueEntry(
+            (uint)dw0,
+            (dw0 & SubstreamValidBit) != 0,
+            new Pasid((uint)(dw0 >> SubstreamIdShift) & Pasid.Mask),
+            (dw0 & PrivilegedBit) != 0,
+            (dw0 & ExecuteBit) != 0,
+            (dw0 & ReadBit) != 0,
+            (dw0 & WriteBit) != 0,
+            (dw0 & LastBit) != 0,
+            new PrgIndex((ushort)(dw1 & PrgIndex.Mask)),
+            dw1 & PageAddressMask);
+    }
+
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("record", "smmuv3-pri-entry");
+        json.WriteString("sid", $"0x{StreamId:x8}");
+        json.WriteBoolean("ssv", SubstreamValid);
+        json.WriteString("ssid", $"0x{SubstreamId.Value:x}");
+        json.WriteBoolean("priv", Privileged);
+        json.WriteBoolean("exec", Execute);
+        json.WriteBoolean("read", Read);
+        json.WriteBoolean("write", Write);
+        json.WriteBoolean("last", Last);
+        json.WriteNumber("prg_index", Index.Value);
+        json.WriteString("page_address", $"0x{PageAddress:x}");
+        json.WriteBoolean("stop_marker", IsStopMarker);
+        json.WriteEndObject();
+    }
+}

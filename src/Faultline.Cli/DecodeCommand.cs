@@ -18,6 +18,8 @@ internal static class DecodeCommand
         ["vtd-invalidation-wait"] = (bytes, json) => Emit(InvalidationWaitDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-pasid-iotlb-invalidation"] = (bytes, json) => Emit(PasidIotlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["vtd-pasid-devtlb-invalidation"] = (bytes, json) => Emit(PasidDeviceTlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["vtd-iotlb-invalidation"] = (bytes, json) => Emit(IotlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["vtd-devtlb-invalidation"] = (bytes, json) => Emit(DeviceTlbInvalidationDescriptor.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["amd-ppr-entry"] = (bytes, json) => Emit(PprLogEntry.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["amd-complete-ppr"] = (bytes, json) => Emit(CompletePprRequestCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["smmuv3-pri-entry"] = (bytes, json) => Emit(PriQueueEntry.Decode(bytes), json, (d, j) => d.WriteJson(j)),

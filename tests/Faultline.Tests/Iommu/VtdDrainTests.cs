@@ -372,10 +372,18 @@ public sealed class VtdDrainTests
         Assert.False(drain.Advance(2));
         Assert.Equal(VtdDrainStage.Hardware, drain.Stage);
 
-        // The hardware step for the RID: device-TLB invalidation of (RID, PASID 0).
-        var devtlb = PasidDeviceTlbInvalidationDescriptor.Decode(Queued(rig.Iommu)[^2]).Value;
+        // The hardware step for the RID (R33): domain-selective IOTLB and non-PASID device-TLB invalidation.
+        var queued = Queued(rig.Iommu);
+        Assert.Equal(IotlbGranularity.DomainSelective, IotlbInvalidationDescriptor.Decode(queued[^3]).Value.Granularity);
+        var devtlb = DeviceTlbInvalidationDescriptor.Decode(queued[^2]).Value;
         Assert.Equal(new RequesterId(DeviceRid), devtlb.SourceId);
-        Assert.Equal(new Pasid(0), devtlb.Pasid);
+        Assert.Equal(DeviceTlbRange.MaxSizeOrder, devtlb.SizeOrder);
+
+        // What reaches the function drops its translations of requests without a PASID.
+        rig.Iommu.ProcessInvalidationQueue();
+        var invalidate = Assert.Single(rig.Platform.InvalidateRequests);
+        Assert.Null(invalidate.Pasid);
+        Assert.Equal((0UL, ulong.MaxValue), (invalidate.Address, invalidate.Length));
     }
 
     [Theory]
@@ -764,9 +772,9 @@ public sealed class VtdDrainTests
         Assert.Equal(0, rig.Driver.WaitingSubmissions);
         var queued = Queued(rig.Iommu);
         Assert.Equal(
-            [InvalidationWaitDescriptor.Type, PasidIotlbInvalidationDescriptor.Type, PasidDeviceTlbInvalidationDescriptor.Type, InvalidationWaitDescriptor.Type],
+            [InvalidationWaitDescriptor.Type, IotlbInvalidationDescriptor.Type, DeviceTlbInvalidationDescriptor.Type, InvalidationWaitDescriptor.Type],
             queued.Select(TypeOf).ToArray());
-        Assert.Equal(new Pasid(0), PasidDeviceTlbInvalidationDescriptor.Decode(queued[2]).Value.Pasid);
+        Assert.Equal(new RequesterId(DeviceRid), DeviceTlbInvalidationDescriptor.Decode(queued[2]).Value.SourceId);
         Assert.Equal(second.StatusAddress, Wait(queued[3]).StatusAddress);
 
         CompleteHardwareDrain(rig, second);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Text.Json;
 using Faultline.Pcie;
 
@@ -44,8 +43,7 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
     /// <summary>MIP is 5 bits; as in the PCIe ATS capability, 0 stands for 32.</summary>
     public const byte MaxInvalidationsPendingMask = 0x1F;
 
-    /// <summary>Linux <c>MAX_AGAW_PFN_WIDTH</c> (64 − 12): the size order of "every address".</summary>
-    public const int MaxSizeOrder = 52;
+    public const int MaxSizeOrder = DeviceTlbRange.MaxSizeOrder;
 
     private const ulong PageMask = ~0xFFFUL;
     private const ulong Qw1Reserved = 0x7FEUL;
@@ -55,7 +53,7 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
     /// the lowest 0 bit of the address at or above bit 12 marks the size (ATS Invalidate Request encoding):
     /// order = 1 + the number of 1 bits below it.
     /// </summary>
-    public int SizeOrder => SizeBit ? 1 + BitOperations.TrailingZeroCount(~(Address >> 12)) : 0;
+    public int SizeOrder => DeviceTlbRange.SizeOrder(Address, SizeBit);
 
     /// <summary>
     /// Linux <c>qi_desc_dev_iotlb_pasid(sid, pfsid, pasid, qdep, addr, size_order)</c>: 2^<paramref name="sizeOrder"/>
@@ -65,27 +63,19 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
     public static PasidDeviceTlbInvalidationDescriptor ForRange(RequesterId sourceId, RequesterId physicalFunctionSourceId, Pasid pasid,
         byte maxInvalidationsPending, ulong address, int sizeOrder)
     {
-        if ((uint)sizeOrder > MaxSizeOrder) throw new ArgumentOutOfRangeException(nameof(sizeOrder), sizeOrder, $"0..{MaxSizeOrder}");
-        ulong qw1Address = address & PageMask;
-        if (sizeOrder > 0)
-        {
-            qw1Address |= ((1UL << (sizeOrder - 1)) - 1) << 12;
-            qw1Address &= ~(1UL << (12 + sizeOrder - 1));
-        }
         return new PasidDeviceTlbInvalidationDescriptor(sourceId, pasid, physicalFunctionSourceId,
-            (byte)(maxInvalidationsPending & MaxInvalidationsPendingMask), Global: false, SizeBit: sizeOrder > 0, qw1Address);
+            (byte)(maxInvalidationsPending & MaxInvalidationsPendingMask), Global: false, SizeBit: sizeOrder > 0,
+            DeviceTlbRange.EncodeAddress(address, sizeOrder));
     }
 
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
-        ushort pfsid = PhysicalFunctionSourceId.Value;
         ulong qw0 = Type
             | ((ulong)(MaxInvalidationsPending & MaxInvalidationsPendingMask) << 4)
-            | ((ulong)(pfsid & 0xF) << 12)
+            | DeviceTlbRange.EncodePfsid(PhysicalFunctionSourceId)
             | ((ulong)SourceId.Value << 16)
-            | ((ulong)(Pasid.Value & Pasid.Mask) << 32)
-            | ((ulong)((pfsid >> 4) & 0xFFF) << 52);
+            | ((ulong)(Pasid.Value & Pasid.Mask) << 32);
         ulong qw1 = (Global ? 1UL : 0)
             | (SizeBit ? 1UL << 11 : 0)
             | (Address & PageMask);
@@ -112,7 +102,7 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
         return new PasidDeviceTlbInvalidationDescriptor(
             new RequesterId((ushort)(qw0 >> 16)),
             new Pasid((uint)(qw0 >> 32) & Pasid.Mask),
-            new RequesterId((ushort)(((qw0 >> 12) & 0xF) | (((qw0 >> 52) & 0xFFF) << 4))),
+            DeviceTlbRange.DecodePfsid(qw0),
             (byte)((qw0 >> 4) & MaxInvalidationsPendingMask),
             (qw1 & 1) != 0,
             (qw1 & (1UL << 11)) != 0,

@@ -184,8 +184,9 @@ public sealed class VtdDriver : IPageResponder
 
     /// <summary>
     /// The hardware step of R33, as Linux submits it: wait (fence), PASID-IOTLB invalidation of the
-    /// PASID, device-TLB invalidation of every address of it, and the trailing wait with status write
-    /// and page-request drain (PD only where ECAP.PDS is set, H-VTD-14).
+    /// PASID, device-TLB invalidation of every address of it (for the RID: domain-selective IOTLB and
+    /// non-PASID device-TLB invalidation), and the trailing wait with status write and page-request
+    /// drain (PD only where ECAP.PDS is set, H-VTD-14).
     /// </summary>
     internal void SubmitDrainDescriptors(VtdDrain drain)
     {
@@ -193,10 +194,20 @@ public sealed class VtdDriver : IPageResponder
         var pasid = new Pasid(drain.Pasid);
         new InvalidationWaitDescriptor(false, false, Fence: true, false, QiDone, 0).Encode(_descriptor);
         Submit();
-        PasidIotlbInvalidationDescriptor.AllInPasid(0, pasid).Encode(_descriptor);
-        Submit();
-        PasidDeviceTlbInvalidationDescriptor.ForRange(drain.Requester, drain.Requester, pasid, 0, 0, PasidDeviceTlbInvalidationDescriptor.MaxSizeOrder)
-            .Encode(_descriptor);
+        if (drain.Pasid == 0)
+        {
+            // The RID (IOMMU_NO_PASID): domain-selective IOTLB and non-PASID device-TLB invalidation.
+            IotlbInvalidationDescriptor.DomainSelective(0).Encode(_descriptor);
+            Submit();
+            DeviceTlbInvalidationDescriptor.ForRange(drain.Requester, drain.Requester, 0, 0, DeviceTlbRange.MaxSizeOrder).Encode(_descriptor);
+        }
+        else
+        {
+            PasidIotlbInvalidationDescriptor.AllInPasid(0, pasid).Encode(_descriptor);
+            Submit();
+            PasidDeviceTlbInvalidationDescriptor.ForRange(drain.Requester, drain.Requester, pasid, 0, 0, DeviceTlbRange.MaxSizeOrder)
+                .Encode(_descriptor);
+        }
         Submit();
         new InvalidationWaitDescriptor(false, StatusWrite: true, false, _iommu.Config.PageDrainSupported, QiDone, drain.StatusAddress)
             .Encode(_descriptor);

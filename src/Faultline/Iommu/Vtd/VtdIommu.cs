@@ -222,18 +222,34 @@ public sealed class VtdIommu
                     return;
                 }
                 var d = decoded.Value;
-                Counters.DeviceTlbInvalidations++;
-                int tag = (int)Counters.DeviceTlbInvalidations;
-                _invalidationsPending.Add((d.SourceId, tag));
-                bool everything = d.SizeOrder >= PasidDeviceTlbInvalidationDescriptor.MaxSizeOrder;
-                ulong length = everything ? ulong.MaxValue : 1UL << (12 + d.SizeOrder);
-                ulong start = everything ? 0 : d.Address & ~(length - 1);
-                _platform.SendInvalidateRequest(this, new InvalidateRequest(d.SourceId, d.Pasid, start, length, tag));
+                InvalidateDeviceTlb(d.SourceId, d.Pasid, d.Address, d.SizeBit);
+                return;
+            }
+            case DeviceTlbInvalidationDescriptor.Type:
+            {
+                var decoded = DeviceTlbInvalidationDescriptor.Decode(bytes);
+                if (!decoded.IsOk)
+                {
+                    Counters.InvalidationQueueErrors++;
+                    return;
+                }
+                var d = decoded.Value;
+                InvalidateDeviceTlb(d.SourceId, null, d.Address, d.SizeBit); // requests without a PASID: the RID
                 return;
             }
             default:
-                return; // PASID-IOTLB and other invalidations: no IOTLB is modelled (H-VTD-8)
+                return; // IOTLB, PASID-IOTLB and other invalidations: no IOTLB is modelled (H-VTD-8)
         }
+    }
+
+    /// <summary>An ATS Invalidate Request to the function; waits behind it hold until it completes (H-VTD-13).</summary>
+    private void InvalidateDeviceTlb(RequesterId function, Pasid? pasid, ulong address, bool sizeBit)
+    {
+        Counters.DeviceTlbInvalidations++;
+        int tag = (int)Counters.DeviceTlbInvalidations;
+        _invalidationsPending.Add((function, tag));
+        var (start, length) = DeviceTlbRange.Range(address, sizeBit);
+        _platform.SendInvalidateRequest(this, new InvalidateRequest(function, pasid, start, length, tag));
     }
 
     private void AutoRespond(in PageRequest request, ResponseCode code)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Faultline.Iommu.Amd;
 using Faultline.Iommu.Smmuv3;
 using Faultline.Iommu.Vtd;
+using Faultline.Userspace;
 
 namespace Faultline.Cli;
 
@@ -27,6 +28,8 @@ internal static class DecodeCommand
         ["smmuv3-event"] = (bytes, json) => Emit(FaultEvent.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["smmuv3-resume"] = (bytes, json) => Emit(ResumeCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["smmuv3-stall-term"] = (bytes, json) => Emit(StallTerminateCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["iommufd-fault"] = (bytes, json) => Emit(PageFaultRecord.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["iommufd-response"] = (bytes, json) => Emit(PageResponseRecord.Decode(bytes), json, (d, j) => d.WriteJson(j)),
     };
 
     public static IEnumerable<string> RecordNames => Records.Keys;

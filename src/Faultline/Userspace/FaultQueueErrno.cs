@@ -1,0 +1,61 @@
+namespace Faultline.Userspace;
+
+/// <summary>
+/// The errno a fault-queue operation fails with (userspace.md §2.2). Values are Linux's numbers, so
+/// <see cref="FaultQueueResult.ToSyscallReturn"/> is what the system call returns.
+/// </summary>
+public enum FaultQueueErrno
+{
+    None = 0,
+    /// <summary>No such object: a destroyed fault object (R40 fault_id lookup).</summary>
+    ENOENT = 2,
+    /// <summary>The fd is closed (read/write after close).</summary>
+    EBADF = 9,
+    /// <summary>Cookie allocation failed (xa_alloc -ENOMEM, R46).</summary>
+    ENOMEM = 12,
+    /// <summary>A user copy failed and nothing was transferred before it (R46, R47, BUG-11).</summary>
+    EFAULT = 14,
+    /// <summary>Destroy while the fd or an HWPT holds the object (R40); no free cookie in 1…2^32−1 (xa_alloc, R46).</summary>
+    EBUSY = 16,
+    /// <summary>Write: a code other than SUCCESS/INVALID, or a cookie that is not outstanding (R47).</summary>
+    EINVAL = 22,
+    /// <summary>Read/write at a position other than 0, or a count not a multiple of the record (R46, R47).</summary>
+    ESPIPE = 29,
+    /// <summary>Fault-queue alloc flags != 0 (R39).</summary>
+    EOPNOTSUPP = 95,
+}
+
+public static class FaultQueueErrnoNames
+{
+    /// <summary>"-ESPIPE" and so on; "0" for none.</summary>
+    public static string Name(this FaultQueueErrno errno) => errno == FaultQueueErrno.None ? "0" : "-" + errno;
+}
+
+/// <summary>
+/// What read(2) or write(2) on the fault queue returned: a byte count (0 included) or an errno, never
+/// both. A partial transfer that hit an error is a byte count (the kernel's <c>done == 0 ? rc : done</c>).
+/// </summary>
+public readonly record struct FaultQueueResult
+{
+    private FaultQueueResult(int bytes, FaultQueueErrno error)
+    {
+        Bytes = bytes;
+        Error = error;
+    }
+
+    /// <summary>Bytes transferred; 0 when <see cref="IsError"/>.</summary>
+    public int Bytes { get; }
+    public FaultQueueErrno Error { get; }
+    public bool IsError => Error != FaultQueueErrno.None;
+
+    public static FaultQueueResult Transferred(int bytes) =>
+        bytes >= 0 ? new(bytes, FaultQueueErrno.None) : throw new ArgumentOutOfRangeException(nameof(bytes));
+
+    public static FaultQueueResult Failed(FaultQueueErrno error) =>
+        error != FaultQueueErrno.None ? new(0, error) : throw new ArgumentOutOfRangeException(nameof(error));
+
+    /// <summary>The system call's return value: bytes, or minus the errno.</summary>
+    public long ToSyscallReturn() => IsError ? -(long)Error : Bytes;
+
+    public override string ToString() => IsError ? Error.Name() : Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

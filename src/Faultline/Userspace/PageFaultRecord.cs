@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+
+namespace Faultline.Userspace;
+
+/// <summary>
+/// <c>iommu_hwpt_pgfault.flags</c> (userspace.md §2.5). The uAPI defines bits 0–1; the kernel copies
+/// <c>prm.flags</c> verbatim, so bit 2, its internal NEEDS_PASID, reaches user space too (R49 OBS, F11).
+/// </summary>
+[Flags]
+public enum PageFaultFlags : uint
+{
+    None = 0,
+    /// <summary><c>IOMMU_PGFAULT_FLAGS_PASID_VALID</c>.</summary>
+    PasidValid = 1 << 0,
+    /// <summary><c>IOMMU_PGFAULT_FLAGS_LAST_PAGE</c>.</summary>
+    LastPage = 1 << 1,
+    /// <summary>Not in the uAPI: the kernel's <c>IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID</c>, leaked by the verbatim copy.</summary>
+    ResponseNeedsPasid = 1 << 2,
+}
+
+/// <summary><c>iommu_hwpt_pgfault.perm</c> (<c>IOMMU_PGFAULT_PERM_*</c>).</summary>
+[Flags]
+public enum PageFaultPermissions : uint
+{
+    None = 0,
+    Read = 1 << 0,
+    Write = 1 << 1,
+    /// <summary>PCIe Execute-Requested.</summary>
+    Exec = 1 << 2,
+    /// <summary>PCIe Privileged-Mode-Requested.</summary>
+    Priv = 1 << 3,
+}
+
+/// <summary>
+/// <c>struct iommu_hwpt_pgfault</c>, the 40-byte record read(2) returns from an iommufd fault queue
+/// (userspace.md §2.5, little-endian): flags @0, dev_id @4, pasid @8, grpid @12, perm @16,
+/// __reserved @20 (must be 0; BUG-4), addr @24 (u64), length @32 (prefetch hint, 0 = none), cookie @36.
+/// </summary>
+public readonly record struct PageFaultRecord(
+    PageFaultFlags Flags,
+    uint DevId,
+    uint Pasid,
+    uint GroupId,
+    PageFaultPermissions Perm,
+    ulong Address,
+    uint Length,
+    uint Cookie)
+{
+    public const int Size = 40;
+
+    public const int FlagsOffset = 0;
+    public const int DevIdOffset = 4;
+    public const int PasidOffset = 8;
+    public const int GroupIdOffset = 12;
+    public const int PermOffset = 16;
+    public const int ReservedOffset = 20;
+    public const int AddressOffset = 24;
+    public const int LengthOffset = 32;
+    public const int CookieOffset = 36;
+
+    /// <summary>The flag bits the uAPI defines (<c>PASID_VALID</c>, <c>LAST_PAGE</c>).</summary>
+    public const PageFaultFlags DefinedFlags = PageFaultFlags.PasidValid | PageFaultFlags.LastPage;
+
+    public bool HasPasid => (Flags & PageFaultFlags.PasidValid) != 0;
+    public bool IsLast => (Flags & PageFaultFlags.LastPage) != 0;
+
+    /// <summary>Writes the 40 bytes; <c>__reserved</c> is always written as 0.</summary>
+    public void Encode(Span<byte> destination)
+    {
+        if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[FlagsOffset..], (uint)Flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[DevIdOffset..], DevId);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[PasidOffset..], Pasid);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[GroupIdOffset..], GroupId);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[PermOffset..], (uint)Perm);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[ReservedOffset..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[AddressOffset..], Address);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[LengthOffset..], Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[CookieOffset..], Cookie);
+    }
+
+    /// <summary>
+    /// Decodes exactly 40 bytes. Errors: <c>length</c> (not 40 bytes), <c>reserved</c> (bytes 20..23 not
+    /// zero). Flag and permission bits the uAPI does not define are kept, not rejected (R49: the kernel
+    /// sends bit 2), and so is a non-zero <c>length</c> hint (the field exists for it).
+    /// </summary>
+    public static DecodeResult<PageFaultRecord> Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+            return DecodeResult<PageFaultRecord>.Fail("length", $"{bytes.Length} bytes, an iommu_hwpt_pgfault is {Size}");
+        uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(bytes[ReservedOffset..]);
+        if (reserved != 0)
+            return DecodeResult<PageFaultRecord>.Fail("reserved", $"__reserved (bytes 20..23) is 0x{reserved:x8}, must be 0");
+        return new PageFaultRecord(
+            (PageFaultFlags)BinaryPrimitives.ReadUInt32LittleEndian(bytes[FlagsOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[DevIdOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[PasidOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[GroupIdOffset..]),
+            (PageFaultPermissions)BinaryPrimitives.ReadUInt32LittleEndian(bytes[PermOffset..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[AddressOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[LengthOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[CookieOffset..]));
+    }
+
+    /// <summary>The uAPI field names, plus the flag and permission bits spelled out.</summary>
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("record", "iommufd-fault");
+        json.WriteNumber("flags", (uint)Flags);
+        json.WriteBoolean("pasid_valid", HasPasid);
+        json.WriteBoolean("last_page", IsLast);
+        json.WriteBoolean("needs_pasid", (Flags & PageFaultFlags.ResponseNeedsPasid) != 0);
+        json.WriteNumber("undefined_flags", (uint)(Flags & ~(DefinedFlags | PageFaultFlags.ResponseNeedsPasid)));
+        json.WriteNumber("dev_id", DevId);
+        json.WriteNumber("pasid", Pasid);
+        json.WriteNumber("grpid", GroupId);
+        json.WriteNumber("perm", (uint)Perm);
+        json.WriteBoolean("read", (Perm & PageFaultPermissions.Read) != 0);
+        json.WriteBoolean("write", (Perm & PageFaultPermissions.Write) != 0);
+        json.WriteBoolean("exec", (Perm & PageFaultPermissions.Exec) != 0);
+        json.WriteBoolean("priv", (Perm & PageFaultPermissions.Priv) != 0);
+        json.WriteNumber("__reserved", 0);
+        json.WriteString("addr", $"0x{Address:x}");
+        json.WriteNumber("length", Length);
+        json.WriteNumber("cookie", Cookie);
+        json.WriteEndObject();
+    }
+}

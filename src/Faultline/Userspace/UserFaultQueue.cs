@@ -1,0 +1,388 @@
+using Faultline.Faults;
+
+namespace Faultline.Userspace;
+
+/// <summary>
+/// The iommufd FAULT object and its file (<c>drivers/iommu/iommufd/eventq.c</c>, userspace.md R39–R50),
+/// sans-IO: it is the <see cref="IFaultHandler"/> of fault-capable HWPTs; the framework delivers groups
+/// to it (R42); user space reads 40-byte <see cref="PageFaultRecord"/>s (R46) and writes 8-byte
+/// <see cref="PageResponseRecord"/>s (R47) through <see cref="Read"/> and <see cref="Write"/>, which take
+/// the bytes a system call would and return its result. Groups are kept as <see cref="FaultGroupHandle"/>s,
+/// never as pooled objects.
+/// <para>
+/// Lifetime (R45): the file holds one reference, every HWPT allocated with this fault id holds one. Closing
+/// the file answers nothing; <see cref="Destroy"/> (IOMMU_DESTROY) fails with EBUSY until both are gone,
+/// then answers every outstanding group INVALID (R44).
+/// </para>
+/// </summary>
+public sealed class UserFaultQueue : IFaultHandler
+{
+    /// <summary>The upper bound of the cookie range: <c>xa_limit_32b</c> on an ALLOC1 array, 1…2^32−1.</summary>
+    public const uint MaxCookie = uint.MaxValue;
+
+    private readonly FaultFramework _framework;
+    private readonly Dictionary<FaultAttachment, uint> _devIds = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<Entry> _deliver = new();
+    private readonly Dictionary<uint, Entry> _responses = new();
+    private readonly CookieAllocator _cookies;
+    private readonly List<uint> _scratchCookies = [];
+    private int _failCookieAllocations;
+
+    public UserFaultQueue(FaultFramework framework, uint id = 1, UserFaultQueueOptions? options = null)
+        : this(framework, id, options, MaxCookie)
+    {
+    }
+
+    /// <summary>For tests: a cookie range 1…<paramref name="maxCookie"/> small enough to exhaust.</summary>
+    internal UserFaultQueue(FaultFramework framework, uint id, UserFaultQueueOptions? options, uint maxCookie)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        ArgumentOutOfRangeException.ThrowIfZero(id); // R39: an object id is never 0
+        _framework = framework;
+        Id = id;
+        Options = options ?? UserFaultQueueOptions.Linux;
+        _cookies = new CookieAllocator(maxCookie);
+    }
+
+    /// <summary>
+    /// <c>IOMMU_FAULT_QUEUE_ALLOC</c> (R39): <paramref name="flags"/> != 0 → EOPNOTSUPP; else a queue whose
+    /// file is open.
+    /// </summary>
+    public static FaultQueueErrno Allocate(FaultFramework framework, uint flags, uint id, out UserFaultQueue? queue, UserFaultQueueOptions? options = null)
+    {
+        queue = null;
+        if (flags != 0) return FaultQueueErrno.EOPNOTSUPP;
+        queue = new UserFaultQueue(framework, id, options);
+        return FaultQueueErrno.None;
+    }
+
+    /// <summary><c>out_fault_id</c>.</summary>
+    public uint Id { get; }
+    public UserFaultQueueOptions Options { get; }
+    public UserFaultQueueCounters Counters { get; } = new();
+
+    public bool FdOpen { get; private set; } = true;
+    public int HwptReferences { get; private set; }
+    public bool IsDestroyed { get; private set; }
+
+    /// <summary>Groups delivered and not yet read (the deliver list).</summary>
+    public int Unread => _deliver.Count;
+
+    /// <summary>Groups read and not yet answered (the response xarray).</summary>
+    public int Unanswered => _responses.Count;
+
+    public bool IsOutstanding(uint cookie) => _responses.ContainsKey(cookie);
+
+    /// <summary>Outstanding cookies, ascending.</summary>
+    public uint[] OutstandingCookies() => [.. _responses.Keys.Order()];
+
+    // ---- Objects and references (R40, R43, R45) ----------------------------------------------------
+
+    /// <summary>
+    /// An attach handle of this queue's HWPT for the iommufd device <paramref name="devId"/> (R49 dev_id):
+    /// attach it with <see cref="FaultDevice.Attach"/>; after its hardware detach or a successful replace,
+    /// pass it to <see cref="AutoRespond"/>.
+    /// </summary>
+    public FaultAttachment CreateAttachment(uint devId, string domain = "iommufd-iopf-hwpt")
+    {
+        if (IsDestroyed) throw new InvalidOperationException($"fault object {Id} is destroyed");
+        var attachment = new FaultAttachment(domain, this);
+        _devIds.Add(attachment, devId);
+        return attachment;
+    }
+
+    /// <summary>The dev_id an attach handle of this queue carries, or null.</summary>
+    public uint? DevIdOf(FaultAttachment attachment) => _devIds.TryGetValue(attachment, out var id) ? id : null;
+
+    /// <summary><c>IOMMU_HWPT_ALLOC</c> with FAULT_ID_VALID takes a long-term reference (R40); ENOENT once destroyed.</summary>
+    public FaultQueueErrno AddHwptReference()
+    {
+        if (IsDestroyed) return FaultQueueErrno.ENOENT;
+        HwptReferences++;
+        return FaultQueueErrno.None;
+    }
+
+    /// <summary>The HWPT is destroyed: its reference goes. Answers nothing (R45).</summary>
+    public bool ReleaseHwptReference()
+    {
+        if (HwptReferences == 0) return false;
+        HwptReferences--;
+        return true;
+    }
+
+    /// <summary>close(2) of the fault fd: drops the file's reference and answers nothing (R45).</summary>
+    public bool Close()
+    {
+        if (!FdOpen) return false;
+        FdOpen = false;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>IOMMU_DESTROY</c> of the fault object: EBUSY while the file is open or an HWPT references it
+    /// (R40, R45); ENOENT if already destroyed; else R44 — every group, unread then read-but-unanswered
+    /// in cookie order, answered INVALID and freed (the BUG-3 fix covers the second kind).
+    /// </summary>
+    public FaultQueueErrno Destroy()
+    {
+        if (IsDestroyed) return FaultQueueErrno.ENOENT;
+        if (FdOpen || HwptReferences > 0) return FaultQueueErrno.EBUSY;
+        Counters.DestroyResponses += AnswerInvalid(null);
+        _devIds.Clear();
+        IsDestroyed = true;
+        return FaultQueueErrno.None;
+    }
+
+    /// <summary>
+    /// R43, after the hardware detach of <paramref name="attachment"/> (or a successful replace away from
+    /// it): every group it delivered — unread, then read-but-unanswered in cookie order — answered INVALID
+    /// and freed, its cookie invalidated; then the handle is forgotten. Returns how many were answered.
+    /// O(unread + unanswered), as Linux (F10). A failed replace must not call this.
+    /// </summary>
+    public int AutoRespond(FaultAttachment attachment)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        int answered = AnswerInvalid(attachment);
+        Counters.AutoResponses += answered;
+        _devIds.Remove(attachment);
+        return answered;
+    }
+
+    // ---- Delivery (R42) -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// R42 <c>iommufd_fault_iopf_handler</c>: the group goes to the tail of the deliver list; never fails
+    /// under <see cref="UserFaultQueueOptions.Linux"/>. Refuses (the framework then aborts it, R15) only a
+    /// group of a handle this queue does not know or no longer serves, or one past <see cref="UserFaultQueueOptions.Depth"/>.
+    /// </summary>
+    public bool Handle(FaultGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (IsDestroyed || group.Attachment is not { } attachment || !_devIds.TryGetValue(attachment, out uint devId)
+            || (Options.Depth is { } depth && _deliver.Count + _responses.Count >= depth))
+        {
+            Counters.Refused++;
+            return false;
+        }
+        _deliver.Enqueue(new Entry(group.Handle, attachment, devId));
+        Counters.Delivered++;
+        return true;
+    }
+
+    // ---- The file (R46, R47, R48) -------------------------------------------------------------------
+
+    /// <summary>
+    /// R48: always writable; readable iff the deliver list is non-empty. Read-but-unanswered groups do not count.
+    /// </summary>
+    public PollEvents Poll() =>
+        PollEvents.EPOLLOUT | (_deliver.Count > 0 ? PollEvents.EPOLLIN | PollEvents.EPOLLRDNORM : PollEvents.None);
+
+    /// <summary>Makes the next <paramref name="count"/> cookie allocations fail with ENOMEM (xa_alloc, R46).</summary>
+    public void FailNextCookieAllocations(int count) => _failCookieAllocations += count;
+
+    /// <summary>
+    /// read(2) (R46) into <paramref name="buffer"/> (count = its length) at file position
+    /// <paramref name="position"/>. <paramref name="copyFaultAt"/> simulates a user buffer unmapped from
+    /// that byte offset on: a record whose copy reaches it fails (EFAULT).
+    /// <list type="bullet">
+    /// <item>position ≠ 0 or count % 40 ≠ 0 → ESPIPE.</item>
+    /// <item>Whole groups, oldest first, while they fit: one cookie per group (lowest free in 1…2^32−1),
+    /// one record per fault in group order, last fault last, each with that cookie.</item>
+    /// <item>Returns the bytes written if any, else the error (ENOMEM/EBUSY from cookie allocation,
+    /// EFAULT), else 0 — for an empty queue <em>and</em> for a buffer smaller than the first group (F9).</item>
+    /// <item>A copy failure erases the group's cookie and leaves the group first in the deliver list; the
+    /// records of it already copied stay counted (R46 OBS). Linux then retries the group in the same call
+    /// (its outer loop does not stop on -EFAULT), which never ends if the group still fits; the model stops,
+    /// which gives Linux's result whenever Linux returns.</item>
+    /// </list>
+    /// </summary>
+    public FaultQueueResult Read(Span<byte> buffer, long position, int? copyFaultAt = null)
+    {
+        if (!FdOpen) return FaultQueueResult.Failed(FaultQueueErrno.EBADF);
+        if (position != 0 || buffer.Length % PageFaultRecord.Size != 0) return FaultQueueResult.Failed(FaultQueueErrno.ESPIPE);
+
+        int done = 0;
+        var rc = FaultQueueErrno.None;
+        while (_deliver.TryPeek(out var entry))
+        {
+            if (_framework.Find(entry.Handle) is not { } group)
+            {
+                _deliver.Dequeue();
+                Counters.StaleGroups++;
+                continue;
+            }
+            if (done >= buffer.Length || (long)group.Count * PageFaultRecord.Size > buffer.Length - done) break;
+
+            rc = AllocateCookie(out uint cookie);
+            if (rc != FaultQueueErrno.None) break;
+
+            bool copied = true;
+            foreach (ref readonly var fault in group.Faults)
+            {
+                if (copyFaultAt is { } faultAt && done + PageFaultRecord.Size > faultAt)
+                {
+                    _cookies.Release(cookie);
+                    Counters.CopyFailures++;
+                    rc = FaultQueueErrno.EFAULT;
+                    copied = false;
+                    break;
+                }
+                Compose(fault, entry.DevId, cookie).Encode(buffer[done..]);
+                done += PageFaultRecord.Size;
+            }
+            if (!copied) break;
+
+            _deliver.Dequeue();
+            _responses.Add(cookie, entry);
+            Counters.GroupsRead++;
+        }
+        return done > 0 ? FaultQueueResult.Transferred(done)
+            : rc != FaultQueueErrno.None ? FaultQueueResult.Failed(rc)
+            : FaultQueueResult.Transferred(0);
+    }
+
+    /// <summary>
+    /// write(2) (R47) of <paramref name="buffer"/> (count = its length) at <paramref name="position"/>.
+    /// <paramref name="copyFaultAt"/> as for <see cref="Read"/>.
+    /// <list type="bullet">
+    /// <item>position ≠ 0 or count % 8 ≠ 0 → ESPIPE.</item>
+    /// <item>Per response in order: copy failure → EFAULT; code not SUCCESS/INVALID → EINVAL; cookie not
+    /// outstanding (unknown, answered, auto-answered) → EINVAL; else the cookie is removed and the group
+    /// answered (R18) and freed (R19).</item>
+    /// <item>Stops at the first bad entry; returns the bytes consumed if any (earlier entries stay
+    /// applied), else the error — never a positive count for a failed copy (BUG-11).</item>
+    /// </list>
+    /// </summary>
+    public FaultQueueResult Write(ReadOnlySpan<byte> buffer, long position, int? copyFaultAt = null)
+    {
+        if (!FdOpen) return FaultQueueResult.Failed(FaultQueueErrno.EBADF);
+        if (position != 0 || buffer.Length % PageResponseRecord.Size != 0) return FaultQueueResult.Failed(FaultQueueErrno.ESPIPE);
+
+        int done = 0;
+        var rc = FaultQueueErrno.None;
+        while (done < buffer.Length)
+        {
+            if (copyFaultAt is { } faultAt && done + PageResponseRecord.Size > faultAt)
+            {
+                rc = FaultQueueErrno.EFAULT;
+                break;
+            }
+            var response = PageResponseRecord.Decode(buffer.Slice(done, PageResponseRecord.Size)).Value; // 8 bytes always decode
+            if (!response.HasDefinedCode || !_responses.Remove(response.Cookie, out var entry))
+            {
+                rc = FaultQueueErrno.EINVAL;
+                break;
+            }
+            _cookies.Release(response.Cookie);
+            Answer(entry.Handle, (PageResponseCode)response.Code);
+            Counters.Responses++;
+            done += PageResponseRecord.Size;
+        }
+        return done > 0 ? FaultQueueResult.Transferred(done) : rc != FaultQueueErrno.None ? FaultQueueResult.Failed(rc) : FaultQueueResult.Transferred(0);
+    }
+
+    // ---- Typed API: the same read and write, for library users ---------------------------------------
+
+    /// <summary>
+    /// <see cref="Read"/> with a buffer of <paramref name="maxFaults"/> records, decoded and split into groups
+    /// (records of one group are adjacent and share a cookie). Returns the read's result.
+    /// </summary>
+    public FaultQueueResult ReadGroups(ICollection<UserFaultGroup> groups, int maxFaults = 64)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFaults);
+        var buffer = new byte[maxFaults * PageFaultRecord.Size];
+        var result = Read(buffer, 0);
+        if (result.IsError) return result;
+        var records = new List<PageFaultRecord>();
+        for (int offset = 0; offset < result.Bytes; offset += PageFaultRecord.Size)
+        {
+            var record = PageFaultRecord.Decode(buffer.AsSpan(offset, PageFaultRecord.Size)).Value; // the queue wrote it
+            if (records.Count > 0 && records[^1].Cookie != record.Cookie)
+            {
+                groups.Add(new UserFaultGroup(records[^1].Cookie, [.. records]));
+                records.Clear();
+            }
+            records.Add(record);
+        }
+        if (records.Count > 0) groups.Add(new UserFaultGroup(records[^1].Cookie, [.. records]));
+        return result;
+    }
+
+    /// <summary><see cref="Write"/> of one <c>{cookie, code}</c> record: 8 bytes, or the error.</summary>
+    public FaultQueueResult Respond(uint cookie, IommufdPageResponseCode code)
+    {
+        Span<byte> bytes = stackalloc byte[PageResponseRecord.Size];
+        new PageResponseRecord(cookie, code).Encode(bytes);
+        return Write(bytes, 0);
+    }
+
+    // ---- Internals ------------------------------------------------------------------------------------
+
+    /// <summary>R49: the record for one fault of a group.</summary>
+    private PageFaultRecord Compose(in Fault fault, uint devId, uint cookie)
+    {
+        // Linux's prm.flags has bits 0–2; Faultline's PrivateDataValid (bit 3) is not Linux's and never leaves.
+        var mask = Options.RecordFlags == RecordFlagsPolicy.Verbatim
+            ? PageFaultRecord.DefinedFlags | PageFaultFlags.ResponseNeedsPasid
+            : PageFaultRecord.DefinedFlags;
+        return new PageFaultRecord((PageFaultFlags)(uint)fault.Flags & mask, devId, fault.Pasid, fault.GroupId,
+            (PageFaultPermissions)(uint)fault.Permissions, fault.Address, Length: 0, cookie);
+    }
+
+    private FaultQueueErrno AllocateCookie(out uint cookie)
+    {
+        if (_failCookieAllocations > 0)
+        {
+            _failCookieAllocations--;
+            cookie = 0;
+            return FaultQueueErrno.ENOMEM;
+        }
+        return _cookies.Allocate(out cookie);
+    }
+
+    /// <summary>
+    /// The one auto-response loop of R43 and R44: groups of <paramref name="attachment"/> (all when null),
+    /// first from the deliver list in order, then from the response table in cookie order (xa_for_each).
+    /// </summary>
+    private int AnswerInvalid(FaultAttachment? attachment)
+    {
+        int answered = 0;
+        for (int n = _deliver.Count; n > 0; n--)
+        {
+            var entry = _deliver.Dequeue();
+            if (attachment is null || entry.Attachment == attachment)
+            {
+                Answer(entry.Handle, PageResponseCode.Invalid);
+                answered++;
+            }
+            else
+            {
+                _deliver.Enqueue(entry);
+            }
+        }
+
+        _scratchCookies.Clear();
+        foreach (var (cookie, entry) in _responses)
+            if (attachment is null || entry.Attachment == attachment) _scratchCookies.Add(cookie);
+        _scratchCookies.Sort();
+        foreach (uint cookie in _scratchCookies)
+        {
+            _responses.Remove(cookie, out var entry);
+            _cookies.Release(cookie);
+            Answer(entry.Handle, PageResponseCode.Invalid);
+            answered++;
+        }
+        return answered;
+    }
+
+    /// <summary><c>iopf_group_response</c> then <c>iopf_free_group</c> (R18, R19).</summary>
+    private void Answer(FaultGroupHandle handle, PageResponseCode code)
+    {
+        var status = _framework.Respond(handle, code);
+        bool freed = _framework.Free(handle);
+        if (status != ResponseStatus.Responded || !freed) Counters.StaleGroups++;
+    }
+
+    private readonly record struct Entry(FaultGroupHandle Handle, FaultAttachment Attachment, uint DevId);
+}

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Faultline.Iommu.Vtd;
 
 namespace Faultline.Tests.Iommu;
@@ -68,14 +67,7 @@ public sealed class InvalidationWaitDescriptorTests
     [Fact]
     public void R33_decode_of_wrong_type_or_type_high_names_type()
     {
-        var bad = Enumerable.Range(0, 16).Where(t => t != 5).Select(t => (ulong)t)
-            .Concat([0x5UL | (1UL << 9), 0x5UL | (1UL << 10), 0x5UL | (1UL << 11)]);
-        foreach (ulong qw0 in bad)
-        {
-            var result = InvalidationWaitDescriptor.Decode(Bytes(qw0, 0));
-            Assert.False(result.IsOk, $"QW0 = 0x{qw0:x} is not an invalidation wait");
-            Assert.Equal("type", result.Error!.Value.Field);
-        }
+        RecordChecks.WrongInvalidationTypesNameType(InvalidationWaitDescriptor.Size, InvalidationWaitDescriptor.Type, b => InvalidationWaitDescriptor.Decode(b));
     }
 
     [Fact]
@@ -122,28 +114,13 @@ public sealed class InvalidationWaitDescriptorTests
     [Fact]
     public void R33_decode_never_throws_and_valid_bytes_reencode_identically()
     {
-        var random = new Random(0x1D5);
-        var bytes = new byte[InvalidationWaitDescriptor.Size];
-        var again = new byte[InvalidationWaitDescriptor.Size];
-        ulong qw0Kept = 0xF0UL | 0xFFFF_FFFF_0000_0000UL;
-        int valid = 0;
-        for (int i = 0; i < 4000; i++)
-        {
-            random.NextBytes(bytes);
-            if (i % 2 == 0)
+        int valid = RecordChecks.DecodeNeverThrows<InvalidationWaitDescriptor>(InvalidationWaitDescriptor.Size, 0x1D5,
+            b => InvalidationWaitDescriptor.Decode(b), (d, b) => d.Encode(b), makeValid: b =>
             {
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes, (BinaryPrimitives.ReadUInt64LittleEndian(bytes) & qw0Kept) | 0x5);
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(8)) & ~3UL);
-                bytes.AsSpan(16).Clear();
-            }
-            var result = InvalidationWaitDescriptor.Decode(bytes);
-            if (i % 2 == 0) Assert.True(result.IsOk, result.Error?.ToString());
-            if (!result.IsOk) continue;
-            valid++;
-            result.Value.Encode(again);
-            Assert.Equal(bytes, again);
-        }
-        Assert.True(valid >= 2000);
-        for (int length = 0; length <= 64; length++) _ = InvalidationWaitDescriptor.Decode(new byte[length]);
+                RecordChecks.SetDw(b, 0, (RecordChecks.Dw(b, 0) & (0xF0UL | 0xFFFF_FFFF_0000_0000UL)) | InvalidationWaitDescriptor.Type);
+                RecordChecks.SetDw(b, 1, RecordChecks.Dw(b, 1) & ~3UL);
+                b.AsSpan(16).Clear();
+            });
+        Assert.True(valid >= RecordChecks.Inputs / 2);
     }
 }

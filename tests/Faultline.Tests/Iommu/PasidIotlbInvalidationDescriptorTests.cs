@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
 
@@ -73,15 +72,7 @@ public sealed class PasidIotlbInvalidationDescriptorTests
     [Fact]
     public void R33_decode_of_wrong_type_or_type_high_names_type()
     {
-        ulong gran = 2UL << 4;
-        var bad = Enumerable.Range(0, 16).Where(t => t != 6).Select(t => (ulong)(uint)t | gran)
-            .Concat([0x6UL | gran | (1UL << 9), 0x6UL | gran | (1UL << 10), 0x6UL | gran | (1UL << 11)]);
-        foreach (ulong qw0 in bad)
-        {
-            var result = PasidIotlbInvalidationDescriptor.Decode(Bytes(qw0, 0));
-            Assert.False(result.IsOk, $"QW0 = 0x{qw0:x} is not a PASID-based IOTLB invalidation");
-            Assert.Equal("type", result.Error!.Value.Field);
-        }
+        RecordChecks.WrongInvalidationTypesNameType(PasidIotlbInvalidationDescriptor.Size, PasidIotlbInvalidationDescriptor.Type, b => PasidIotlbInvalidationDescriptor.Decode(b));
     }
 
     [Theory]
@@ -126,29 +117,13 @@ public sealed class PasidIotlbInvalidationDescriptorTests
     [Fact]
     public void R33_decode_never_throws_and_valid_bytes_reencode_identically()
     {
-        var random = new Random(0x1D6);
-        var bytes = new byte[PasidIotlbInvalidationDescriptor.Size];
-        var again = new byte[PasidIotlbInvalidationDescriptor.Size];
-        ulong qw0Kept = (0x1UL << 4) | (0xFFFFUL << 16) | (0xFFFFFUL << 32);
-        ulong qw1Kept = 0x7FUL | ~0xFFFUL;
-        int valid = 0;
-        for (int i = 0; i < 4000; i++)
-        {
-            random.NextBytes(bytes);
-            if (i % 2 == 0)
+        int valid = RecordChecks.DecodeNeverThrows<PasidIotlbInvalidationDescriptor>(PasidIotlbInvalidationDescriptor.Size, 0x1D6,
+            b => PasidIotlbInvalidationDescriptor.Decode(b), (d, b) => d.Encode(b), makeValid: b =>
             {
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes, (BinaryPrimitives.ReadUInt64LittleEndian(bytes) & qw0Kept) | 0x6 | (2UL << 4));
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(8)) & qw1Kept);
-                bytes.AsSpan(16).Clear();
-            }
-            var result = PasidIotlbInvalidationDescriptor.Decode(bytes);
-            if (i % 2 == 0) Assert.True(result.IsOk, result.Error?.ToString());
-            if (!result.IsOk) continue;
-            valid++;
-            result.Value.Encode(again);
-            Assert.Equal(bytes, again);
-        }
-        Assert.True(valid >= 2000);
-        for (int length = 0; length <= 64; length++) _ = PasidIotlbInvalidationDescriptor.Decode(new byte[length]);
+                RecordChecks.SetDw(b, 0, (RecordChecks.Dw(b, 0) & ((0x1UL << 4) | (0xFFFFUL << 16) | (0xFFFFFUL << 32))) | PasidIotlbInvalidationDescriptor.Type | (2UL << 4));
+                RecordChecks.SetDw(b, 1, RecordChecks.Dw(b, 1) & (0x7FUL | ~0xFFFUL));
+                b.AsSpan(16).Clear();
+            });
+        Assert.True(valid >= RecordChecks.Inputs / 2);
     }
 }

@@ -135,8 +135,8 @@ public sealed class FaultEventTests
     [Fact]
     public void SMMUV3_4_decode_never_throws_and_decoded_events_reencode_their_fields()
     {
-        int valid = RecordFuzz.DecodeNeverThrows(FaultEvent.Size, 0xE7, b => FaultEvent.Decode(b), (e, b) => e.Encode(b),
+        int valid = RecordChecks.DecodeNeverThrows(FaultEvent.Size, 0xE7, b => FaultEvent.Decode(b), (e, b) => e.Encode(b),
             [FaultEvent.Dw0Fields, FaultEvent.Dw1Fields, ulong.MaxValue, EVTQ_3_IPA]);
-        Assert.Equal(RecordFuzz.Inputs, valid);
+        Assert.Equal(RecordChecks.Inputs, valid);
     }
 }

@@ -134,8 +134,8 @@ public sealed class PriQueueEntryTests
     [Fact]
     public void SMMUV3_2_decode_never_throws_and_decoded_entries_reencode_their_fields()
     {
-        int valid = RecordFuzz.DecodeNeverThrows(PriQueueEntry.Size, 0x5A1, b => PriQueueEntry.Decode(b), (e, b) => e.Encode(b),
+        int valid = RecordChecks.DecodeNeverThrows(PriQueueEntry.Size, 0x5A1, b => PriQueueEntry.Decode(b), (e, b) => e.Encode(b),
             [PriQueueEntry.Dw0Fields, PriQueueEntry.Dw1Fields]);
-        Assert.Equal(RecordFuzz.Inputs, valid);
+        Assert.Equal(RecordChecks.Inputs, valid);
     }
 }

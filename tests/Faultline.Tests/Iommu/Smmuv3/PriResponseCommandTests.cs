@@ -149,13 +149,13 @@ public sealed class PriResponseCommandTests
     [Fact]
     public void SMMUV3_3_decode_never_throws_and_decoded_commands_reencode_their_fields()
     {
-        int valid = RecordFuzz.DecodeNeverThrows(PriResponseCommand.Size, 0x41, b => PriResponseCommand.Decode(b), (c, b) => c.Encode(b),
+        int valid = RecordChecks.DecodeNeverThrows(PriResponseCommand.Size, 0x41, b => PriResponseCommand.Decode(b), (c, b) => c.Encode(b),
             [PriResponseCommand.Dw0Fields, PriResponseCommand.Dw1Fields],
             b =>
             {
-                RecordFuzz.SetDw(b, 0, (RecordFuzz.Dw(b, 0) & ~0xFFUL) | CMDQ_OP_PRI_RESP);
-                if (((RecordFuzz.Dw(b, 1) >> 12) & 3) == 3) RecordFuzz.SetDw(b, 1, RecordFuzz.Dw(b, 1) & ~(1UL << 12));
+                RecordChecks.SetDw(b, 0, (RecordChecks.Dw(b, 0) & ~0xFFUL) | CMDQ_OP_PRI_RESP);
+                if (((RecordChecks.Dw(b, 1) >> 12) & 3) == 3) RecordChecks.SetDw(b, 1, RecordChecks.Dw(b, 1) & ~(1UL << 12));
             });
-        Assert.True(valid >= RecordFuzz.Inputs / 2);
+        Assert.True(valid >= RecordChecks.Inputs / 2);
     }
 }

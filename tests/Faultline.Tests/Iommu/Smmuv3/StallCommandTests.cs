@@ -144,19 +144,19 @@ public sealed class StallCommandTests
     [Fact]
     public void H_SMMU_6_decode_never_throws_and_decoded_commands_reencode_their_fields()
     {
-        int resumes = RecordFuzz.DecodeNeverThrows(ResumeCommand.Size, 0x44, b => ResumeCommand.Decode(b), (c, b) => c.Encode(b),
+        int resumes = RecordChecks.DecodeNeverThrows(ResumeCommand.Size, 0x44, b => ResumeCommand.Decode(b), (c, b) => c.Encode(b),
             [ResumeCommand.Dw0Fields, ResumeCommand.Dw1Fields],
             b =>
             {
-                ulong dw0 = (RecordFuzz.Dw(b, 0) & ~0xFFUL) | CMDQ_OP_RESUME;
+                ulong dw0 = (RecordChecks.Dw(b, 0) & ~0xFFUL) | CMDQ_OP_RESUME;
                 if (((dw0 >> 12) & 3) == 3) dw0 &= ~(1UL << 13);
-                RecordFuzz.SetDw(b, 0, dw0);
+                RecordChecks.SetDw(b, 0, dw0);
             });
-        Assert.True(resumes >= RecordFuzz.Inputs / 2);
+        Assert.True(resumes >= RecordChecks.Inputs / 2);
 
-        int terms = RecordFuzz.DecodeNeverThrows(StallTerminateCommand.Size, 0x45, b => StallTerminateCommand.Decode(b), (c, b) => c.Encode(b),
+        int terms = RecordChecks.DecodeNeverThrows(StallTerminateCommand.Size, 0x45, b => StallTerminateCommand.Decode(b), (c, b) => c.Encode(b),
             [StallTerminateCommand.Dw0Fields, StallTerminateCommand.Dw1Fields],
-            b => RecordFuzz.SetDw(b, 0, (RecordFuzz.Dw(b, 0) & ~0xFFUL) | SMMU_CMD_STALL_TERM));
-        Assert.True(terms >= RecordFuzz.Inputs / 2);
+            b => RecordChecks.SetDw(b, 0, (RecordChecks.Dw(b, 0) & ~0xFFUL) | SMMU_CMD_STALL_TERM));
+        Assert.True(terms >= RecordChecks.Inputs / 2);
     }
 }

@@ -19,6 +19,12 @@ public readonly record struct PageRequest(
 
     public bool IsStopMarker => Prefix.HasValue && Last && !Read && !Write;
 
+    // The PASID prefix as every IOMMU records it: without one, PASID and Exe/Priv read as 0 (§3.1).
+    public bool PasidPresent => Prefix.HasValue;
+    public Pasid PasidOrZero => Prefix?.Pasid ?? default;
+    public bool ExecuteRequested => Prefix?.ExecuteRequested ?? false;
+    public bool PrivilegedModeRequested => Prefix?.PrivilegedMode ?? false;
+
     public static PageRequest StopMarker(RequesterId requester, Pasid pasid, PrgIndex index) =>
         new(requester, false, false, true, index, 0, new PasidPrefix(pasid, false, false));
 

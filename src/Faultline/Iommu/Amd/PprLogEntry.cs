@@ -82,14 +82,14 @@ public readonly record struct PprLogEntry(
     /// </summary>
     public static PprLogEntry From(in PageRequest request) => new(
         request.Requester,
-        request.Prefix?.Pasid ?? default,
+        request.PasidOrZero,
         TagOf(request.Index, request.Last),
-        request.Prefix?.ExecuteRequested ?? false,
+        request.ExecuteRequested,
         request.Read,
         request.Write,
-        User: !(request.Prefix?.PrivilegedMode ?? false),
+        User: !request.PrivilegedModeRequested,
         Rvsd: false,
-        Gn: request.Prefix.HasValue,
+        Gn: request.PasidPresent,
         PageServiceRequestType,
         request.PageAddress & PageRequest.PageMask);
 

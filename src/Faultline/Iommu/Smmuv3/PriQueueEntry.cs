@@ -52,10 +52,10 @@ public readonly record struct PriQueueEntry(
     /// <summary>What the SMMU writes for a Page Request from stream <paramref name="streamId"/> (payload copied verbatim).</summary>
     public static PriQueueEntry From(in PageRequest request, uint streamId) => new(
         streamId,
-        request.Prefix.HasValue,
-        request.Prefix?.Pasid ?? default,
-        request.Prefix?.PrivilegedMode ?? false,
-        request.Prefix?.ExecuteRequested ?? false,
+        request.PasidPresent,
+        request.PasidOrZero,
+        request.PrivilegedModeRequested,
+        request.ExecuteRequested,
         request.Read,
         request.Write,
         request.Last,

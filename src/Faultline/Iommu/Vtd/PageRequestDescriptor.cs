@@ -36,10 +36,10 @@ public readonly record struct PageRequestDescriptor(
     /// <summary>What the IOMMU writes for a Page Request message (payload copied verbatim, pcie.md §3.1).</summary>
     public static PageRequestDescriptor From(in PageRequest request) => new(
         request.Requester,
-        request.Prefix.HasValue,
-        request.Prefix?.Pasid ?? default,
-        request.Prefix?.ExecuteRequested ?? false,
-        request.Prefix?.PrivilegedMode ?? false,
+        request.PasidPresent,
+        request.PasidOrZero,
+        request.ExecuteRequested,
+        request.PrivilegedModeRequested,
         request.Read,
         request.Write,
         request.Last,

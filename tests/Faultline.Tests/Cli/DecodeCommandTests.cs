@@ -7,24 +7,7 @@ namespace Faultline.Tests.Cli;
 
 public sealed class DecodeCommandTests
 {
-    private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exit = Program.Run(args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
-
-    private static string Hex(ulong qw0, ulong qw1, ulong qw2 = 0, ulong qw3 = 0) =>
-        Convert.ToHexString([.. BitConverter.GetBytes(qw0), .. BitConverter.GetBytes(qw1), .. BitConverter.GetBytes(qw2), .. BitConverter.GetBytes(qw3)]);
-
-    private static JsonElement DecodeOk(string record, string hex)
-    {
-        var (exit, stdout, stderr) = Run("decode", record, hex);
-        Assert.True(exit == ExitCodes.Ok, $"exit {exit}: {stderr}");
-        Assert.Equal("", stderr);
-        return JsonDocument.Parse(stdout).RootElement.Clone();
-    }
+    private static string Hex(ulong qw0, ulong qw1, ulong qw2 = 0, ulong qw3 = 0) => CommandLine.Hex(qw0, qw1, qw2, qw3);
 
     [Fact]
     public void R30_decode_vtd_page_request_prints_the_spec_fields()
@@ -32,7 +15,7 @@ public sealed class DecodeCommandTests
         ulong qw0 = 0x01UL | (1UL << 8) | (0x0210UL << 16) | (0x12345UL << 32) | (1UL << 52);
         ulong qw1 = (1UL << 1) | (1UL << 2) | (0x1ABUL << 3) | (0x7_FFFD_EADBUL << 12);
 
-        var json = DecodeOk("vtd-page-request", Hex(qw0, qw1));
+        var json = CommandLine.DecodeOk("vtd-page-request", Hex(qw0, qw1));
 
         Assert.Equal("vtd-page-request", json.GetProperty("record").GetString());
         Assert.Equal(1, json.GetProperty("type").GetInt32());
@@ -59,7 +42,7 @@ public sealed class DecodeCommandTests
             .Encode(bytes);
         string spaced = "0x" + string.Join(' ', bytes.Select(b => b.ToString("x2")));
 
-        var json = DecodeOk("vtd-page-request", spaced);
+        var json = CommandLine.DecodeOk("vtd-page-request", spaced);
 
         Assert.True(json.GetProperty("stop_marker").GetBoolean());
         Assert.Equal("0xfffff", json.GetProperty("pasid").GetString());
@@ -76,7 +59,7 @@ public sealed class DecodeCommandTests
         ulong qw0 = 0x9UL | (1UL << 4) | ((ulong)code << 12) | (0x0210UL << 16) | (0x42UL << 32);
         ulong qw1 = (1UL << 2) | (0x1ABUL << 3);
 
-        var json = DecodeOk("vtd-page-group-response", Hex(qw0, qw1));
+        var json = CommandLine.DecodeOk("vtd-page-group-response", Hex(qw0, qw1));
 
         Assert.Equal("vtd-page-group-response", json.GetProperty("record").GetString());
         Assert.Equal(9, json.GetProperty("type").GetInt32());
@@ -95,7 +78,7 @@ public sealed class DecodeCommandTests
         // qi_submit_sync with QI_OPT_WAIT_DRAIN: STATUS_DATA(QI_DONE) | STATUS_WRITE | TYPE | PRQ_DRAIN, status address in QW1.
         ulong qw0 = 0x5UL | (1UL << 5) | (1UL << 7) | (2UL << 32);
 
-        var json = DecodeOk("vtd-invalidation-wait", Hex(qw0, 0x1_2345_6788));
+        var json = CommandLine.DecodeOk("vtd-invalidation-wait", Hex(qw0, 0x1_2345_6788));
 
         Assert.Equal("vtd-invalidation-wait", json.GetProperty("record").GetString());
         Assert.Equal(5, json.GetProperty("type").GetInt32());
@@ -113,7 +96,7 @@ public sealed class DecodeCommandTests
         ulong qw0 = 0x6UL | (3UL << 4) | (0xBEEFUL << 16) | (0x12345UL << 32);
         ulong qw1 = 0x7FFF_DEAD_8000UL | (1UL << 6) | 3;
 
-        var json = DecodeOk("vtd-pasid-iotlb-invalidation", Hex(qw0, qw1));
+        var json = CommandLine.DecodeOk("vtd-pasid-iotlb-invalidation", Hex(qw0, qw1));
 
         Assert.Equal("vtd-pasid-iotlb-invalidation", json.GetProperty("record").GetString());
         Assert.Equal(6, json.GetProperty("type").GetInt32());
@@ -133,7 +116,7 @@ public sealed class DecodeCommandTests
         ulong qw0 = 0x8UL | (5UL << 4) | (0xDUL << 12) | (0x0210UL << 16) | (0x12345UL << 32) | (0xABCUL << 52);
         ulong qw1 = 0x7FFF_FFFF_FFFF_F800UL;
 
-        var json = DecodeOk("vtd-pasid-devtlb-invalidation", Hex(qw0, qw1));
+        var json = CommandLine.DecodeOk("vtd-pasid-devtlb-invalidation", Hex(qw0, qw1));
 
         Assert.Equal("vtd-pasid-devtlb-invalidation", json.GetProperty("record").GetString());
         Assert.Equal(8, json.GetProperty("type").GetInt32());
@@ -149,19 +132,6 @@ public sealed class DecodeCommandTests
     }
 
     [Theory]
-    [InlineData("vtd-invalidation-wait", 16)]
-    [InlineData("vtd-pasid-iotlb-invalidation", 31)]
-    [InlineData("vtd-pasid-devtlb-invalidation", 33)]
-    public void R33_decode_of_an_invalidation_descriptor_of_wrong_length_exits_2_naming_length(string record, int length)
-    {
-        var (exit, stdout, stderr) = Run("decode", record, new string('0', length * 2));
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Equal("", stdout);
-        Assert.Contains($"{record}: length:", stderr, StringComparison.Ordinal);
-        Assert.Contains($"{length} bytes", stderr, StringComparison.Ordinal);
-    }
-
-    [Theory]
     [InlineData("vtd-invalidation-wait", 0x6UL, 0UL, "type")]
     [InlineData("vtd-invalidation-wait", 0x5UL | (1UL << 9), 0UL, "type")]
     [InlineData("vtd-invalidation-wait", 0x5UL | (1UL << 8), 0UL, "reserved")]
@@ -173,7 +143,7 @@ public sealed class DecodeCommandTests
     [InlineData("vtd-pasid-devtlb-invalidation", 0x8UL, 0x2UL, "reserved")]
     public void R33_decode_of_malformed_invalidation_descriptors_exits_2_naming_the_field(string record, ulong qw0, ulong qw1, string field)
     {
-        var (exit, stdout, stderr) = Run("decode", record, Hex(qw0, qw1));
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", record, Hex(qw0, qw1));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("", stdout);
         Assert.Contains($"{record}: {field}:", stderr, StringComparison.Ordinal);
@@ -182,23 +152,10 @@ public sealed class DecodeCommandTests
     [Fact]
     public void R33_unknown_record_message_lists_the_invalidation_descriptors()
     {
-        var (_, _, stderr) = Run("decode", "vtd-wait", new string('0', 64));
+        var (_, _, stderr) = CommandLine.Invoke("decode", "vtd-wait", new string('0', 64));
         Assert.Contains("vtd-invalidation-wait", stderr, StringComparison.Ordinal);
         Assert.Contains("vtd-pasid-iotlb-invalidation", stderr, StringComparison.Ordinal);
         Assert.Contains("vtd-pasid-devtlb-invalidation", stderr, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("vtd-page-request", 31, "length")]
-    [InlineData("vtd-page-request", 33, "length")]
-    [InlineData("vtd-page-group-response", 16, "length")]
-    public void R30_decode_of_wrong_length_exits_2_naming_length(string record, int length, string field)
-    {
-        var (exit, stdout, stderr) = Run("decode", record, new string('0', length * 2));
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Equal("", stdout);
-        Assert.Contains($"{field}:", stderr, StringComparison.Ordinal);
-        Assert.Contains($"{length} bytes", stderr, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -208,7 +165,7 @@ public sealed class DecodeCommandTests
     [InlineData("vtd-page-group-response", 0x9UL, 1UL, "reserved")]
     public void R30_decode_of_malformed_fields_exits_2_naming_the_field(string record, ulong qw0, ulong qw1, string field)
     {
-        var (exit, stdout, stderr) = Run("decode", record, Hex(qw0, qw1));
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", record, Hex(qw0, qw1));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("", stdout);
         Assert.Contains($"{record}: {field}:", stderr, StringComparison.Ordinal);
@@ -217,7 +174,7 @@ public sealed class DecodeCommandTests
     [Fact]
     public void R30_decode_of_bad_hex_exits_2()
     {
-        var (exit, stdout, stderr) = Run("decode", "vtd-page-request", "01zz" + new string('0', 60));
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", "vtd-page-request", "01zz" + new string('0', 60));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("", stdout);
         Assert.Contains("bad hex", stderr, StringComparison.Ordinal);
@@ -227,7 +184,7 @@ public sealed class DecodeCommandTests
     [Fact]
     public void R30_decode_of_odd_hex_digits_exits_2()
     {
-        var (exit, stdout, stderr) = Run("decode", "vtd-page-request", new string('0', 63));
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", "vtd-page-request", new string('0', 63));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("", stdout);
         Assert.Contains("odd number of hex digits", stderr, StringComparison.Ordinal);
@@ -236,7 +193,7 @@ public sealed class DecodeCommandTests
     [Fact]
     public void R30_decode_of_unknown_record_exits_2_listing_known_ones()
     {
-        var (exit, stdout, stderr) = Run("decode", "vtd-page-reqest", new string('0', 64));
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", "vtd-page-reqest", new string('0', 64));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("", stdout);
         Assert.Contains("unknown record 'vtd-page-reqest'", stderr, StringComparison.Ordinal);
@@ -246,8 +203,34 @@ public sealed class DecodeCommandTests
     [Fact]
     public void R30_decode_with_a_missing_argument_exits_2()
     {
-        var (exit, _, stderr) = Run("decode", "vtd-page-request");
+        var (exit, _, stderr) = CommandLine.Invoke("decode", "vtd-page-request");
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.NotEqual("", stderr);
+    }
+
+    /// <summary>DESIGN rule 3 for every record `faultline decode` knows: a wrong length is bad input, named.</summary>
+    [Theory]
+    [InlineData("vtd-page-request", 31)]
+    [InlineData("vtd-page-request", 33)]
+    [InlineData("vtd-page-group-response", 16)]
+    [InlineData("vtd-invalidation-wait", 16)]
+    [InlineData("vtd-pasid-iotlb-invalidation", 31)]
+    [InlineData("vtd-pasid-devtlb-invalidation", 33)]
+    [InlineData("smmuv3-pri-entry", 15)]
+    [InlineData("smmuv3-pri-resp", 32)]
+    [InlineData("smmuv3-event", 16)]
+    [InlineData("smmuv3-resume", 17)]
+    [InlineData("smmuv3-stall-term", 8)]
+    [InlineData("iommufd-fault", 36)]
+    [InlineData("iommufd-fault", 41)]
+    [InlineData("iommufd-response", 7)]
+    [InlineData("iommufd-response", 16)]
+    public void Decode_of_a_record_of_the_wrong_length_exits_2_naming_length(string record, int length)
+    {
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", record, new string('0', length * 2));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith($"faultline decode {record}: length: ", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{length} bytes", stderr, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,5 @@
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
-using Faultline.Tests.Simulation;
 
 namespace Faultline.Tests.Iommu;
 
@@ -84,10 +83,10 @@ public sealed class RidInvalidationDescriptorTests
     [Fact]
     public void Faultline_decode_prints_both_rid_descriptors()
     {
-        var (code, stdout, _) = RunCommandTests.Invoke("decode", "vtd-iotlb-invalidation", Convert.ToHexString(Qwords.Bytes(Size, 0x420022)));
+        var (code, stdout, _) = CommandLine.Invoke("decode", "vtd-iotlb-invalidation", Convert.ToHexString(Qwords.Bytes(Size, 0x420022)));
         Assert.Equal(0, code);
         Assert.Contains("\"granularity_name\": \"DomainSelective\"", stdout, StringComparison.Ordinal);
-        var (bad, _, stderr) = RunCommandTests.Invoke("decode", "vtd-devtlb-invalidation", "03");
+        var (bad, _, stderr) = CommandLine.Invoke("decode", "vtd-devtlb-invalidation", "03");
         Assert.Equal(2, bad);
         Assert.Contains("length", stderr, StringComparison.Ordinal);
     }

@@ -11,7 +11,7 @@ public class RunCommandTests
         var json = Path.Combine(Path.GetTempPath(), $"faultline-{Guid.NewGuid():N}.json");
         try
         {
-            var (code, stdout, stderr) = Invoke("run", "--json", json);
+            var (code, stdout, stderr) = CommandLine.Invoke("run", "--json", json);
             Assert.Equal(ExitCodes.Ok, code);
             Assert.Equal("", stderr);
             Assert.Contains("scenario 'default'", stdout, StringComparison.Ordinal);
@@ -29,7 +29,7 @@ public class RunCommandTests
     [Fact]
     public void Seed_and_policy_options_override_the_scenario()
     {
-        var (code, stdout, _) = Invoke("run", "--seed", "9", "--policy", "linux");
+        var (code, stdout, _) = CommandLine.Invoke("run", "--seed", "9", "--policy", "linux");
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("seed 9, policy linux", stdout, StringComparison.Ordinal);
     }
@@ -41,7 +41,7 @@ public class RunCommandTests
         File.WriteAllText(file, "name: x\nseeed: 4\n");
         try
         {
-            var (code, stdout, stderr) = Invoke("run", file);
+            var (code, stdout, stderr) = CommandLine.Invoke("run", file);
             Assert.Equal(ExitCodes.BadInput, code);
             Assert.Equal("", stdout);
             Assert.Contains($"{file}:2:1: seeed: unknown key", stderr, StringComparison.Ordinal);
@@ -59,7 +59,7 @@ public class RunCommandTests
     [InlineData("frobnicate")]
     public void Bad_command_lines_exit_2(params string[] args)
     {
-        var (code, _, stderr) = Invoke(args);
+        var (code, _, stderr) = CommandLine.Invoke(args);
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.NotEqual("", stderr);
     }
@@ -71,7 +71,7 @@ public class RunCommandTests
         File.WriteAllText(file, Scenarios.Burst("none"));
         try
         {
-            var (code, stdout, _) = Invoke("run", file);
+            var (code, stdout, _) = CommandLine.Invoke("run", file);
             Assert.Equal(ExitCodes.InvariantsBroken, code);
             Assert.Contains("[R8]", stdout, StringComparison.Ordinal);
         }
@@ -79,13 +79,5 @@ public class RunCommandTests
         {
             File.Delete(file);
         }
-    }
-
-    internal static (int Code, string Stdout, string Stderr) Invoke(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
     }
 }

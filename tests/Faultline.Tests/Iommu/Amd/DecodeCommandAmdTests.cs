@@ -5,32 +5,13 @@ namespace Faultline.Tests.Iommu.Amd;
 
 public sealed class DecodeCommandAmdTests
 {
-    private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exit = Program.Run(args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
-
-    private static string Hex(params ulong[] qwords) =>
-        Convert.ToHexString([.. qwords.SelectMany(BitConverter.GetBytes)]);
-
     private static string Hex32(params uint[] words) =>
         Convert.ToHexString([.. words.SelectMany(BitConverter.GetBytes)]);
-
-    private static JsonElement DecodeOk(string record, string hex)
-    {
-        var (exit, stdout, stderr) = Run("decode", record, hex);
-        Assert.True(exit == ExitCodes.Ok, $"exit {exit}: {stderr}");
-        Assert.Equal("", stderr);
-        return JsonDocument.Parse(stdout).RootElement.Clone();
-    }
 
     [Fact]
     public void AMD_2_decode_amd_ppr_entry_prints_the_linux_fields()
     {
-        var json = DecodeOk("amd-ppr-entry", Hex(0x1166_2BAB_BCDE_0210, 0x8000_7FFF_DEAD_B000));
+        var json = CommandLine.DecodeOk("amd-ppr-entry", CommandLine.Hex(0x1166_2BAB_BCDE_0210, 0x8000_7FFF_DEAD_B000));
 
         Assert.Equal("amd-ppr-entry", json.GetProperty("record").GetString());
         Assert.Equal(1, json.GetProperty("type").GetInt32());
@@ -54,7 +35,7 @@ public sealed class DecodeCommandAmdTests
     [Fact]
     public void R35_decode_amd_ppr_entry_of_another_type_succeeds_and_says_so()
     {
-        var json = DecodeOk("amd-ppr-entry", Hex(0x2000_0000_0000_0210, 0));
+        var json = CommandLine.DecodeOk("amd-ppr-entry", CommandLine.Hex(0x2000_0000_0000_0210, 0));
         Assert.Equal(2, json.GetProperty("type").GetInt32());
         Assert.False(json.GetProperty("page_service_request").GetBoolean());
     }
@@ -66,7 +47,7 @@ public sealed class DecodeCommandAmdTests
     [InlineData(0x2, "Reserved2h")]
     public void AMD_3_decode_amd_complete_ppr_prints_the_build_complete_ppr_fields(int status, string name)
     {
-        var json = DecodeOk("amd-complete-ppr", Hex32(0x0210, 0x7001_2345, 0x4, (uint)(status << 12) | 0x1AB));
+        var json = CommandLine.DecodeOk("amd-complete-ppr", Hex32(0x0210, 0x7001_2345, 0x4, (uint)(status << 12) | 0x1AB));
 
         Assert.Equal("amd-complete-ppr", json.GetProperty("record").GetString());
         Assert.Equal(7, json.GetProperty("opcode").GetInt32());
@@ -93,7 +74,7 @@ public sealed class DecodeCommandAmdTests
     [InlineData("amd-complete-ppr", "10020000" + "00000070" + "00000000" + "00000100", "reserved")] // word 3 bit 16
     public void AMD_decode_of_malformed_records_exits_2_naming_the_field(string record, string hex, string field)
     {
-        var (exit, stdout, stderr) = Run("decode", record, hex);
+        var (exit, stdout, stderr) = CommandLine.Invoke("decode", record, hex);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal("", stdout);
         Assert.StartsWith($"faultline decode {record}: {field}: ", stderr, StringComparison.Ordinal);
@@ -102,7 +83,7 @@ public sealed class DecodeCommandAmdTests
     [Fact]
     public void AMD_unknown_record_message_lists_the_amd_records()
     {
-        var (exit, _, stderr) = Run("decode", "amd-nothing", "00");
+        var (exit, _, stderr) = CommandLine.Invoke("decode", "amd-nothing", "00");
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("amd-complete-ppr", stderr, StringComparison.Ordinal);
         Assert.Contains("amd-ppr-entry", stderr, StringComparison.Ordinal);

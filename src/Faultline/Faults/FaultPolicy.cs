@@ -115,6 +115,34 @@ public enum RemovePendingPolicy
     RefuseBusy,
 }
 
+/// <summary>How many groups a userspace fault queue holds (POL-6).</summary>
+public enum UserQueueDepthPolicy
+{
+    /// <summary>R42: the deliver list has no limit.</summary>
+    Unbounded,
+    /// <summary>At most the sum of the PRI allocations of the devices attached; past it SUCCESS (retry), counted as lost.</summary>
+    PriAllocations,
+}
+
+/// <summary>What the <c>flags</c> of a userspace fault record carry (R49, F11).</summary>
+public enum RecordFlagsPolicy
+{
+    /// <summary>R49 as Linux: the kernel's <c>prm.flags</c> verbatim, bits 0–2, so the internal NEEDS_PASID (bit 2) leaks.</summary>
+    Verbatim,
+    /// <summary>F11: only the bits the uAPI defines (PASID_VALID, LAST_PAGE).</summary>
+    DefinedOnly,
+}
+
+/// <summary>Which cookie a userspace fault queue hands out next (R46, R50; POL-7).</summary>
+public enum CookiePolicy
+{
+    /// <summary>R46: the lowest free id, so an answered cookie names the next group at once and a duplicate
+    /// or stale response can answer a group its sender never read.</summary>
+    LowestFree,
+    /// <summary>Cyclic: a cookie comes back only after 2^32 − 1 others, so a stale one is recognised and rejected.</summary>
+    Cyclic,
+}
+
 /// <summary>
 /// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
 /// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
@@ -133,6 +161,25 @@ public sealed record FaultPolicy
     public required DetachedPartialsPolicy DetachedPartials { get; init; }
     public required LateRequestPolicy LateRequests { get; init; }
     public required QueuedWorkAtTeardownPolicy QueuedWorkAtTeardown { get; init; }
+
+    /// <summary>POL-5: a group its userspace handler has not answered this long after delivery is answered
+    /// INVALID and a later response is rejected as expired. Null: held forever (Linux).</summary>
+    public long? ResponseDeadlineNs { get; init; }
+
+    /// <summary>POL-6.</summary>
+    public UserQueueDepthPolicy UserQueueDepth { get; init; }
+
+    /// <summary>R49 / F11.</summary>
+    public RecordFlagsPolicy UserRecordFlags { get; init; }
+
+    /// <summary>POL-7 for cookies.</summary>
+    public CookiePolicy Cookies { get; init; }
+
+    /// <summary>POL-9: a PRI reset of a guest-owned function when its domain changes, so credits a guest held come back.</summary>
+    public bool PriResetOnDomainChange { get; init; }
+
+    /// <summary>POL-12: stalls one guest may hold in a shared stall buffer at once; null: no limit.</summary>
+    public int? StallBudget { get; init; }
 
     /// <summary>Historical behaviour (R5) for version studies; both presets use the current one.</summary>
     public RemovePendingPolicy RemovePending { get; init; } = RemovePendingPolicy.AnswerInvalid;
@@ -158,6 +205,12 @@ public sealed record FaultPolicy
         DetachedPartials = DetachedPartialsPolicy.Linger,
         LateRequests = LateRequestPolicy.LeaveQueued,
         QueuedWorkAtTeardown = QueuedWorkAtTeardownPolicy.Run,
+        ResponseDeadlineNs = null,
+        UserQueueDepth = UserQueueDepthPolicy.Unbounded,
+        UserRecordFlags = RecordFlagsPolicy.Verbatim,
+        Cookies = CookiePolicy.LowestFree,
+        PriResetOnDomainChange = false,
+        StallBudget = null,
     };
 
     public static FaultPolicy Hardened { get; } = new()
@@ -174,6 +227,12 @@ public sealed record FaultPolicy
         DetachedPartials = DetachedPartialsPolicy.Purge,
         LateRequests = LateRequestPolicy.Handle,
         QueuedWorkAtTeardown = QueuedWorkAtTeardownPolicy.Cancel,
+        ResponseDeadlineNs = 1_000_000_000, // policies.md POL-5 default: 1 s of virtual time
+        UserQueueDepth = UserQueueDepthPolicy.PriAllocations,
+        UserRecordFlags = RecordFlagsPolicy.DefinedOnly,
+        Cookies = CookiePolicy.Cyclic,
+        PriResetOnDomainChange = true,
+        StallBudget = 4,
     };
 
     public static FaultPolicy? ByName(string name) => name switch

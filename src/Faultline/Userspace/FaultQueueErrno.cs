@@ -23,6 +23,12 @@ public enum FaultQueueErrno
     ESPIPE = 29,
     /// <summary>Fault-queue alloc flags != 0 (R39).</summary>
     EOPNOTSUPP = 95,
+    /// <summary>POL-7 (hardened) write: the cookie's group was answered INVALID at its POL-5 deadline.</summary>
+    ETIMEDOUT = 110,
+    /// <summary>POL-7 (hardened) write: the cookie's group was already answered by this queue's user.</summary>
+    EALREADY = 114,
+    /// <summary>POL-7 (hardened) write: the cookie's group was answered by the host at detach or replace (R43).</summary>
+    ESTALE = 116,
 }
 
 public static class FaultQueueErrnoNames

@@ -20,46 +20,72 @@ public sealed class UserFaultQueue : IFaultHandler
     /// <summary>The upper bound of the cookie range: <c>xa_limit_32b</c> on an ALLOC1 array, 1…2^32−1.</summary>
     public const uint MaxCookie = uint.MaxValue;
 
+    /// <summary>Cookies whose fate (answered, expired, answered by the host) is remembered, to name a rejection (POL-7).</summary>
+    private const int FateMemory = 4096;
+
     private readonly FaultFramework _framework;
-    private readonly Dictionary<FaultAttachment, uint> _devIds = new(ReferenceEqualityComparer.Instance);
+    private readonly TimeProvider? _time;
+    private readonly Dictionary<FaultAttachment, (uint DevId, int DepthShare)> _handles = new(ReferenceEqualityComparer.Instance);
     private readonly Queue<Entry> _deliver = new();
     private readonly Dictionary<uint, Entry> _responses = new();
+    // Read groups in delivery order, for POL-5; entries whose cookie was answered meanwhile are skipped.
+    private readonly Queue<(long DeliveredAt, uint Cookie, FaultGroupHandle Group)> _readByAge = new();
+    private readonly (uint Cookie, ResponseRejection Fate)[] _fates = new (uint, ResponseRejection)[FateMemory];
     private readonly CookieAllocator _cookies;
     private readonly List<uint> _scratchCookies = [];
     private int _failCookieAllocations;
+    private int _depthShares;
 
-    public UserFaultQueue(FaultFramework framework, uint id = 1, UserFaultQueueOptions? options = null)
-        : this(framework, id, options, MaxCookie)
+    /// <summary>
+    /// A fault object on <paramref name="framework"/>, whose policy sets the record flags (F11), cookie reuse
+    /// (POL-7), depth (POL-6) and response deadline (POL-5). <paramref name="time"/> stamps deliveries for the
+    /// deadline; without it every group counts as delivered at time 0.
+    /// </summary>
+    public UserFaultQueue(FaultFramework framework, uint id = 1, TimeProvider? time = null)
+        : this(framework, id, time, MaxCookie)
     {
     }
 
     /// <summary>For tests: a cookie range 1…<paramref name="maxCookie"/> small enough to exhaust.</summary>
-    internal UserFaultQueue(FaultFramework framework, uint id, UserFaultQueueOptions? options, uint maxCookie)
+    internal UserFaultQueue(FaultFramework framework, uint id, TimeProvider? time, uint maxCookie)
     {
         ArgumentNullException.ThrowIfNull(framework);
         ArgumentOutOfRangeException.ThrowIfZero(id); // R39: an object id is never 0
         _framework = framework;
+        _time = time;
         Id = id;
-        Options = options ?? UserFaultQueueOptions.Linux;
-        _cookies = new CookieAllocator(maxCookie);
+        _cookies = new CookieAllocator(maxCookie, framework.Policy.Cookies);
     }
 
     /// <summary>
     /// <c>IOMMU_FAULT_QUEUE_ALLOC</c> (R39): <paramref name="flags"/> != 0 → EOPNOTSUPP; else a queue whose
     /// file is open.
     /// </summary>
-    public static FaultQueueErrno Allocate(FaultFramework framework, uint flags, uint id, out UserFaultQueue? queue, UserFaultQueueOptions? options = null)
+    public static FaultQueueErrno Allocate(FaultFramework framework, uint flags, uint id, out UserFaultQueue? queue, TimeProvider? time = null)
     {
         queue = null;
         if (flags != 0) return FaultQueueErrno.EOPNOTSUPP;
-        queue = new UserFaultQueue(framework, id, options);
+        queue = new UserFaultQueue(framework, id, time);
         return FaultQueueErrno.None;
     }
 
     /// <summary><c>out_fault_id</c>.</summary>
     public uint Id { get; }
-    public UserFaultQueueOptions Options { get; }
+    public FaultPolicy Policy => _framework.Policy;
     public UserFaultQueueCounters Counters { get; } = new();
+
+    /// <summary>
+    /// POL-6: groups the queue holds at once (unread plus read-but-unanswered) — the sum of the depth shares
+    /// (PRI allocations) of its attach handles. Null under <see cref="UserQueueDepthPolicy.Unbounded"/> (R42), or
+    /// while no handle declared a share.
+    /// </summary>
+    public int? Depth => Policy.UserQueueDepth == UserQueueDepthPolicy.Unbounded || _depthShares == 0 ? null : _depthShares;
+
+    /// <summary>
+    /// The poll wake-up (<c>wake_up_interruptible</c>, R42): called when the deliver list turns non-empty, so
+    /// a host can schedule its reader. It runs inside the framework's report: it must not call back into the queue.
+    /// </summary>
+    public Action<UserFaultQueue>? Readable { get; set; }
 
     public bool FdOpen { get; private set; } = true;
     public int HwptReferences { get; private set; }
@@ -81,18 +107,21 @@ public sealed class UserFaultQueue : IFaultHandler
     /// <summary>
     /// An attach handle of this queue's HWPT for the iommufd device <paramref name="devId"/> (R49 dev_id):
     /// attach it with <see cref="FaultDevice.Attach"/>; after its hardware detach or a successful replace,
-    /// pass it to <see cref="AutoRespond"/>.
+    /// pass it to <see cref="AutoRespond"/>. <paramref name="depthShare"/> is what the device can have
+    /// outstanding (its PRI allocation): the handle adds it to <see cref="Depth"/> (POL-6).
     /// </summary>
-    public FaultAttachment CreateAttachment(uint devId, string domain = "iommufd-iopf-hwpt")
+    public FaultAttachment CreateAttachment(uint devId, string domain = "iommufd-iopf-hwpt", int depthShare = 0)
     {
         if (IsDestroyed) throw new InvalidOperationException($"fault object {Id} is destroyed");
+        ArgumentOutOfRangeException.ThrowIfNegative(depthShare);
         var attachment = new FaultAttachment(domain, this);
-        _devIds.Add(attachment, devId);
+        _handles.Add(attachment, (devId, depthShare));
+        _depthShares += depthShare;
         return attachment;
     }
 
     /// <summary>The dev_id an attach handle of this queue carries, or null.</summary>
-    public uint? DevIdOf(FaultAttachment attachment) => _devIds.TryGetValue(attachment, out var id) ? id : null;
+    public uint? DevIdOf(FaultAttachment attachment) => _handles.TryGetValue(attachment, out var h) ? h.DevId : null;
 
     /// <summary><c>IOMMU_HWPT_ALLOC</c> with FAULT_ID_VALID takes a long-term reference (R40); ENOENT once destroyed.</summary>
     public FaultQueueErrno AddHwptReference()
@@ -128,7 +157,8 @@ public sealed class UserFaultQueue : IFaultHandler
         if (IsDestroyed) return FaultQueueErrno.ENOENT;
         if (FdOpen || HwptReferences > 0) return FaultQueueErrno.EBUSY;
         Counters.DestroyResponses += AnswerInvalid(null);
-        _devIds.Clear();
+        _handles.Clear();
+        _depthShares = 0;
         IsDestroyed = true;
         return FaultQueueErrno.None;
     }
@@ -144,29 +174,81 @@ public sealed class UserFaultQueue : IFaultHandler
         ArgumentNullException.ThrowIfNull(attachment);
         int answered = AnswerInvalid(attachment);
         Counters.AutoResponses += answered;
-        _devIds.Remove(attachment);
+        if (_handles.Remove(attachment, out var handle)) _depthShares -= handle.DepthShare;
         return answered;
     }
 
     // ---- Delivery (R42) -----------------------------------------------------------------------------
 
     /// <summary>
-    /// R42 <c>iommufd_fault_iopf_handler</c>: the group goes to the tail of the deliver list; never fails
-    /// under <see cref="UserFaultQueueOptions.Linux"/>. Refuses (the framework then aborts it, R15) only a
-    /// group of a handle this queue does not know or no longer serves, or one past <see cref="UserFaultQueueOptions.Depth"/>.
+    /// R42 <c>iommufd_fault_iopf_handler</c>: the group goes to the tail of the deliver list and pollers are
+    /// woken (<see cref="Readable"/>). Refuses (the framework then aborts it, R15) only a group of a handle this
+    /// queue does not know or no longer serves. Past <see cref="Depth"/> (POL-6) the group is answered SUCCESS
+    /// at once, so the function retries later, and counted as a lost event.
     /// </summary>
     public bool Handle(FaultGroup group)
     {
         ArgumentNullException.ThrowIfNull(group);
-        if (IsDestroyed || group.Attachment is not { } attachment || !_devIds.TryGetValue(attachment, out uint devId)
-            || (Options.Depth is { } depth && _deliver.Count + _responses.Count >= depth))
+        if (IsDestroyed || group.Attachment is not { } attachment || !_handles.TryGetValue(attachment, out var handle))
         {
             Counters.Refused++;
             return false;
         }
-        _deliver.Enqueue(new Entry(group.Handle, attachment, devId));
+        if (Depth is { } depth && _deliver.Count + _responses.Count >= depth)
+        {
+            Counters.LostEvents++;
+            Answer(group.Handle, PageResponseCode.Success);
+            return true;
+        }
+        _deliver.Enqueue(new Entry(group.Handle, attachment, handle.DevId, Now()));
         Counters.Delivered++;
+        Counters.HighWater = Math.Max(Counters.HighWater, _deliver.Count + _responses.Count);
+        if (_deliver.Count == 1) Readable?.Invoke(this);
         return true;
+    }
+
+    // ---- Deadlines (POL-5) --------------------------------------------------------------------------
+
+    /// <summary>When the oldest outstanding group reaches its POL-5 deadline, or null (none, or no deadline).</summary>
+    public long? NextDeadline
+    {
+        get
+        {
+            if (Policy.ResponseDeadlineNs is not { } deadline) return null;
+            while (_readByAge.TryPeek(out var read) && !IsStillOutstanding(read.Cookie, read.Group)) _readByAge.Dequeue();
+            long? oldest = null;
+            if (_deliver.TryPeek(out var unread)) oldest = unread.DeliveredAt;
+            if (_readByAge.TryPeek(out var r) && (oldest is null || r.DeliveredAt < oldest)) oldest = r.DeliveredAt;
+            return oldest + deadline;
+        }
+    }
+
+    /// <summary>
+    /// POL-5: every group delivered at least the deadline before <paramref name="now"/>, read or not, is
+    /// answered INVALID and freed; its cookie, if it had one, is then rejected as expired. Returns how many.
+    /// Amortised O(1) per group: deliveries and reads are kept in delivery order.
+    /// </summary>
+    public int Expire(long now)
+    {
+        if (Policy.ResponseDeadlineNs is not { } deadline) return 0;
+        int expired = 0;
+        while (_deliver.TryPeek(out var unread) && unread.DeliveredAt + deadline <= now)
+        {
+            _deliver.Dequeue();
+            Answer(unread.Handle, PageResponseCode.Invalid);
+            expired++;
+        }
+        while (_readByAge.TryPeek(out var read) && read.DeliveredAt + deadline <= now)
+        {
+            _readByAge.Dequeue();
+            if (!IsStillOutstanding(read.Cookie, read.Group)) continue;
+            _responses.Remove(read.Cookie, out var entry);
+            Retire(read.Cookie, ResponseRejection.Expired);
+            Answer(entry.Handle, PageResponseCode.Invalid);
+            expired++;
+        }
+        Counters.Expired += expired;
+        return expired;
     }
 
     // ---- The file (R46, R47, R48) -------------------------------------------------------------------
@@ -234,6 +316,7 @@ public sealed class UserFaultQueue : IFaultHandler
 
             _deliver.Dequeue();
             _responses.Add(cookie, entry);
+            if (Policy.ResponseDeadlineNs is not null) _readByAge.Enqueue((entry.DeliveredAt, cookie, entry.Handle));
             Counters.GroupsRead++;
         }
         return done > 0 ? FaultQueueResult.Transferred(done)
@@ -259,27 +342,49 @@ public sealed class UserFaultQueue : IFaultHandler
         if (position != 0 || buffer.Length % PageResponseRecord.Size != 0) return FaultQueueResult.Failed(FaultQueueErrno.ESPIPE);
 
         int done = 0;
-        var rc = FaultQueueErrno.None;
+        var rejection = ResponseRejection.None;
         while (done < buffer.Length)
         {
             if (copyFaultAt is { } faultAt && done + PageResponseRecord.Size > faultAt)
             {
-                rc = FaultQueueErrno.EFAULT;
+                rejection = ResponseRejection.CopyFault;
                 break;
             }
             var response = PageResponseRecord.Decode(buffer.Slice(done, PageResponseRecord.Size)).Value; // 8 bytes always decode
-            if (!response.HasDefinedCode || !_responses.Remove(response.Cookie, out var entry))
+            if (!response.HasDefinedCode)
             {
-                rc = FaultQueueErrno.EINVAL;
+                rejection = ResponseRejection.BadCode;
                 break;
             }
-            _cookies.Release(response.Cookie);
+            if (!_responses.Remove(response.Cookie, out var entry))
+            {
+                rejection = FateOf(response.Cookie);
+                break;
+            }
+            Retire(response.Cookie, ResponseRejection.AlreadyAnswered);
             Answer(entry.Handle, (PageResponseCode)response.Code);
             Counters.Responses++;
             done += PageResponseRecord.Size;
         }
-        return done > 0 ? FaultQueueResult.Transferred(done) : rc != FaultQueueErrno.None ? FaultQueueResult.Failed(rc) : FaultQueueResult.Transferred(0);
+        if (rejection != ResponseRejection.None) Counters.Reject(rejection);
+        return done > 0 ? FaultQueueResult.Transferred(done)
+            : rejection != ResponseRejection.None ? FaultQueueResult.Failed(ErrnoFor(rejection))
+            : FaultQueueResult.Transferred(0);
     }
+
+    /// <summary>
+    /// R47 answers -EINVAL for every rejected response but a failed copy; under POL-7 <c>hardened</c>
+    /// (<see cref="CookiePolicy.Cyclic"/>, where a cookie's fate is certain) the errno names the reason.
+    /// </summary>
+    private FaultQueueErrno ErrnoFor(ResponseRejection rejection) => rejection switch
+    {
+        ResponseRejection.CopyFault => FaultQueueErrno.EFAULT,
+        _ when Policy.Cookies == CookiePolicy.LowestFree => FaultQueueErrno.EINVAL,
+        ResponseRejection.AlreadyAnswered => FaultQueueErrno.EALREADY,
+        ResponseRejection.Expired => FaultQueueErrno.ETIMEDOUT,
+        ResponseRejection.AnsweredByHost => FaultQueueErrno.ESTALE,
+        _ => FaultQueueErrno.EINVAL,
+    };
 
     // ---- Typed API: the same read and write, for library users ---------------------------------------
 
@@ -323,7 +428,7 @@ public sealed class UserFaultQueue : IFaultHandler
     private PageFaultRecord Compose(in Fault fault, uint devId, uint cookie)
     {
         // Linux's prm.flags has bits 0–2; Faultline's PrivateDataValid (bit 3) is not Linux's and never leaves.
-        var mask = Options.RecordFlags == RecordFlagsPolicy.Verbatim
+        var mask = Policy.UserRecordFlags == RecordFlagsPolicy.Verbatim
             ? PageFaultRecord.DefinedFlags | PageFaultFlags.ResponseNeedsPasid
             : PageFaultRecord.DefinedFlags;
         return new PageFaultRecord((PageFaultFlags)(uint)fault.Flags & mask, devId, fault.Pasid, fault.GroupId,
@@ -369,7 +474,7 @@ public sealed class UserFaultQueue : IFaultHandler
         foreach (uint cookie in _scratchCookies)
         {
             _responses.Remove(cookie, out var entry);
-            _cookies.Release(cookie);
+            Retire(cookie, ResponseRejection.AnsweredByHost);
             Answer(entry.Handle, PageResponseCode.Invalid);
             answered++;
         }
@@ -384,5 +489,20 @@ public sealed class UserFaultQueue : IFaultHandler
         if (status != ResponseStatus.Responded || !freed) Counters.StaleGroups++;
     }
 
-    private readonly record struct Entry(FaultGroupHandle Handle, FaultAttachment Attachment, uint DevId);
+    /// <summary>The cookie goes back to the allocator; what became of its group is remembered for a late response.</summary>
+    private void Retire(uint cookie, ResponseRejection fate)
+    {
+        _cookies.Release(cookie);
+        _fates[cookie % FateMemory] = (cookie, fate);
+    }
+
+    private ResponseRejection FateOf(uint cookie) =>
+        _fates[cookie % FateMemory] is var (c, fate) && c == cookie && fate != ResponseRejection.None ? fate : ResponseRejection.UnknownCookie;
+
+    private bool IsStillOutstanding(uint cookie, FaultGroupHandle group) =>
+        _responses.TryGetValue(cookie, out var entry) && entry.Handle == group;
+
+    private long Now() => _time is null ? 0 : (long)((Int128)_time.GetTimestamp() * 1_000_000_000 / _time.TimestampFrequency);
+
+    private readonly record struct Entry(FaultGroupHandle Handle, FaultAttachment Attachment, uint DevId, long DeliveredAt);
 }

@@ -31,16 +31,39 @@ public sealed class UserFaultQueueLifecycleTests
     }
 
     [Fact]
-    public void R42_F3_hardened_depth_refuses_past_the_bound_and_the_framework_answers_invalid()
+    public void POL_6_hardened_depth_answers_success_past_the_bound_and_counts_a_lost_event()
     {
-        var rig = new UserQueueRig("hardened", UserFaultQueueOptions.Hardened with { Depth = 2 });
+        var rig = new UserQueueRig("hardened", depthShare: 2);
+        Assert.Equal(2, rig.Queue.Depth);
         rig.Trigger(grpid: 1);
         rig.Trigger(grpid: 2);
         rig.Read(1); // one unread + one unanswered still count
         rig.Trigger(grpid: 3);
-        Assert.Equal([PageResponseCode.Invalid], rig.Codes);
+        Assert.Equal([PageResponseCode.Success], rig.Codes); // retry later, not a failure of the access
         Assert.Equal([3u], rig.AnsweredGroupIds);
-        Assert.Equal(1, rig.Queue.Counters.Refused);
+        Assert.Equal(1, rig.Queue.Counters.LostEvents);
+        Assert.Equal(0, rig.Queue.Counters.Refused);
+        Assert.Equal(2, rig.Framework.GroupsInUse); // the lost group was freed at once
+    }
+
+    [Fact]
+    public void POL_6_linux_has_no_depth_whatever_the_shares()
+    {
+        var rig = new UserQueueRig("linux", depthShare: 2);
+        Assert.Null(rig.Queue.Depth);
+        for (uint g = 0; g < 10; g++) rig.Trigger(grpid: g);
+        Assert.Equal(10, rig.Queue.Unread);
+        Assert.Equal(0, rig.Queue.Counters.LostEvents);
+    }
+
+    [Fact]
+    public void POL_6_a_detached_handle_takes_its_share_out_of_the_depth()
+    {
+        var rig = new UserQueueRig("hardened", depthShare: 3);
+        var second = rig.Queue.CreateAttachment(0x77, depthShare: 5);
+        Assert.Equal(8, rig.Queue.Depth);
+        rig.Queue.AutoRespond(second);
+        Assert.Equal(3, rig.Queue.Depth);
     }
 
     [Fact]

@@ -174,9 +174,9 @@ public sealed class UserFaultQueueReadTests
     [Fact]
     public void R49_F11_linux_leaks_the_internal_needs_pasid_bit_and_hardened_masks_it()
     {
-        foreach (var (options, expected) in new[] { (UserFaultQueueOptions.Linux, 7u), (UserFaultQueueOptions.Hardened, 3u) })
+        foreach (var (policy, expected) in new[] { ("linux", 7u), ("hardened", 3u) })
         {
-            var rig = new UserQueueRig(options: options);
+            var rig = new UserQueueRig(policy);
             rig.AttachPasid(1);
             rig.Framework.Report(rig.Device, new Fault(FaultFlags.PasidValid | FaultFlags.LastPage | FaultFlags.ResponseNeedsPasid | FaultFlags.PrivateDataValid,
                 1, 2, FaultPermissions.Read, 0x1000, 0xAA, 0xBB));

@@ -13,15 +13,20 @@ public sealed class UserQueueRig
 {
     public const uint DevId = 0x99;
 
-    public UserQueueRig(string policy = "linux", UserFaultQueueOptions? options = null, uint maxCookie = UserFaultQueue.MaxCookie)
+    public UserQueueRig(string policy = "linux", uint maxCookie = UserFaultQueue.MaxCookie, int depthShare = 0, TimeProvider? time = null)
+        : this(FaultRig.PolicyNamed(policy), maxCookie, depthShare, time)
     {
-        Framework = new FaultFramework(FaultRig.PolicyNamed(policy));
+    }
+
+    public UserQueueRig(FaultPolicy policy, uint maxCookie = UserFaultQueue.MaxCookie, int depthShare = 0, TimeProvider? time = null)
+    {
+        Framework = new FaultFramework(policy);
         FaultQueue = FaultFramework.AllocateQueue("q0");
         Device = new FaultDevice("dev0", Responder);
         Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(FaultQueue, Device));
-        Queue = new UserFaultQueue(Framework, 7, options, maxCookie);
+        Queue = new UserFaultQueue(Framework, 7, time, maxCookie);
         Assert.Equal(FaultQueueErrno.None, Queue.AddHwptReference());
-        Rid = Queue.CreateAttachment(DevId);
+        Rid = Queue.CreateAttachment(DevId, depthShare: depthShare);
         Assert.Equal(FaultStatus.Ok, Device.Attach(0, Rid));
     }
 

@@ -55,6 +55,7 @@ public sealed class PriFunction : IPciConfigSpace
     public PasidCapability? Pasid { get; }
     public AtsCapability Ats { get; }
     public bool IsVirtualFunction => _physical is not null;
+    public IPciConfigSpace? PhysicalFunction => _physical;
     public PriFunctionCounters Counters { get; } = new();
     public IPriFunctionObserver? Observer { get; set; }
     public string Name => Config.Name;

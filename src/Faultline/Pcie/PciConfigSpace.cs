@@ -7,4 +7,7 @@ public interface IPciConfigSpace
     bool HasCapability(ushort capabilityId);
     uint ReadConfig(ushort capabilityId, int offset);
     ConfigWriteEffect WriteConfig(ushort capabilityId, int offset, uint value, long now);
+
+    /// <summary>For an SR-IOV virtual function, its physical function (<c>pdev->physfn</c>); null for a PF.</summary>
+    IPciConfigSpace? PhysicalFunction => null;
 }

@@ -42,6 +42,25 @@ public static class PciAts
         return EnablePri(function, requestedCredits, now);
     }
 
+    /// <summary>
+    /// A PRI reset of an enabled function (<c>pci_disable_pri</c>, then <see cref="EnablePri"/>): the
+    /// function forgets its outstanding page requests and gets its whole allocation back (H-PCI-12), so
+    /// credits held by groups nobody will answer return (POL-9).
+    /// </summary>
+    public static PciEnableError ResetPri(IPciConfigSpace function, uint requestedCredits, long now)
+    {
+        DisablePri(function, now);
+        return EnablePri(function, requestedCredits, now);
+    }
+
+    /// <summary><c>pci_disable_pri</c>: no new page requests; those already sent stay outstanding (H-PCI-11).</summary>
+    public static void DisablePri(IPciConfigSpace function, long now)
+    {
+        uint control = function.ReadConfig(PriCapability.CapabilityId, PriCapability.ControlOffset);
+        if ((control & PriCapability.ControlEnable) != 0)
+            function.WriteConfig(PriCapability.CapabilityId, PriCapability.ControlOffset, control & ~(uint)PriCapability.ControlEnable, now);
+    }
+
     /// <summary><c>pci_reset_pri</c> then <c>pci_enable_pri</c>.</summary>
     public static PciEnableError EnablePri(IPciConfigSpace function, uint requestedCredits, long now)
     {

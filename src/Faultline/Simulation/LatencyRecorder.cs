@@ -14,6 +14,12 @@ public sealed class LatencyRecorder
         _samples.Add(nanoseconds);
     }
 
+    /// <summary>Every sample of <paramref name="other"/> as well.</summary>
+    public void Add(LatencyRecorder other)
+    {
+        foreach (long sample in other._samples) Add(sample);
+    }
+
     public long Percentile(double p)
     {
         if (_samples.Count == 0) return 0;

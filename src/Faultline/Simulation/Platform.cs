@@ -4,6 +4,7 @@ using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
 using Faultline.Sva;
+using Faultline.Userspace;
 
 namespace Faultline.Simulation;
 
@@ -24,6 +25,9 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     {
         Scenario = scenario;
         Timing = scenario.Timing;
+        // POL-5: the scenario may shorten the deadline; a policy without one (linux) keeps none.
+        if (policy.ResponseDeadlineNs is not null && scenario.Host.ResponseDeadlineNs is { } deadline)
+            policy = policy with { ResponseDeadlineNs = deadline };
         Framework = new FaultFramework(policy);
         foreach (long nth in scenario.Host.FailGroupAllocations) Framework.FailAllocationAt(AllocationSite.Group, nth); // R13, POL-3
         Random = new SimRandom(seed);
@@ -43,6 +47,9 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     public List<FunctionNode> Functions { get; } = [];
     public Dictionary<string, AddressSpace> Processes { get; } = new();
     public List<WorkloadRunner> Workloads { get; } = [];
+    public List<Guest> Guests { get; } = [];
+    /// <summary>Fault latency by tenant: the process whose PASID the response carried, or the guest owning the device.</summary>
+    public Dictionary<string, LatencyRecorder> TenantFaultLatency { get; } = new();
     public List<string> Notes { get; } = [];
 
     public long Now => Scheduler.Now;
@@ -121,6 +128,95 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         }
         node.Pasids.Add(mm.Name, pasid);
         return true;
+    }
+
+    /// <summary>
+    /// Gives the function to a guest through iommufd: a fault queue of its own, a fault-capable HWPT
+    /// attached at the guest's PASID with the guest's stage-1 address space as translation (R40, R41).
+    /// </summary>
+    public void AddGuest(GuestSpec spec, FunctionNode node, AddressSpace mm)
+    {
+        if (node.FaultDevice is not { } device)
+        {
+            Notes.Add($"{spec.Name}: {node.Name} has no IOPF, so no fault-capable domain can be attached (R34)");
+            return;
+        }
+        if (FaultCapableAttach.Check(node.Function) is var refused and not FaultQueueErrno.None)
+        {
+            Notes.Add($"{spec.Name}: fault-capable HWPT on {node.Name} refused ({refused.Name()}): a VF whose PF has PRI (R41)");
+            return;
+        }
+        uint id = (uint)Guests.Count + 1;
+        var queue = new UserFaultQueue(Framework, id, Scheduler.Time);
+        queue.AddHwptReference();
+        var attachment = queue.CreateAttachment(id, $"iommufd-iopf-hwpt:{spec.Name}", (int)node.Function.Pri.Allocation);
+        device.Attach(spec.Pasid, attachment);
+        node.PasidTable.Install(spec.Pasid, mm);
+        node.Pasids.Add(mm.Name, spec.Pasid);
+        node.Owner = spec.Name;
+        var guest = new Guest(this, spec, node, mm, queue, attachment, Random.Fork($"guest:{spec.Name}"));
+        queue.Readable = _ =>
+        {
+            guest.OnReadable();
+            ArmDeadline(guest);
+        };
+        Guests.Add(guest);
+        if (spec.DetachAtNs is { } at) Scheduler.At(at, () => DetachGuest(guest));
+    }
+
+    /// <summary>POL-5: a timer at the queue's next deadline; it answers what expired and re-arms.</summary>
+    private void ArmDeadline(Guest guest)
+    {
+        if (guest.Queue.NextDeadline is not { } due || (guest.DeadlineArmedAt is { } armed && armed <= due)) return;
+        guest.DeadlineArmedAt = due;
+        Scheduler.At(Math.Max(due, Now), () =>
+        {
+            if (guest.DeadlineArmedAt != due) return; // superseded by an earlier one
+            guest.DeadlineArmedAt = null;
+            guest.Queue.Expire(Now);
+            ArmDeadline(guest);
+        });
+    }
+
+    /// <summary>
+    /// The host takes the function away from the guest's domain (R28, R43): detach, then every group the
+    /// handle delivered is answered INVALID. Under POL-9 the function's PRI is reset once nothing of it is
+    /// left in flight, so credits the guest's device can never get back (groups without a last request,
+    /// answers that never came) return.
+    /// </summary>
+    private void DetachGuest(Guest guest)
+    {
+        var node = guest.Node;
+        if (Framework.Detach(node.FaultDevice!, guest.Spec.Pasid) is null) return;
+        node.PasidTable.Remove(guest.Spec.Pasid);
+        node.Pasids.Remove(guest.AddressSpace.Name);
+        int answered = guest.Queue.AutoRespond(guest.Attachment);
+        Notes.Add($"t={Now}ns {guest.Spec.Name}: {node.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
+        guest.OnDetached();
+        if (!Framework.Policy.PriResetOnDomainChange) return;
+        // POL-9: PRI off first, so the function sends nothing new; what it sent before arrives within one
+        // link time and is answered. Resetting only once all of that is through means no response can
+        // reach the function after it forgot the request (H-PCI-10).
+        PciAts.DisablePri(node.Function, Now);
+        Scheduler.After(Timing.LinkNs, () => ResetPriWhenQuiet(guest));
+    }
+
+    /// <summary>POL-9: waits until the driver holds nothing of the function, then resets and re-enables PRI.</summary>
+    private void ResetPriWhenQuiet(Guest guest)
+    {
+        var node = guest.Node;
+        var driver = node.Iommu.Driver;
+        bool quiet = !driver.RingHolds(node.Spec.Requester, guest.Spec.Pasid) && node.FaultDevice!.PendingCount == 0
+            && driver.WaitingSubmissions == 0 && node.Iommu.Hardware.InvalidationQueue.IsEmpty && node.ResponsesInFlight == 0;
+        if (!quiet)
+        {
+            Scheduler.After(Timing.InterruptNs, () => ResetPriWhenQuiet(guest));
+            return;
+        }
+        uint held = node.Function.Pri.Outstanding;
+        var error = PciAts.ResetPri(node.Function, node.Spec.Credits ?? node.Function.Pri.Allocation, Now);
+        guest.CreditsRecoveredByReset += held;
+        Notes.Add($"t={Now}ns {guest.Spec.Name}: PRI reset of {node.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
     }
 
     /// <summary>Schedules what the scenario makes happen at given times.</summary>
@@ -281,7 +377,12 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             Invariants.Report("R22", Now, node.Name, $"PRG Response for {r.Destination}, which is behind no port of this IOMMU");
             return;
         }
-        Scheduler.After(Timing.LinkNs, () => target.Function.OnPrgResponse(r, Now));
+        target.ResponsesInFlight++;
+        Scheduler.After(Timing.LinkNs, () =>
+        {
+            target.ResponsesInFlight--;
+            target.Function.OnPrgResponse(r, Now);
+        });
     }
 
     // ---- IPriFunctionObserver: what the functions saw ----
@@ -300,6 +401,11 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             case PrgResponseOutcome.Matched:
                 FaultLatency.Add(latency);
                 node.FaultLatency.Add(latency);
+                if (TenantOf(node, response.Pasid?.Value) is { } tenant)
+                {
+                    if (!TenantFaultLatency.TryGetValue(tenant, out var recorder)) TenantFaultLatency.Add(tenant, recorder = new LatencyRecorder());
+                    recorder.Add(latency);
+                }
                 break;
             case PrgResponseOutcome.UnexpectedIndex:
             case PrgResponseOutcome.FailureWithoutGroup:
@@ -308,6 +414,15 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
                     $"{(outcome == PrgResponseOutcome.UnexpectedIndex ? "UPRGI" : "RF")} set{QuirkBehind()}");
                 break;
         }
+    }
+
+    /// <summary>The tenant a response belongs to: the guest that owns the device, else the process on that PASID.</summary>
+    private static string? TenantOf(FunctionNode node, uint? pasid)
+    {
+        if (node.Owner is { } guest) return guest;
+        if (pasid is not { } p) return null;
+        foreach (var (process, bound) in node.Pasids) if (bound == p) return process;
+        return null;
     }
 
     /// <summary>Names the documented Linux behaviour that explains a duplicate response, where one does.</summary>
@@ -322,8 +437,9 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         node.Results[(int)result]++;
         if (_accessOwners.Remove(access.Id, out var runner))
         {
-            AccessLatency.Add(now - runner.StartedAt(access.Id));
-            runner.Ended(access.Id);
+            long took = now - runner.StartedAt(access.Id);
+            AccessLatency.Add(took);
+            runner.Ended(access.Id, result, took, now);
         }
     }
 
@@ -392,6 +508,17 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         KickWorkers(node);
     }
 
+    /// <summary>Names the Linux behaviour behind what a guest's device still holds, where a guest is the cause.</summary>
+    private string UnansweredGuest(FunctionNode node)
+    {
+        if (Guests.FirstOrDefault(g => g.Node == node) is not { } guest) return "";
+        if (Framework.Policy.ResponseDeadlineNs is null && guest.Queue.Unread + guest.Queue.Unanswered > 0)
+            return $" (guest {guest.Spec.Name} never answered and Linux has no response deadline: POL-5)";
+        if (guest.Detached && !Framework.Policy.PriResetOnDomainChange)
+            return $" (groups the device never completed; only a PRI reset frees their credits, and Linux does none when {guest.Spec.Name}'s domain changed: POL-9)";
+        return "";
+    }
+
     /// <summary>Checks what must hold once the run is over (issue acceptance: nothing left pending).</summary>
     public void CheckEnd(bool quiesced)
     {
@@ -400,15 +527,20 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         foreach (var node in Functions)
         {
             var f = node.Function;
+            string unanswered = UnansweredGuest(node);
             if (f.OutstandingGroups > 0)
             {
                 string why = f.Pri.ResponseFailure ? "the function stopped PRI after Response Failure (H-PCI-9) and ignores later responses" : "no response ever arrived";
-                Invariants.Report(f.Pri.ResponseFailure ? "H-PCI-9" : "R8", Now, f.Name, $"{f.OutstandingGroups} page request groups still outstanding: {why}");
+                Invariants.Report(f.Pri.ResponseFailure ? "H-PCI-9" : "R8", Now, f.Name, $"{f.OutstandingGroups} page request groups still outstanding: {why}{unanswered}");
             }
-            if (f.ActiveAccesses > 0) Invariants.Report("R8", Now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended");
-            if (node.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", Now, f.Name, $"{d.PendingCount} groups still pending in the framework");
+            if (f.ActiveAccesses > 0) Invariants.Report("R8", Now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended{unanswered}");
+            if (node.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", Now, f.Name, $"{d.PendingCount} groups still pending in the framework{unanswered}");
             if (f.StoppingPasids > 0) Invariants.Report("H-PCI-19", Now, f.Name, $"{f.StoppingPasids} PASID stops never completed");
-            if (node.FaultDevice is { PartialCount: > 0 } p) Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request");
+            if (node.FaultDevice is { PartialCount: > 0 } p)
+            {
+                string linger = Framework.Policy.DetachedPartials == DetachedPartialsPolicy.Linger ? " (Linux keeps them until overflow or removal: POL-10)" : "";
+                Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request{linger}");
+            }
         }
         foreach (var node in Iommus)
         {
@@ -417,7 +549,12 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         }
         foreach (var t in _teardowns.Where(t => t.DoneAt is null))
             Invariants.Report("R25", Now, $"{t.Node.Name} pasid {t.Pasid}", $"teardown started at {t.StartedAt} ns never completed (stage: {(t.StoppedAt is null ? "PASID stop" : t.Drain?.Stage.ToString())})");
-        if (Framework.GroupsInUse > 0) Invariants.Report("R19", Now, "framework", $"{Framework.GroupsInUse} groups never freed");
+        if (Framework.GroupsInUse > 0)
+        {
+            long held = Guests.Sum(g => (long)g.Queue.Unread + g.Queue.Unanswered);
+            string why = held > 0 && Framework.Policy.ResponseDeadlineNs is null ? $" ({held} held by guest fault queues whose users never answered; Linux has no response deadline: POL-5)" : "";
+            Invariants.Report("R19", Now, "framework", $"{Framework.GroupsInUse} groups never freed{why}");
+        }
         if (Framework.Counters.FreedUnanswered > 0) Invariants.Report("R8", Now, "framework", $"{Framework.Counters.FreedUnanswered} groups freed without a response");
     }
 }
@@ -445,6 +582,10 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode
     public FaultDevice? FaultDevice { get; set; }
     public IPasidTable PasidTable { get; set; } = null!;
     public Dictionary<string, uint> Pasids { get; } = new();
+    /// <summary>The guest that owns the function, or null for a host device.</summary>
+    public string? Owner { get; set; }
+    /// <summary>PRG Responses on the link toward the function.</summary>
+    public int ResponsesInFlight { get; set; }
     public long[] Results { get; } = new long[Enum.GetValues<AccessResult>().Length];
     public LatencyRecorder FaultLatency { get; } = new();
 

@@ -18,6 +18,42 @@ public sealed record RunReport
     public required IReadOnlyDictionary<string, long> InvariantCounts { get; init; }
     public required IReadOnlyList<string> Notes { get; init; }
     public required IReadOnlyList<TeardownReport> Teardowns { get; init; }
+    /// <summary>Per tenant (host processes and guests): what each got out of the shared IOMMU.</summary>
+    public required IReadOnlyList<TenantReport> Tenants { get; init; }
+}
+
+public sealed record TenantReport
+{
+    public required string Name { get; init; }
+    /// <summary>host (an SVA process) or guest (a fault queue's user).</summary>
+    public required string Kind { get; init; }
+    /// <summary>sva, or the guest's behaviour (honest, never-answers, ...).</summary>
+    public required string Behaviour { get; init; }
+    public required bool Hostile { get; init; }
+    public required IReadOnlyList<string> Devices { get; init; }
+    public required long AccessesCompleted { get; init; }
+    public required long AccessesFailed { get; init; }
+    public required long AccessesSkipped { get; init; }
+    /// <summary>Completed accesses per millisecond between the tenant's first start and last end.</summary>
+    public required double ThroughputPerMs { get; init; }
+    /// <summary>Against the same scenario without hostile guests; null for hostile tenants or without any.</summary>
+    public double? ThroughputRatio { get; init; }
+    public required LatencyReport AccessLatency { get; init; }
+    public required LatencyReport FaultLatency { get; init; }
+    /// <summary>PRI credits still held on the tenant's devices at the end: requests no response will answer.</summary>
+    public required long CreditsLeaked { get; init; }
+    /// <summary>POL-9: credits a PRI reset gave back after the guest's domain change.</summary>
+    public required long CreditsRecoveredByReset { get; init; }
+    public required bool Uprgi { get; init; }
+    public required bool ResponseFailure { get; init; }
+    /// <summary>Responses the host did not apply, by reason (R47, POL-7).</summary>
+    public required IReadOnlyDictionary<string, long> Rejected { get; init; }
+    /// <summary>POL-5: groups the host answered INVALID at the deadline.</summary>
+    public required long Expired { get; init; }
+    /// <summary>POL-6: groups past the queue depth, answered SUCCESS.</summary>
+    public required long LostEvents { get; init; }
+    /// <summary>R43: groups answered INVALID when the device was detached.</summary>
+    public required long AnsweredAtDetach { get; init; }
 }
 
 public sealed record LatencyReport(int Samples, long P50Ns, long P99Ns, long MaxNs)

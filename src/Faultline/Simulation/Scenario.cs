@@ -21,6 +21,54 @@ public sealed record Scenario
     public required IReadOnlyList<WorkloadSpec> Workloads { get; init; }
     /// <summary>Things that happen at a given time: unbinds, binds, process exits, device removal.</summary>
     public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
+    /// <summary>Guests (or userspace drivers) that own a device and answer its faults through a fault queue.</summary>
+    public IReadOnlyList<GuestSpec> Guests { get; init; } = [];
+}
+
+/// <summary>How a guest treats the faults its fault queue delivers (issue: guest models, honest and hostile).</summary>
+public enum GuestBehaviour
+{
+    /// <summary>Reads, resolves each fault in its own stage-1 address space, answers with the right cookie.</summary>
+    Honest,
+    /// <summary>Reads and never answers.</summary>
+    NeverAnswers,
+    /// <summary>Answers correctly, then sends the same answer again.</summary>
+    AnswersTwice,
+    /// <summary>Answers with cookies drawn at random instead of the ones it read.</summary>
+    RandomCookies,
+    /// <summary>Answers each group with the cookie of the group it read before (its first one correctly).</summary>
+    StaleCookies,
+    /// <summary>Answers with codes 2 and above, which the uAPI does not define (BUG-10).</summary>
+    BadCodes,
+    /// <summary>Answers SUCCESS without mapping anything, so its device re-faults as fast as its credits allow.</summary>
+    Flood,
+    /// <summary>Holds its answers and sends them only after its device was detached (R43).</summary>
+    AnswersAfterDetach,
+    /// <summary>Never reads its fault queue.</summary>
+    ReadsNothing,
+}
+
+/// <summary>
+/// A guest that owns a PCIe function through iommufd: a fault-capable HWPT on its own fault queue is
+/// attached at <see cref="Pasid"/> of the function, with the guest's stage-1 address space
+/// (<see cref="Process"/>) as the translation.
+/// </summary>
+public sealed record GuestSpec
+{
+    public required string Name { get; init; }
+    public required GuestBehaviour Behaviour { get; init; }
+    public required string Device { get; init; }
+    /// <summary>The process entry whose VMAs are the guest's stage-1 address space.</summary>
+    public required string Process { get; init; }
+    public uint Pasid { get; init; } = 1;
+    /// <summary>From the queue turning readable to the guest's read (VMM wake-up, injection into the guest).</summary>
+    public long ReadDelayNs { get; init; } = 5_000;
+    /// <summary>The guest's time per batch before it answers, on top of its page-fault costs.</summary>
+    public long AnswerDelayNs { get; init; } = 5_000;
+    /// <summary>When the host detaches the device from the guest's domain (R43; POL-9 under hardened); null: never.</summary>
+    public long? DetachAtNs { get; init; }
+
+    public bool IsHostile => Behaviour != GuestBehaviour.Honest;
 }
 
 /// <summary>Something a scenario makes happen at <see cref="AtNs"/>.</summary>
@@ -63,6 +111,8 @@ public sealed record HostSpec
     /// <summary>Group allocations (1-based, counted over the run) that fail, for R13 / POL-3.</summary>
     public IReadOnlyList<long> FailGroupAllocations { get; init; } = [];
     public int VirtualAddressBits { get; init; } = 48;
+    /// <summary>POL-5: overrides the policy's userspace response deadline (hardened: 1 s); linux has none.</summary>
+    public long? ResponseDeadlineNs { get; init; }
 }
 
 public sealed record IommuSpec

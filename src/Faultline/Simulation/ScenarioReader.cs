@@ -50,7 +50,7 @@ public static class ScenarioReader
         }
         if (yaml.Documents.Count != 1)
             throw new ScenarioException(file, 1, 1, "(document)", $"expected one YAML document, found {yaml.Documents.Count}");
-        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "workloads", "events");
+        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "guests", "workloads", "events");
         return ReadScenario(root);
     }
 
@@ -72,7 +72,7 @@ public static class ScenarioReader
         }
 
         var host = new HostSpec();
-        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "virtual_address_bits", "fail_group_allocations") is { } hostNode)
+        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "virtual_address_bits", "fail_group_allocations", "response_deadline") is { } hostNode)
         {
             var d = SvaCosts.Default;
             host = new HostSpec
@@ -84,7 +84,9 @@ public static class ScenarioReader
                     hostNode.Duration("major_fault", d.MajorFaultNanoseconds)),
                 VirtualAddressBits = (int)hostNode.Integer("virtual_address_bits", host.VirtualAddressBits, 39, 57),
                 FailGroupAllocations = hostNode.IntegerList("fail_group_allocations", 1, long.MaxValue),
+                ResponseDeadlineNs = hostNode.Has("response_deadline") ? hostNode.Duration("response_deadline", 0) : null,
             };
+            if (host.ResponseDeadlineNs == 0) hostNode.Fail("response_deadline", "must be above 0");
         }
 
         var iommus = new List<IommuSpec>();
@@ -166,6 +168,38 @@ public static class ScenarioReader
             });
         }
 
+        var guests = new List<GuestSpec>();
+        foreach (var n in root.OptionalList("guests", "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))
+        {
+            var name = n.Name("name", guests.Select(g => g.Name));
+            var device = n.Reference("device", devices.Select(d => d.Name));
+            if (devices.First(d => d.Name == device).Bind.Count > 0)
+                n.Fail("device", $"device '{device}' has processes bound through SVA; a guest owns its device alone");
+            if (guests.FirstOrDefault(g => g.Device == device) is { } owner)
+                n.Fail("device", $"device '{device}' already belongs to guest '{owner.Name}'");
+            var process = n.Reference("process", processes.Select(p => p.Name));
+            if (devices.FirstOrDefault(d => d.Bind.Contains(process)) is { } svaDevice)
+                n.Fail("process", $"process '{process}' is bound to device '{svaDevice.Name}' through SVA; a guest's address space is its own");
+            if (guests.FirstOrDefault(g => g.Process == process) is { } sharer)
+                n.Fail("process", $"process '{process}' is already the address space of guest '{sharer.Name}'");
+            guests.Add(new GuestSpec
+            {
+                Name = name,
+                Behaviour = n.Choice("behaviour", GuestBehaviour.Honest,
+                    ("honest", GuestBehaviour.Honest), ("never-answers", GuestBehaviour.NeverAnswers), ("answers-twice", GuestBehaviour.AnswersTwice),
+                    ("random-cookies", GuestBehaviour.RandomCookies), ("stale-cookies", GuestBehaviour.StaleCookies), ("bad-codes", GuestBehaviour.BadCodes),
+                    ("flood", GuestBehaviour.Flood), ("answers-after-detach", GuestBehaviour.AnswersAfterDetach), ("reads-nothing", GuestBehaviour.ReadsNothing)),
+                Device = device,
+                Process = process,
+                Pasid = (uint)n.Integer("pasid", 1, 1, Pasid.Mask),
+                ReadDelayNs = n.Duration("read_delay", 5_000),
+                AnswerDelayNs = n.Duration("answer_delay", 5_000),
+                DetachAtNs = n.Has("detach_at") ? n.Duration("detach_at", 0) : null,
+            });
+            if (guests[^1].Behaviour == GuestBehaviour.AnswersAfterDetach && guests[^1].DetachAtNs is null)
+                n.Fail("detach_at", "is required for behaviour answers-after-detach");
+        }
+
         var events = new List<ScenarioEvent>();
         foreach (var n in root.OptionalList("events", "at", "unbind", "bind", "exit", "remove_device"))
         {
@@ -186,7 +220,10 @@ public static class ScenarioReader
                 case "bind":
                 {
                     var a = n.OptionalMap("bind", "device", "process")!;
-                    events.Add(new BindEvent(at, a.Reference("device", deviceNames), a.Reference("process", processNames)));
+                    var target = a.Reference("device", deviceNames);
+                    if (guests.FirstOrDefault(g => g.Device == target) is { } owner)
+                        a.Fail("device", $"device '{target}' belongs to guest '{owner.Name}'; SVA cannot bind to it");
+                    events.Add(new BindEvent(at, target, a.Reference("process", processNames)));
                     break;
                 }
                 case "exit":
@@ -210,8 +247,9 @@ public static class ScenarioReader
             var device = n.Reference("device", devices.Select(d => d.Name));
             var process = n.Reference("process", processes.Select(p => p.Name));
             if (!devices.First(d => d.Name == device).Bind.Contains(process)
-                && !events.OfType<BindEvent>().Any(b => b.Device == device && b.Process == process))
-                n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list or a bind event)");
+                && !events.OfType<BindEvent>().Any(b => b.Device == device && b.Process == process)
+                && !guests.Any(g => g.Device == device && g.Process == process))
+                n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list or a bind event, or make it the address space of the guest that owns the device)");
             var w = new WorkloadSpec
             {
                 Device = device,
@@ -242,6 +280,7 @@ public static class ScenarioReader
             Devices = devices,
             Workloads = workloads,
             Events = events,
+            Guests = guests,
         };
         return scenario;
     }

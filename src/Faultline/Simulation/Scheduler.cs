@@ -9,7 +9,12 @@ public sealed class Scheduler
     private readonly PriorityQueue<Action, (long Time, long Sequence)> _events = new();
     private long _sequence;
 
+    public Scheduler() => Time = new VirtualTime(this);
+
     public long Now { get; private set; }
+
+    /// <summary>The virtual clock as a <see cref="TimeProvider"/> (nanosecond timestamps), for components that stamp events.</summary>
+    public TimeProvider Time { get; }
     public long EventsRun { get; private set; }
     public int Pending => _events.Count;
 
@@ -34,4 +39,11 @@ public sealed class Scheduler
         }
         return true;
     }
+}
+
+/// <summary>The scheduler's clock for the core: timestamps are virtual nanoseconds.</summary>
+internal sealed class VirtualTime(Scheduler scheduler) : TimeProvider
+{
+    public override long TimestampFrequency => 1_000_000_000;
+    public override long GetTimestamp() => scheduler.Now;
 }

@@ -7,10 +7,12 @@ namespace Faultline.Simulation;
 /// </summary>
 public sealed class SimRandom
 {
+    private readonly ulong _seed;
     private ulong _s0, _s1, _s2, _s3;
 
     public SimRandom(ulong seed)
     {
+        _seed = seed;
         ulong x = seed;
         _s0 = SplitMix(ref x);
         _s1 = SplitMix(ref x);
@@ -26,7 +28,9 @@ public sealed class SimRandom
             hash ^= c;
             hash *= 0x100000001b3;
         }
-        return new SimRandom(NextUInt64() ^ hash);
+        // From the seed and the name only: neither the numbers drawn so far nor the other streams
+        // forked before it change a stream (a run and its baseline without some tenants agree).
+        return new SimRandom(_seed ^ hash);
     }
 
     public ulong NextUInt64()

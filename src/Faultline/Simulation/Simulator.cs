@@ -7,7 +7,30 @@ namespace Faultline.Simulation;
 /// <summary>Builds a scenario's topology, runs it in virtual time, checks invariants, and reports.</summary>
 public static class Simulator
 {
+    /// <summary>
+    /// Runs the scenario. When it has hostile guests, the same scenario without them (their devices idle)
+    /// runs as well, and each honest tenant's throughput is reported against that baseline.
+    /// </summary>
     public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null)
+    {
+        var report = RunOnce(scenario, seed, policy);
+        if (!scenario.Guests.Any(g => g.IsHostile)) return report;
+        var hostile = scenario.Guests.Where(g => g.IsHostile).ToList();
+        var baseline = RunOnce(scenario with
+        {
+            Guests = scenario.Guests.Where(g => !g.IsHostile).ToList(),
+            Workloads = scenario.Workloads.Where(w => hostile.All(g => g.Device != w.Device)).ToList(),
+        }, seed, policy);
+        var reference = baseline.Tenants.ToDictionary(t => t.Name);
+        return report with
+        {
+            Tenants = report.Tenants.Select(t => t.Hostile || !reference.TryGetValue(t.Name, out var b) || b.ThroughputPerMs == 0
+                ? t
+                : t with { ThroughputRatio = Math.Round(t.ThroughputPerMs / b.ThroughputPerMs, 4) }).ToList(),
+        };
+    }
+
+    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy)
     {
         string policyName = policy ?? scenario.Policy;
         var faultPolicy = FaultPolicy.ByName(policyName)
@@ -33,6 +56,7 @@ public static class Simulator
         foreach (var d in scenario.Devices)
             foreach (var process in d.Bind)
                 platform.Bind(functions[d.Name], platform.Processes[process]);
+        foreach (var g in scenario.Guests) platform.AddGuest(g, functions[g.Device], platform.Processes[g.Process]);
         foreach (var e in scenario.Events) platform.Schedule(e, functions);
 
         foreach (var w in scenario.Workloads)
@@ -142,10 +166,72 @@ public static class Simulator
             },
             FaultLatency = LatencyReport.From(p.FaultLatency),
             AccessLatency = LatencyReport.From(p.AccessLatency),
+            Tenants = Tenants(p),
             Invariants = p.Invariants.Kept,
             InvariantCounts = p.Invariants.CountsByRule,
             Notes = p.Notes,
             Teardowns = p.Teardowns.Select(t => t.Report()).ToList(),
         };
     }
+
+    /// <summary>
+    /// One row per tenant: each guest, and each host process with a workload on a host device. Credits
+    /// leaked are those still held on the tenant's devices at the end (no response will come for them).
+    /// </summary>
+    private static List<TenantReport> Tenants(Platform p)
+    {
+        var tenants = new List<TenantReport>();
+        var guestDevices = p.Guests.Select(g => g.Node.Name).ToHashSet();
+        var hostProcesses = p.Workloads.Where(w => !guestDevices.Contains(w.Spec.Device)).Select(w => w.Spec.Process).Distinct();
+        foreach (var process in hostProcesses)
+        {
+            var runners = p.Workloads.Where(w => w.Spec.Process == process && !guestDevices.Contains(w.Spec.Device)).ToList();
+            tenants.Add(Tenant(p, process, "host", "sva", runners, runners.Select(w => w.Spec.Device).Distinct(), null));
+        }
+        foreach (var guest in p.Guests)
+        {
+            var runners = p.Workloads.Where(w => w.Spec.Device == guest.Node.Name).ToList();
+            tenants.Add(Tenant(p, guest.Spec.Name, "guest", BehaviourName(guest.Spec.Behaviour), runners, [guest.Node.Name], guest));
+        }
+        return tenants;
+    }
+
+    private static TenantReport Tenant(Platform p, string name, string kind, string behaviour, List<WorkloadRunner> runners, IEnumerable<string> deviceNames, Guest? guest)
+    {
+        var devices = p.Functions.Where(f => deviceNames.Contains(f.Name)).ToList();
+        long completed = runners.Sum(w => w.Completed);
+        long first = runners.Where(w => w.FirstStartNs is not null).Select(w => w.FirstStartNs!.Value).DefaultIfEmpty(0).Min();
+        long last = runners.Select(w => w.LastEndNs).DefaultIfEmpty(0).Max();
+        var access = new LatencyRecorder();
+        foreach (var w in runners) access.Add(w.AccessLatency);
+        var q = guest?.Queue.Counters;
+        return new TenantReport
+        {
+            Name = name,
+            Kind = kind,
+            Behaviour = behaviour,
+            Hostile = guest?.Spec.IsHostile ?? false,
+            Devices = devices.Select(d => d.Name).ToList(),
+            AccessesCompleted = completed,
+            AccessesFailed = runners.Sum(w => w.Failed),
+            AccessesSkipped = runners.Sum(w => w.Skipped),
+            ThroughputPerMs = last > first ? Math.Round(completed * 1e6 / (last - first), 3) : 0,
+            AccessLatency = LatencyReport.From(access),
+            FaultLatency = LatencyReport.From(p.TenantFaultLatency.GetValueOrDefault(name) ?? new LatencyRecorder()),
+            CreditsLeaked = devices.Sum(d => (long)d.Function.Pri.Outstanding),
+            CreditsRecoveredByReset = guest?.CreditsRecoveredByReset ?? 0,
+            Uprgi = devices.Any(d => d.Function.Pri.UnexpectedPrgIndex),
+            ResponseFailure = devices.Any(d => d.Function.Pri.ResponseFailure),
+            Rejected = q is null ? new Dictionary<string, long>() : Enum.GetValues<Userspace.ResponseRejection>()
+                .Where(r => r != Userspace.ResponseRejection.None && q.Rejected(r) > 0)
+                .ToDictionary(r => BehaviourName(r), r => q.Rejected(r)),
+            Expired = q?.Expired ?? 0,
+            LostEvents = q?.LostEvents ?? 0,
+            AnsweredAtDetach = q?.AutoResponses ?? 0,
+        };
+    }
+
+    /// <summary>kebab-case of an enum member, as scenario files and reports spell it.</summary>
+    internal static string BehaviourName<T>(T value) where T : struct, Enum =>
+        string.Concat(value.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -47,6 +47,20 @@ public static class SummaryWriter
             w.WriteLine();
         }
 
+        if (r.Tenants.Count > 0)
+        {
+            w.WriteLine("Tenants (throughput ratio: against the same scenario without hostile guests)");
+            var tenants = new TextTable("tenant", "kind", "behaviour", "completed", "failed", "per-ms", "ratio", "access-p99", "fault-p50", "fault-p99",
+                "credits-leaked", "reset-back", "uprgi", "rf", "expired", "lost", "at-detach", "rejected");
+            foreach (var t in r.Tenants)
+                tenants.Add(t.Name, t.Kind, t.Behaviour, t.AccessesCompleted, t.AccessesFailed, Invariant($"{t.ThroughputPerMs:0.###}"),
+                    t.ThroughputRatio is { } ratio ? Invariant($"{ratio:0.0000}") : "-", Ns(t.AccessLatency.P99Ns), Ns(t.FaultLatency.P50Ns), Ns(t.FaultLatency.P99Ns),
+                    t.CreditsLeaked, t.CreditsRecoveredByReset, t.Uprgi ? "set" : "-", t.ResponseFailure ? "set" : "-", t.Expired, t.LostEvents,
+                    t.AnsweredAtDetach, t.Rejected.Count == 0 ? "-" : string.Join(" ", t.Rejected.Select(kv => $"{kv.Key}:{kv.Value}")));
+            tenants.Write(w);
+            w.WriteLine();
+        }
+
         w.WriteLine("Latency (virtual time)");
         var lat = new TextTable("what", "samples", "p50", "p99", "max");
         lat.Add("fault (first request to PRG response)", r.FaultLatency.Samples, Ns(r.FaultLatency.P50Ns), Ns(r.FaultLatency.P99Ns), Ns(r.FaultLatency.MaxNs));

@@ -28,12 +28,23 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
         if (Spec.Accesses > 0) platform.Scheduler.At(Spec.StartNs, Arrive);
     }
 
+    public long Completed { get; private set; }
+    public long Failed { get; private set; }
+    public LatencyRecorder AccessLatency { get; } = new();
+    /// <summary>The first access start and the last access end, for throughput.</summary>
+    public long? FirstStartNs { get; private set; }
+    public long LastEndNs { get; private set; }
+
     public long StartedAt(long id) => _startedAt[id];
 
-    public void Ended(long id)
+    public void Ended(long id, AccessResult result, long latency, long now)
     {
         _startedAt.Remove(id);
         _inFlight--;
+        if (result == AccessResult.Completed) Completed++;
+        else Failed++;
+        AccessLatency.Add(latency);
+        LastEndNs = Math.Max(LastEndNs, now);
         TryStart();
     }
 
@@ -74,6 +85,7 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
             _inFlight++;
             var access = Next(pasid);
             _startedAt.Add(access.Id, platform.Now);
+            FirstStartNs ??= platform.Now;
             platform.OwnAccess(access.Id, this);
             device.Function.StartAccess(access, platform.Now);
         }

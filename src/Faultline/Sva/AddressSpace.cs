@@ -57,6 +57,25 @@ public sealed class AddressSpace(string name) : IPageTable
         _resident.Add(address >> PageShift);
     }
 
+    /// <summary>
+    /// <c>handle_mm_fault</c> for one device fault (R27): INVALID outside every VMA or without the
+    /// rights asked for; else the page is made resident, at the cost of a present, minor or major fault.
+    /// </summary>
+    public Faults.PageResponseCode Fault(ulong address, VmaPermissions required, SvaCosts costs, ref long cost)
+    {
+        if (FindVma(address) is not { } vma || (vma.Permissions & required) != required) return Faults.PageResponseCode.Invalid;
+        if (IsResident(address))
+        {
+            cost += costs.PresentNanoseconds;
+        }
+        else
+        {
+            cost += vma.Cost == FaultCost.Major ? costs.MajorFaultNanoseconds : costs.MinorFaultNanoseconds;
+            MakeResident(address);
+        }
+        return Faults.PageResponseCode.Success;
+    }
+
     public Translation Translate(ulong address)
     {
         if (!IsResident(address) || FindVma(address) is not { } vma) return Translation.NotPresent;

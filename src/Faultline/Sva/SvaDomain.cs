@@ -34,22 +34,16 @@ public sealed class SvaDomain(AddressSpace mm, SvaCosts costs) : IFaultHandler, 
     private PageResponseCode Resolve(in Fault fault, ref long cost)
     {
         if (!fault.HasPasid || AddressSpace.Exiting) return PageResponseCode.Invalid;
-        if (AddressSpace.FindVma(fault.Address) is not { } vma) return PageResponseCode.Invalid;
-        var required = VmaPermissions.None;
-        if ((fault.Permissions & FaultPermissions.Read) != 0) required |= VmaPermissions.Read;
-        if ((fault.Permissions & FaultPermissions.Write) != 0) required |= VmaPermissions.Write;
-        if ((fault.Permissions & FaultPermissions.Exec) != 0) required |= VmaPermissions.Exec;
-        if ((vma.Permissions & required) != required) return PageResponseCode.Invalid;
+        return AddressSpace.Fault(fault.Address, Required(fault.Permissions), Costs, ref cost);
+    }
 
-        if (AddressSpace.IsResident(fault.Address))
-        {
-            cost += Costs.PresentNanoseconds;
-        }
-        else
-        {
-            cost += vma.Cost == FaultCost.Major ? Costs.MajorFaultNanoseconds : Costs.MinorFaultNanoseconds;
-            AddressSpace.MakeResident(fault.Address);
-        }
-        return PageResponseCode.Success;
+    /// <summary>The VMA rights a fault's permissions need (Priv says who asks, not what).</summary>
+    public static VmaPermissions Required(FaultPermissions permissions)
+    {
+        var required = VmaPermissions.None;
+        if ((permissions & FaultPermissions.Read) != 0) required |= VmaPermissions.Read;
+        if ((permissions & FaultPermissions.Write) != 0) required |= VmaPermissions.Write;
+        if ((permissions & FaultPermissions.Exec) != 0) required |= VmaPermissions.Exec;
+        return required;
     }
 }

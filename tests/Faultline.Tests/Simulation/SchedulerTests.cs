@@ -45,6 +45,12 @@ public class SchedulerTests
         Assert.Equal(0x15780b2e0c2ec716UL, first[0]);
         Assert.Equal(0x6104d9866d113a7eUL, first[1]);
         Assert.NotEqual(new SimRandom(42).Fork("x").NextUInt64(), new SimRandom(42).Fork("y").NextUInt64());
+        // A stream depends on the seed and its name only, not on what was drawn or forked before.
+        var busy = new SimRandom(42);
+        busy.NextUInt64();
+        busy.Fork("y");
+        Assert.Equal(new SimRandom(42).Fork("x").NextUInt64(), busy.Fork("x").NextUInt64());
+        Assert.NotEqual(new SimRandom(43).Fork("x").NextUInt64(), new SimRandom(42).Fork("x").NextUInt64());
 
         var r = new SimRandom(1);
         for (int i = 0; i < 10_000; i++)

@@ -1,0 +1,126 @@
+using Faultline.Faults;
+using Faultline.Sva;
+using Faultline.Userspace;
+
+namespace Faultline.Simulation;
+
+/// <summary>
+/// A guest (its VMM and its driver, as one actor) that owns a function through a fault-capable HWPT:
+/// woken when its fault queue turns readable, it reads whole groups, resolves them in its own stage-1
+/// address space and writes its answers — or misbehaves as <see cref="GuestSpec.Behaviour"/> says.
+/// Every write goes through the queue's byte interface, so the host sees exactly what a VMM would send.
+/// </summary>
+internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node, AddressSpace mm, UserFaultQueue queue, FaultAttachment attachment, SimRandom random)
+{
+    private readonly List<(uint Cookie, uint Code)> _held = [];
+    private readonly byte[] _response = new byte[PageResponseRecord.Size];
+    private bool _readScheduled;
+    private uint _previousCookie;
+
+    public GuestSpec Spec { get; } = spec;
+    public FunctionNode Node { get; } = node;
+    public AddressSpace AddressSpace { get; } = mm;
+    public UserFaultQueue Queue { get; } = queue;
+    public FaultAttachment Attachment { get; } = attachment;
+    public bool Detached { get; private set; }
+    /// <summary>When the POL-5 timer of the queue is due, if armed.</summary>
+    public long? DeadlineArmedAt { get; set; }
+    /// <summary>Credits the POL-9 PRI reset gave back to the device.</summary>
+    public long CreditsRecoveredByReset { get; set; }
+    public long Writes { get; private set; }
+    /// <summary>Writes the host applied (bytes returned), against every write the guest made.</summary>
+    public long WritesApplied { get; private set; }
+
+    /// <summary>R48: the queue is readable; the guest reads after its wake-up delay.</summary>
+    public void OnReadable()
+    {
+        if (Spec.Behaviour == GuestBehaviour.ReadsNothing || _readScheduled || Queue.IsDestroyed) return;
+        _readScheduled = true;
+        platform.Scheduler.After(Spec.ReadDelayNs, Read);
+    }
+
+    /// <summary>The host detached the device (R43): held answers go out now, late (answers-after-detach).</summary>
+    public void OnDetached()
+    {
+        Detached = true;
+        if (_held.Count == 0) return;
+        var late = _held.ToArray();
+        _held.Clear();
+        platform.Scheduler.After(Spec.AnswerDelayNs, () => Send(late));
+    }
+
+    private void Read()
+    {
+        _readScheduled = false;
+        var groups = new List<UserFaultGroup>();
+        Queue.ReadGroups(groups, maxFaults: 256);
+        if (Queue.Unread > 0) OnReadable();
+        if (groups.Count == 0) return;
+
+        long cost = 0;
+        var answers = new List<(uint Cookie, uint Code)>(groups.Count);
+        foreach (var group in groups)
+        {
+            var code = Spec.Behaviour == GuestBehaviour.Flood ? PageResponseCode.Success : Resolve(group, ref cost);
+            answers.AddRange(Answers(group.Cookie, (uint)code));
+        }
+        if (answers.Count == 0) return;
+        if (Spec.Behaviour == GuestBehaviour.AnswersAfterDetach && !Detached)
+        {
+            _held.AddRange(answers);
+            return;
+        }
+        platform.Scheduler.After(Spec.AnswerDelayNs + cost, () => Send(answers));
+    }
+
+    /// <summary>R27 in the guest: the first fault it cannot resolve makes the group INVALID.</summary>
+    private PageResponseCode Resolve(UserFaultGroup group, ref long cost)
+    {
+        foreach (var record in group.Records)
+        {
+            var required = SvaDomain.Required((FaultPermissions)(uint)record.Perm);
+            if (AddressSpace.Fault(record.Address, required, platform.Scenario.Host.Costs, ref cost) != PageResponseCode.Success)
+                return PageResponseCode.Invalid;
+        }
+        return PageResponseCode.Success;
+    }
+
+    private IEnumerable<(uint Cookie, uint Code)> Answers(uint cookie, uint code)
+    {
+        switch (Spec.Behaviour)
+        {
+            case GuestBehaviour.NeverAnswers:
+                yield break;
+            case GuestBehaviour.AnswersTwice:
+                yield return (cookie, code);
+                yield return (cookie, code);
+                break;
+            case GuestBehaviour.RandomCookies:
+                // Small numbers, where a lowest-free allocator hands out real cookies (R46).
+                yield return ((uint)random.NextInclusive(1, 2L * (Queue.Unanswered + 4)), code);
+                break;
+            case GuestBehaviour.StaleCookies:
+                yield return (_previousCookie == 0 ? cookie : _previousCookie, code);
+                _previousCookie = cookie;
+                break;
+            case GuestBehaviour.BadCodes:
+                yield return (cookie, (uint)random.NextInclusive(2, 5)); // BUG-10: FAILURE (2) and undefined codes
+                break;
+            default:
+                yield return (cookie, code);
+                break;
+        }
+    }
+
+    /// <summary>One write(2) per answer, as a VMM forwards each guest response.</summary>
+    private void Send(IReadOnlyList<(uint Cookie, uint Code)> answers)
+    {
+        if (Queue.IsDestroyed) return;
+        foreach (var (cookie, code) in answers)
+        {
+            new PageResponseRecord(cookie, (IommufdPageResponseCode)code).Encode(_response);
+            Writes++;
+            if (Queue.Write(_response, 0).Bytes > 0) WritesApplied++;
+        }
+    }
+}

@@ -35,6 +35,8 @@ public sealed class Smmuv3DriverCounters
     /// <summary>R22: a response code the driver has no command value for (-EINVAL): nothing sent.</summary>
     public long ResponsesRefused;
     public long StallTermsSubmitted;
+    /// <summary>R22, T25: a response for a device this driver set up neither for stalls nor for PRI (WARN, nothing sent).</summary>
+    public long ResponsesWarned;
     /// <summary>The command queue was full; the command waited for room.</summary>
     public long CommandQueueWaits;
 }
@@ -182,7 +184,12 @@ public sealed class Smmuv3Driver : IPageResponder
     /// </summary>
     public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
     {
-        var master = _masterOf[device];
+        if (!_masterOf.TryGetValue(device, out var master))
+        {
+            // R22, T25: WARN and no-op for a master that can neither stall nor take PRI responses.
+            Counters.ResponsesWarned++;
+            return;
+        }
         if (master.IsStall)
         {
             new ResumeCommand(master.StreamId, ResumeActionFor(response.Code), (ushort)response.GroupId).Encode(_command);

@@ -9,10 +9,25 @@ public enum RingFullRule
     WrapBit,
 }
 
+/// <summary>What a ring does when a record finds it full, and after (DESIGN rule 4: one mechanism, three register behaviours).</summary>
+public enum RingOverflowMode
+{
+    /// <summary>A full ring sets a latch that software clears; records are written again as soon as there is room.</summary>
+    Latch,
+    /// <summary>As <see cref="Latch"/>, but nothing is written while latched, even with room (VT-d PRS.PRO, H-VTD-4; AMD PPR log, H-AMD-2).</summary>
+    DiscardWhileLatched,
+    /// <summary>
+    /// SMMUv3 PROD.OVFLG (bit 31): toggles on a full ring only while it equals CONS.OVACKFLG, so it stays
+    /// "different" until software acknowledges by writing CONS with OVACKFLG = OVFLG; records keep being
+    /// written whenever there is room (H-SMMU-3, H-SMMU-12, Linux <c>Q_OVF</c>).
+    /// </summary>
+    ToggleFlag,
+}
+
 public enum RingWrite
 {
     Written,
-    /// <summary>No free slot: not written; the overflow latch is now set.</summary>
+    /// <summary>No free slot: not written; the overflow flag is now set (or stays set).</summary>
     Full,
     /// <summary>Not written because the overflow latch is set and the ring discards while latched (H-VTD-4).</summary>
     DiscardedWhileOverflowed,
@@ -21,23 +36,33 @@ public enum RingWrite
 /// <summary>
 /// The one ring mechanism behind every IOMMU queue (DESIGN rule 4): a power-of-two array of
 /// fixed-size records in memory, a producer and a consumer position, full/empty by
-/// <see cref="RingFullRule"/>, and an overflow latch. Positions run free (mod 2^32); each
-/// architecture reads them through its own register encoding (<see cref="ByteOffset"/>,
-/// <see cref="WrapIndex"/>). The records' layouts belong to the architectures.
+/// <see cref="RingFullRule"/>, and an overflow flag whose behaviour is <see cref="RingOverflowMode"/>.
+/// Positions run free (mod 2^32); each architecture reads them through its own register encoding
+/// (<see cref="ByteOffset"/>, <see cref="WrapIndex"/>, <see cref="ProducerRegister"/>). The records'
+/// layouts belong to the architectures.
+/// <para>
+/// The overflow state is two flags, one per side, in every mode: overflowed while they differ. A full
+/// ring toggles the producer's flag if they were equal; an acknowledgement makes them equal again. In
+/// the latch modes the consumer's flag stays clear and the acknowledgement clears the producer's (RW1C);
+/// in <see cref="RingOverflowMode.ToggleFlag"/> software copies the producer's into the consumer's.
+/// </para>
 /// </summary>
 public sealed class RingQueue
 {
     private readonly byte[] _memory;
     private readonly uint _mask;
 
-    public RingQueue(int entries, int entrySize, RingFullRule fullRule, bool discardWhileOverflowed)
+    private bool _producerFlag;
+    private bool _consumerFlag;
+
+    public RingQueue(int entries, int entrySize, RingFullRule fullRule, RingOverflowMode overflowMode)
     {
         if (entries < 2 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries), entries, "ring size must be a power of two, at least 2");
         if (entrySize < 1) throw new ArgumentOutOfRangeException(nameof(entrySize));
         Entries = entries;
         EntrySize = entrySize;
         FullRule = fullRule;
-        DiscardWhileOverflowed = discardWhileOverflowed;
+        OverflowMode = overflowMode;
         _mask = (uint)entries - 1;
         _memory = new byte[entries * entrySize];
     }
@@ -45,7 +70,7 @@ public sealed class RingQueue
     public int Entries { get; }
     public int EntrySize { get; }
     public RingFullRule FullRule { get; }
-    public bool DiscardWhileOverflowed { get; }
+    public RingOverflowMode OverflowMode { get; }
     public int SizeInBytes => _memory.Length;
 
     /// <summary>Free-running position of the next record to write.</summary>
@@ -53,7 +78,14 @@ public sealed class RingQueue
     /// <summary>Free-running position of the next record to read.</summary>
     public uint Consumer { get; private set; }
 
-    public bool Overflowed { get; private set; }
+    /// <summary>An overflow happened and is not yet acknowledged (PRO set; OVFLG ≠ OVACKFLG).</summary>
+    public bool Overflowed => _producerFlag != _consumerFlag;
+
+    /// <summary>The producer's overflow flag: the latch, or SMMUv3 PROD.OVFLG.</summary>
+    public bool ProducerFlag => _producerFlag;
+
+    /// <summary>The consumer's acknowledgement: SMMUv3 CONS.OVACKFLG; always clear in the latch modes.</summary>
+    public bool ConsumerFlag => _consumerFlag;
     public int Count => (int)(Producer - Consumer);
     public int Capacity => FullRule == RingFullRule.ReserveOneSlot ? Entries - 1 : Entries;
     public bool IsEmpty => Producer == Consumer;
@@ -63,19 +95,25 @@ public sealed class RingQueue
     public long Written { get; private set; }
     public long DiscardedFull { get; private set; }
     public long DiscardedWhileLatched { get; private set; }
+    /// <summary>Times the overflow flag was raised (an acknowledged overflow can be raised again).</summary>
+    public long Overflows { get; private set; }
 
     /// <summary>Writes the record into the slot first, then moves the producer (H-VTD-2 write order).</summary>
     public RingWrite TryProduce(ReadOnlySpan<byte> record)
     {
         if (record.Length != EntrySize) throw new ArgumentException($"record is {record.Length} bytes, ring entries are {EntrySize}", nameof(record));
-        if (Overflowed && DiscardWhileOverflowed)
+        if (Overflowed && OverflowMode == RingOverflowMode.DiscardWhileLatched)
         {
             DiscardedWhileLatched++;
             return RingWrite.DiscardedWhileOverflowed;
         }
         if (IsFull)
         {
-            Overflowed = true;
+            if (!Overflowed)
+            {
+                _producerFlag = !_producerFlag; // toggles once; stays until acknowledged
+                Overflows++;
+            }
             DiscardedFull++;
             return RingWrite.Full;
         }
@@ -101,7 +139,43 @@ public sealed class RingQueue
         return true;
     }
 
-    public void ClearOverflow() => Overflowed = false;
+    /// <summary>Software acknowledges the overflow: clears the latch (RW1C), or copies OVFLG into OVACKFLG.</summary>
+    public void ClearOverflow()
+    {
+        if (OverflowMode == RingOverflowMode.ToggleFlag) _consumerFlag = _producerFlag;
+        else _producerFlag = false;
+    }
+
+    /// <summary>Bit 31 of the SMMUv3 PROD and CONS registers (OVFLG, OVACKFLG).</summary>
+    public const uint OverflowFlagBit = 1u << 31;
+
+    /// <summary>SMMUv3 PROD: index | wrap (bits log2(entries):0) | OVFLG (bit 31).</summary>
+    public uint ProducerRegister => WrapIndex(Producer) | (_producerFlag ? OverflowFlagBit : 0);
+
+    /// <summary>SMMUv3 CONS: index | wrap | OVACKFLG (bit 31).</summary>
+    public uint ConsumerRegister => WrapIndex(Consumer) | (_consumerFlag ? OverflowFlagBit : 0);
+
+    /// <summary>
+    /// Software writes CONS in the SMMUv3 encoding: the index and wrap bits move the consumer (false, and
+    /// nothing changes, if they do not lie between consumer and producer), and in
+    /// <see cref="RingOverflowMode.ToggleFlag"/> bit 31 becomes OVACKFLG. Other bits are ignored.
+    /// </summary>
+    public bool TryWriteConsumerRegister(uint value)
+    {
+        if (!TryPositionFromWrapIndex(value, out uint position)) return false;
+        Consumer = position;
+        if (OverflowMode == RingOverflowMode.ToggleFlag) _consumerFlag = (value & OverflowFlagBit) != 0;
+        return true;
+    }
+
+    /// <summary>The free-running position an index|wrap register value stands for, if between consumer and producer.</summary>
+    public bool TryPositionFromWrapIndex(uint value, out uint position)
+    {
+        uint field = (_mask << 1) | 1;
+        uint ahead = ((value & field) - WrapIndex(Consumer)) & field;
+        position = Consumer + ahead;
+        return ahead <= (uint)Count;
+    }
 
     /// <summary>Register view as a byte offset into the ring (VT-d PQH/PQT, IQH/IQT; AMD head/tail).</summary>
     public ulong ByteOffset(uint position) => (ulong)(position & _mask) * (ulong)EntrySize;

@@ -8,8 +8,8 @@ public sealed class RingQueueTests
 
     private static byte[] Record(uint value) => BitConverter.GetBytes(value);
 
-    private static RingQueue Ring(int entries = 8, RingFullRule rule = RingFullRule.ReserveOneSlot, bool discardWhileOverflowed = true) =>
-        new(entries, RecordSize, rule, discardWhileOverflowed);
+    private static RingQueue Ring(int entries = 8, RingFullRule rule = RingFullRule.ReserveOneSlot, RingOverflowMode mode = RingOverflowMode.DiscardWhileLatched) =>
+        new(entries, RecordSize, rule, mode);
 
     private static void Produce(RingQueue ring, int count)
     {
@@ -64,7 +64,7 @@ public sealed class RingQueueTests
     [Fact]
     public void H_VTD_3_full_ring_latches_overflow()
     {
-        var ring = Ring(8, discardWhileOverflowed: false);
+        var ring = Ring(8, mode: RingOverflowMode.Latch);
         Produce(ring, 7);
         Assert.False(ring.Overflowed);
         Assert.Equal(RingWrite.Full, ring.TryProduce(Record(99)));
@@ -82,7 +82,7 @@ public sealed class RingQueueTests
     [Fact]
     public void H_VTD_4_latched_ring_discards_even_after_space_is_freed()
     {
-        var ring = Ring(8, discardWhileOverflowed: true);
+        var ring = Ring(8, mode: RingOverflowMode.DiscardWhileLatched);
         Produce(ring, 7);
         Assert.Equal(RingWrite.Full, ring.TryProduce(Record(99)));
         Assert.True(ring.TryConsumeTo(ring.Producer));
@@ -125,7 +125,7 @@ public sealed class RingQueueTests
     [Fact]
     public void H_VTD_7_byte_offset_register_maps_back_to_positions_between_consumer_and_producer()
     {
-        var ring = new RingQueue(8, 32, RingFullRule.ReserveOneSlot, discardWhileOverflowed: true);
+        var ring = new RingQueue(8, 32, RingFullRule.ReserveOneSlot, RingOverflowMode.DiscardWhileLatched);
         var record = new byte[32];
         for (int i = 0; i < 6; i++) ring.TryProduce(record);
         Assert.True(ring.TryConsumeTo(6));

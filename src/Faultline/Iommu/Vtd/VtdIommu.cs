@@ -20,8 +20,8 @@ public sealed class VtdIommu
     {
         Config = config;
         _platform = platform;
-        PageRequestQueue = new RingQueue(config.PageRequestQueueEntries, PageRequestDescriptor.Size, RingFullRule.ReserveOneSlot, discardWhileOverflowed: true);
-        InvalidationQueue = new RingQueue(config.InvalidationQueueEntries, PageGroupResponseDescriptor.Size, RingFullRule.ReserveOneSlot, discardWhileOverflowed: false);
+        PageRequestQueue = new RingQueue(config.PageRequestQueueEntries, PageRequestDescriptor.Size, RingFullRule.ReserveOneSlot, RingOverflowMode.DiscardWhileLatched);
+        InvalidationQueue = new RingQueue(config.InvalidationQueueEntries, PageGroupResponseDescriptor.Size, RingFullRule.ReserveOneSlot, RingOverflowMode.Latch);
     }
 
     public VtdConfig Config { get; }

@@ -1,0 +1,458 @@
+using Faultline.Faults;
+using Faultline.Pcie;
+
+namespace Faultline.Iommu.Smmuv3;
+
+public sealed class Smmuv3DriverCounters
+{
+    public long PriBatches;
+    public long PriEntries;
+    /// <summary>R38: requests logged as "unexpected PRI request received" (<see cref="PriService.Deny"/>).</summary>
+    public long UnexpectedPriRequests;
+    /// <summary>R38: last requests answered CMD_PRI_RESP Deny.</summary>
+    public long DenyResponses;
+    public long StopMarkersDropped;
+    public long PriReported;
+    /// <summary>Entries or events naming a StreamID the driver has no master for.</summary>
+    public long UnknownStreams;
+    public long MalformedEntries;
+    /// <summary>R37: "PRIQ overflow detected -- requests lost".</summary>
+    public long PriOverflows;
+    public long EventBatches;
+    public long Events;
+    /// <summary>R36: stall events reported to the framework as one-fault groups.</summary>
+    public long StallsReported;
+    /// <summary>Events that are not stall faults (or stage-2 ones): printed, not reported (R36).</summary>
+    public long EventsPrinted;
+    /// <summary>R37: "EVTQ overflow detected -- events lost".</summary>
+    public long EventOverflows;
+    /// <summary>R16, BUG-15: the framework returned non-zero for a report; the driver prints the raw record.</summary>
+    public long ReportsPrinted;
+    /// <summary>POL-12: stall events of an owner past its budget, terminated at once instead of reported.</summary>
+    public long BudgetTerminated;
+    public long ResumesSubmitted;
+    public long PriResponsesSubmitted;
+    /// <summary>R22: a response code the driver has no command value for (-EINVAL): nothing sent.</summary>
+    public long ResponsesRefused;
+    public long StallTermsSubmitted;
+    /// <summary>R22, T25: a response for a device this driver set up neither for stalls nor for PRI (WARN, nothing sent).</summary>
+    public long ResponsesWarned;
+    /// <summary>The command queue was full; the command waited for room.</summary>
+    public long CommandQueueWaits;
+}
+
+/// <summary>
+/// The Linux SMMUv3 driver's fault paths (<c>arm-smmu-v3.c</c>): the PRIQ thread (R38, or the 2020 PRI
+/// series), the EVTQ thread for stall masters (R36, R37), and <c>arm_smmu_page_response</c> (R22). PCIe
+/// functions are found by StreamID = requester id; platform stall masters by their StreamID. Each
+/// path has its own IOPF queue, as Linux's <c>priq.iopf</c> and <c>evtq.iopf</c>.
+/// </summary>
+public sealed class Smmuv3Driver : IPageResponder
+{
+    private const uint OverflowFlag = RingQueue.OverflowFlagBit;
+
+    private readonly Smmuv3Iommu _smmu;
+    private readonly FaultFramework _framework;
+    private readonly Dictionary<uint, Master> _byStream = new();
+    private readonly Dictionary<FaultDevice, Master> _masterOf = new();
+    private readonly Dictionary<string, Owner> _owners = new();
+    private readonly byte[] _command = new byte[Smmuv3Command.Size];
+    private readonly Queue<byte[]> _waiting = new();
+
+    public Smmuv3Driver(Smmuv3Iommu smmu, FaultFramework framework, Smmuv3DriverConfig config)
+    {
+        _smmu = smmu;
+        _framework = framework;
+        Config = config;
+        PriFaultQueue = FaultFramework.AllocateQueue($"{smmu.Name}-priq");
+        EventFaultQueue = FaultFramework.AllocateQueue($"{smmu.Name}-evtq");
+        // arm_smmu_device_reset: queues and interrupts on, then SMMUEN.
+        smmu.WriteIrqCtrl(Smmuv3Iommu.IrqCtrlGerror | Smmuv3Iommu.IrqCtrlPriQueue | Smmuv3Iommu.IrqCtrlEventQueue);
+        smmu.WriteCr0(Smmuv3Iommu.Cr0CommandQueueEnable | Smmuv3Iommu.Cr0EventQueueEnable | Smmuv3Iommu.Cr0PriQueueEnable | Smmuv3Iommu.Cr0SmmuEnable);
+    }
+
+    public Smmuv3Iommu Iommu => _smmu;
+    public Smmuv3DriverConfig Config { get; }
+    public FaultQueue PriFaultQueue { get; }
+    public FaultQueue EventFaultQueue { get; }
+    public Smmuv3DriverCounters Counters { get; } = new();
+
+    /// <summary>The kernel log: each line the driver prints (R37, R38 formats), when a host wants them.</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>
+    /// Device probe: PASID, ATS, then PRI with <see cref="Smmuv3DriverConfig.PriCredits"/>. Unlike VT-d (R34),
+    /// the SMMUv3 PRI series does not refuse a function that lacks "PRG Response PASID Required": STE.PPAR
+    /// follows the bit instead.
+    /// </summary>
+    public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null)
+    {
+        uint requested = credits ?? Config.PriCredits;
+        var error = PciAts.EnableForPageRequests(function, requested, now);
+        return error == PciEnableError.PrgResponsePasidNotRequired ? PciAts.EnablePri(function, requested, now) : error;
+    }
+
+    /// <summary>
+    /// Sets up the STE of a probed PCIe function (ATS translation through the returned CD table) and, under
+    /// <see cref="PriService.Framework"/>, adds it to the PRI IOPF queue with its PRI allocation as the
+    /// partial bound (POL-4). Under <see cref="PriService.Deny"/> the STE is set but IOPF is refused
+    /// (NoDevice, no device, the table): upstream has no PRI service (R38).
+    /// </summary>
+    public (FaultStatus Status, FaultDevice? Device, IPasidTable? PasidTable) AddDevice(IPciConfigSpace function, string name)
+    {
+        var requester = function.Requester;
+        if (!_smmu.Config.PriSupported
+            || !function.HasCapability(PriCapability.CapabilityId)
+            || (function.ReadConfig(PriCapability.CapabilityId, PriCapability.ControlOffset) & PriCapability.ControlEnable) == 0)
+            return (FaultStatus.NoDevice, null, null);
+        if (_byStream.ContainsKey(requester.Value)) return (FaultStatus.Busy, null, null);
+        var table = _smmu.SetPciStream(requester);
+        if (Config.PriService == PriService.Deny) return (FaultStatus.NoDevice, null, table);
+
+        var device = new FaultDevice(name, this);
+        uint allocation = function.ReadConfig(PriCapability.CapabilityId, PriCapability.AllocationOffset);
+        var status = FaultFramework.AddDevice(PriFaultQueue, device, (int)Math.Clamp(allocation, 1u, int.MaxValue));
+        if (status != FaultStatus.Ok) return (status, null, null);
+        // STE.PPAR: the function wants its PASID back in PRG Responses (the series' prg_resp_needs_ssid).
+        bool needsPasid = function.HasCapability(PasidCapability.CapabilityId)
+            && (function.ReadConfig(PriCapability.CapabilityId, PriCapability.StatusOffset) & PriCapability.StatusPrgResponsePasidRequired) != 0;
+        Register(new Master(device, requester.Value, IsStall: false, needsPasid, Owner: name));
+        return (FaultStatus.Ok, device, table);
+    }
+
+    /// <summary>
+    /// A platform master declared able to stall (<c>dma-can-stall</c>, R37, H-SMMU-10): its CD gets R, A and S
+    /// as Linux writes them, and the device joins the event IOPF queue. <paramref name="owner"/> (default: the
+    /// name) is whose stall budget its stalls count against (POL-12). NoDevice when the SMMU cannot stall.
+    /// </summary>
+    public (FaultStatus Status, FaultDevice? Device, IPasidTable? PasidTable) AddStallMaster(
+        uint streamId, string name, string? owner = null, long? stallTimeout = null)
+    {
+        if (_smmu.Config.StallModel == StallModel.TerminateOnly) return (FaultStatus.NoDevice, null, null);
+        if (_byStream.ContainsKey(streamId)) return (FaultStatus.Busy, null, null);
+        var device = new FaultDevice(name, this);
+        var status = FaultFramework.AddDevice(EventFaultQueue, device);
+        if (status != FaultStatus.Ok) return (status, null, null);
+        var table = _smmu.SetStallStream(streamId, new StallStreamConfig { StallTimeout = stallTimeout });
+        Register(new Master(device, streamId, IsStall: true, NeedsPasid: false, owner ?? name));
+        return (FaultStatus.Ok, device, table);
+    }
+
+    public uint? StreamIdOf(FaultDevice device) => _masterOf.TryGetValue(device, out var m) ? m.StreamId : null;
+
+    /// <summary>Stalls of <paramref name="owner"/> reported and not yet answered (POL-12 bookkeeping).</summary>
+    public int OwnerStalls(string owner) => _owners.TryGetValue(owner, out var o) ? o.Stalls : 0;
+
+    /// <summary>
+    /// The PRIQ thread (<c>arm_smmu_priq_thread</c>): handle every entry from CONS to PROD, moving CONS past
+    /// each; then, if OVFLG differs from OVACKFLG, log the overflow and acknowledge it by writing CONS with
+    /// OVFLG copied. Under <see cref="PriService.Framework"/> an overflow discards every partial group, since
+    /// the lost entry may have been a last one (H-SMMU-3); upstream has nothing to discard (R37).
+    /// </summary>
+    public int HandlePageRequests()
+    {
+        Counters.PriBatches++;
+        int handled = DrainQueue(_smmu.PriQueue, pri: true, out bool overflow);
+        Counters.PriEntries += handled;
+        if (overflow)
+        {
+            Counters.PriOverflows++;
+            Log?.Invoke("PRIQ overflow detected -- requests lost");
+            if (Config.PriService == PriService.Framework) _framework.DiscardPartial(PriFaultQueue);
+        }
+        return handled;
+    }
+
+    /// <summary>The EVTQ thread (<c>arm_smmu_evtq_thread</c>, R36, R37): every event from CONS to PROD, then the overflow.</summary>
+    public int HandleEvents()
+    {
+        Counters.EventBatches++;
+        int handled = DrainQueue(_smmu.EventQueue, pri: false, out bool overflow);
+        Counters.Events += handled;
+        if (overflow)
+        {
+            Counters.EventOverflows++;
+            Log?.Invoke("EVTQ overflow detected -- events lost");
+        }
+        return handled;
+    }
+
+    /// <summary>
+    /// R22 (<c>arm_smmu_page_response</c>). A stall master: CMD_RESUME(StreamID, STAG = group id) with
+    /// <see cref="ResumeActionFor"/>. A PCIe function: CMD_PRI_RESP with SSV iff the request had a PASID and
+    /// the function needs it back, Resp per POL-11 (<see cref="PriResponseFor"/>). No CMD_SYNC follows (H-SMMU-8).
+    /// </summary>
+    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
+    {
+        if (!_masterOf.TryGetValue(device, out var master))
+        {
+            // R22, T25: WARN and no-op for a master that can neither stall nor take PRI responses.
+            Counters.ResponsesWarned++;
+            return;
+        }
+        if (master.IsStall)
+        {
+            new ResumeCommand(master.StreamId, ResumeActionFor(response.Code), (ushort)response.GroupId).Encode(_command);
+            Submit();
+            Counters.ResumesSubmitted++;
+            var owner = _owners[master.Owner];
+            owner.Stalls--;
+            UpdateStallDisable(owner);
+            return;
+        }
+        if (PriResponseFor(response.Code, _framework.Policy.WireCodes) is not { } resp)
+        {
+            Counters.ResponsesRefused++;
+            return;
+        }
+        bool ssv = lastFault.HasPasid && (lastFault.Flags & FaultFlags.ResponseNeedsPasid) != 0;
+        new PriResponseCommand(master.StreamId, ssv, ssv ? new Pasid(response.Pasid & Pasid.Mask) : default,
+            new PrgIndex((ushort)(response.GroupId & PrgIndex.Mask)), resp).Encode(_command);
+        Submit();
+        Counters.PriResponsesSubmitted++;
+    }
+
+    /// <summary>
+    /// H-SMMU-13 for a stall master whose CD is about to be reused: consume every event already queued
+    /// (Linux <c>arm_smmu_flush_evtq</c>; here the thread drains the queue at once), then terminate the
+    /// stream's leftover stalls with CMD_STALL_TERM.
+    /// </summary>
+    public void TearDownStallMaster(FaultDevice device)
+    {
+        var master = _masterOf[device];
+        HandleEvents();
+        new StallTerminateCommand(master.StreamId).Encode(_command);
+        Submit();
+        Counters.StallTermsSubmitted++;
+    }
+
+    /// <summary>
+    /// Whether a PRIQ entry or an event of (StreamID, PASID) lies between CONS and PROD. Entries without
+    /// SSV count as PASID 0, the RID, as VtdDriver.RingHolds.
+    /// </summary>
+    public bool RingHolds(uint streamId, uint pasid)
+    {
+        var priq = _smmu.PriQueue;
+        for (uint p = priq.Consumer; p != priq.Producer; p++)
+        {
+            var d = PriQueueEntry.Decode(priq.At(p));
+            if (d.IsOk && d.Value.StreamId == streamId && (d.Value.SubstreamValid ? d.Value.SubstreamId.Value : 0) == pasid) return true;
+        }
+        var evtq = _smmu.EventQueue;
+        for (uint p = evtq.Consumer; p != evtq.Producer; p++)
+        {
+            var d = FaultEvent.Decode(evtq.At(p));
+            if (d.IsOk && d.Value.StreamId == streamId && (d.Value.SubstreamValid ? d.Value.SubstreamId.Value : 0) == pasid) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Submits the commands that waited for room; the host calls it when the SMMU has consumed some.</summary>
+    public void RetrySubmissions()
+    {
+        while (_waiting.TryPeek(out var command) && _smmu.SubmitCommand(command)) _waiting.Dequeue();
+    }
+
+    public int WaitingSubmissions => _waiting.Count;
+
+    /// <summary>
+    /// R22 for a stalled master (H-SMMU-7): Success → Retry, Invalid or Failure → Abort, any other value →
+    /// Terminate (the 2025 refactor). Both policies: this mapping is already per transport (POL-11).
+    /// </summary>
+    public static ResumeAction ResumeActionFor(PageResponseCode code) => code switch
+    {
+        PageResponseCode.Success => ResumeAction.Retry,
+        PageResponseCode.Invalid or PageResponseCode.Failure => ResumeAction.Abort,
+        _ => ResumeAction.Terminate,
+    };
+
+    /// <summary>
+    /// POL-11 for CMD_PRI_RESP. <see cref="WireCodePolicy.EnumVerbatim"/> (linux): the 2020 PRI series'
+    /// <c>CMDQ_PRI_1_RESP_FAILURE</c> 0 / <c>_INVALID</c> 1 / <c>_SUCCESS</c> 2, which the SMMU reads as Deny /
+    /// Fail / Success — so FAILURE reaches the function as Invalid Request and INVALID as Response Failure,
+    /// which stops its PRI (smmuv3.md §3). <see cref="WireCodePolicy.PerTransport"/>: by meaning, Invalid →
+    /// Deny, Failure → Fail, Success → Success. Null for a code with no value (-EINVAL).
+    /// </summary>
+    public static PriResponse? PriResponseFor(PageResponseCode code, WireCodePolicy policy) => (policy, code) switch
+    {
+        (_, PageResponseCode.Success) => PriResponse.Success,
+        (WireCodePolicy.EnumVerbatim, PageResponseCode.Failure) => (PriResponse)0,
+        (WireCodePolicy.EnumVerbatim, PageResponseCode.Invalid) => (PriResponse)1,
+        (_, PageResponseCode.Invalid) => PriResponse.Deny,
+        (_, PageResponseCode.Failure) => PriResponse.Fail,
+        _ => null,
+    };
+
+    private void Register(Master master)
+    {
+        _byStream.Add(master.StreamId, master);
+        _masterOf.Add(master.Device, master);
+        if (!master.IsStall) return;
+        if (!_owners.TryGetValue(master.Owner, out var owner)) _owners.Add(master.Owner, owner = new Owner());
+        owner.Streams.Add(master.StreamId);
+        UpdateStallDisable(owner);
+    }
+
+    /// <summary>
+    /// Reads a queue from CONS to PROD, writing CONS past each entry (<c>queue_remove_raw</c>), then syncs
+    /// OVACKFLG with OVFLG ("as we believe we're up to speed"). Reports whether they differed.
+    /// </summary>
+    private int DrainQueue(RingQueue queue, bool pri, out bool overflow)
+    {
+        uint field = (uint)(queue.Entries << 1) - 1;
+        uint prod = pri ? _smmu.PriQueueProducer : _smmu.EventQueueProducer;
+        uint cons = pri ? _smmu.PriQueueConsumer : _smmu.EventQueueConsumer;
+        int handled = 0;
+        while (((prod ^ cons) & field) != 0)
+        {
+            if (pri) HandlePageRequest(_smmu.ReadPriQueue(cons));
+            else HandleEvent(_smmu.ReadEventQueue(cons));
+            cons = (cons & OverflowFlag) | ((cons + 1) & field);
+            WriteConsumer(pri, cons);
+            handled++;
+        }
+        overflow = ((prod ^ cons) & OverflowFlag) != 0;
+        WriteConsumer(pri, (prod & OverflowFlag) | (cons & field));
+        return handled;
+    }
+
+    private void WriteConsumer(bool pri, uint value)
+    {
+        if (pri) _smmu.WritePriQueueConsumer(value);
+        else _smmu.WriteEventQueueConsumer(value);
+    }
+
+    private void HandlePageRequest(ReadOnlySpan<byte> bytes)
+    {
+        var decoded = PriQueueEntry.Decode(bytes);
+        if (!decoded.IsOk)
+        {
+            Counters.MalformedEntries++;
+            return;
+        }
+        var e = decoded.Value;
+        if (Config.PriService == PriService.Deny)
+        {
+            // R38, H-SMMU-4: arm_smmu_handle_ppr.
+            Counters.UnexpectedPriRequests++;
+            if (Log is { } log)
+            {
+                log("unexpected PRI request received:");
+                log($"\tsid 0x{e.StreamId:x8}.0x{(e.SubstreamValid ? e.SubstreamId.Value : 0):x5}: [{e.Index.Value}{(e.Last ? "L" : "")}] " +
+                    $"{(e.Privileged ? "" : "un")}privileged {(e.Read ? "R" : "")}{(e.Write ? "W" : "")}{(e.Execute ? "X" : "")} access at iova 0x{e.PageAddress:x16}");
+            }
+            if (e.Last) Deny(e);
+            return;
+        }
+
+        // The PRI series: "Discard Stop PASID marker, it isn't used" (H-PCI-20).
+        if (e.IsStopMarker)
+        {
+            Counters.StopMarkersDropped++;
+            return;
+        }
+        if (!_byStream.TryGetValue(e.StreamId, out var master) || master.IsStall)
+        {
+            // The series WARNs and drops it; a last request is answered Deny here so the function's credit comes back (as R31 step 3).
+            Counters.UnknownStreams++;
+            if (e.Last) Deny(e);
+            return;
+        }
+        var flags = FaultFlags.None;
+        if (e.Last) flags |= FaultFlags.LastPage;
+        if (e.SubstreamValid) flags |= FaultFlags.PasidValid;
+        if (e.SubstreamValid && master.NeedsPasid) flags |= FaultFlags.ResponseNeedsPasid;
+        var perm = FaultPermissions.None;
+        if (e.Read) perm |= FaultPermissions.Read;
+        if (e.Write) perm |= FaultPermissions.Write;
+        if (e.Execute) perm |= FaultPermissions.Exec;
+        if (e.Privileged) perm |= FaultPermissions.Priv;
+        Counters.PriReported++;
+        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.Index.Value, perm, e.PageAddress));
+        // Current core answers the no-handler case itself (R10); answering again would duplicate the response.
+        if (status != FaultStatus.Ok) Counters.ReportsPrinted++;
+    }
+
+    private void Deny(in PriQueueEntry e)
+    {
+        PriResponseCommand.Answer(e, ResponseCode.InvalidRequest).Encode(_command);
+        Submit();
+        Counters.DenyResponses++;
+    }
+
+    private void HandleEvent(ReadOnlySpan<byte> bytes)
+    {
+        var decoded = FaultEvent.Decode(bytes);
+        if (!decoded.IsOk)
+        {
+            Counters.MalformedEntries++;
+            return;
+        }
+        var e = decoded.Value;
+        // R36: only stage-1 translation / address size / access / permission faults with Stall reach the framework.
+        if (!e.IsRecoverableFault || !e.Stall || e.S2 || !_byStream.TryGetValue(e.StreamId, out var master) || !master.IsStall)
+        {
+            if (e.IsRecoverableFault && e.Stall && !e.S2) Counters.UnknownStreams++;
+            Print(bytes);
+            return;
+        }
+
+        var owner = _owners[master.Owner];
+        if (Config.StallBudget is { } budget && owner.Stalls >= budget)
+        {
+            // POL-12: the owner already holds its share of the stall buffer; this one ends now.
+            new ResumeCommand(e.StreamId, ResumeAction.Terminate, e.StallTag).Encode(_command);
+            Submit();
+            Counters.BudgetTerminated++;
+            return;
+        }
+        owner.Stalls++;
+        UpdateStallDisable(owner);
+
+        var perm = e.RnW ? FaultPermissions.Read : FaultPermissions.Write;
+        if (e.InD) perm |= FaultPermissions.Exec;
+        if (e.PnU) perm |= FaultPermissions.Priv;
+        var flags = FaultFlags.LastPage | (e.SubstreamValid ? FaultFlags.PasidValid : FaultFlags.None);
+        Counters.StallsReported++;
+        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress));
+        if (status != FaultStatus.Ok)
+        {
+            Counters.ReportsPrinted++; // R16, BUG-15
+            Print(bytes);
+        }
+    }
+
+    /// <summary>"event 0x%02x received:" and the four DWs (rate limiting is not modelled).</summary>
+    private void Print(ReadOnlySpan<byte> bytes)
+    {
+        Counters.EventsPrinted++;
+        if (Log is not { } log) return;
+        log($"event 0x{bytes[0]:x2} received:");
+        for (int i = 0; i < FaultEvent.Size; i += 8)
+            log($"\t0x{System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[i..]):x16}");
+    }
+
+    /// <summary>POL-12: STE.S1STALLD on every stream of the owner while it holds its whole budget.</summary>
+    private void UpdateStallDisable(Owner owner)
+    {
+        if (Config.StallBudget is not { } budget) return;
+        bool disable = owner.Stalls >= budget;
+        foreach (uint streamId in owner.Streams)
+            if (_smmu.StallDisabled(streamId) != disable) _smmu.SetStallDisabled(streamId, disable);
+    }
+
+    private void Submit()
+    {
+        if (_waiting.Count == 0 && _smmu.SubmitCommand(_command)) return;
+        Counters.CommandQueueWaits++;
+        _waiting.Enqueue(_command.ToArray());
+    }
+
+    private sealed record Master(FaultDevice Device, uint StreamId, bool IsStall, bool NeedsPasid, string Owner);
+
+    private sealed class Owner
+    {
+        public List<uint> Streams { get; } = [];
+        public int Stalls { get; set; }
+    }
+}

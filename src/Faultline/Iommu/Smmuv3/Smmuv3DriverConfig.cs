@@ -1,0 +1,36 @@
+using Faultline.Faults;
+
+namespace Faultline.Iommu.Smmuv3;
+
+/// <summary>What the driver's PRIQ thread does with a Page Request.</summary>
+public enum PriService
+{
+    /// <summary>Mainline Linux (R38, H-SMMU-4): log it as unexpected and answer a last request Deny; nothing reaches the fault framework.</summary>
+    Deny,
+    /// <summary>The 2020 SMMUv3 PRI series (never merged): report it to the fault framework, as VT-d does.</summary>
+    Framework,
+}
+
+/// <summary>The SMMUv3 driver's options; <see cref="For"/> picks them from the host policy.</summary>
+public sealed record Smmuv3DriverConfig
+{
+    public PriService PriService { get; init; } = PriService.Framework;
+
+    /// <summary>
+    /// POL-12: stalls one owner (a guest, a userspace driver) may hold at once; past it the owner's new
+    /// faults are terminated instead of stalled. Null: no limit (Linux).
+    /// </summary>
+    public int? StallBudget { get; init; }
+
+    /// <summary>PRI credits given to a function at probe: <c>max_inflight_pprs</c> = 16 in the SMMUv3 PRI series (smmuv3.md §8).</summary>
+    public uint PriCredits { get; init; } = 16;
+
+    /// <summary>Upstream: PRI denied, no stall budget.</summary>
+    public static Smmuv3DriverConfig Linux { get; } = new() { PriService = PriService.Deny };
+
+    /// <summary>PRI served through the framework; an owner may hold at most half of STALL_MAX (at least 1), so others keep stalling.</summary>
+    public static Smmuv3DriverConfig Hardened(int stallMax) => new() { StallBudget = Math.Max(1, stallMax / 2) };
+
+    public static Smmuv3DriverConfig For(FaultPolicy policy, int stallMax) =>
+        policy.Name == FaultPolicy.Linux.Name ? Linux : Hardened(stallMax);
+}

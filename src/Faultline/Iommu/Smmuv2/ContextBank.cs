@@ -140,10 +140,13 @@ public sealed class ContextBank
         {
             counters.Stalls++; // H-SMMUv2-3
             _stalled = held;
-            return;
         }
-        counters.FaultTerminations++; // H-SMMUv2-9 (or H-SMMUv2-7: a stall that FSR could not record)
-        End(held, TerminateOutcome, now);
+        else
+        {
+            counters.FaultTerminations++; // H-SMMUv2-9 (or H-SMMUv2-7: a stall that FSR could not record)
+            End(held, TerminateOutcome, now);
+        }
+        UpdateLine(); // last: the platform may run the handler, which reads and writes this bank
     }
 
     private void OnResume(Resume resume, long now)
@@ -189,7 +192,6 @@ public sealed class ContextBank
         _far = t.Address;
         _fsynr0 = new Fsynr0(0, t.Write, t.Privileged, t.Instruction, false, false, false, false, 0).Encode();
         _cbfrsynra = new Cbfrsynra((ushort)t.StreamId, 0).Encode();
-        UpdateLine();
         return true;
     }
 

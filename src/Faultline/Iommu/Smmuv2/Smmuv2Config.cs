@@ -1,0 +1,53 @@
+using Faultline.Devices;
+
+namespace Faultline.Iommu.Smmuv2;
+
+/// <summary>The configuration of one SMMUv2 (docs/smmuv2.md §3).</summary>
+public sealed record Smmuv2Config
+{
+    public required string Name { get; init; }
+
+    /// <summary>SMMU_IDR1.NUMCB: context banks (Linux caps them at <c>ARM_SMMU_MAX_CBS</c> 128).</summary>
+    public int ContextBanks { get; init; } = 8;
+}
+
+/// <summary>What the SMMUv2 model does to the world outside it; the host decides when it lands.</summary>
+public interface ISmmuv2Platform
+{
+    /// <summary>The context bank's interrupt line went up: CFIE is set and FSR holds a fault (H-SMMUv2-8).</summary>
+    void RaiseContextInterrupt(Smmuv2 smmu, int contextBank);
+
+    /// <summary>A master's transaction ended: performed, aborted or terminated as read-zero / write-ignore.</summary>
+    void TransactionEnded(Smmuv2 smmu, in StallTransaction transaction, TransactionOutcome outcome);
+}
+
+public sealed class Smmuv2Counters
+{
+    public long Transactions;
+    public long Completed;
+    /// <summary>SCTLR.M = 0: the context bank let the transaction through untranslated.</summary>
+    public long Bypassed;
+    /// <summary>No stream mapping for the StreamID (sCR0.USFCFG = 1 behaviour): aborted.</summary>
+    public long UnmatchedStreams;
+    /// <summary>H-SMMUv2-3: faults that stalled (FSR.SS set).</summary>
+    public long Stalls;
+    /// <summary>H-SMMUv2-5: RESUME writes with TnR = 0.</summary>
+    public long Retries;
+    /// <summary>H-SMMUv2-5: RESUME writes with TnR = 1.</summary>
+    public long ResumeTerminations;
+    /// <summary>H-SMMUv2-9: faults terminated at once (CFCFG = 0, or a stall that could not be recorded).</summary>
+    public long FaultTerminations;
+    /// <summary>H-SMMUv2-10: transactions terminated because HUPCF = 0 and a fault was still recorded.</summary>
+    public long TerminatedUnderFault;
+    /// <summary>H-SMMUv2-4: transactions held behind a stalled one.</summary>
+    public long HeldBehind;
+    /// <summary>H-SMMUv2-7: faults found while FSR already recorded one (MULTI).</summary>
+    public long MultiFaults;
+    /// <summary>The longest time (ns) a stalled or held transaction waited before it ended or went on.</summary>
+    public long LongestHold;
+    public long ContextInterrupts;
+    /// <summary>RESUME written with no transaction stalled: ignored.</summary>
+    public long ResumesWithoutStall;
+    /// <summary>Register writes with reserved bits set: ignored (docs/smmuv2.md §2).</summary>
+    public long RejectedWrites;
+}

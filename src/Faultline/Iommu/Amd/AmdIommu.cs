@@ -104,8 +104,9 @@ public sealed class AmdIommu
 
     /// <summary>
     /// A Page Request message arrives (H-AMD-1..3). Returns what happened to it: written to the log
-    /// (its memory write possibly pending, H-AMD-3), lost to a full log (H-AMD-2), lost while the log is
-    /// stopped, or null when the gate refused it.
+    /// (its memory write possibly pending, H-AMD-3), lost to a full log (<see cref="RingWrite.Full"/>,
+    /// H-AMD-2), lost while the log is stopped (<see cref="RingWrite.DiscardedWhileOverflowed"/>), or null
+    /// when the gate refused it.
     /// </summary>
     public RingWrite? OnPageRequest(in PageRequest request, long now)
     {
@@ -117,22 +118,36 @@ public sealed class AmdIommu
             Lost(request);
             return null;
         }
+        PprLogEntry.From(request).Encode(_scratch);
+        var write = Append(_scratch, now);
+        if (write != RingWrite.Written) Lost(request);
+        return write;
+    }
+
+    /// <summary>
+    /// Logs an entry given as bytes, as hardware does for what the message model cannot express (other
+    /// request types, RVSD): the gate is the caller's business, H-AMD-2 and H-AMD-3 apply.
+    /// </summary>
+    public RingWrite LogPprEntry(ReadOnlySpan<byte> entry, long now)
+    {
+        entry.CopyTo(_scratch);
+        return Append(_scratch, now);
+    }
+
+    private RingWrite Append(byte[] entry, long now)
+    {
         // H-AMD-2: nothing is written while the log is stopped, even after PPROverflow was cleared.
         if ((Control & ControlPprLogEn) == 0 || !PprLogRun)
         {
             Counters.DiscardedWhileStopped++;
-            Lost(request);
             return RingWrite.DiscardedWhileOverflowed;
         }
-
-        PprLogEntry.From(request).Encode(_scratch);
         uint slot = PprLog.Producer;
-        var write = PprLog.TryProduce(_scratch);
+        var write = PprLog.TryProduce(entry);
         if (write != RingWrite.Written)
         {
             Counters.DiscardedFull++;
             PprLogRun = false;
-            Lost(request);
             UpdateInterrupt();
             return write;
         }
@@ -143,13 +158,13 @@ public sealed class AmdIommu
             // H-AMD-3: tail and interrupt first; memory still shows what the slot held before.
             Counters.LateEntryWrites++;
             long due = now + delta;
-            _pendingWrites.Enqueue(new PendingWrite(slot, BinaryPrimitives.ReadUInt64LittleEndian(_scratch),
-                BinaryPrimitives.ReadUInt64LittleEndian(_scratch.AsSpan(8)), due));
+            _pendingWrites.Enqueue(new PendingWrite(slot, BinaryPrimitives.ReadUInt64LittleEndian(entry),
+                BinaryPrimitives.ReadUInt64LittleEndian(entry.AsSpan(8)), due));
             _platform.SchedulePprLogWrite(this, due);
         }
         else
         {
-            _scratch.CopyTo(Slot(slot));
+            entry.CopyTo(Slot(slot));
         }
         PprInt = true;
         UpdateInterrupt();

@@ -130,6 +130,7 @@ public sealed class AmdIommu
     /// </summary>
     public RingWrite LogPprEntry(ReadOnlySpan<byte> entry, long now)
     {
+        if (entry.Length != PprLogEntry.Size) throw new ArgumentException($"entry is {entry.Length} bytes, PPR log entries are {PprLogEntry.Size}", nameof(entry));
         entry.CopyTo(_scratch);
         return Append(_scratch, now);
     }
@@ -171,7 +172,10 @@ public sealed class AmdIommu
         return write;
     }
 
-    /// <summary>H-AMD-3: the late entry writes due by <paramref name="now"/> land in memory, in order.</summary>
+    /// <summary>
+    /// H-AMD-3: the late entry writes due by <paramref name="now"/> land in memory, in order, even in a
+    /// slot software has consumed meanwhile (Δ is taken to be shorter than a lap of the log).
+    /// </summary>
     public int CompletePprLogWrites(long now)
     {
         int landed = 0;

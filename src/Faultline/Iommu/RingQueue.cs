@@ -102,6 +102,24 @@ public sealed class RingQueue
     public RingWrite TryProduce(ReadOnlySpan<byte> record)
     {
         if (record.Length != EntrySize) throw new ArgumentException($"record is {record.Length} bytes, ring entries are {EntrySize}", nameof(record));
+        return Produce(record, write: true);
+    }
+
+    /// <summary>
+    /// Moves the producer over the next slot without writing it, by the same full and overflow rules:
+    /// hardware that advances the tail before its write reaches memory (AMD, H-AMD-3). The record lands
+    /// later through <see cref="Memory"/>.
+    /// </summary>
+    public RingWrite TryReserve() => Produce(default, write: false);
+
+    /// <summary>
+    /// The memory of the slot behind <paramref name="position"/>, whatever the positions: what software
+    /// reads or clears in place (AMD's zeroed slots, R35) and where a late write lands.
+    /// </summary>
+    public Span<byte> Memory(uint position) => Slot(position);
+
+    private RingWrite Produce(ReadOnlySpan<byte> record, bool write)
+    {
         if (Overflowed && OverflowMode == RingOverflowMode.DiscardWhileLatched)
         {
             DiscardedWhileLatched++;
@@ -117,7 +135,7 @@ public sealed class RingQueue
             DiscardedFull++;
             return RingWrite.Full;
         }
-        record.CopyTo(Slot(Producer));
+        if (write) record.CopyTo(Slot(Producer));
         Producer++;
         Written++;
         HighWater = Math.Max(HighWater, Count);

@@ -1,5 +1,5 @@
 using Faultline.Devices;
-using Faultline.Iommu.Vtd;
+using Faultline.Iommu;
 using Faultline.Sva;
 
 namespace Faultline.Simulation;

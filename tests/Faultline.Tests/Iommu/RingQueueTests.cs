@@ -162,4 +162,22 @@ public sealed class RingQueueTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Ring(1));
         Assert.Throws<ArgumentException>(() => Ring(8).TryProduce(new byte[RecordSize + 1]));
     }
+
+    [Fact]
+    public void H_AMD_3_a_reserved_slot_moves_the_producer_and_leaves_memory_for_the_late_write()
+    {
+        var ring = new RingQueue(4, RecordSize, RingFullRule.ReserveOneSlot, RingOverflowMode.DiscardWhileLatched);
+        Assert.Equal(RingWrite.Written, ring.TryReserve());
+        Assert.Equal(1u, ring.Producer);
+        Assert.All(ring.At(0).ToArray(), b => Assert.Equal(0, b)); // a consumer polling now sees a zero slot
+        ring.Memory(0).Fill(0xAB);
+        Assert.All(ring.At(0).ToArray(), b => Assert.Equal(0xAB, b));
+        ring.TryConsumeTo(1);
+        ring.Memory(0).Clear(); // software zeroes a consumed slot (R35)
+        Assert.Equal(RingWrite.Written, ring.TryReserve());
+        Assert.Equal(RingWrite.Written, ring.TryReserve());
+        Assert.Equal(RingWrite.Written, ring.TryReserve());
+        Assert.Equal(RingWrite.Full, ring.TryReserve()); // same full and overflow rules as TryProduce
+        Assert.True(ring.Overflowed);
+    }
 }

@@ -319,7 +319,7 @@ public sealed class AmdDriver : IPageResponder
     private void Complete(DeviceData data, uint pasid, uint tag, PageResponseCode code)
     {
         CompletePprRequestCommand.ForResponse(data.Requester, new Pasid(pasid & Pasid.Mask), data.PriTlp,
-            new PrgIndex((ushort)(tag & PrgIndex.Mask)), VtdDriver.WireCode(code, _framework.Policy.WireCodes)).Encode(_command);
+            new PrgIndex((ushort)(tag & PrgIndex.Mask)), PcieWireCode.For(code, _framework.Policy.WireCodes)).Encode(_command);
         Counters.ResponsesSubmitted++;
         if (_waiting.Count == 0 && _iommu.SubmitCommand(_command)) return;
         Counters.CommandBufferWaits++;

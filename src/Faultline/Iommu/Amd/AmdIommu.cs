@@ -30,7 +30,6 @@ public sealed class AmdIommu
     private readonly IAmdPlatform _platform;
     private readonly Dictionary<RequesterId, DeviceTableEntry> _deviceTable = new();
     private readonly byte[] _scratch = new byte[PprLogEntry.Size];
-    private readonly byte[] _pprLogMemory;
     private readonly Queue<PendingWrite> _pendingWrites;
     private bool _interruptAsserted;
 
@@ -38,9 +37,8 @@ public sealed class AmdIommu
     {
         Config = config;
         _platform = platform;
-        PprLog = new RingQueue(config.PprLogEntries, PprLogEntry.Size, RingFullRule.ReserveOneSlot, discardWhileOverflowed: true);
-        CommandBuffer = new RingQueue(config.CommandBufferEntries, CompletePprRequestCommand.Size, RingFullRule.ReserveOneSlot, discardWhileOverflowed: false);
-        _pprLogMemory = new byte[PprLog.SizeInBytes];
+        PprLog = new RingQueue(config.PprLogEntries, PprLogEntry.Size, RingFullRule.ReserveOneSlot, RingOverflowMode.DiscardWhileLatched);
+        CommandBuffer = new RingQueue(config.CommandBufferEntries, CompletePprRequestCommand.Size, RingFullRule.ReserveOneSlot, RingOverflowMode.Latch);
         _pendingWrites = new Queue<PendingWrite>(config.InterruptPrecedesEntryBy is null ? 0 : config.PprLogEntries);
         PprLogBase = (ulong)config.PprLogOrder << PprLogLengthShift;
     }
@@ -144,7 +142,8 @@ public sealed class AmdIommu
             return RingWrite.DiscardedWhileOverflowed;
         }
         uint slot = PprLog.Producer;
-        var write = PprLog.TryProduce(entry);
+        bool late = Config.InterruptPrecedesEntryBy is not null;
+        var write = late ? PprLog.TryReserve() : PprLog.TryProduce(entry);
         if (write != RingWrite.Written)
         {
             Counters.DiscardedFull++;
@@ -162,10 +161,6 @@ public sealed class AmdIommu
             _pendingWrites.Enqueue(new PendingWrite(slot, BinaryPrimitives.ReadUInt64LittleEndian(entry),
                 BinaryPrimitives.ReadUInt64LittleEndian(entry.AsSpan(8)), due));
             _platform.SchedulePprLogWrite(this, due);
-        }
-        else
-        {
-            entry.CopyTo(Slot(slot));
         }
         PprInt = true;
         UpdateInterrupt();
@@ -299,12 +294,11 @@ public sealed class AmdIommu
         _platform.RaisePprInterrupt(this);
     }
 
-    private Span<byte> Slot(uint position) =>
-        _pprLogMemory.AsSpan((int)PprLog.ByteOffset(position), PprLogEntry.Size);
+    private Span<byte> Slot(uint position) => PprLog.Memory(position);
 
     private Span<byte> SlotAt(ulong offset) =>
-        offset % PprLogEntry.Size == 0 && offset < (ulong)_pprLogMemory.Length
-            ? _pprLogMemory.AsSpan((int)offset, PprLogEntry.Size)
+        offset % PprLogEntry.Size == 0 && offset < (ulong)PprLog.SizeInBytes
+            ? PprLog.Memory((uint)(offset / PprLogEntry.Size))
             : throw new ArgumentOutOfRangeException(nameof(offset), offset, "not an entry of the PPR log");
 
     private readonly record struct PendingWrite(uint Slot, ulong Qw0, ulong Qw1, long Due);

@@ -2,17 +2,6 @@ using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
 
-/// <summary>
-/// H-VTD-5 switch: what the IOMMU answers for a discarded last request. [UNVERIFIED] for VT-d;
-/// the default follows the RISC-V rule (Success: the function retries once space exists).
-/// </summary>
-public enum DiscardAutoResponse
-{
-    Success,
-    /// <summary>No answer at all (QEMU): the function waits until something else frees its credits.</summary>
-    None,
-}
-
 /// <summary>The configuration of one VT-d remapping unit.</summary>
 public sealed record VtdConfig
 {

@@ -137,7 +137,7 @@ public sealed class VtdDriver : IPageResponder
             requester,
             lastFault.HasPasid,
             new Pasid(response.Pasid & Pasid.Mask),
-            WireCode(response.Code, _framework.Policy.WireCodes),
+            PcieWireCode.For(response.Code, _framework.Policy.WireCodes),
             lastFault.IsLast,
             new PrgIndex((ushort)(response.GroupId & PrgIndex.Mask)),
             echo,
@@ -214,18 +214,6 @@ public sealed class VtdDriver : IPageResponder
         Submit();
         _drains[drain.StatusAddress] = drain;
     }
-
-    /// <summary>POL-11: Linux places the enum verbatim, so FAILURE (2) reaches the wire as a reserved code.</summary>
-    public static ResponseCode WireCode(PageResponseCode code, WireCodePolicy policy) => policy switch
-    {
-        WireCodePolicy.EnumVerbatim => (ResponseCode)(byte)code,
-        _ => code switch
-        {
-            PageResponseCode.Success => ResponseCode.Success,
-            PageResponseCode.Invalid => ResponseCode.InvalidRequest,
-            _ => ResponseCode.ResponseFailure,
-        },
-    };
 
     private void Handle(ReadOnlySpan<byte> bytes)
     {

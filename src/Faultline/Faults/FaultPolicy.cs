@@ -143,6 +143,15 @@ public enum CookiePolicy
     Cyclic,
 }
 
+/// <summary>POL-12: the share of an SMMU's STALL_MAX one owner may hold at once.</summary>
+public enum StallBudgetPolicy
+{
+    /// <summary>Linux: no limit; one slow owner can fill the stall buffer and stall every master behind it (H-SMMU-9).</summary>
+    Unlimited,
+    /// <summary>Half of STALL_MAX (at least 1); past it the owner's new faults are terminated instead of stalled.</summary>
+    HalfOfStallMax,
+}
+
 /// <summary>
 /// The host policy (policies.md): <see cref="Linux"/> reproduces upstream rule for rule,
 /// <see cref="Hardened"/> (the default) removes its weak points. Each switch can be flipped alone.
@@ -178,8 +187,8 @@ public sealed record FaultPolicy
     /// <summary>POL-9: a PRI reset of a guest-owned function when its domain changes, so credits a guest held come back.</summary>
     public bool PriResetOnDomainChange { get; init; }
 
-    /// <summary>POL-12: stalls one guest may hold in a shared stall buffer at once; null: no limit.</summary>
-    public int? StallBudget { get; init; }
+    /// <summary>POL-12: how many stalls of a shared stall buffer one owner (a guest, a userspace driver) may hold.</summary>
+    public StallBudgetPolicy StallBudget { get; init; }
 
     /// <summary>Historical behaviour (R5) for version studies; both presets use the current one.</summary>
     public RemovePendingPolicy RemovePending { get; init; } = RemovePendingPolicy.AnswerInvalid;
@@ -210,7 +219,7 @@ public sealed record FaultPolicy
         UserRecordFlags = RecordFlagsPolicy.Verbatim,
         Cookies = CookiePolicy.LowestFree,
         PriResetOnDomainChange = false,
-        StallBudget = null,
+        StallBudget = StallBudgetPolicy.Unlimited,
     };
 
     public static FaultPolicy Hardened { get; } = new()
@@ -232,7 +241,7 @@ public sealed record FaultPolicy
         UserRecordFlags = RecordFlagsPolicy.DefinedOnly,
         Cookies = CookiePolicy.Cyclic,
         PriResetOnDomainChange = true,
-        StallBudget = 4,
+        StallBudget = StallBudgetPolicy.HalfOfStallMax,
     };
 
     public static FaultPolicy? ByName(string name) => name switch

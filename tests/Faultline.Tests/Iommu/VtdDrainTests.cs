@@ -88,7 +88,7 @@ public sealed class VtdDrainTests
     {
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
-        Assert.Equal(VtdDrainStage.ScanRing, drain.Stage);
+        Assert.Equal("ScanRing", drain.StageName);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty); // nothing before Advance
 
         Assert.False(drain.Advance(0));
@@ -284,7 +284,7 @@ public sealed class VtdDrainTests
 
         Assert.False(drain.Advance(0));
         Assert.False(drain.Advance(1));
-        Assert.Equal(VtdDrainStage.ScanRing, drain.Stage);
+        Assert.Equal("ScanRing", drain.StageName);
         Assert.Null(drain.FlushStartedAt);
         Assert.Equal(0, rig.Framework.Counters.Flushes);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
@@ -294,7 +294,7 @@ public sealed class VtdDrainTests
 
         // The group it made is the drain's own: the flush waits for it under both policies.
         Assert.False(drain.Advance(2));
-        Assert.Equal(VtdDrainStage.Flush, drain.Stage);
+        Assert.Equal("Flush", drain.StageName);
         Assert.Equal(2, drain.FlushStartedAt);
         Assert.Equal(1, drain.FlushedGroups);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
@@ -315,7 +315,7 @@ public sealed class VtdDrainTests
         rig.Deliver(Request(last: false, index: 4, address: 0x2000));
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
         Assert.False(drain.Advance(0));
-        Assert.Equal(VtdDrainStage.ScanRing, drain.Stage);
+        Assert.Equal("ScanRing", drain.StageName);
 
         rig.Driver.HandlePageRequests();
         Assert.False(drain.Advance(1));
@@ -359,14 +359,14 @@ public sealed class VtdDrainTests
 
         Assert.True(rig.Driver.RingHolds(new RequesterId(DeviceRid), 0));
         Assert.False(drain.Advance(0));
-        Assert.Equal(VtdDrainStage.ScanRing, drain.Stage);
+        Assert.Equal("ScanRing", drain.StageName);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
 
         rig.Driver.HandlePageRequests();
         if (last)
         {
             Assert.False(drain.Advance(1));
-            Assert.Equal(VtdDrainStage.Flush, drain.Stage);
+            Assert.Equal("Flush", drain.StageName);
             rig.Respond(0, PageResponseCode.Success);
         }
         Assert.False(drain.Advance(2));
@@ -404,9 +404,9 @@ public sealed class VtdDrainTests
     // ---- R23 / POL-8: the flush inside the drain ----
 
     [Theory]
-    [InlineData("linux", VtdDrainStage.Flush, 1)]
-    [InlineData("hardened", VtdDrainStage.Hardware, 0)]
-    public void R23_POL_8_group_of_another_device_on_the_queue_holds_only_a_linux_drain(string policy, VtdDrainStage stage, int flushed)
+    [InlineData("linux", "Flush", 1)]
+    [InlineData("hardened", "Hardware", 0)]
+    public void R23_POL_8_group_of_another_device_on_the_queue_holds_only_a_linux_drain(string policy, string stage, int flushed)
     {
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         AddDevice(rig, OtherRid, "dev1");
@@ -417,17 +417,17 @@ public sealed class VtdDrainTests
 
         Assert.False(drain.Advance(100));
 
-        Assert.Equal(stage, drain.Stage);
+        Assert.Equal(stage, drain.StageName);
         Assert.Equal(flushed, drain.FlushedGroups);
-        Assert.Equal(stage == VtdDrainStage.Hardware ? 4 : 0, rig.Iommu.InvalidationQueue.Count);
+        Assert.Equal(stage == "Hardware" ? 4 : 0, rig.Iommu.InvalidationQueue.Count);
 
         Assert.False(drain.Advance(200));
-        Assert.Equal(stage, drain.Stage);
+        Assert.Equal(stage, drain.StageName);
         rig.Respond(0, PageResponseCode.Success);
         Assert.False(drain.Advance(300));
         Assert.Equal(VtdDrainStage.Hardware, drain.Stage);
         Assert.Equal(100, drain.FlushStartedAt);
-        Assert.Equal(stage == VtdDrainStage.Flush ? 300 : 100, drain.FlushDoneAt);
+        Assert.Equal(stage == "Flush" ? 300 : 100, drain.FlushDoneAt);
     }
 
     [Theory]
@@ -442,7 +442,7 @@ public sealed class VtdDrainTests
 
         Assert.False(drain.Advance(0));
 
-        Assert.Equal(policy == "linux" ? VtdDrainStage.Flush : VtdDrainStage.Hardware, drain.Stage);
+        Assert.Equal(policy == "linux" ? "Flush" : "Hardware", drain.StageName);
     }
 
     [Theory]
@@ -456,7 +456,7 @@ public sealed class VtdDrainTests
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
 
         Assert.False(drain.Advance(0));
-        Assert.Equal(VtdDrainStage.Flush, drain.Stage);
+        Assert.Equal("Flush", drain.StageName);
         Assert.Equal(1, drain.FlushedGroups);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
 
@@ -480,7 +480,7 @@ public sealed class VtdDrainTests
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
 
         Assert.False(drain.Advance(100));
-        Assert.Equal(VtdDrainStage.Flush, drain.Stage);
+        Assert.Equal("Flush", drain.StageName);
         rig.Respond(0, PageResponseCode.Success); // own group answered at 200
         bool hardwareAt200 = !drain.Advance(200) && drain.Stage == VtdDrainStage.Hardware;
         rig.Respond(1, PageResponseCode.Success); // dev1's group answered at 400

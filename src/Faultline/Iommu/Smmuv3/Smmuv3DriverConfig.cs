@@ -31,6 +31,8 @@ public sealed record Smmuv3DriverConfig
     /// <summary>PRI served through the framework; an owner may hold at most half of STALL_MAX (at least 1), so others keep stalling.</summary>
     public static Smmuv3DriverConfig Hardened(int stallMax) => new() { StallBudget = Math.Max(1, stallMax / 2) };
 
-    public static Smmuv3DriverConfig For(FaultPolicy policy, int stallMax) =>
-        policy.Name == FaultPolicy.Linux.Name ? Linux : Hardened(stallMax);
+    /// <summary>The upstream driver under the <c>linux</c> policy; else PRI through the framework and the policy's POL-12 budget.</summary>
+    public static Smmuv3DriverConfig For(FaultPolicy policy, int stallMax) => policy.Name == FaultPolicy.Linux.Name
+        ? Linux
+        : new() { StallBudget = policy.StallBudget == StallBudgetPolicy.HalfOfStallMax ? Math.Max(1, stallMax / 2) : null };
 }

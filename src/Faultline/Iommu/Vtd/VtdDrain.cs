@@ -5,10 +5,8 @@ namespace Faultline.Iommu.Vtd;
 
 public enum VtdDrainStage
 {
-    /// <summary>Waiting until no descriptor of (device, PASID) lies between PQH and PQT.</summary>
-    ScanRing,
-    /// <summary>Waiting for the fault queue flush (R23, POL-8).</summary>
-    Flush,
+    /// <summary>The queue part shared by every IOMMU: scan, then flush (<see cref="QueueDrain"/>).</summary>
+    Queue,
     /// <summary>Waiting for the final invalidation wait of the hardware drain (fence, PASID-IOTLB, device-TLB, wait with PD).</summary>
     Hardware,
     /// <summary>PRO was set after the hardware drain: waiting for the PRQ thread, then draining again.</summary>
@@ -20,20 +18,20 @@ public enum VtdDrainStage
 
 /// <summary>
 /// Draining the page requests of one (device, PASID) before it is freed (R33,
-/// <c>intel_iommu_drain_pasid_prq</c>; vtd.md §7), as a sans-IO state machine: the host calls
-/// <see cref="Advance"/> after each PRQ thread batch, each group answered and each invalidation wait
-/// completed, and it moves on as far as it can. The hardware step is the Linux sequence: a wait with
-/// fence, a PASID-selective IOTLB invalidation, a PASID device-TLB invalidation of every address, and the
-/// trailing wait with status write and page-request drain that <c>qi_submit_sync(QI_OPT_WAIT_DRAIN)</c>
-/// appends (open point 1, settled against the Linux source). Under <c>linux</c> the drain ends there,
-/// leaving requests that arrived during the drain in the PRQ; under <c>hardened</c> it waits until they
-/// are handled too, so nothing of the PASID is left anywhere when it may be reused.
+/// <c>intel_iommu_drain_pasid_prq</c>; vtd.md §7): first the <see cref="QueueDrain"/> every IOMMU shares
+/// (no descriptor of it left between PQH and PQT, then the fault queue flush), then the hardware step as
+/// Linux submits it: a wait with fence, a PASID-selective IOTLB invalidation, a PASID device-TLB
+/// invalidation of every address, and the trailing wait with status write and page-request drain that
+/// <c>qi_submit_sync(QI_OPT_WAIT_DRAIN)</c> appends (open point 1, settled against the Linux source).
+/// Under <c>linux</c> the drain ends there, leaving requests that arrived during the drain in the PRQ;
+/// under <c>hardened</c> it waits until they are handled too, so nothing of the PASID is left anywhere
+/// when it may be reused.
 /// </summary>
-public sealed class VtdDrain
+public sealed class VtdDrain : IPasidDrain
 {
     private readonly VtdDriver _driver;
     private readonly FaultFramework _framework;
-    private FaultFlush? _flush;
+    private readonly QueueDrain _queue;
     private long _batchesAtOverflow;
     private bool _waitCompleted;
 
@@ -41,6 +39,7 @@ public sealed class VtdDrain
     {
         _driver = driver;
         _framework = framework;
+        _queue = new QueueDrain(framework, device, driver.Queue, pasid, () => driver.RingHolds(requester, pasid));
         Device = device;
         Requester = requester;
         Pasid = pasid;
@@ -51,28 +50,24 @@ public sealed class VtdDrain
     public FaultDevice Device { get; }
     public RequesterId Requester { get; }
     public uint Pasid { get; }
-    public VtdDrainStage Stage { get; private set; } = VtdDrainStage.ScanRing;
+    public VtdDrainStage Stage { get; private set; } = VtdDrainStage.Queue;
+    public string StageName => Stage == VtdDrainStage.Queue ? _queue.StageName : Stage.ToString();
 
     /// <summary>Where the final wait writes its status: the drain's own slot, as qi_submit_sync's desc_status.</summary>
     public ulong StatusAddress { get; }
 
     public long StartedAt { get; }
-    public long? FlushStartedAt { get; private set; }
+    public long? FlushStartedAt => _queue.FlushStartedAt;
     /// <summary>When the flush had nothing left of this (device, PASID) to wait for.</summary>
-    public long? OwnGroupsDoneAt { get; private set; }
-    public long? FlushDoneAt { get; private set; }
+    public long? OwnGroupsDoneAt => _queue.OwnGroupsDoneAt;
+    public long? FlushDoneAt => _queue.FlushDoneAt;
     public long? DoneAt { get; private set; }
     /// <summary>Hardware drains submitted: more than one when PRO was set afterwards (R33).</summary>
     public int HardwareRounds { get; private set; }
     /// <summary>Queued groups of the PASID answered INVALID before the flush (hardened).</summary>
-    public int CancelledGroups { get; private set; }
-
-    /// <summary>Groups the flush waited for (its snapshot).</summary>
-    public int FlushedGroups { get; private set; }
-
-    /// <summary>Flush time spent only on groups of other devices or PASIDs (F5; zero under hardened, POL-8).</summary>
-    public long UnrelatedWaitNs =>
-        FlushDoneAt is { } done && FlushStartedAt is { } start ? done - Math.Max(start, OwnGroupsDoneAt ?? start) : 0;
+    public int CancelledGroups => _queue.CancelledGroups;
+    public int FlushedGroups => _queue.FlushedGroups;
+    public long UnrelatedWaitNs => _queue.UnrelatedWaitNs;
 
     public bool IsDone => Stage == VtdDrainStage.Done;
 
@@ -85,29 +80,17 @@ public sealed class VtdDrain
         {
             switch (Stage)
             {
-                case VtdDrainStage.ScanRing:
-                    // R33: a no-op unless the device still takes faults through this unit's queue.
-                    if (Device.Queue != _driver.Queue)
+                case VtdDrainStage.Queue:
+                    if (!_queue.Advance(now)) return false;
+                    // R33: no hardware step for a device that no longer takes faults through this unit.
+                    if (_queue.FlushDoneAt is null)
                     {
                         Stage = VtdDrainStage.Done;
                         break;
                     }
-                    if (_driver.RingHolds(Requester, Pasid)) return false;
-                    CancelledGroups = _framework.CancelQueuedWork(Device, Pasid);
-                    _flush = _framework.BeginFlush(Device, Pasid);
-                    FlushedGroups = _flush.SnapshotCount;
-                    FlushStartedAt = now;
-                    Stage = VtdDrainStage.Flush;
-                    break;
-
-                case VtdDrainStage.Flush:
-                    if (OwnGroupsDoneAt is null && Device.PendingCountAt(Pasid) == 0) OwnGroupsDoneAt = now;
-                    if (!_framework.IsFlushComplete(_flush!)) return false;
-                    FlushDoneAt = now;
                     SubmitHardwareDrain();
                     Stage = VtdDrainStage.Hardware;
                     break;
-
                 case VtdDrainStage.Hardware:
                     if (!_waitCompleted) return false;
                     if ((_driver.Iommu.Prs & VtdIommu.PrsOverflow) != 0)

@@ -1,0 +1,91 @@
+using Faultline.Faults;
+
+namespace Faultline.Iommu;
+
+/// <summary>
+/// Draining the page requests of one (device, PASID) before it may be reused (R25, R33), as a sans-IO
+/// state machine the host moves on after each event a drain may be waiting for.
+/// </summary>
+public interface IPasidDrain
+{
+    /// <summary>Moves the drain on as far as the world allows; true once it is done.</summary>
+    bool Advance(long now);
+    bool IsDone { get; }
+    string StageName { get; }
+    /// <summary>Groups the framework flush waited for (its snapshot).</summary>
+    int FlushedGroups { get; }
+    /// <summary>Flush time spent only on groups of other devices or PASIDs (F5; zero under hardened, POL-8).</summary>
+    long UnrelatedWaitNs { get; }
+    /// <summary>Hardware drain steps submitted (VT-d's invalidation waits; none elsewhere).</summary>
+    int HardwareRounds { get; }
+}
+
+public enum QueueDrainStage
+{
+    /// <summary>Waiting until the driver has consumed every queue entry of (device, PASID) already written.</summary>
+    ScanRing,
+    /// <summary>Waiting for the fault queue flush (R23, POL-8).</summary>
+    Flush,
+    Done,
+}
+
+/// <summary>
+/// The part of a drain every IOMMU shares: wait until the driver's thread has taken every entry of
+/// (device, PASID) out of its hardware queue (R33's scan; SMMUv3 <c>arm_smmu_flush_priq</c>, H-SMMU-13),
+/// then flush the framework (R23): under <c>hardened</c> queued work of the PASID is answered INVALID first,
+/// and the flush waits only for that (device, PASID) (POL-8). VT-d adds its hardware step after it
+/// (<see cref="Vtd.VtdDrain"/>); SMMUv3 PRI and the AMD PPR log have none.
+/// </summary>
+public sealed class QueueDrain(FaultFramework framework, FaultDevice device, FaultQueue queue, uint pasid, Func<bool> ringHolds) : IPasidDrain
+{
+    private FaultFlush? _flush;
+
+    public FaultDevice Device { get; } = device;
+    public uint Pasid { get; } = pasid;
+    public QueueDrainStage Stage { get; private set; } = QueueDrainStage.ScanRing;
+    public string StageName => Stage.ToString();
+    public bool IsDone => Stage == QueueDrainStage.Done;
+
+    public long? FlushStartedAt { get; private set; }
+    /// <summary>When the flush had nothing left of this (device, PASID) to wait for.</summary>
+    public long? OwnGroupsDoneAt { get; private set; }
+    public long? FlushDoneAt { get; private set; }
+    public long? DoneAt { get; private set; }
+    /// <summary>Queued groups of the PASID answered INVALID before the flush (hardened).</summary>
+    public int CancelledGroups { get; private set; }
+    public int FlushedGroups { get; private set; }
+    public int HardwareRounds => 0;
+
+    public long UnrelatedWaitNs =>
+        FlushDoneAt is { } done && FlushStartedAt is { } start ? done - Math.Max(start, OwnGroupsDoneAt ?? start) : 0;
+
+    public bool Advance(long now)
+    {
+        if (Stage == QueueDrainStage.ScanRing)
+        {
+            // A no-op unless the device still takes faults through this queue.
+            if (Device.Queue == queue)
+            {
+                if (ringHolds()) return false;
+                CancelledGroups = framework.CancelQueuedWork(Device, Pasid);
+                _flush = framework.BeginFlush(Device, Pasid);
+                FlushedGroups = _flush.SnapshotCount;
+                FlushStartedAt = now;
+                Stage = QueueDrainStage.Flush;
+            }
+            else
+            {
+                Stage = QueueDrainStage.Done;
+            }
+        }
+        if (Stage == QueueDrainStage.Flush)
+        {
+            if (OwnGroupsDoneAt is null && Device.PendingCountAt(Pasid) == 0) OwnGroupsDoneAt = now;
+            if (!framework.IsFlushComplete(_flush!)) return false;
+            FlushDoneAt = now;
+            Stage = QueueDrainStage.Done;
+        }
+        DoneAt ??= now;
+        return true;
+    }
+}

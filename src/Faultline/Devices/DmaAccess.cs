@@ -31,4 +31,8 @@ public enum AccessResult
     PriReset,
     /// <summary>H-PCI-19: the device driver stopped the access's PASID.</summary>
     PasidStopped,
+    /// <summary>A platform master's transaction ended with an abort (CMD_RESUME Abort, a terminate with CD.A = 1, H-SMMU-6).</summary>
+    StallAborted,
+    /// <summary>A platform master's transaction was terminated as read-as-zero / write-ignored (CD.A = 0, H-SMMU-6).</summary>
+    StallTerminated,
 }

@@ -1,5 +1,5 @@
 using Faultline.Devices;
-using Faultline.Iommu.Vtd;
+using Faultline.Iommu;
 using Faultline.Sva;
 
 namespace Faultline.Simulation;
@@ -17,7 +17,7 @@ internal sealed class PasidTeardown(FunctionNode node, AddressSpace mm, uint pas
     public PasidStopMode Mode { get; } = mode;
     public long StartedAt { get; } = startedAt;
     public long? StoppedAt { get; set; }
-    public VtdDrain? Drain { get; set; }
+    public IPasidDrain? Drain { get; set; }
     public long? DoneAt { get; set; }
 
     public TeardownReport Report() => new()

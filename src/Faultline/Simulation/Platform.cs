@@ -13,9 +13,8 @@ namespace Faultline.Simulation;
 /// message, interrupt, worker and command lands (one <see cref="Timing"/> parameter per hop). It
 /// also watches the run: every function event passes through it to the invariant log and metrics.
 /// </summary>
-internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
+internal sealed class Platform : IPriFunctionObserver
 {
-    private readonly Dictionary<VtdIommu, IommuNode> _iommuNodes = new();
     private readonly Dictionary<PriFunction, FunctionNode> _functionNodes = new();
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
     private readonly List<PasidTeardown> _teardowns = [];
@@ -45,6 +44,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     public LatencyRecorder AccessLatency { get; } = new();
     public List<IommuNode> Iommus { get; } = [];
     public List<FunctionNode> Functions { get; } = [];
+    public List<MasterNode> Masters { get; } = [];
     public Dictionary<string, AddressSpace> Processes { get; } = new();
     public List<WorkloadRunner> Workloads { get; } = [];
     public List<Guest> Guests { get; } = [];
@@ -56,15 +56,12 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
 
     public IommuNode AddIommu(IommuSpec spec)
     {
-        var hw = new VtdIommu(new VtdConfig
+        IommuNode node = spec.Type switch
         {
-            Name = spec.Name,
-            PageRequestQueueOrder = spec.PageRequestQueueOrder,
-            DiscardAutoResponse = spec.DiscardAutoResponse,
-            PageDrainSupported = spec.PageDrainSupported,
-        }, this);
-        var node = new IommuNode(spec.Name, hw, new VtdDriver(hw, Framework, Scenario.Host.VirtualAddressBits));
-        _iommuNodes.Add(hw, node);
+            IommuType.Smmuv3 => new Smmuv3Node(this, spec),
+            IommuType.Amd => new AmdNode(this, spec),
+            _ => new VtdNode(this, spec),
+        };
         Iommus.Add(node);
         return node;
     }
@@ -89,26 +86,41 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         iommu.Functions.Add(spec.Requester, node);
         Functions.Add(node);
 
-        var probe = iommu.Driver.ProbeDevice(function, Now, spec.Credits);
+        var (probe, status, device, table) = iommu.AddFunction(function, spec);
         if (function.ConfigViolations > 0)
             Invariants.Report("H-PCI-13", Now, spec.Name, "the host broke an enable rule of the PASID / ATS / PRI capabilities");
-        var (status, device, table) = iommu.Driver.AddDevice(function, spec.Name);
+        node.PasidTable = table!;
         if (status == FaultStatus.Ok)
         {
             node.FaultDevice = device;
-            node.PasidTable = table!;
         }
         else
         {
-            node.PasidTable = iommu.Hardware.SetContext(spec.Requester, pageRequestEnable: false);
-            string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})" : "no page-drain support (H-VTD-14)";
+            string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})"
+                : iommu is VtdNode ? "no page-drain support (H-VTD-14)"
+                : iommu is Smmuv3Node ? "upstream Linux does not service PRI on SMMUv3 (R38)"
+                : "the IOMMU does not service page requests";
             Notes.Add($"{spec.Name}: IOPF refused by {iommu.Name} ({status.Errno()}): {why}");
         }
         return node;
     }
 
-    /// <summary>SVA-binds a process to the function; false (with a note) where that cannot be done.</summary>
-    public bool Bind(FunctionNode node, AddressSpace mm)
+    /// <summary>A platform stall master behind an SMMUv3 (R37: only masters declared able to stall).</summary>
+    public MasterNode AddMaster(MasterSpec spec, IommuNode iommu)
+    {
+        var node = new MasterNode(this, spec, iommu);
+        var (status, device, table) = iommu.AddStallMaster(spec);
+        if (status != FaultStatus.Ok || table is null)
+            throw new InvalidOperationException($"{spec.Name}: {iommu.Name} refused the stall master ({status.Errno()})");
+        node.FaultDevice = device;
+        node.PasidTable = table;
+        iommu.Masters.Add(spec.StreamId, node);
+        Masters.Add(node);
+        return node;
+    }
+
+    /// <summary>SVA-binds a process to the device; false (with a note) where that cannot be done.</summary>
+    public bool Bind(DeviceNode node, AddressSpace mm)
     {
         if (node.FaultDevice is null)
         {
@@ -205,9 +217,8 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     private void ResetPriWhenQuiet(Guest guest)
     {
         var node = guest.Node;
-        var driver = node.Iommu.Driver;
-        bool quiet = !driver.RingHolds(node.Spec.Requester, guest.Spec.Pasid) && node.FaultDevice!.PendingCount == 0
-            && driver.WaitingSubmissions == 0 && node.Iommu.Hardware.InvalidationQueue.IsEmpty && node.ResponsesInFlight == 0;
+        bool quiet = !node.Iommu.RingHolds(node.Spec.Requester, guest.Spec.Pasid) && node.FaultDevice!.PendingCount == 0
+            && node.Iommu.CommandsIdle && node.ResponsesInFlight == 0;
         if (!quiet)
         {
             Scheduler.After(Timing.InterruptNs, () => ResetPriWhenQuiet(guest));
@@ -220,23 +231,23 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     }
 
     /// <summary>Schedules what the scenario makes happen at given times.</summary>
-    public void Schedule(ScenarioEvent e, IReadOnlyDictionary<string, FunctionNode> functions)
+    public void Schedule(ScenarioEvent e, IReadOnlyDictionary<string, DeviceNode> devices)
     {
         Scheduler.At(e.AtNs, () =>
         {
             switch (e)
             {
                 case BindEvent b:
-                    Bind(functions[b.Device], Processes[b.Process]);
+                    Bind(devices[b.Device], Processes[b.Process]);
                     break;
                 case UnbindEvent u:
-                    StartTeardown(functions[u.Device], Processes[u.Process], u.Stop);
+                    StartTeardown((FunctionNode)devices[u.Device], Processes[u.Process], u.Stop);
                     break;
                 case ExitEvent x:
                     Exit(Processes[x.Process], x.Stop);
                     break;
                 case RemoveDeviceEvent r:
-                    RemoveDevice(functions[r.Device]);
+                    RemoveDevice(devices[r.Device]);
                     break;
             }
         });
@@ -247,6 +258,14 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     {
         mm.Exiting = true;
         foreach (var node in Functions.Where(f => f.Pasids.ContainsKey(mm.Name)).ToList()) StartTeardown(node, mm, mode);
+        // A platform master has no PASID stop protocol: its binding goes at once; stalls still held on the
+        // PASID are resolved INVALID (the mm is exiting) and aborted.
+        foreach (var node in Masters.Where(m => m.Pasids.ContainsKey(mm.Name)))
+        {
+            node.Pasids.Remove(mm.Name, out uint pasid);
+            node.PasidTable.Remove(pasid);
+            Framework.Detach(node.FaultDevice!, pasid);
+        }
         ReleaseIfGone(mm);
     }
 
@@ -270,7 +289,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     }
 
     /// <summary>R4 as a run event: the device leaves its IOPF queue; later faults take the R10 path.</summary>
-    private void RemoveDevice(FunctionNode node)
+    private void RemoveDevice(DeviceNode node)
     {
         if (node.FaultDevice is not { Queue: { } queue } device)
         {
@@ -288,12 +307,12 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
         teardown.StoppedAt = now;
         // R25: the IOMMU blocks the PASID, then drains (R33) and flushes.
         teardown.Node.PasidTable.Remove(pasid.Value);
-        teardown.Drain = teardown.Node.Iommu.Driver.BeginDrain(teardown.Node.FaultDevice!, pasid.Value, now);
+        teardown.Drain = teardown.Node.Iommu.BeginDrain(teardown.Node.FaultDevice!, teardown.Node.Spec.Requester, pasid.Value, now);
         AdvanceTeardowns();
     }
 
     /// <summary>Moves every drain on; the host calls it after each event a drain may be waiting for.</summary>
-    private void AdvanceTeardowns()
+    public void AdvanceTeardowns()
     {
         foreach (var teardown in _teardowns)
         {
@@ -315,7 +334,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             Invariants.Report("R25", Now, subject, $"{device.PendingCountAt(teardown.Pasid)} groups still pending after teardown");
         if (device.PartialCountAt(teardown.Pasid) > 0)
             Invariants.Report("POL-10", Now, subject, $"{device.PartialCountAt(teardown.Pasid)} partial faults left after teardown (Linux keeps them until overflow or removal)");
-        if (node.Iommu.Driver.RingHolds(node.Spec.Requester, teardown.Pasid))
+        if (node.Iommu.RingHolds(node.Spec.Requester, teardown.Pasid))
             Invariants.Report("R33", Now, subject, "page requests of the PASID still in the PRQ after the drain (Linux drains requests in flight but does not wait for them to be handled)");
 
         ReleaseIfGone(teardown.Mm);
@@ -327,54 +346,15 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
 
     public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, runner);
 
-    // ---- IVtdPlatform: when the hardware's outputs land ----
+    // ---- what every IOMMU's outputs have in common ----
 
-    public void RaisePageRequestEvent(VtdIommu iommu)
-    {
-        var node = _iommuNodes[iommu];
-        if (node.ThreadScheduled) return;
-        node.ThreadScheduled = true;
-        Scheduler.At(Math.Max(Now + Timing.InterruptNs, node.ThreadBusyUntil), () => RunPageRequestThread(node));
-    }
-
-    public void InvalidationQueued(VtdIommu iommu)
-    {
-        var node = _iommuNodes[iommu];
-        if (node.InvalidationScheduled) return;
-        node.InvalidationScheduled = true;
-        Scheduler.After(Timing.ResponseCommandNs, () =>
-        {
-            node.InvalidationScheduled = false;
-            node.Hardware.ProcessInvalidationQueue();
-            node.Driver.RetrySubmissions();
-        });
-    }
-
-    public void SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request)
-    {
-        var r = request;
-        var node = _iommuNodes[iommu];
-        if (!node.Functions.TryGetValue(r.Destination, out var target))
-        {
-            Invariants.Report("R33", Now, node.Name, $"device-TLB invalidation for {r.Destination}, which is behind no port of this IOMMU");
-            return;
-        }
-        Scheduler.After(Timing.LinkNs, () => target.Function.OnInvalidateRequest(r, Now));
-    }
-
-    public void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait)
-    {
-        _iommuNodes[iommu].Driver.OnInvalidationWaitCompleted(wait);
-        AdvanceTeardowns();
-    }
-
-    public void SendPrgResponse(VtdIommu iommu, in PrgResponse response)
+    /// <summary>A PRG Response leaves the root port; the function has it one link time later.</summary>
+    public void DeliverPrgResponse(IommuNode iommu, in PrgResponse response)
     {
         var r = response;
-        var node = _iommuNodes[iommu];
-        if (!node.Functions.TryGetValue(r.Destination, out var target))
+        if (!iommu.Functions.TryGetValue(r.Destination, out var target))
         {
-            Invariants.Report("R22", Now, node.Name, $"PRG Response for {r.Destination}, which is behind no port of this IOMMU");
+            Invariants.Report("R22", Now, iommu.Name, $"PRG Response for {r.Destination}, which is behind no port of this IOMMU");
             return;
         }
         target.ResponsesInFlight++;
@@ -383,6 +363,13 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             target.ResponsesInFlight--;
             target.Function.OnPrgResponse(r, Now);
         });
+    }
+
+    /// <summary>A driver thread finished a batch: workers pick up what it queued, drains move on.</summary>
+    public void AfterDriverBatch(IommuNode iommu)
+    {
+        KickWorkers(iommu);
+        AdvanceTeardowns();
     }
 
     // ---- IPriFunctionObserver: what the functions saw ----
@@ -431,9 +418,12 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
             ? " (the Linux no-handler path answers every request, last or not: R10, POL-1)"
             : "";
 
-    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now)
+    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now) =>
+        EndAccess(_functionNodes[function], access, result, now);
+
+    /// <summary>An access of a function or a stall master ended: results, latency, and its workload goes on.</summary>
+    public void EndAccess(DeviceNode node, DmaAccess access, AccessResult result, long now)
     {
-        var node = _functionNodes[function];
         node.Results[(int)result]++;
         if (_accessOwners.Remove(access.Id, out var runner))
         {
@@ -445,26 +435,16 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
 
     // ---- host threads ----
 
-    /// <summary>The driver's page request thread; it stays busy ReportNs per descriptor.</summary>
-    private void RunPageRequestThread(IommuNode node)
-    {
-        node.ThreadScheduled = false;
-        int handled = node.Driver.HandlePageRequests();
-        node.ThreadBusyUntil = Now + handled * Timing.ReportNs;
-        Scheduler.At(node.ThreadBusyUntil, () =>
-        {
-            KickWorkers(node);
-            AdvanceTeardowns();
-        });
-    }
-
     /// <summary>Starts queued fault work on free workers of the IOMMU's fault queue (R1, R26).</summary>
     private void KickWorkers(IommuNode node)
     {
-        while (node.BusyWorkers < Scenario.Host.Workers && node.Driver.Queue.TryDequeueWork(out var item))
+        foreach (var queue in node.FaultQueues)
         {
-            node.BusyWorkers++;
-            Scheduler.After(Timing.HandlerWakeupNs, () => RunWork(node, item));
+            while (node.BusyWorkers < Scenario.Host.Workers && queue.TryDequeueWork(out var item))
+            {
+                node.BusyWorkers++;
+                Scheduler.After(Timing.HandlerWakeupNs, () => RunWork(node, item));
+            }
         }
     }
 
@@ -494,7 +474,7 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     {
         if (work is not SvaDomain domain) return;
         var last = group.LastFault;
-        var requester = iommu.Driver.RequesterOf(group.Device);
+        var requester = iommu.RequesterOf(group.Device);
         if (requester is null || !iommu.Functions.TryGetValue(requester.Value, out var node)) return;
         if (node.Function.AccessOfGroup(new PrgIndex((ushort)(last.GroupId & PrgIndex.Mask))) is not { } access) return;
         if (!_accessOwners.TryGetValue(access.Id, out var runner) || runner.Process == domain.AddressSpace) return;
@@ -542,13 +522,14 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
                 Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request{linger}");
             }
         }
-        foreach (var node in Iommus)
+        foreach (var node in Masters)
         {
-            if (!node.Hardware.PageRequestQueue.IsEmpty) Invariants.Report("R31", Now, node.Name, $"{node.Hardware.PageRequestQueue.Count} page request descriptors left in the queue");
-            if (node.Driver.Queue.QueuedWork > 0) Invariants.Report("R26", Now, node.Name, $"{node.Driver.Queue.QueuedWork} fault work items never ran");
+            if (!node.Master.Idle) Invariants.Report("H-SMMU-6", Now, node.Name, $"{node.Master.Outstanding} transactions never ended and {node.Master.Queued} never issued");
+            if (node.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", Now, node.Name, $"{d.PendingCount} stall groups still pending in the framework");
         }
+        foreach (var node in Iommus) node.CheckEnd(Invariants, Now);
         foreach (var t in _teardowns.Where(t => t.DoneAt is null))
-            Invariants.Report("R25", Now, $"{t.Node.Name} pasid {t.Pasid}", $"teardown started at {t.StartedAt} ns never completed (stage: {(t.StoppedAt is null ? "PASID stop" : t.Drain?.Stage.ToString())})");
+            Invariants.Report("R25", Now, $"{t.Node.Name} pasid {t.Pasid}", $"teardown started at {t.StartedAt} ns never completed (stage: {(t.StoppedAt is null ? "PASID stop" : t.Drain?.StageName)})");
         if (Framework.GroupsInUse > 0)
         {
             long held = Guests.Sum(g => (long)g.Queue.Unread + g.Queue.Unanswered);
@@ -559,35 +540,16 @@ internal sealed class Platform : IVtdPlatform, IPriFunctionObserver
     }
 }
 
-/// <summary>One IOMMU in the topology: hardware, driver, and the host threads that serve it.</summary>
-internal sealed class IommuNode(string name, VtdIommu hardware, VtdDriver driver)
-{
-    public string Name { get; } = name;
-    public VtdIommu Hardware { get; } = hardware;
-    public VtdDriver Driver { get; } = driver;
-    public Dictionary<RequesterId, FunctionNode> Functions { get; } = new();
-    public bool ThreadScheduled { get; set; }
-    public long ThreadBusyUntil { get; set; }
-    public bool InvalidationScheduled { get; set; }
-    public int BusyWorkers { get; set; }
-}
-
 /// <summary>One PCIe function in the topology, and its link: every TLP takes <see cref="Timing.LinkNs"/>.</summary>
-internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode iommu) : IUpstreamPort
+internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode iommu) : DeviceNode(iommu), IUpstreamPort
 {
-    public string Name => Spec.Name;
+    public override string Name => Spec.Name;
     public DeviceSpec Spec { get; } = spec;
-    public IommuNode Iommu { get; } = iommu;
     public PriFunction Function { get; set; } = null!;
-    public FaultDevice? FaultDevice { get; set; }
-    public IPasidTable PasidTable { get; set; } = null!;
-    public Dictionary<string, uint> Pasids { get; } = new();
-    /// <summary>The guest that owns the function, or null for a host device.</summary>
-    public string? Owner { get; set; }
     /// <summary>PRG Responses on the link toward the function.</summary>
     public int ResponsesInFlight { get; set; }
-    public long[] Results { get; } = new long[Enum.GetValues<AccessResult>().Length];
-    public LatencyRecorder FaultLatency { get; } = new();
+
+    public override void StartAccess(DmaAccess access, long now) => Function.StartAccess(access, now);
 
     public void SendTranslationRequest(in TranslationRequest request)
     {
@@ -596,7 +558,7 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode
         // ATS requests and page requests share the link; FIFO with one latency keeps them in order.
         s.After(platform.Timing.LinkNs, () =>
         {
-            var completion = Iommu.Hardware.Translate(r);
+            var completion = Iommu.Translate(r);
             s.After(platform.Timing.TranslationNs + platform.Timing.LinkNs, () => Function.OnTranslationCompletion(completion, s.Now));
         });
     }
@@ -604,17 +566,13 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode
     public void SendPageRequest(in PageRequest request)
     {
         var r = request;
-        platform.Scheduler.After(platform.Timing.LinkNs, () => Iommu.Hardware.OnPageRequest(r));
+        platform.Scheduler.After(platform.Timing.LinkNs, () => Iommu.OnPageRequest(r));
     }
 
     /// <summary>H-PCI-18: same link, same latency, so it cannot overtake page requests sent before it.</summary>
     public void SendInvalidationCompletion(in InvalidationCompletion completion)
     {
         var c = completion;
-        platform.Scheduler.After(platform.Timing.LinkNs, () =>
-        {
-            Iommu.Hardware.OnInvalidationCompletion(c);
-            Iommu.Driver.RetrySubmissions();
-        });
+        platform.Scheduler.After(platform.Timing.LinkNs, () => Iommu.OnInvalidationCompletion(c));
     }
 }

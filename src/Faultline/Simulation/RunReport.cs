@@ -11,6 +11,7 @@ public sealed record RunReport
     public required bool Quiesced { get; init; }
     public required IReadOnlyList<DeviceReport> Devices { get; init; }
     public required IReadOnlyList<IommuReport> Iommus { get; init; }
+    public required IReadOnlyList<MasterReport> Masters { get; init; }
     public required FrameworkReport Framework { get; init; }
     public required LatencyReport FaultLatency { get; init; }
     public required LatencyReport AccessLatency { get; init; }
@@ -92,6 +93,23 @@ public sealed record DeviceReport
     public required LatencyReport FaultLatency { get; init; }
 }
 
+/// <summary>A platform stall master: how its accesses ended and how long they took (stalls included).</summary>
+public sealed record MasterReport
+{
+    public required string Name { get; init; }
+    public required uint StreamId { get; init; }
+    public required string Iommu { get; init; }
+    public required string Owner { get; init; }
+    public required IReadOnlyDictionary<string, uint> Pasids { get; init; }
+    public required long Transactions { get; init; }
+    public required long Accesses { get; init; }
+    public required long Completed { get; init; }
+    public required long Aborted { get; init; }
+    public required long TerminatedRazWi { get; init; }
+    public required long AccessesSkipped { get; init; }
+    public required LatencyReport AccessLatency { get; init; }
+}
+
 public sealed record IommuReport
 {
     public required string Name { get; init; }
@@ -112,6 +130,32 @@ public sealed record IommuReport
     public required long BadRequestsDropped { get; init; }
     public required long OverflowsCleared { get; init; }
     public required long PrgResponsesSent { get; init; }
+    /// <summary>SMMUv3 only: the shared stall buffer (H-SMMU-9).</summary>
+    public StallReport? Stall { get; init; }
+}
+
+/// <summary>An SMMUv3's stall buffer over the run: STALL_MAX shared by every master (H-SMMU-9).</summary>
+public sealed record StallReport
+{
+    public required int StallMax { get; init; }
+    /// <summary>back-pressure or abort: what a fault meets when STALL_MAX transactions are held.</summary>
+    public required string WhenFull { get; init; }
+    public required int HighWater { get; init; }
+    public required long Stalls { get; init; }
+    public required long ResumedRetry { get; init; }
+    public required long ResumedAbort { get; init; }
+    public required long ResumedTerminate { get; init; }
+    /// <summary>Ended by CMD_STALL_TERM.</summary>
+    public required long StallTermTerminated { get; init; }
+    /// <summary>Faults terminated at once because STALL_MAX was reached (abort mode).</summary>
+    public required long AbortedAtFull { get; init; }
+    /// <summary>Transactions that waited at the SMMU's input because STALL_MAX was reached (back-pressure mode).</summary>
+    public required long BackPressured { get; init; }
+    public required long EventsLost { get; init; }
+    /// <summary>POL-12: faults terminated instead of stalled because their owner was at its budget.</summary>
+    public required long BudgetTerminated { get; init; }
+    /// <summary>Stalls held over time, in equal slices of the run.</summary>
+    public required IReadOnlyList<OccupancySlice> Occupancy { get; init; }
 }
 
 public sealed record FrameworkReport

@@ -23,6 +23,8 @@ public sealed record Scenario
     public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
     /// <summary>Guests (or userspace drivers) that own a device and answer its faults through a fault queue.</summary>
     public IReadOnlyList<GuestSpec> Guests { get; init; } = [];
+    /// <summary>Platform stall masters behind SMMUv3 units.</summary>
+    public IReadOnlyList<MasterSpec> Masters { get; init; } = [];
 }
 
 /// <summary>How a guest treats the faults its fault queue delivers (issue: guest models, honest and hostile).</summary>
@@ -115,12 +117,47 @@ public sealed record HostSpec
     public long? ResponseDeadlineNs { get; init; }
 }
 
+/// <summary>The IOMMU architectures a scenario can place.</summary>
+public enum IommuType
+{
+    Vtd,
+    Smmuv3,
+    Amd,
+}
+
 public sealed record IommuSpec
 {
     public required string Name { get; init; }
+    public IommuType Type { get; init; } = IommuType.Vtd;
+    /// <summary>VT-d PQA.QS: 2^(order+7) descriptors.</summary>
     public int PageRequestQueueOrder { get; init; } = 4;
-    public DiscardAutoResponse DiscardAutoResponse { get; init; } = DiscardAutoResponse.Success;
+    /// <summary>SMMUv3 PRIQ LOG2SIZE (default 8) or AMD PPR log log2(entries) (default 9).</summary>
+    public int? QueueLog2 { get; init; }
+    /// <summary>What a discarded last request is answered; null: the architecture's default (Success on VT-d and SMMUv3, none on AMD).</summary>
+    public DiscardAutoResponse? DiscardAutoResponse { get; init; }
     public bool PageDrainSupported { get; init; } = true;
+    /// <summary>SMMUv3 EVENTQ LOG2SIZE.</summary>
+    public int EventQueueLog2 { get; init; } = 7;
+    /// <summary>SMMUv3 IDR5.STALL_MAX (H-SMMU-9).</summary>
+    public int StallMax { get; init; } = 16;
+    public Iommu.Smmuv3.StallBufferFullMode StallBufferFull { get; init; } = Iommu.Smmuv3.StallBufferFullMode.BackPressure;
+    /// <summary>SMMUv3 PRI service; null: from the policy (linux: deny as upstream, R38; hardened: the framework).</summary>
+    public Iommu.Smmuv3.PriService? PriService { get; init; }
+    /// <summary>AMD H-AMD-3: the PPR interrupt precedes the entry's write by this much; null: the entry is written first.</summary>
+    public long? InterruptBeforeEntryNs { get; init; }
+}
+
+/// <summary>A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 (H-SMMU-5, H-SMMU-10).</summary>
+public sealed record MasterSpec
+{
+    public required string Name { get; init; }
+    public required uint StreamId { get; init; }
+    public required string Iommu { get; init; }
+    public int MaxOutstanding { get; init; } = 4;
+    /// <summary>Whose POL-12 stall budget its stalls count against (a guest, a driver); default: the master itself.</summary>
+    public string? Owner { get; init; }
+    /// <summary>Processes bound to the master through SVA (SubstreamID = PASID).</summary>
+    public required IReadOnlyList<string> Bind { get; init; }
 }
 
 public sealed record VmaSpec
@@ -173,4 +210,6 @@ public sealed record WorkloadSpec
     /// <summary>Accesses in flight at most; later arrivals wait.</summary>
     public int Concurrency { get; init; } = 4;
     public long StartNs { get; init; }
+    /// <summary>The name of its random stream: workloads that share one draw the same arrivals and addresses.</summary>
+    public string? Stream { get; init; }
 }

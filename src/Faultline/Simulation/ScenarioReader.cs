@@ -51,7 +51,7 @@ public static class ScenarioReader
         }
         if (yaml.Documents.Count != 1)
             throw new ScenarioException(file, 1, 1, "(document)", $"expected one YAML document, found {yaml.Documents.Count}");
-        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "guests", "workloads", "events");
+        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events");
         return ReadScenario(root);
     }
 
@@ -91,18 +91,41 @@ public static class ScenarioReader
         }
 
         var iommus = new List<IommuSpec>();
-        foreach (var n in root.RequiredList("iommus", "name", "type", "prq_order", "discard_auto_response", "page_drain_supported"))
+        var perType = new Dictionary<IommuType, string[]>
+        {
+            [IommuType.Vtd] = ["prq_order", "discard_auto_response", "page_drain_supported"],
+            [IommuType.Smmuv3] = ["priq_log2", "evtq_log2", "discard_auto_response", "stall_max", "stall_full", "pri_service"],
+            [IommuType.Amd] = ["ppr_log_log2", "discard_auto_response", "interrupt_before_entry"],
+        };
+        foreach (var n in root.RequiredList("iommus", ["name", "type", .. perType.Values.SelectMany(k => k).Distinct()]))
         {
             var name = n.Name("name", iommus.Select(i => i.Name));
-            var type = n.String("type", "vtd");
-            if (type != "vtd") n.Fail("type", $"'{type}' is not a supported IOMMU; supported: vtd");
+            var type = n.Choice("type", IommuType.Vtd, ("vtd", IommuType.Vtd), ("smmuv3", IommuType.Smmuv3), ("amd", IommuType.Amd));
+            foreach (var key in perType.Where(kv => kv.Key != type).SelectMany(kv => kv.Value).Except(perType[type]).Where(n.Has))
+                n.Fail(key, $"does not apply to a {n.String("type", "vtd")} IOMMU; its keys: {string.Join(", ", perType[type])}");
             iommus.Add(new IommuSpec
             {
                 Name = name,
+                Type = type,
                 PageRequestQueueOrder = (int)n.Integer("prq_order", 4, 0, 12),
-                DiscardAutoResponse = n.Choice("discard_auto_response", DiscardAutoResponse.Success,
-                    ("success", DiscardAutoResponse.Success), ("none", DiscardAutoResponse.None)),
+                QueueLog2 = type switch
+                {
+                    IommuType.Smmuv3 => (int)n.Integer("priq_log2", 8, 1, 19),
+                    IommuType.Amd => (int)n.Integer("ppr_log_log2", 9, 8, 15),
+                    _ => null,
+                },
+                EventQueueLog2 = (int)n.Integer("evtq_log2", 7, 1, 19),
+                DiscardAutoResponse = n.Has("discard_auto_response")
+                    ? n.Choice("discard_auto_response", DiscardAutoResponse.Success, ("success", DiscardAutoResponse.Success), ("none", DiscardAutoResponse.None))
+                    : null,
                 PageDrainSupported = n.Boolean("page_drain_supported", true),
+                StallMax = (int)n.Integer("stall_max", 16, 1, 0xFFFF),
+                StallBufferFull = n.Choice("stall_full", Iommu.Smmuv3.StallBufferFullMode.BackPressure,
+                    ("back-pressure", Iommu.Smmuv3.StallBufferFullMode.BackPressure), ("abort", Iommu.Smmuv3.StallBufferFullMode.Abort)),
+                PriService = n.Has("pri_service")
+                    ? n.Choice("pri_service", Iommu.Smmuv3.PriService.Framework, ("deny", Iommu.Smmuv3.PriService.Deny), ("framework", Iommu.Smmuv3.PriService.Framework))
+                    : null,
+                InterruptBeforeEntryNs = n.Has("interrupt_before_entry") ? n.Duration("interrupt_before_entry", 0) : null,
             });
         }
 
@@ -169,6 +192,36 @@ public static class ScenarioReader
             });
         }
 
+        var masters = new List<MasterSpec>();
+        foreach (var n in root.OptionalList("masters", "name", "stream_id", "iommu", "max_outstanding", "owner", "bind"))
+        {
+            var name = n.Name("name", masters.Select(m => m.Name).Concat(devices.Select(d => d.Name)));
+            var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
+            if (iommus.First(i => i.Name == iommu).Type != IommuType.Smmuv3)
+                n.Fail("iommu", $"'{iommu}' is not an SMMUv3: only an SMMUv3 stalls platform masters (H-SMMU-5, H-SMMU-10)");
+            uint streamId = (uint)n.Integer("stream_id", null, 0, uint.MaxValue);
+            if (masters.FirstOrDefault(m => m.Iommu == iommu && m.StreamId == streamId) is { } clash)
+                n.Fail("stream_id", $"0x{streamId:x} is already the StreamID of master '{clash.Name}'");
+            if (devices.FirstOrDefault(d => d.Iommu == iommu && d.Requester.Value == streamId) is { } function)
+                n.Fail("stream_id", $"0x{streamId:x} is the StreamID of PCIe function '{function.Name}' (its requester id)");
+            var bind = new List<string>();
+            foreach (var (value, path, at) in n.StringList("bind"))
+            {
+                if (processes.All(p => p.Name != value)) n.FailAt(at, path, $"no process named '{value}'; processes: {string.Join(", ", processes.Select(p => p.Name))}");
+                if (bind.Contains(value)) n.FailAt(at, path, $"process '{value}' is bound twice");
+                bind.Add(value);
+            }
+            masters.Add(new MasterSpec
+            {
+                Name = name,
+                StreamId = streamId,
+                Iommu = iommu,
+                MaxOutstanding = (int)n.Integer("max_outstanding", 4, 1, 4096),
+                Owner = n.Has("owner") ? n.String("owner", null) : null,
+                Bind = bind,
+            });
+        }
+
         var guests = new List<GuestSpec>();
         foreach (var n in root.OptionalList("guests", "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))
         {
@@ -208,14 +261,15 @@ public static class ScenarioReader
             if (at < 0) n.Fail("at", "is required");
             var actions = new[] { "unbind", "bind", "exit", "remove_device" }.Where(n.Has).ToList();
             if (actions.Count != 1) n.Fail("at", $"an event needs exactly one of unbind, bind, exit, remove_device; found {(actions.Count == 0 ? "none" : string.Join(", ", actions))}");
-            var deviceNames = devices.Select(d => d.Name).ToList();
+            var deviceNames = devices.Select(d => d.Name).Concat(masters.Select(m => m.Name)).ToList();
             var processNames = processes.Select(p => p.Name).ToList();
             switch (actions[0])
             {
                 case "unbind":
                 {
                     var a = n.OptionalMap("unbind", "device", "process", "stop")!;
-                    events.Add(new UnbindEvent(at, a.Reference("device", deviceNames), a.Reference("process", processNames), StopMode(a)));
+                    var device = a.Reference("device", devices.Select(d => d.Name));
+                    events.Add(new UnbindEvent(at, device, a.Reference("process", processNames), StopMode(a)));
                     break;
                 }
                 case "bind":
@@ -243,11 +297,12 @@ public static class ScenarioReader
         }
 
         var workloads = new List<WorkloadSpec>();
-        foreach (var n in root.RequiredList("workloads", "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start"))
+        foreach (var n in root.RequiredList("workloads", "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start", "stream"))
         {
-            var device = n.Reference("device", devices.Select(d => d.Name));
+            var device = n.Reference("device", devices.Select(d => d.Name).Concat(masters.Select(m => m.Name)));
             var process = n.Reference("process", processes.Select(p => p.Name));
-            if (!devices.First(d => d.Name == device).Bind.Contains(process)
+            var bound = devices.FirstOrDefault(d => d.Name == device)?.Bind ?? masters.First(m => m.Name == device).Bind;
+            if (!bound.Contains(process)
                 && !events.OfType<BindEvent>().Any(b => b.Device == device && b.Process == process)
                 && !guests.Any(g => g.Device == device && g.Process == process))
                 n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list or a bind event, or make it the address space of the guest that owns the device)");
@@ -262,6 +317,7 @@ public static class ScenarioReader
                 IntervalNs = n.Duration("interval", 5_000),
                 Concurrency = (int)n.Integer("concurrency", 4, 1, 1 << 16),
                 StartNs = n.Duration("start", 0),
+                Stream = n.Has("stream") ? n.String("stream", null) : null,
             };
             if (w.MaxPages < w.MinPages) n.Fail("max_pages", $"{w.MaxPages} is below min_pages ({w.MinPages})");
             workloads.Add(w);
@@ -282,6 +338,7 @@ public static class ScenarioReader
             Workloads = workloads,
             Events = events,
             Guests = guests,
+            Masters = masters,
         };
         return scenario;
     }

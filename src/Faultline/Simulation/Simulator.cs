@@ -52,17 +52,19 @@ public static class Simulator
         }
 
         var iommus = scenario.Iommus.ToDictionary(i => i.Name, platform.AddIommu);
-        var functions = scenario.Devices.ToDictionary(d => d.Name, d => platform.AddFunction(d, iommus[d.Iommu]));
-        foreach (var d in scenario.Devices)
-            foreach (var process in d.Bind)
-                platform.Bind(functions[d.Name], platform.Processes[process]);
-        foreach (var g in scenario.Guests) platform.AddGuest(g, functions[g.Device], platform.Processes[g.Process]);
-        foreach (var e in scenario.Events) platform.Schedule(e, functions);
+        var devices = new Dictionary<string, DeviceNode>();
+        foreach (var d in scenario.Devices) devices.Add(d.Name, platform.AddFunction(d, iommus[d.Iommu]));
+        foreach (var m in scenario.Masters) devices.Add(m.Name, platform.AddMaster(m, iommus[m.Iommu]));
+        foreach (var (name, binds) in scenario.Devices.Select(d => (d.Name, d.Bind)).Concat(scenario.Masters.Select(m => (m.Name, m.Bind))))
+            foreach (var process in binds)
+                platform.Bind(devices[name], platform.Processes[process]);
+        foreach (var g in scenario.Guests) platform.AddGuest(g, (FunctionNode)devices[g.Device], platform.Processes[g.Process]);
+        foreach (var e in scenario.Events) platform.Schedule(e, devices);
 
         foreach (var w in scenario.Workloads)
         {
-            var runner = new WorkloadRunner(platform, w, functions[w.Device], platform.Processes[w.Process],
-                platform.Random.Fork($"workload:{w.Device}:{w.Process}:{platform.Workloads.Count}"));
+            var runner = new WorkloadRunner(platform, w, devices[w.Device], platform.Processes[w.Process],
+                platform.Random.Fork(w.Stream is { } stream ? $"stream:{stream}" : $"workload:{w.Device}:{w.Process}:{platform.Workloads.Count}"));
             platform.Workloads.Add(runner);
             runner.Start();
         }
@@ -117,30 +119,24 @@ public static class Simulator
                     FaultLatency = LatencyReport.From(n.FaultLatency),
                 };
             }).ToList(),
-            Iommus = p.Iommus.Select(n =>
+            Iommus = p.Iommus.Select(n => n.Report()).ToList(),
+            Masters = p.Masters.Select(n =>
             {
-                var hw = n.Hardware.Counters;
-                var drv = n.Driver.Counters;
-                return new IommuReport
+                var c = n.Master.Counters;
+                return new MasterReport
                 {
                     Name = n.Name,
-                    Kind = "vtd",
-                    RingEntries = n.Hardware.PageRequestQueue.Entries,
-                    RingHighWater = n.Hardware.PageRequestQueue.HighWater,
-                    PageRequestsReceived = hw.PageRequestsReceived,
-                    Queued = hw.Queued,
-                    RefusedAtGate = hw.RefusedAtGate,
-                    DiscardedFull = hw.DiscardedFull,
-                    DiscardedWhileOverflowed = hw.DiscardedWhileOverflowed,
-                    AutoResponses = hw.AutoResponses,
-                    Events = hw.Events,
-                    DriverBatches = drv.Batches,
-                    Reported = drv.Reported,
-                    StopMarkersDropped = drv.StopMarkersDropped,
-                    BadRequestsAnswered = drv.BadRequestsAnswered,
-                    BadRequestsDropped = drv.BadRequestsDropped,
-                    OverflowsCleared = drv.OverflowsCleared,
-                    PrgResponsesSent = hw.PrgResponsesSent,
+                    StreamId = n.Spec.StreamId,
+                    Iommu = n.Iommu.Name,
+                    Owner = n.Spec.Owner ?? n.Name,
+                    Pasids = new SortedDictionary<string, uint>(n.Pasids, StringComparer.Ordinal),
+                    Transactions = c.Transactions,
+                    Accesses = c.Accesses,
+                    Completed = c.Completed,
+                    Aborted = c.Aborted,
+                    TerminatedRazWi = c.TerminatedRazWi,
+                    AccessesSkipped = p.Workloads.Where(w => w.Spec.Device == n.Name).Sum(w => w.Skipped),
+                    AccessLatency = LatencyReport.From(n.AccessLatency),
                 };
             }).ToList(),
             Framework = new FrameworkReport

@@ -9,7 +9,7 @@ namespace Faultline.Simulation;
 /// <see cref="WorkloadSpec.Concurrency"/> in flight, and each covers a random page range inside one
 /// VMA of the process (chosen in proportion to its size), written with the given probability.
 /// </summary>
-internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, FunctionNode device, AddressSpace mm, SimRandom random)
+internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, DeviceNode device, AddressSpace mm, SimRandom random)
 {
     private readonly Dictionary<long, long> _startedAt = new();
     private int _arrived;
@@ -87,7 +87,7 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Funct
             _startedAt.Add(access.Id, platform.Now);
             FirstStartNs ??= platform.Now;
             platform.OwnAccess(access.Id, this);
-            device.Function.StartAccess(access, platform.Now);
+            device.StartAccess(access, platform.Now);
         }
     }
 

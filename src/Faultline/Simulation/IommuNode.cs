@@ -1,0 +1,111 @@
+using Faultline.Devices;
+using Faultline.Faults;
+using Faultline.Iommu;
+using Faultline.Pcie;
+
+namespace Faultline.Simulation;
+
+/// <summary>
+/// One IOMMU in the topology — hardware model, Linux driver, and the host threads that serve them —
+/// seen by the platform through what every architecture has in common. A subclass per architecture
+/// (<see cref="VtdNode"/>, <see cref="Smmuv3Node"/>, <see cref="AmdNode"/>) implements that
+/// architecture's platform interface and turns its callbacks into scheduled events.
+/// </summary>
+internal abstract class IommuNode(Platform platform, IommuSpec spec)
+{
+    private bool _commandsScheduled;
+
+    protected Platform Platform { get; } = platform;
+    public IommuSpec Spec { get; } = spec;
+    public string Name => Spec.Name;
+    public abstract string Kind { get; }
+    public Dictionary<RequesterId, FunctionNode> Functions { get; } = new();
+    public Dictionary<uint, MasterNode> Masters { get; } = new();
+    /// <summary>Workers of this IOMMU's fault queues busy now (R1: the workqueue's concurrency, <see cref="HostSpec.Workers"/>).</summary>
+    public int BusyWorkers { get; set; }
+
+    /// <summary>The IOPF queues whose work the workers run, in the order they are served.</summary>
+    public abstract IReadOnlyList<FaultQueue> FaultQueues { get; }
+
+    // ---- PCIe functions ----
+
+    public abstract TranslationCompletion Translate(in TranslationRequest request);
+    public abstract void OnPageRequest(in PageRequest request);
+    public virtual void OnInvalidationCompletion(in InvalidationCompletion completion) { }
+
+    /// <summary>Probe (PASID, ATS, PRI with the driver's credits) and IOPF; the table is null only where even ATS cannot be set up.</summary>
+    public abstract (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, DeviceSpec spec);
+
+    /// <summary>Whether the hardware queue still holds requests of (requester, PASID) (the drain's scan).</summary>
+    public abstract bool RingHolds(RequesterId requester, uint pasid);
+
+    /// <summary>No response command is waiting in the driver or the IOMMU's command queue.</summary>
+    public abstract bool CommandsIdle { get; }
+
+    public abstract RequesterId? RequesterOf(FaultDevice device);
+
+    /// <summary>R25's drain of (device, PASID) on this IOMMU (R33 on VT-d; the queue drain elsewhere).</summary>
+    public abstract IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now);
+
+    // ---- platform stall masters (SMMUv3) ----
+
+    public virtual (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(MasterSpec spec) => (FaultStatus.NoDevice, null, null);
+
+    public virtual void OnTransaction(in StallTransaction transaction, long now) =>
+        throw new InvalidOperationException($"{Kind} IOMMU {Name} has no platform masters");
+
+    // ---- reporting ----
+
+    public abstract IommuReport Report();
+
+    /// <summary>What must hold of this IOMMU at the end of a run.</summary>
+    public virtual void CheckEnd(InvariantLog invariants, long now)
+    {
+        foreach (var queue in FaultQueues)
+            if (queue.QueuedWork > 0) invariants.Report("R26", now, Name, $"{queue.QueuedWork} fault work items of {queue.Name} never ran");
+    }
+
+    /// <summary>
+    /// A response command was written: the IOMMU executes the queue <see cref="Timing.ResponseCommandNs"/>
+    /// later, once for everything written meanwhile, then the driver submits what waited for room.
+    /// </summary>
+    protected void CommandsQueued(Action execute)
+    {
+        if (_commandsScheduled) return;
+        _commandsScheduled = true;
+        Platform.Scheduler.After(Platform.Timing.ResponseCommandNs, () =>
+        {
+            _commandsScheduled = false;
+            execute();
+        });
+    }
+}
+
+/// <summary>
+/// A driver's threaded interrupt handler (the PRQ, PRIQ, event queue or PPR log thread): woken by the
+/// interrupt, it runs <see cref="Timing.InterruptNs"/> later, or when its previous batch is done, and
+/// stays busy <see cref="Timing.ReportNs"/> per entry handled; then the workers and drains move on.
+/// </summary>
+internal sealed class DriverThread(Platform platform, IommuNode node, Func<int> handleBatch)
+{
+    private bool _scheduled;
+    private long _busyUntil;
+
+    public void Wake() => WakeAt(platform.Now + platform.Timing.InterruptNs);
+
+    /// <summary>Runs the thread at <paramref name="time"/> (or when it is free); for a handler that polls again later.</summary>
+    public void WakeAt(long time)
+    {
+        if (_scheduled) return;
+        _scheduled = true;
+        platform.Scheduler.At(Math.Max(time, _busyUntil), Run);
+    }
+
+    private void Run()
+    {
+        _scheduled = false;
+        int handled = handleBatch();
+        _busyUntil = platform.Now + handled * platform.Timing.ReportNs;
+        platform.Scheduler.At(_busyUntil, () => platform.AfterDriverBatch(node));
+    }
+}

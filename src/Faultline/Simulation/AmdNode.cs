@@ -42,6 +42,11 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
         return (probe, status, device, table ?? Hardware.SetDeviceTableEntry(spec.Requester, ppr: false));
     }
 
+    public override string UnansweredDiscards =>
+        Hardware.Config.LostRequestAutoResponse is null && Hardware.Counters.DiscardedFull + Hardware.Counters.DiscardedWhileStopped > 0
+            ? $" (page requests lost while {Name}'s PPR log was full or stopped are answered by neither the hardware nor Linux: H-AMD-2)"
+            : "";
+
     public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);

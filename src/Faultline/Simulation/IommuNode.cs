@@ -54,6 +54,12 @@ internal abstract class IommuNode(Platform platform, IommuSpec spec)
     public virtual void OnTransaction(in StallTransaction transaction, long now) =>
         throw new InvalidOperationException($"{Kind} IOMMU {Name} has no platform masters");
 
+    /// <summary>
+    /// Names the rule when the IOMMU discarded page requests and answered none of them (no auto-response),
+    /// so a function may wait forever for a group whose last request was lost; else empty.
+    /// </summary>
+    public abstract string UnansweredDiscards { get; }
+
     // ---- reporting ----
 
     public abstract IommuReport Report();

@@ -511,15 +511,15 @@ internal sealed class Platform : IPriFunctionObserver
             if (f.OutstandingGroups > 0)
             {
                 string why = f.Pri.ResponseFailure ? "the function stopped PRI after Response Failure (H-PCI-9) and ignores later responses" : "no response ever arrived";
-                Invariants.Report(f.Pri.ResponseFailure ? "H-PCI-9" : "R8", Now, f.Name, $"{f.OutstandingGroups} page request groups still outstanding: {why}{unanswered}");
+                Invariants.Report(f.Pri.ResponseFailure ? "H-PCI-9" : "R8", Now, f.Name, $"{f.OutstandingGroups} page request groups still outstanding: {why}{unanswered}{node.Iommu.UnansweredDiscards}");
             }
-            if (f.ActiveAccesses > 0) Invariants.Report("R8", Now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended{unanswered}");
+            if (f.ActiveAccesses > 0) Invariants.Report("R8", Now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended{unanswered}{node.Iommu.UnansweredDiscards}");
             if (node.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", Now, f.Name, $"{d.PendingCount} groups still pending in the framework{unanswered}");
             if (f.StoppingPasids > 0) Invariants.Report("H-PCI-19", Now, f.Name, $"{f.StoppingPasids} PASID stops never completed");
             if (node.FaultDevice is { PartialCount: > 0 } p)
             {
                 string linger = Framework.Policy.DetachedPartials == DetachedPartialsPolicy.Linger ? " (Linux keeps them until overflow or removal: POL-10)" : "";
-                Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request{linger}");
+                Invariants.Report("R14", Now, f.Name, $"{p.PartialCount} partial faults never completed by a last request{linger}{node.Iommu.UnansweredDiscards}");
             }
         }
         foreach (var node in Masters)

@@ -161,13 +161,14 @@ public static class ScenarioReader
         }
 
         var devices = new List<DeviceSpec>();
-        foreach (var n in root.RequiredList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "bind"))
+        foreach (var n in root.OptionalList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "bind"))
         {
             var name = n.Name("name", devices.Select(d => d.Name));
             var rid = n.RequesterId("rid");
-            if (devices.FirstOrDefault(d => d.Requester == rid) is { } clash)
-                n.Fail("rid", $"{rid} is already the requester id of device '{clash.Name}'");
             var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
+            // Requester ids are unique per IOMMU: each sits behind its own root complex (or segment).
+            if (devices.FirstOrDefault(d => d.Requester == rid && d.Iommu == iommu) is { } clash)
+                n.Fail("rid", $"{rid} is already the requester id of device '{clash.Name}' behind {iommu}");
             var bind = new List<string>();
             foreach (var (value, path, at) in n.StringList("bind"))
             {
@@ -221,6 +222,8 @@ public static class ScenarioReader
                 Bind = bind,
             });
         }
+
+        if (devices.Count == 0 && masters.Count == 0) root.Fail("devices", "a scenario needs at least one PCIe function (devices) or platform master (masters)");
 
         var guests = new List<GuestSpec>();
         foreach (var n in root.OptionalList("guests", "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))

@@ -56,6 +56,11 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
 
     public override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
 
+    public override string UnansweredDiscards =>
+        Hardware.Config.DiscardAutoResponse == DiscardAutoResponse.None && Hardware.Counters.PriDiscarded > 0
+            ? $" ({Name} discarded PRI requests and answered none of them: H-SMMU-3 switch 'none')"
+            : "";
+
     public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester.Value, pasid);
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandQueue.IsEmpty;
 

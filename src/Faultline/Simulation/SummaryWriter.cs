@@ -10,9 +10,9 @@ public static class SummaryWriter
         w.WriteLine();
 
         w.WriteLine("Devices");
-        var devices = new TextTable("device", "rid", "pasids", "alloc", "requests", "groups", "success", "invalid", "failure", "reserved", "credits-hw", "uprgi", "rf", "accesses", "completed", "failed");
+        var devices = new TextTable("device", "rid", "iommu", "pasids", "alloc", "requests", "groups", "success", "invalid", "failure", "reserved", "credits-hw", "uprgi", "rf", "accesses", "completed", "failed");
         foreach (var d in r.Devices)
-            devices.Add(d.Name, d.Requester, d.Pasids.Count, d.Allocation, d.PageRequests, d.Groups, d.ResponsesSuccess, d.ResponsesInvalid,
+            devices.Add(d.Name, d.Requester, d.Iommu, d.Pasids.Count, d.Allocation, d.PageRequests, d.Groups, d.ResponsesSuccess, d.ResponsesInvalid,
                 d.ResponsesFailure, d.ResponsesReserved, d.CreditsHighWater, d.UnexpectedResponses, d.ResponseFailure ? "set" : "-",
                 d.AccessesStarted, d.AccessesCompleted, d.AccessesFailed.Values.Sum());
         devices.Write(w);
@@ -25,6 +25,35 @@ public static class SummaryWriter
                 i.DiscardedWhileOverflowed, i.AutoResponses, i.Events, i.DriverBatches, i.Reported, i.StopMarkersDropped, i.BadRequestsAnswered + i.BadRequestsDropped);
         iommus.Write(w);
         w.WriteLine();
+
+        if (r.Masters.Count > 0)
+        {
+            w.WriteLine("Stall masters (platform, behind SMMUv3)");
+            var masters = new TextTable("master", "sid", "iommu", "owner", "accesses", "completed", "aborted", "raz-wi", "transactions", "p50", "p99", "max");
+            foreach (var m in r.Masters)
+                masters.Add(m.Name, $"0x{m.StreamId:x}", m.Iommu, m.Owner, m.Accesses, m.Completed, m.Aborted, m.TerminatedRazWi, m.Transactions,
+                    Ns(m.AccessLatency.P50Ns), Ns(m.AccessLatency.P99Ns), Ns(m.AccessLatency.MaxNs));
+            masters.Write(w);
+            w.WriteLine();
+        }
+
+        foreach (var i in r.Iommus.Where(i => i.Stall is not null))
+        {
+            var st = i.Stall!;
+            w.WriteLine($"Stall buffer of {i.Name} (STALL_MAX {st.StallMax}, when full: {st.WhenFull}; H-SMMU-9)");
+            var stalls = new TextTable("stalls", "high-water", "resumed-retry", "resumed-abort", "resumed-term", "stall-term", "aborted-full", "back-pressured", "events-lost", "budget-term");
+            stalls.Add(st.Stalls, st.HighWater, st.ResumedRetry, st.ResumedAbort, st.ResumedTerminate, st.StallTermTerminated, st.AbortedAtFull,
+                st.BackPressured, st.EventsLost, st.BudgetTerminated);
+            stalls.Write(w);
+            if (st.Occupancy.Count > 0)
+            {
+                w.WriteLine($"  occupancy over time ({Ns(st.Occupancy[0].EndNs - st.Occupancy[0].StartNs)} per column; max held / STALL_MAX):");
+                w.WriteLine($"  max  |{string.Concat(st.Occupancy.Select(o => Bar(o.Max, st.StallMax)))}|");
+                w.WriteLine($"  mean |{string.Concat(st.Occupancy.Select(o => Bar(o.Mean, st.StallMax)))}|");
+                w.WriteLine($"  peak per column: {string.Join(" ", st.Occupancy.Select(o => o.Max))}");
+            }
+            w.WriteLine();
+        }
 
         var f = r.Framework;
         w.WriteLine("Fault framework");
@@ -81,6 +110,15 @@ public static class SummaryWriter
         }
         w.WriteLine($"Invariants: {r.InvariantCounts.Values.Sum()} violations ({string.Join(", ", r.InvariantCounts.Select(kv => $"{kv.Key} x{kv.Value}"))})");
         foreach (var v in r.Invariants) w.WriteLine($"  {v}");
+    }
+
+    /// <summary>One character of a level against its full scale: ' ' empty, then ▁ to █ (full).</summary>
+    private static char Bar(double level, int full)
+    {
+        const string Levels = " ▁▂▃▄▅▆▇█";
+        if (level <= 0 || full <= 0) return Levels[0];
+        int step = (int)Math.Ceiling(Math.Min(1, level / full) * (Levels.Length - 1));
+        return Levels[Math.Clamp(step, 1, Levels.Length - 1)];
     }
 
     internal static string Ns(long ns) => ns switch

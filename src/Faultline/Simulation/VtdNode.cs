@@ -45,6 +45,11 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
         return (probe, status, device, table ?? Hardware.SetContext(spec.Requester, pageRequestEnable: false));
     }
 
+    public override string UnansweredDiscards =>
+        Hardware.Config.DiscardAutoResponse == DiscardAutoResponse.None && Hardware.Counters.DiscardedFull + Hardware.Counters.DiscardedWhileOverflowed > 0
+            ? $" ({Name} discarded page requests and answered none of them: H-VTD-5 switch 'none')"
+            : "";
+
     public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.InvalidationQueue.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);

@@ -17,7 +17,11 @@ public class SimulatorTests
         Assert.Contains(report.Devices, d => d.ResponsesInvalid > 0); // writes into the read-only mapping
         Assert.All(report.Devices, d => Assert.True(d.PageRequests > d.Groups, $"{d.Name} sends multi-page groups"));
         Assert.All(report.Devices, d => Assert.Equal(d.AccessesStarted, d.AccessesCompleted + d.AccessesFailed.Values.Sum()));
-        Assert.Equal(report.Framework.Groups, report.Devices.Sum(d => d.Groups));
+        // Every stall is a one-fault group (R36): the framework's groups are the functions' and the stalls.
+        Assert.Equal(report.Framework.Groups, report.Devices.Sum(d => d.Groups) + report.Iommus.Sum(i => i.Stall?.Stalls ?? 0));
+        Assert.True(report.Masters.Count >= 1, "a stall master behind an SMMUv3");
+        Assert.All(report.Masters, m => Assert.Equal(m.Accesses, m.Completed + m.Aborted + m.TerminatedRazWi));
+        Assert.Contains(report.Iommus, i => i.Stall is { Stalls: > 0 } st && st.ResumedRetry > 0);
         Assert.Equal(report.Framework.Groups, report.Framework.ResponsesSuccess + report.Framework.ResponsesInvalid + report.Framework.ResponsesFailure);
         Assert.True(report.FaultLatency.P50Ns > 0 && report.FaultLatency.P50Ns <= report.FaultLatency.P99Ns && report.FaultLatency.P99Ns <= report.FaultLatency.MaxNs);
     }

@@ -7,7 +7,7 @@ namespace Faultline.Userspace;
 public enum FaultQueueErrno
 {
     None = 0,
-    /// <summary>No such object: a destroyed fault object (R40 fault_id lookup).</summary>
+    /// <summary>No such object, or one of another type (R40 fault_id lookup); a nested-from-vIOMMU attach without a vDEVICE (R41).</summary>
     ENOENT = 2,
     /// <summary>The fd is closed (read/write after close).</summary>
     EBADF = 9,
@@ -15,13 +15,15 @@ public enum FaultQueueErrno
     ENOMEM = 12,
     /// <summary>A user copy failed and nothing was transferred before it (R46, R47, BUG-11).</summary>
     EFAULT = 14,
-    /// <summary>Destroy while the fd or an HWPT holds the object (R40); no free cookie in 1…2^32−1 (xa_alloc, R46).</summary>
+    /// <summary>Destroy while the fd or an HWPT holds the object, or of an attached HWPT (R40); no free cookie in 1…2^32−1 (xa_alloc, R46).</summary>
     EBUSY = 16,
-    /// <summary>Write: a code other than SUCCESS/INVALID, or a cookie that is not outstanding (R47).</summary>
+    /// <summary>vDEVICE alloc for a device that has one, or a virtual id the vIOMMU already has.</summary>
+    EEXIST = 17,
+    /// <summary>Write: a code other than SUCCESS/INVALID, or a cookie that is not outstanding (R47); R41; replace of a device not attached (BUG-13).</summary>
     EINVAL = 22,
     /// <summary>Read/write at a position other than 0, or a count not a multiple of the record (R46, R47).</summary>
     ESPIPE = 29,
-    /// <summary>Fault-queue alloc flags != 0 (R39).</summary>
+    /// <summary>Fault-queue alloc flags != 0 (R39); HWPT flags unknown or NEST_PARENT with FAULT_ID_VALID (R40).</summary>
     EOPNOTSUPP = 95,
     /// <summary>POL-7 (hardened) write: the cookie's group was answered INVALID at its POL-5 deadline.</summary>
     ETIMEDOUT = 110,

@@ -12,6 +12,13 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
     public string Name { get; } = name;
     public IPageResponder? Responder { get; } = responder;
 
+    /// <summary>
+    /// The driver declares a user-managed PASID table (SMMUv3 nesting: the guest owns the CD table, and
+    /// the iommufd selftest's mock driver): a PASID with no handle of its own is served by a nested handle
+    /// at the RID (R9 step 1).
+    /// </summary>
+    public bool UserManagedPasidTable { get; set; }
+
     internal FaultDeviceParam? Param { get; set; }
 
     /// <summary>The queue the device was added to, or null (R3, R4).</summary>
@@ -38,9 +45,16 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
 
     public FaultAttachment? AttachmentAt(uint pasid) => _attachments.GetValueOrDefault(pasid);
 
-    /// <summary>R9: the handle at the fault's PASID if it has one, else at the RID.</summary>
-    internal FaultAttachment? Route(in Fault fault) =>
-        _attachments.GetValueOrDefault(fault.RoutedPasid);
+    /// <summary>
+    /// R9: a fault with a PASID finds the handle at that PASID, or — where the user manages the PASID table —
+    /// a nested handle at the RID; a fault without one finds the handle at the RID.
+    /// </summary>
+    internal FaultAttachment? Route(in Fault fault)
+    {
+        if (!fault.HasPasid) return _attachments.GetValueOrDefault(0u);
+        if (_attachments.TryGetValue(fault.Pasid, out var own)) return own;
+        return UserManagedPasidTable && _attachments.TryGetValue(0u, out var rid) && rid.Nested ? rid : null;
+    }
 
     public override string ToString() => Name;
 }

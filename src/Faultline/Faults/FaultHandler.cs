@@ -23,4 +23,8 @@ public sealed class FaultAttachment(string domain, IFaultHandler? handler)
 {
     public string Domain { get; } = domain;
     public IFaultHandler? Handler { get; } = handler;
+
+    /// <summary>A nested domain (a guest's stage 1 over a host stage 2): found for any PASID of a device
+    /// whose PASID table the user manages (R9 step 1).</summary>
+    public bool Nested { get; init; }
 }

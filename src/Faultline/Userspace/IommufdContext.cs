@@ -372,8 +372,8 @@ public sealed class IommufdContext
         if (StepFails()) return FaultQueueErrno.ENOMEM;
         if (hwpt.Viommu is { } viommu && idev.Vdevice?.Viommu != viommu) return FaultQueueErrno.ENOENT;
         handle = hwpt.Fault is { } fault
-            ? fault.Queue.CreateAttachment(idev.Id, hwpt.Domain, idev.DepthShare)
-            : new FaultAttachment(hwpt.Domain, null);
+            ? fault.Queue.CreateAttachment(idev.Id, hwpt.Domain, idev.DepthShare, hwpt.IsNested)
+            : new FaultAttachment(hwpt.Domain, null) { Nested = hwpt.IsNested };
         return FaultQueueErrno.None;
     }
 

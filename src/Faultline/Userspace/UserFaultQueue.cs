@@ -110,11 +110,11 @@ public sealed class UserFaultQueue : IFaultHandler
     /// pass it to <see cref="AutoRespond"/>. <paramref name="depthShare"/> is what the device can have
     /// outstanding (its PRI allocation): the handle adds it to <see cref="Depth"/> (POL-6).
     /// </summary>
-    public FaultAttachment CreateAttachment(uint devId, string domain = "iommufd-iopf-hwpt", int depthShare = 0)
+    public FaultAttachment CreateAttachment(uint devId, string domain = "iommufd-iopf-hwpt", int depthShare = 0, bool nested = false)
     {
         if (IsDestroyed) throw new InvalidOperationException($"fault object {Id} is destroyed");
         ArgumentOutOfRangeException.ThrowIfNegative(depthShare);
-        var attachment = new FaultAttachment(domain, this);
+        var attachment = new FaultAttachment(domain, this) { Nested = nested };
         _handles.Add(attachment, (devId, depthShare));
         _depthShares += depthShare;
         return attachment;

@@ -34,7 +34,7 @@ public sealed class IommufdRig
     /// <summary>Another device on the same framework queue, bound to the context.</summary>
     public (FaultDevice Device, uint DevId) Bind(string name, IPciConfigSpace function)
     {
-        var device = new FaultDevice(name, Responder);
+        var device = new FaultDevice(name, Responder) { UserManagedPasidTable = true }; // the mock driver declares one (R9)
         Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(FaultQueue, device));
         Ok(Context.BindDevice(device, function, out uint devId));
         return (device, devId);

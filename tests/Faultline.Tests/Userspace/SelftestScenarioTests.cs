@@ -6,9 +6,8 @@ namespace Faultline.Tests.Userspace;
 
 /// <summary>
 /// The upstream iommufd selftests S1–S3 (scenarios.md §1) step by step through <see cref="IommufdContext"/>.
-/// The IOPF round trips use the RID (pasid 0) where the selftest uses pasid 1 on a RID attachment: Linux finds
-/// that handle through R9's user-managed-PASID-table fallback (the mock driver declares one), which the
-/// framework's routing does not model — a PASID-valid fault finds only a handle at its own PASID.
+/// The IOPF round trips of S1 and S2 use pasid 1 on a nested HWPT attached at the RID, as upstream: the mock
+/// driver declares a user-managed PASID table, so R9 step 1 falls back to the nested handle at the RID.
 /// </summary>
 public sealed class SelftestScenarioTests
 {
@@ -49,9 +48,9 @@ public sealed class SelftestScenarioTests
         Ok(ctx.Destroy(nested1));
         Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf));
 
-        var record = rig.RoundTrip(queue, pasid: 0);
+        var record = rig.RoundTrip(queue, pasid: 1);
         Assert.Equal(rig.DevId, record.DevId);
-        Assert.Equal(new PageResponse(0, 2, PageResponseCode.Success), Assert.Single(rig.Responder.Records).Response);
+        Assert.Equal(new PageResponse(1, 2, PageResponseCode.Success), Assert.Single(rig.Responder.Records).Response);
 
         Ok(ctx.Replace(rig.DevId, 0, parent, out _)); // back to the parent: R43 with nothing pending
         Assert.Single(rig.Responder.Records);
@@ -110,7 +109,7 @@ public sealed class SelftestScenarioTests
         Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf));
         Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(viommu)); // held by the HWPT and the vDEVICE
 
-        var record = rig.RoundTrip(queue, pasid: 0);
+        var record = rig.RoundTrip(queue, pasid: 1);
         Assert.Equal(rig.DevId, record.DevId); // the iommufd device id, not the virtual id
         Assert.Equal(PageResponseCode.Success, Assert.Single(rig.Responder.Records).Response.Code);
 

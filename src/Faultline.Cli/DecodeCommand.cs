@@ -28,6 +28,8 @@ internal static class DecodeCommand
         ["smmuv3-event"] = (bytes, json) => Emit(FaultEvent.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["smmuv3-resume"] = (bytes, json) => Emit(ResumeCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["smmuv3-stall-term"] = (bytes, json) => Emit(StallTerminateCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-sync"] = (bytes, json) => Emit(SyncCommand.Decode(bytes), json, (d, j) => d.WriteJson(j)),
+        ["smmuv3-cmd"] = DecodeSmmuv3Command,
         ["iommufd-fault"] = (bytes, json) => Emit(PageFaultRecord.Decode(bytes), json, (d, j) => d.WriteJson(j)),
         ["iommufd-response"] = (bytes, json) => Emit(PageResponseRecord.Decode(bytes), json, (d, j) => d.WriteJson(j)),
     };
@@ -57,6 +59,24 @@ internal static class DecodeCommand
         }
         stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Any SMMUv3 command the model executes, chosen by its opcode (DW0 bits 7:0).</summary>
+    private static DecodeError? DecodeSmmuv3Command(ReadOnlySpan<byte> bytes, Utf8JsonWriter json)
+    {
+        if (bytes.Length != Smmuv3Command.Size) return new DecodeError("length", $"{bytes.Length} bytes, an SMMUv3 command is {Smmuv3Command.Size}");
+        byte opcode = Smmuv3Command.OpcodeOf(bytes).Value;
+        string? record = opcode switch
+        {
+            Smmuv3Command.PriResponseOpcode => "smmuv3-pri-resp",
+            Smmuv3Command.ResumeOpcode => "smmuv3-resume",
+            Smmuv3Command.StallTerminateOpcode => "smmuv3-stall-term",
+            Smmuv3Command.SyncOpcode => "smmuv3-sync",
+            _ => null,
+        };
+        return record is null
+            ? new DecodeError("opcode", $"0x{opcode:x2} is not a command Faultline models: CMD_PRI_RESP 0x41, CMD_RESUME 0x44, CMD_STALL_TERM 0x45, CMD_SYNC 0x46")
+            : Records[record](bytes, json);
     }
 
     private static DecodeError? Emit<T>(DecodeResult<T> result, Utf8JsonWriter json, Action<T, Utf8JsonWriter> write) where T : struct

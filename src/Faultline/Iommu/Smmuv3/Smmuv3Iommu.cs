@@ -253,6 +253,11 @@ public sealed class Smmuv3Iommu
             }
             case Smmuv3Command.SyncOpcode:
                 // H-SMMU-8: a barrier for the commands before it; it does not wait for resumed transactions to finish.
+                if (!SyncCommand.Decode(bytes).IsOk)
+                {
+                    Counters.CommandErrors++;
+                    return;
+                }
                 Counters.Syncs++;
                 return;
             default:

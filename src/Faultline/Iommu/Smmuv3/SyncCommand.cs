@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+
+namespace Faultline.Iommu.Smmuv3;
+
+/// <summary>CMD_SYNC's completion signal (DW0 bits 13:12).</summary>
+public enum SyncCompletion : byte
+{
+    None = 0,
+    /// <summary>Signal completion with an interrupt (MSI to <see cref="SyncCommand.MsiAddress"/> when MSIs are used).</summary>
+    Irq = 1,
+    /// <summary>Signal completion with a send-event (WFE wake-up).</summary>
+    Sev = 2,
+}
+
+/// <summary>
+/// CMD_SYNC (opcode 0x46, 16 bytes): a barrier after the commands before it have been consumed. It does
+/// not wait for a CMD_RESUME's transaction or a CMD_PRI_RESP's response to take effect (H-SMMU-8).
+/// Layout from Linux arm-smmu-v3.h: <c>CMDQ_SYNC_0_CS</c> 13:12 (NONE 0, IRQ 1, SEV 2),
+/// <c>CMDQ_SYNC_0_MSH</c> 23:22, <c>CMDQ_SYNC_0_MSIATTR</c> 27:24, <c>CMDQ_SYNC_0_MSIDATA</c> 63:32,
+/// <c>CMDQ_SYNC_1_MSIADDR_MASK</c> 51:2.
+/// </summary>
+public readonly record struct SyncCommand(SyncCompletion Completion, byte Shareability, byte MsiAttributes, uint MsiData, ulong MsiAddress)
+{
+    public const int Size = Smmuv3Command.Size;
+    public const byte Opcode = Smmuv3Command.SyncOpcode;
+
+    public const int CompletionShift = 12;
+    public const int ShareabilityShift = 22;
+    public const int MsiAttributesShift = 24;
+    public const int MsiDataShift = 32;
+    public const ulong MsiAddressMask = 0x000F_FFFF_FFFF_FFFCUL;
+
+    public const ulong Dw0Fields = 0xFFUL | (0x3UL << CompletionShift) | (0x3UL << ShareabilityShift) | (0xFUL << MsiAttributesShift) | (0xFFFF_FFFFUL << MsiDataShift);
+    public const ulong Dw1Fields = MsiAddressMask;
+
+    /// <summary>Writes the command; fields wider than theirs are cut to their bits.</summary>
+    public void Encode(Span<byte> destination)
+    {
+        if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
+        ulong dw0 = Opcode
+            | ((ulong)((byte)Completion & 0x3) << CompletionShift)
+            | ((ulong)(Shareability & 0x3) << ShareabilityShift)
+            | ((ulong)(MsiAttributes & 0xF) << MsiAttributesShift)
+            | ((ulong)MsiData << MsiDataShift);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination, dw0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], MsiAddress & MsiAddressMask);
+    }
+
+    public static DecodeResult<SyncCommand> Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+            return DecodeResult<SyncCommand>.Fail("length", $"{bytes.Length} bytes, a CMD_SYNC is {Size}");
+        ulong dw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        ulong dw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
+        byte opcode = Smmuv3Command.OpcodeOf(dw0);
+        if (opcode != Opcode)
+            return DecodeResult<SyncCommand>.Fail("opcode", $"DW0[7:0] is 0x{opcode:x2}, CMD_SYNC has opcode 0x{Opcode:x2}");
+        var completion = (SyncCompletion)((dw0 >> CompletionShift) & 0x3);
+        if (completion > SyncCompletion.Sev)
+            return DecodeResult<SyncCommand>.Fail("cs", "DW0[13:12] is 3, the completion signal is 0 (none), 1 (IRQ) or 2 (SEV)");
+        return new SyncCommand(completion, (byte)((dw0 >> ShareabilityShift) & 0x3), (byte)((dw0 >> MsiAttributesShift) & 0xF),
+            (uint)(dw0 >> MsiDataShift), dw1 & MsiAddressMask);
+    }
+
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("record", "smmuv3-sync");
+        json.WriteString("opcode", $"0x{Opcode:x2}");
+        json.WriteNumber("cs", (byte)Completion);
+        json.WriteString("cs_name", Completion switch { SyncCompletion.None => "NONE", SyncCompletion.Irq => "IRQ", _ => "SEV" });
+        json.WriteNumber("msh", Shareability);
+        json.WriteNumber("msiattr", MsiAttributes);
+        json.WriteString("msidata", $"0x{MsiData:x8}");
+        json.WriteString("msiaddr", $"0x{MsiAddress:x16}");
+        json.WriteEndObject();
+    }
+}

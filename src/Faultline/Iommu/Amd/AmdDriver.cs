@@ -62,7 +62,7 @@ public sealed class AmdDriver : IPageResponder
     private readonly Dictionary<FaultDevice, DeviceData> _byDevice = new();
     private readonly byte[] _entry = new byte[PprLogEntry.Size];
     private readonly byte[] _command = new byte[CompletePprRequestCommand.Size];
-    private readonly Queue<byte[]> _waiting = new();
+    private readonly CommandSubmitter _submitter;
 
     // A pass interrupted by a zero entry resumes here (H-AMD-3).
     private bool _inPass;
@@ -77,6 +77,7 @@ public sealed class AmdDriver : IPageResponder
         _framework = framework;
         Options = options ?? AmdDriverOptions.For(framework.Policy);
         Queue = FaultFramework.AllocateQueue(iommu.Name); // framework.md §1.3: amdvi-<sbdf>
+        _submitter = new CommandSubmitter(iommu.SubmitCommand);
     }
 
     public AmdIommu Iommu => _iommu;
@@ -265,11 +266,11 @@ public sealed class AmdDriver : IPageResponder
     /// <summary>Submits the commands that waited for room; the host calls it when the hardware has consumed some.</summary>
     public void RetrySubmissions()
     {
-        while (_waiting.TryPeek(out var command) && _iommu.SubmitCommand(command)) _waiting.Dequeue();
+        _submitter.Retry();
     }
 
     /// <summary>Commands waiting for room in the command buffer.</summary>
-    public int WaitingSubmissions => _waiting.Count;
+    public int WaitingSubmissions => _submitter.Waiting;
 
     private void Handle(ReadOnlySpan<byte> bytes)
     {
@@ -321,9 +322,7 @@ public sealed class AmdDriver : IPageResponder
         CompletePprRequestCommand.ForResponse(data.Requester, new Pasid(pasid & Pasid.Mask), data.PriTlp,
             new PrgIndex((ushort)(tag & PrgIndex.Mask)), PcieWireCode.For(code, _framework.Policy.WireCodes)).Encode(_command);
         Counters.ResponsesSubmitted++;
-        if (_waiting.Count == 0 && _iommu.SubmitCommand(_command)) return;
-        Counters.CommandBufferWaits++;
-        _waiting.Enqueue(_command.ToArray());
+        if (_submitter.Submit(_command)) Counters.CommandBufferWaits++;
     }
 
     private void Enable(ulong bit) => _iommu.WriteControl(_iommu.Control | bit);

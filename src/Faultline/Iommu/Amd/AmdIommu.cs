@@ -271,10 +271,9 @@ public sealed class AmdIommu
 
     private void Lost(in PageRequest request)
     {
-        // Only a last request is answered, never a Stop Marker (H-PCI-20).
-        if (Config.LostRequestAutoResponse is not { } code || !request.Last || request.IsStopMarker) return;
+        if (Config.LostRequestAutoResponse is not { } code || !PrgResponse.TryAutoResponse(request, code, out var response)) return;
         Counters.AutoResponses++;
-        Send(new PrgResponse(request.Requester, request.Index, code, request.Prefix?.Pasid));
+        Send(response);
     }
 
     private void Send(in PrgResponse response)

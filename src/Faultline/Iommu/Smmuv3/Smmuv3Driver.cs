@@ -57,7 +57,7 @@ public sealed class Smmuv3Driver : IPageResponder
     private readonly Dictionary<FaultDevice, Master> _masterOf = new();
     private readonly Dictionary<string, Owner> _owners = new();
     private readonly byte[] _command = new byte[Smmuv3Command.Size];
-    private readonly Queue<byte[]> _waiting = new();
+    private readonly CommandSubmitter _submitter;
 
     public Smmuv3Driver(Smmuv3Iommu smmu, FaultFramework framework, Smmuv3DriverConfig config)
     {
@@ -66,6 +66,7 @@ public sealed class Smmuv3Driver : IPageResponder
         Config = config;
         PriFaultQueue = FaultFramework.AllocateQueue($"{smmu.Name}-priq");
         EventFaultQueue = FaultFramework.AllocateQueue($"{smmu.Name}-evtq");
+        _submitter = new CommandSubmitter(smmu.SubmitCommand);
         // arm_smmu_device_reset: queues and interrupts on, then SMMUEN.
         smmu.WriteIrqCtrl(Smmuv3Iommu.IrqCtrlGerror | Smmuv3Iommu.IrqCtrlPriQueue | Smmuv3Iommu.IrqCtrlEventQueue);
         smmu.WriteCr0(Smmuv3Iommu.Cr0CommandQueueEnable | Smmuv3Iommu.Cr0EventQueueEnable | Smmuv3Iommu.Cr0PriQueueEnable | Smmuv3Iommu.Cr0SmmuEnable);
@@ -250,10 +251,10 @@ public sealed class Smmuv3Driver : IPageResponder
     /// <summary>Submits the commands that waited for room; the host calls it when the SMMU has consumed some.</summary>
     public void RetrySubmissions()
     {
-        while (_waiting.TryPeek(out var command) && _smmu.SubmitCommand(command)) _waiting.Dequeue();
+        _submitter.Retry();
     }
 
-    public int WaitingSubmissions => _waiting.Count;
+    public int WaitingSubmissions => _submitter.Waiting;
 
     /// <summary>
     /// R22 for a stalled master (H-SMMU-7): Success → Retry, Invalid or Failure → Abort, any other value →
@@ -443,9 +444,7 @@ public sealed class Smmuv3Driver : IPageResponder
 
     private void Submit()
     {
-        if (_waiting.Count == 0 && _smmu.SubmitCommand(_command)) return;
-        Counters.CommandQueueWaits++;
-        _waiting.Enqueue(_command.ToArray());
+        if (_submitter.Submit(_command)) Counters.CommandQueueWaits++;
     }
 
     private sealed record Master(FaultDevice Device, uint StreamId, bool IsStall, bool NeedsPasid, string Owner);

@@ -493,10 +493,9 @@ public sealed class Smmuv3Iommu
 
     private void AutoRespond(in PageRequest request, ResponseCode code)
     {
-        // Only a last request is answered, never a Stop Marker (H-PCI-20).
-        if (!request.Last || request.IsStopMarker) return;
+        if (!PrgResponse.TryAutoResponse(request, code, out var response)) return;
         Counters.AutoResponses++;
-        Send(new PrgResponse(request.Requester, request.Index, code, request.Prefix?.Pasid));
+        Send(response);
     }
 
     private void Send(in PrgResponse response)

@@ -37,7 +37,7 @@ public sealed class VtdDriver : IPageResponder
     private readonly Dictionary<FaultDevice, RequesterId> _requesterOf = new();
     private readonly byte[] _descriptor = new byte[InvalidationDescriptor.Size];
     private readonly Dictionary<ulong, VtdDrain> _drains = new();
-    private readonly Queue<byte[]> _waiting = new();
+    private readonly CommandSubmitter _submitter;
     private ulong _nextStatusAddress = 0x1000;
 
     public VtdDriver(VtdIommu iommu, FaultFramework framework, int virtualAddressBits = 48)
@@ -46,6 +46,7 @@ public sealed class VtdDriver : IPageResponder
         _framework = framework;
         VirtualAddressBits = virtualAddressBits;
         Queue = FaultFramework.AllocateQueue($"{iommu.Name}-iopfq");
+        _submitter = new CommandSubmitter(iommu.SubmitInvalidation);
     }
 
     public VtdIommu Iommu => _iommu;
@@ -285,26 +286,17 @@ public sealed class VtdDriver : IPageResponder
         Counters.ResponsesSubmitted++;
     }
 
-    /// <summary>
-    /// Puts the descriptor in <c>_descriptor</c> at IQT. When the queue is full (a device-TLB
-    /// invalidation can hold it), the submitter waits, as qi_submit_sync spins: the descriptor is kept,
-    /// in order, until <see cref="RetrySubmissions"/> finds room.
-    /// </summary>
+    /// <summary>Puts the descriptor in <c>_descriptor</c> at IQT, waiting in order while the queue is full (qi_submit_sync spins).</summary>
     private void Submit()
     {
-        if (_waiting.Count == 0 && _iommu.SubmitInvalidation(_descriptor)) return;
-        Counters.InvalidationQueueWaits++;
-        _waiting.Enqueue(_descriptor.ToArray());
+        if (_submitter.Submit(_descriptor)) Counters.InvalidationQueueWaits++;
     }
 
     /// <summary>Submits the descriptors that waited for room; the host calls it when the hardware has consumed some.</summary>
-    public void RetrySubmissions()
-    {
-        while (_waiting.TryPeek(out var descriptor) && _iommu.SubmitInvalidation(descriptor)) _waiting.Dequeue();
-    }
+    public void RetrySubmissions() => _submitter.Retry();
 
     /// <summary>Descriptors waiting for room in the invalidation queue.</summary>
-    public int WaitingSubmissions => _waiting.Count;
+    public int WaitingSubmissions => _submitter.Waiting;
 
     private bool IsCanonical(ulong address)
     {

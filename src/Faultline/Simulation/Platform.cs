@@ -60,6 +60,7 @@ internal sealed class Platform : IPriFunctionObserver
         {
             IommuType.Smmuv3 => new Smmuv3Node(this, spec),
             IommuType.Amd => new AmdNode(this, spec),
+            IommuType.Smmuv2 => new Smmuv2Node(this, spec),
             _ => new VtdNode(this, spec),
         };
         Iommus.Add(node);
@@ -99,6 +100,7 @@ internal sealed class Platform : IPriFunctionObserver
             string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})"
                 : iommu is VtdNode ? "no page-drain support (H-VTD-14)"
                 : iommu is Smmuv3Node ? "upstream Linux does not service PRI on SMMUv3 (R38)"
+                : iommu is Smmuv2Node ? "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only"
                 : "the IOMMU does not service page requests";
             Notes.Add($"{spec.Name}: IOPF refused by {iommu.Name} ({status.Errno()}): {why}");
         }
@@ -132,7 +134,10 @@ internal sealed class Platform : IPriFunctionObserver
             Notes.Add($"t={Now}ns {node.Name}: bind of {mm.Name} refused: the process exited or is bound or still being unbound");
             return false;
         }
-        var (status, pasid) = Binder.Bind(node.FaultDevice, node.PasidTable, mm);
+        // An SMMUv2 has no PASIDs: the master's one process is bound at the RID, no global PASID taken.
+        var (status, pasid) = node.Iommu is Smmuv2Node
+            ? Binder.BindAtRid(node.FaultDevice, node.PasidTable, mm)
+            : Binder.Bind(node.FaultDevice, node.PasidTable, mm);
         if (status != FaultStatus.Ok)
         {
             Notes.Add($"t={Now}ns {node.Name}: bind of {mm.Name} failed ({status.Errno()})");

@@ -101,6 +101,8 @@ public sealed record MasterReport
     public required string Iommu { get; init; }
     public required string Owner { get; init; }
     public required IReadOnlyDictionary<string, uint> Pasids { get; init; }
+    /// <summary>Behind an SMMUv2: the master's context bank.</summary>
+    public int? ContextBank { get; init; }
     public required long Transactions { get; init; }
     public required long Accesses { get; init; }
     public required long Completed { get; init; }
@@ -132,6 +134,28 @@ public sealed record IommuReport
     public required long PrgResponsesSent { get; init; }
     /// <summary>SMMUv3 only: the shared stall buffer (H-SMMU-9).</summary>
     public StallReport? Stall { get; init; }
+    /// <summary>SMMUv2 only: its context banks' stalls (H-SMMUv2-3..5).</summary>
+    public Smmuv2Report? Smmuv2 { get; init; }
+}
+
+/// <summary>An SMMUv2's context banks over the run: one stall per bank, later transactions of the bank held behind it.</summary>
+public sealed record Smmuv2Report
+{
+    public required int ContextBanks { get; init; }
+    /// <summary>Context banks with a master.</summary>
+    public required int BanksInUse { get; init; }
+    public required long Stalls { get; init; }
+    /// <summary>RESUME with TnR = 0: translated again (H-SMMUv2-5).</summary>
+    public required long Retries { get; init; }
+    /// <summary>RESUME with TnR = 1: the stalled transaction terminated.</summary>
+    public required long ResumeTerminations { get; init; }
+    /// <summary>Faults terminated without a stall (H-SMMUv2-7, H-SMMUv2-9, H-SMMUv2-10).</summary>
+    public required long FaultTerminations { get; init; }
+    /// <summary>Transactions that waited behind their bank's stall (H-SMMUv2-4).</summary>
+    public required long HeldBehind { get; init; }
+    public required long MultiFaults { get; init; }
+    /// <summary>The longest a stalled or held transaction waited before it ended or went on.</summary>
+    public required long LongestHoldNs { get; init; }
 }
 
 /// <summary>An SMMUv3's stall buffer over the run: STALL_MAX shared by every master (H-SMMU-9).</summary>

@@ -23,7 +23,7 @@ public sealed record Scenario
     public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
     /// <summary>Guests (or userspace drivers) that own a device and answer its faults through a fault queue.</summary>
     public IReadOnlyList<GuestSpec> Guests { get; init; } = [];
-    /// <summary>Platform stall masters behind SMMUv3 units.</summary>
+    /// <summary>Platform stall masters behind SMMUv3 or SMMUv2 units.</summary>
     public IReadOnlyList<MasterSpec> Masters { get; init; } = [];
 }
 
@@ -123,6 +123,8 @@ public enum IommuType
     Vtd,
     Smmuv3,
     Amd,
+    /// <summary>Arm SMMUv2: context banks, platform masters only (docs/smmuv2.md §7).</summary>
+    Smmuv2,
 }
 
 public sealed record IommuSpec
@@ -145,9 +147,11 @@ public sealed record IommuSpec
     public Iommu.Smmuv3.PriService? PriService { get; init; }
     /// <summary>AMD H-AMD-3: the PPR interrupt precedes the entry's write by this much; null: the entry is written first.</summary>
     public long? InterruptBeforeEntryNs { get; init; }
+    /// <summary>SMMUv2 SMMU_IDR1.NUMCB: context banks, one per master.</summary>
+    public int ContextBanks { get; init; } = 8;
 }
 
-/// <summary>A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 (H-SMMU-5, H-SMMU-10).</summary>
+/// <summary>A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 (H-SMMU-5, H-SMMU-10) or an SMMUv2 (H-SMMUv2-3).</summary>
 public sealed record MasterSpec
 {
     public required string Name { get; init; }
@@ -156,8 +160,10 @@ public sealed record MasterSpec
     public int MaxOutstanding { get; init; } = 4;
     /// <summary>Whose POL-12 stall budget its stalls count against (a guest, a driver); default: the master itself.</summary>
     public string? Owner { get; init; }
-    /// <summary>Processes bound to the master through SVA (SubstreamID = PASID).</summary>
+    /// <summary>Processes bound to the master through SVA (SubstreamID = PASID); behind an SMMUv2, exactly one, at the RID.</summary>
     public required IReadOnlyList<string> Bind { get; init; }
+    /// <summary>SMMUv2: the master's context bank; null: the lowest one no other master of the SMMU has.</summary>
+    public int? ContextBank { get; init; }
 }
 
 public sealed record VmaSpec

@@ -96,11 +96,12 @@ public static class ScenarioReader
             [IommuType.Vtd] = ["prq_order", "discard_auto_response", "page_drain_supported"],
             [IommuType.Smmuv3] = ["priq_log2", "evtq_log2", "discard_auto_response", "stall_max", "stall_full", "pri_service"],
             [IommuType.Amd] = ["ppr_log_log2", "discard_auto_response", "interrupt_before_entry"],
+            [IommuType.Smmuv2] = ["context_banks"],
         };
         foreach (var n in root.RequiredList("iommus", ["name", "type", .. perType.Values.SelectMany(k => k).Distinct()]))
         {
             var name = n.Name("name", iommus.Select(i => i.Name));
-            var type = n.Choice("type", IommuType.Vtd, ("vtd", IommuType.Vtd), ("smmuv3", IommuType.Smmuv3), ("amd", IommuType.Amd));
+            var type = n.Choice("type", IommuType.Vtd, ("vtd", IommuType.Vtd), ("smmuv3", IommuType.Smmuv3), ("amd", IommuType.Amd), ("smmuv2", IommuType.Smmuv2));
             foreach (var key in perType.Where(kv => kv.Key != type).SelectMany(kv => kv.Value).Except(perType[type]).Where(n.Has))
                 n.Fail(key, $"does not apply to a {n.String("type", "vtd")} IOMMU; its keys: {string.Join(", ", perType[type])}");
             iommus.Add(new IommuSpec
@@ -126,6 +127,7 @@ public static class ScenarioReader
                     ? n.Choice("pri_service", Iommu.Smmuv3.PriService.Framework, ("deny", Iommu.Smmuv3.PriService.Deny), ("framework", Iommu.Smmuv3.PriService.Framework))
                     : null,
                 InterruptBeforeEntryNs = n.Has("interrupt_before_entry") ? n.Duration("interrupt_before_entry", 0) : null,
+                ContextBanks = (int)n.Integer("context_banks", 8, 1, 128),
             });
         }
 
@@ -166,6 +168,8 @@ public static class ScenarioReader
             var name = n.Name("name", devices.Select(d => d.Name));
             var rid = n.RequesterId("rid");
             var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
+            if (iommus.First(i => i.Name == iommu).Type == IommuType.Smmuv2)
+                n.Fail("iommu", $"'{iommu}' is an SMMUv2: it has no ATS, PRI or PASIDs for PCIe functions; place platform masters behind it (masters)");
             // Requester ids are unique per IOMMU: each sits behind its own root complex (or segment).
             if (devices.FirstOrDefault(d => d.Requester == rid && d.Iommu == iommu) is { } clash)
                 n.Fail("rid", $"{rid} is already the requester id of device '{clash.Name}' behind {iommu}");
@@ -194,12 +198,13 @@ public static class ScenarioReader
         }
 
         var masters = new List<MasterSpec>();
-        foreach (var n in root.OptionalList("masters", "name", "stream_id", "iommu", "max_outstanding", "owner", "bind"))
+        foreach (var n in root.OptionalList("masters", "name", "stream_id", "iommu", "max_outstanding", "owner", "bind", "context_bank"))
         {
             var name = n.Name("name", masters.Select(m => m.Name).Concat(devices.Select(d => d.Name)));
             var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
-            if (iommus.First(i => i.Name == iommu).Type != IommuType.Smmuv3)
-                n.Fail("iommu", $"'{iommu}' is not an SMMUv3: only an SMMUv3 stalls platform masters (H-SMMU-5, H-SMMU-10)");
+            var smmu = iommus.First(i => i.Name == iommu);
+            if (smmu.Type is not (IommuType.Smmuv3 or IommuType.Smmuv2))
+                n.Fail("iommu", $"'{iommu}' is not an SMMU: only an SMMUv3 or an SMMUv2 stalls platform masters (H-SMMU-5, H-SMMU-10, H-SMMUv2-3)");
             uint streamId = (uint)n.Integer("stream_id", null, 0, uint.MaxValue);
             if (masters.FirstOrDefault(m => m.Iommu == iommu && m.StreamId == streamId) is { } clash)
                 n.Fail("stream_id", $"0x{streamId:x} is already the StreamID of master '{clash.Name}'");
@@ -212,6 +217,22 @@ public static class ScenarioReader
                 if (bind.Contains(value)) n.FailAt(at, path, $"process '{value}' is bound twice");
                 bind.Add(value);
             }
+            int? bank = null;
+            if (smmu.Type == IommuType.Smmuv2)
+            {
+                if (bind.Count != 1)
+                    n.Fail("bind", $"a master behind SMMUv2 '{iommu}' is bound to exactly one process: its context bank has one page table and its faults carry no PASID");
+                if (n.Has("context_bank"))
+                {
+                    bank = (int)n.Integer("context_bank", null, 0, smmu.ContextBanks - 1);
+                    if (masters.FirstOrDefault(m => m.Iommu == iommu && m.ContextBank == bank) is { } sharer)
+                        n.Fail("context_bank", $"context bank {bank} of '{iommu}' already belongs to master '{sharer.Name}': one master per context bank");
+                }
+            }
+            else if (n.Has("context_bank"))
+            {
+                n.Fail("context_bank", $"applies to a master behind an SMMUv2; '{iommu}' is an SMMUv3");
+            }
             masters.Add(new MasterSpec
             {
                 Name = name,
@@ -220,7 +241,19 @@ public static class ScenarioReader
                 MaxOutstanding = (int)n.Integer("max_outstanding", 4, 1, 4096),
                 Owner = n.Has("owner") ? n.String("owner", null) : null,
                 Bind = bind,
+                ContextBank = bank,
             });
+        }
+        // SMMUv2 masters without a context bank get the lowest one no master of their SMMU names.
+        for (int i = 0; i < masters.Count; i++)
+        {
+            var m = masters[i];
+            var smmu = iommus.First(s => s.Name == m.Iommu);
+            if (m.ContextBank is not null || smmu.Type != IommuType.Smmuv2) continue;
+            int free = Enumerable.Range(0, smmu.ContextBanks + 1).First(b => !masters.Any(o => o.Iommu == m.Iommu && o.ContextBank == b));
+            if (free == smmu.ContextBanks)
+                root.Fail("masters", $"master '{m.Name}': all {smmu.ContextBanks} context banks of '{m.Iommu}' already have a master (context_banks)");
+            masters[i] = m with { ContextBank = free };
         }
 
         if (devices.Count == 0 && masters.Count == 0) root.Fail("devices", "a scenario needs at least one PCIe function (devices) or platform master (masters)");
@@ -281,6 +314,8 @@ public static class ScenarioReader
                     var target = a.Reference("device", deviceNames);
                     if (guests.FirstOrDefault(g => g.Device == target) is { } owner)
                         a.Fail("device", $"device '{target}' belongs to guest '{owner.Name}'; SVA cannot bind to it");
+                    if (masters.FirstOrDefault(m => m.Name == target && iommus.First(i => i.Name == m.Iommu).Type == IommuType.Smmuv2) is { } v2)
+                        a.Fail("device", $"master '{target}' is behind SMMUv2 '{v2.Iommu}': it is bound to its one process in its bind list, not by an event");
                     events.Add(new BindEvent(at, target, a.Reference("process", processNames)));
                     break;
                 }

@@ -130,6 +130,7 @@ public static class Simulator
                     Iommu = n.Iommu.Name,
                     Owner = n.Spec.Owner ?? n.Name,
                     Pasids = new SortedDictionary<string, uint>(n.Pasids, StringComparer.Ordinal),
+                    ContextBank = n.Iommu is Smmuv2Node v2 ? v2.Driver.ContextBankOf(n.FaultDevice!) : null,
                     Transactions = c.Transactions,
                     Accesses = c.Accesses,
                     Completed = c.Completed,

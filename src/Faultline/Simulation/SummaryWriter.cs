@@ -28,10 +28,10 @@ public static class SummaryWriter
 
         if (r.Masters.Count > 0)
         {
-            w.WriteLine("Stall masters (platform, behind SMMUv3)");
-            var masters = new TextTable("master", "sid", "iommu", "owner", "accesses", "completed", "aborted", "raz-wi", "transactions", "p50", "p99", "max");
+            w.WriteLine("Stall masters (platform, behind an SMMU; cb: SMMUv2 context bank)");
+            var masters = new TextTable("master", "sid", "iommu", "cb", "owner", "accesses", "completed", "aborted", "raz-wi", "transactions", "p50", "p99", "max");
             foreach (var m in r.Masters)
-                masters.Add(m.Name, $"0x{m.StreamId:x}", m.Iommu, m.Owner, m.Accesses, m.Completed, m.Aborted, m.TerminatedRazWi, m.Transactions,
+                masters.Add(m.Name, $"0x{m.StreamId:x}", m.Iommu, m.ContextBank?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-", m.Owner, m.Accesses, m.Completed, m.Aborted, m.TerminatedRazWi, m.Transactions,
                     Ns(m.AccessLatency.P50Ns), Ns(m.AccessLatency.P99Ns), Ns(m.AccessLatency.MaxNs));
             masters.Write(w);
             w.WriteLine();
@@ -52,6 +52,16 @@ public static class SummaryWriter
                 w.WriteLine($"  mean |{string.Concat(st.Occupancy.Select(o => Bar(o.Mean, st.StallMax)))}|");
                 w.WriteLine($"  peak per column: {string.Join(" ", st.Occupancy.Select(o => o.Max))}");
             }
+            w.WriteLine();
+        }
+
+        foreach (var i in r.Iommus.Where(i => i.Smmuv2 is not null))
+        {
+            var v2 = i.Smmuv2!;
+            w.WriteLine($"Context banks of {i.Name} (SMMUv2, {v2.BanksInUse} of {v2.ContextBanks} in use; a stall holds its own bank only: H-SMMUv2-3, H-SMMUv2-4)");
+            var banks = new TextTable("stalls", "retries", "resume-term", "fault-term", "held-behind", "multi", "longest-hold");
+            banks.Add(v2.Stalls, v2.Retries, v2.ResumeTerminations, v2.FaultTerminations, v2.HeldBehind, v2.MultiFaults, Ns(v2.LongestHoldNs));
+            banks.Write(w);
             w.WriteLine();
         }
 

@@ -37,6 +37,20 @@ public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasi
         return (FaultStatus.Ok, entry.Pasid);
     }
 
+    /// <summary>
+    /// Binds <paramref name="mm"/> at the device's RID, for an IOMMU without PASIDs (SMMUv2): a domain of the
+    /// device's own (<see cref="SvaDomain.AtRid"/>), its address space installed at PASID 0 of
+    /// <paramref name="table"/>. No PASID is allocated, so nothing returns to the allocator when the mm goes;
+    /// a RID that already has a handle is <see cref="FaultStatus.Busy"/> (one address space per context bank).
+    /// </summary>
+    public (FaultStatus Status, uint Pasid) BindAtRid(FaultDevice device, IPasidTable table, AddressSpace mm)
+    {
+        if (device.Attach(0, new FaultAttachment("unmanaged", new SvaDomain(mm, costs, atRid: true))) != FaultStatus.Ok)
+            return (FaultStatus.Busy, 0);
+        table.Install(0, mm);
+        return (FaultStatus.Ok, 0);
+    }
+
     /// <summary>The attachment SVA put at the mm's PASID, to detach it at unbind.</summary>
     public FaultAttachment? AttachmentOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Attachment : null;
 

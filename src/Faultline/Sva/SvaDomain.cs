@@ -6,11 +6,19 @@ namespace Faultline.Sva;
 /// An SVA domain: one per process address space, shared by every device bound to it. Its fault
 /// handler queues the group on the device's fault queue (R26); the work resolves the faults in
 /// order against the mm (R27), stops at the first error, and answers SUCCESS only if all succeed.
+/// <para>
+/// With <see cref="AtRid"/> it is instead an unmanaged domain attached at the RID of one device, for an
+/// IOMMU without PASIDs (an SMMUv2 context bank has one page table: docs/smmuv2.md §7): the Adreno path's
+/// fault handler, resolving the device's PASID-less faults in the address space the bank walks.
+/// </para>
 /// </summary>
-public sealed class SvaDomain(AddressSpace mm, SvaCosts costs) : IFaultHandler, IFaultWork
+public sealed class SvaDomain(AddressSpace mm, SvaCosts costs, bool atRid = false) : IFaultHandler, IFaultWork
 {
     public AddressSpace AddressSpace { get; } = mm;
     public SvaCosts Costs { get; } = costs;
+
+    /// <summary>Attached at the RID: serves faults without a PASID, and no others.</summary>
+    public bool AtRid { get; } = atRid;
 
     public bool Handle(FaultGroup group)
     {
@@ -30,10 +38,10 @@ public sealed class SvaDomain(AddressSpace mm, SvaCosts costs) : IFaultHandler, 
         return new FaultWorkOutcome(PageResponseCode.Success, cost);
     }
 
-    /// <summary>R27, for one fault.</summary>
+    /// <summary>R27, for one fault: a PASID domain answers INVALID for a fault without a PASID, a RID domain for one with.</summary>
     private PageResponseCode Resolve(in Fault fault, ref long cost)
     {
-        if (!fault.HasPasid || AddressSpace.Exiting) return PageResponseCode.Invalid;
+        if (fault.HasPasid == AtRid || AddressSpace.Exiting) return PageResponseCode.Invalid;
         return AddressSpace.Fault(fault.Address, Required(fault.Permissions), Costs, ref cost);
     }
 

@@ -74,4 +74,19 @@ public class SvaBinderTests
         Assert.Equal(FaultStatus.NoMemory, third.Status);
         Assert.Equal(2, _tableA.Installed.Count);
     }
+
+    [Fact]
+    public void R26_bind_at_the_rid_allocates_no_pasid_and_a_second_address_space_is_busy()
+    {
+        Assert.Equal((FaultStatus.Ok, 0u), _binder.BindAtRid(_a, _tableA, _mm1));
+
+        var domain = Assert.IsType<SvaDomain>(_a.AttachmentAt(0)!.Handler);
+        Assert.True(domain.AtRid);
+        Assert.Same(_mm1, domain.AddressSpace);
+        Assert.Equal([(0u, (Faultline.Iommu.IPageTable)_mm1)], _tableA.Installed);
+        Assert.Null(_binder.PasidOf(_mm1));
+        Assert.Equal((FaultStatus.Busy, 0u), _binder.BindAtRid(_a, _tableA, _mm2));
+        Assert.Single(_tableA.Installed);
+        Assert.Equal((FaultStatus.Ok, 5u), _binder.Bind(_b, _tableB, _mm1)); // the first PASID is still free
+    }
 }

@@ -144,4 +144,51 @@ public class SvaDomainTests
         Assert.Equal(code, Assert.Single(_rig.Responder.Records).Response.Code);
         if (code == PageResponseCode.Invalid) Assert.Equal(0, outcome.CostNanoseconds);
     }
+
+    /// <summary>An unmanaged domain at the RID of a second device, as an SMMUv2 context bank has (no PASIDs).</summary>
+    private FaultDevice BindAtRid()
+    {
+        var device = _rig.NewDevice("gpu", _rig.Queue, null);
+        Assert.Equal((FaultStatus.Ok, 0u), _binder.BindAtRid(device, new RecordingPasidTable(), _mm));
+        return device;
+    }
+
+    private FaultWorkOutcome RunOn(FaultDevice device, Fault fault)
+    {
+        Assert.Equal(FaultStatus.Ok, _rig.Framework.Report(device, fault));
+        Assert.True(_rig.Queue.TryDequeueWork(out var item));
+        var outcome = item.Work.Run(_rig.Framework.Find(item.Group)!);
+        Assert.Equal(ResponseStatus.Responded, _rig.Framework.Respond(item.Group, outcome.Code));
+        Assert.True(_rig.Framework.Free(item.Group));
+        return outcome;
+    }
+
+    [Fact]
+    public void R27_a_rid_domain_resolves_pasid_less_faults_in_its_address_space()
+    {
+        var gpu = BindAtRid();
+        var domain = Assert.IsType<SvaDomain>(gpu.AttachmentAt(0)!.Handler);
+        Assert.True(domain.AtRid);
+        Assert.Same(_mm, domain.AddressSpace);
+
+        var outcome = RunOn(gpu, Pri.Last(1, 0x31000, pasid: null, FaultPermissions.Read | FaultPermissions.Exec));
+
+        Assert.Equal(new FaultWorkOutcome(PageResponseCode.Success, 100), outcome); // a major fault
+        Assert.True(_mm.IsResident(0x31000));
+    }
+
+    [Fact]
+    public void R27_a_rid_domain_answers_invalid_for_a_fault_with_a_pasid_and_for_an_exiting_mm()
+    {
+        var gpu = BindAtRid();
+        // The only way a PASID fault reaches a RID handle (R9 step 1): a nested one, on a user-managed PASID table.
+        var domain = gpu.Detach(0)!.Handler!;
+        Assert.Equal(FaultStatus.Ok, gpu.Attach(0, new FaultAttachment("nested", domain) { Nested = true }));
+        gpu.UserManagedPasidTable = true;
+
+        Assert.Equal(PageResponseCode.Invalid, RunOn(gpu, Pri.Last(1, 0x12000, pasid: 9)).Code);
+        _mm.Exiting = true;
+        Assert.Equal(PageResponseCode.Invalid, RunOn(gpu, Pri.Last(2, 0x12000, pasid: null)).Code);
+        Assert.False(_mm.IsResident(0x12000));
+    }
 }

@@ -3,7 +3,7 @@ using Faultline.Devices;
 namespace Faultline.Iommu.Smmuv2;
 
 /// <summary>
-/// An Arm SMMUv2 as its masters and its driver see it (docs/smmuv2.md §3): a stream-to-context map (a
+/// An Arm SMMUv2 as its masters and its driver see it (docs/smmuv2.md §4): a stream-to-context map (a
 /// simplification of SMR / S2CR: one StreamID selects one context bank) and the context banks with their
 /// stall-on-fault model. Sans-IO: the host delivers transactions with the time and receives outcomes and
 /// context interrupts through <see cref="ISmmuv2Platform"/>.

@@ -2,7 +2,7 @@ using Faultline.Devices;
 
 namespace Faultline.Iommu.Smmuv2;
 
-/// <summary>The configuration of one SMMUv2 (docs/smmuv2.md §3).</summary>
+/// <summary>The configuration of one SMMUv2 (docs/smmuv2.md §6).</summary>
 public sealed record Smmuv2Config
 {
     public required string Name { get; init; }

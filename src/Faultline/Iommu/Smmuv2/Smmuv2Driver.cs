@@ -36,17 +36,26 @@ public sealed class Smmuv2Driver : IPageResponder
 
     private readonly Smmuv2 _smmu;
     private readonly FaultFramework _framework;
+    private readonly TimeProvider _time;
     private readonly bool _hitUnderPreviousFault;
     private readonly Dictionary<uint, FaultDevice> _byStream = new();
     private readonly Dictionary<FaultDevice, int> _bankOf = new();
     private readonly long[] _outstanding; // per bank: the group id of the stall reported, or NoStall
     private uint _nextGroupId;
 
+    /// <param name="time">
+    /// The host's clock, read only to stamp a RESUME written from <see cref="PageResponse"/>: the framework's
+    /// response carries no time of its own. Its timestamps are nanoseconds (the model's unit).
+    /// </param>
     /// <param name="hitUnderPreviousFault">SCTLR.HUPCF for the banks this driver sets up (Adreno sets it; H-SMMUv2-4).</param>
-    public Smmuv2Driver(Smmuv2 smmu, FaultFramework framework, bool hitUnderPreviousFault = false)
+    public Smmuv2Driver(Smmuv2 smmu, FaultFramework framework, TimeProvider time, bool hitUnderPreviousFault = false)
     {
+        ArgumentNullException.ThrowIfNull(time);
+        if (time.TimestampFrequency != 1_000_000_000)
+            throw new ArgumentException($"timestamps must be nanoseconds (frequency 1e9, got {time.TimestampFrequency})", nameof(time));
         _smmu = smmu;
         _framework = framework;
+        _time = time;
         _hitUnderPreviousFault = hitUnderPreviousFault;
         _outstanding = new long[smmu.ContextBanks.Count];
         Array.Fill(_outstanding, NoStall);
@@ -126,16 +135,9 @@ public sealed class Smmuv2Driver : IPageResponder
         if (syndrome.Ind) perm |= FaultPermissions.Exec;
         if (syndrome.Pnu) perm |= FaultPermissions.Priv;
         Counters.Reported++;
-        Now = now;
         _framework.Report(device, new Fault(FaultFlags.LastPage, 0, groupId, perm, far));
         return true;
     }
-
-    /// <summary>
-    /// The time a RESUME written from <see cref="PageResponse"/> carries: the framework's response has no
-    /// time of its own, so the host sets this before it responds (the handler sets it too).
-    /// </summary>
-    public long Now { get; set; }
 
     /// <summary>H-SMMUv2-12: Success retries the stalled transaction, anything else terminates it; CFIE goes back on.</summary>
     public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
@@ -146,7 +148,7 @@ public sealed class Smmuv2Driver : IPageResponder
             Counters.StaleResponses++;
             return;
         }
-        Resume(_smmu.ContextBanks[contextBank], terminate: response.Code != PageResponseCode.Success, Now);
+        Resume(_smmu.ContextBanks[contextBank], terminate: response.Code != PageResponseCode.Success, _time.GetTimestamp());
     }
 
     private void Resume(ContextBank bank, bool terminate, long now)

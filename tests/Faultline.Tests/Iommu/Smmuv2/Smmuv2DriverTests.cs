@@ -1,6 +1,7 @@
 using Faultline.Devices;
 using Faultline.Faults;
 using Faultline.Iommu.Smmuv2;
+using Faultline.Tests.Userspace;
 using static Faultline.Tests.Iommu.Smmuv2.Smmuv2Rig;
 
 namespace Faultline.Tests.Iommu.Smmuv2;
@@ -12,15 +13,16 @@ public sealed class Smmuv2DriverTests
         public DriverRig(FaultPolicy? policy = null, bool attach = true)
         {
             Framework = new FaultFramework(policy ?? FaultPolicy.Hardened);
-            Driver = new Smmuv2Driver(Hw.Smmu, Framework);
+            Driver = new Smmuv2Driver(Hw.Smmu, Framework, Time);
             var (status, device) = Driver.AddMaster(Sid, Bank, "gpu", now: 0);
             Assert.Equal(FaultStatus.Ok, status);
             Device = device!;
             if (attach) Assert.Equal(FaultStatus.Ok, Device.Attach(0, new FaultAttachment("rid", Handler)));
-            Hw.Platform.OnInterrupt = bank => Driver.HandleContextFault(bank, Driver.Now);
+            Hw.Platform.OnInterrupt = bank => Driver.HandleContextFault(bank, Time.Now);
         }
 
         public Smmuv2Rig Hw { get; } = new();
+        public ManualTime Time { get; } = new();
         public FaultFramework Framework { get; }
         public Smmuv2Driver Driver { get; }
         public FaultDevice Device { get; }
@@ -28,7 +30,7 @@ public sealed class Smmuv2DriverTests
 
         public void Respond(int group, PageResponseCode code, long now)
         {
-            Driver.Now = now;
+            Time.Now = now;
             Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code));
             Framework.Free(Handler.Groups[group]);
         }
@@ -151,5 +153,19 @@ public sealed class Smmuv2DriverTests
         Assert.Equal(TransactionOutcome.Aborted, rig.Hw.OutcomeOf(id));
         Assert.Equal(1, rig.Driver.Counters.UnknownStreams);
         Assert.True(rig.Hw.Cb.Sctlr.Cfie);
+    }
+
+    private sealed class MicrosecondClock : TimeProvider
+    {
+        public override long TimestampFrequency => 1_000_000;
+        public override long GetTimestamp() => 0;
+    }
+
+    [Fact]
+    public void H_SMMUv2_12_the_clock_that_stamps_resume_writes_must_count_nanoseconds()
+    {
+        var hw = new Smmuv2Rig();
+        var e = Assert.Throws<ArgumentException>(() => new Smmuv2Driver(hw.Smmu, new FaultFramework(FaultPolicy.Hardened), new MicrosecondClock()));
+        Assert.Equal("time", e.ParamName);
     }
 }

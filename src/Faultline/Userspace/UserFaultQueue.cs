@@ -502,7 +502,7 @@ public sealed class UserFaultQueue : IFaultHandler
     private bool IsStillOutstanding(uint cookie, FaultGroupHandle group) =>
         _responses.TryGetValue(cookie, out var entry) && entry.Handle == group;
 
-    private long Now() => _time is null ? 0 : (long)((Int128)_time.GetTimestamp() * 1_000_000_000 / _time.TimestampFrequency);
+    private long Now() => _time?.Nanoseconds() ?? 0;
 
     private readonly record struct Entry(FaultGroupHandle Handle, FaultAttachment Attachment, uint DevId, long DeliveredAt);
 }

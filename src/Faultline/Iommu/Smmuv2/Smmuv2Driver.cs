@@ -51,8 +51,6 @@ public sealed class Smmuv2Driver : IPageResponder
     public Smmuv2Driver(Smmuv2 smmu, FaultFramework framework, TimeProvider time, bool hitUnderPreviousFault = false)
     {
         ArgumentNullException.ThrowIfNull(time);
-        if (time.TimestampFrequency != 1_000_000_000)
-            throw new ArgumentException($"timestamps must be nanoseconds (frequency 1e9, got {time.TimestampFrequency})", nameof(time));
         _smmu = smmu;
         _framework = framework;
         _time = time;
@@ -148,7 +146,7 @@ public sealed class Smmuv2Driver : IPageResponder
             Counters.StaleResponses++;
             return;
         }
-        Resume(_smmu.ContextBanks[contextBank], terminate: response.Code != PageResponseCode.Success, _time.GetTimestamp());
+        Resume(_smmu.ContextBanks[contextBank], terminate: response.Code != PageResponseCode.Success, _time.Nanoseconds());
     }
 
     private void Resume(ContextBank bank, bool terminate, long now)

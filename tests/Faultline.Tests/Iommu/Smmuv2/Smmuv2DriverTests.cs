@@ -154,18 +154,4 @@ public sealed class Smmuv2DriverTests
         Assert.Equal(1, rig.Driver.Counters.UnknownStreams);
         Assert.True(rig.Hw.Cb.Sctlr.Cfie);
     }
-
-    private sealed class MicrosecondClock : TimeProvider
-    {
-        public override long TimestampFrequency => 1_000_000;
-        public override long GetTimestamp() => 0;
-    }
-
-    [Fact]
-    public void H_SMMUv2_12_the_clock_that_stamps_resume_writes_must_count_nanoseconds()
-    {
-        var hw = new Smmuv2Rig();
-        var e = Assert.Throws<ArgumentException>(() => new Smmuv2Driver(hw.Smmu, new FaultFramework(FaultPolicy.Hardened), new MicrosecondClock()));
-        Assert.Equal("time", e.ParamName);
-    }
 }

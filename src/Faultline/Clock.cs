@@ -1,0 +1,13 @@
+namespace Faultline;
+
+/// <summary>
+/// The one place the core reads an injected clock (DESIGN rule 1): a <see cref="TimeProvider"/>'s
+/// timestamp in nanoseconds, whatever its frequency — the simulator's virtual time, or a wall clock.
+/// </summary>
+public static class Clock
+{
+    public static long Nanoseconds(this TimeProvider time) =>
+        time.TimestampFrequency == 1_000_000_000
+            ? time.GetTimestamp()
+            : (long)((Int128)time.GetTimestamp() * 1_000_000_000 / time.TimestampFrequency);
+}

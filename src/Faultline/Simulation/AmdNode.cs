@@ -28,6 +28,7 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
     }
 
     public override string Kind => "amd";
+    public override string IopfRefusal => "the IOMMU does not support PPR (EFR.PPRSup)";
     public AmdIommu Hardware { get; }
     public AmdDriver Driver { get; }
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];

@@ -24,6 +24,12 @@ internal abstract class IommuNode(Platform platform, IommuSpec spec)
     /// <summary>Workers of this IOMMU's fault queues busy now (R1: the workqueue's concurrency, <see cref="HostSpec.Workers"/>).</summary>
     public int BusyWorkers { get; set; }
 
+    /// <summary>Whether devices behind it have PASIDs (substreams); without them a device's one address space sits at the RID.</summary>
+    public virtual bool HasPasids => true;
+
+    /// <summary>Why this IOMMU's driver refuses IOPF to a function whose PRI is enabled, for the summary's note.</summary>
+    public abstract string IopfRefusal { get; }
+
     /// <summary>The IOPF queues whose work the workers run, in the order they are served.</summary>
     public abstract IReadOnlyList<FaultQueue> FaultQueues { get; }
 
@@ -47,7 +53,7 @@ internal abstract class IommuNode(Platform platform, IommuSpec spec)
     /// <summary>R25's drain of (device, PASID) on this IOMMU (R33 on VT-d; the queue drain elsewhere).</summary>
     public abstract IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now);
 
-    // ---- platform stall masters (SMMUv3) ----
+    // ---- platform stall masters (SMMUv3, SMMUv2) ----
 
     public virtual (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(MasterSpec spec) => (FaultStatus.NoDevice, null, null);
 

@@ -3,7 +3,7 @@ using Faultline.Devices;
 namespace Faultline.Simulation;
 
 /// <summary>
-/// A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3: each transaction takes
+/// A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 or an SMMUv2: each transaction takes
 /// <see cref="Timing.LinkNs"/> to the SMMU and its completion as long back.
 /// </summary>
 internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObserver

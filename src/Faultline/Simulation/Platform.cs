@@ -97,17 +97,13 @@ internal sealed class Platform : IPriFunctionObserver
         }
         else
         {
-            string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})"
-                : iommu is VtdNode ? "no page-drain support (H-VTD-14)"
-                : iommu is Smmuv3Node ? "upstream Linux does not service PRI on SMMUv3 (R38)"
-                : iommu is Smmuv2Node ? "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only"
-                : "the IOMMU does not service page requests";
+            string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})" : iommu.IopfRefusal;
             Notes.Add($"{spec.Name}: IOPF refused by {iommu.Name} ({status.Errno()}): {why}");
         }
         return node;
     }
 
-    /// <summary>A platform stall master behind an SMMUv3 (R37: only masters declared able to stall).</summary>
+    /// <summary>A platform stall master behind an SMMUv3 (R37: only masters declared able to stall) or an SMMUv2 context bank.</summary>
     public MasterNode AddMaster(MasterSpec spec, IommuNode iommu)
     {
         var node = new MasterNode(this, spec, iommu);
@@ -134,8 +130,8 @@ internal sealed class Platform : IPriFunctionObserver
             Notes.Add($"t={Now}ns {node.Name}: bind of {mm.Name} refused: the process exited or is bound or still being unbound");
             return false;
         }
-        // An SMMUv2 has no PASIDs: the master's one process is bound at the RID, no global PASID taken.
-        var (status, pasid) = node.Iommu is Smmuv2Node
+        // Without PASIDs (SMMUv2) the master's one process is bound at the RID, no global PASID taken.
+        var (status, pasid) = !node.Iommu.HasPasids
             ? Binder.BindAtRid(node.FaultDevice, node.PasidTable, mm)
             : Binder.Bind(node.FaultDevice, node.PasidTable, mm);
         if (status != FaultStatus.Ok)

@@ -173,13 +173,7 @@ public static class ScenarioReader
             // Requester ids are unique per IOMMU: each sits behind its own root complex (or segment).
             if (devices.FirstOrDefault(d => d.Requester == rid && d.Iommu == iommu) is { } clash)
                 n.Fail("rid", $"{rid} is already the requester id of device '{clash.Name}' behind {iommu}");
-            var bind = new List<string>();
-            foreach (var (value, path, at) in n.StringList("bind"))
-            {
-                if (processes.All(p => p.Name != value)) n.FailAt(at, path, $"no process named '{value}'; processes: {string.Join(", ", processes.Select(p => p.Name))}");
-                if (bind.Contains(value)) n.FailAt(at, path, $"process '{value}' is bound twice");
-                bind.Add(value);
-            }
+            var bind = n.ProcessList("bind", processes.Select(p => p.Name));
             devices.Add(new DeviceSpec
             {
                 Name = name,
@@ -210,13 +204,7 @@ public static class ScenarioReader
                 n.Fail("stream_id", $"0x{streamId:x} is already the StreamID of master '{clash.Name}'");
             if (devices.FirstOrDefault(d => d.Iommu == iommu && d.Requester.Value == streamId) is { } function)
                 n.Fail("stream_id", $"0x{streamId:x} is the StreamID of PCIe function '{function.Name}' (its requester id)");
-            var bind = new List<string>();
-            foreach (var (value, path, at) in n.StringList("bind"))
-            {
-                if (processes.All(p => p.Name != value)) n.FailAt(at, path, $"no process named '{value}'; processes: {string.Join(", ", processes.Select(p => p.Name))}");
-                if (bind.Contains(value)) n.FailAt(at, path, $"process '{value}' is bound twice");
-                bind.Add(value);
-            }
+            var bind = n.ProcessList("bind", processes.Select(p => p.Name));
             int? bank = null;
             if (smmu.Type == IommuType.Smmuv2)
             {
@@ -452,6 +440,20 @@ public static class ScenarioReader
                 if (item is not YamlScalarNode { Value: { } v }) throw new ScenarioException(_file, item.Start.Line, item.Start.Column, path, "expected a name");
                 yield return (v, path, item);
             }
+        }
+
+        /// <summary>A list of process names, each known and none twice.</summary>
+        public List<string> ProcessList(string key, IEnumerable<string> processes)
+        {
+            var known = processes.ToList();
+            var names = new List<string>();
+            foreach (var (value, path, at) in StringList(key))
+            {
+                if (!known.Contains(value)) FailAt(at, path, $"no process named '{value}'; processes: {string.Join(", ", known)}");
+                if (names.Contains(value)) FailAt(at, path, $"process '{value}' is bound twice");
+                names.Add(value);
+            }
+            return names;
         }
 
         public string String(string key, string? fallback)

@@ -43,6 +43,9 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
     public override void OnPageRequest(in PageRequest request) =>
         throw new InvalidOperationException($"SMMUv2 {Name} enables no PRI, so no function can send it page requests");
 
+    public override bool HasPasids => false;
+    public override string IopfRefusal => "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only";
+
     public override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, DeviceSpec spec) =>
         (PciEnableError.None, FaultStatus.NoDevice, null, null);
 

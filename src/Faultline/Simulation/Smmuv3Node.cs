@@ -35,6 +35,7 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
     }
 
     public override string Kind => "smmuv3";
+    public override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
     public Smmuv3Iommu Hardware { get; }
     public Smmuv3Driver Driver { get; }
     public OccupancyTimeline StallOccupancy { get; } = new();

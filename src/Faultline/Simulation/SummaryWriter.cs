@@ -93,7 +93,8 @@ public static class SummaryWriter
                 "credits-leaked", "reset-back", "uprgi", "rf", "expired", "lost", "at-detach", "rejected");
             foreach (var t in r.Tenants)
                 tenants.Add(t.Name, t.Kind, t.Behaviour, t.AccessesCompleted, t.AccessesFailed, Invariant($"{t.ThroughputPerMs:0.###}"),
-                    t.ThroughputRatio is { } ratio ? Invariant($"{ratio:0.0000}") : "-", Ns(t.AccessLatency.P99Ns), Ns(t.FaultLatency.P50Ns), Ns(t.FaultLatency.P99Ns),
+                    t.ThroughputRatio is { } ratio ? Invariant($"{ratio:0.0000}") : "-", Ns(t.AccessLatency.P99Ns),
+                    t.FaultLatency.Samples == 0 ? "-" : Ns(t.FaultLatency.P50Ns), t.FaultLatency.Samples == 0 ? "-" : Ns(t.FaultLatency.P99Ns),
                     t.CreditsLeaked, t.CreditsRecoveredByReset, t.Uprgi ? "set" : "-", t.ResponseFailure ? "set" : "-", t.Expired, t.LostEvents,
                     t.AnsweredAtDetach, t.Rejected.Count == 0 ? "-" : string.Join(" ", t.Rejected.Select(kv => $"{kv.Key}:{kv.Value}")));
             tenants.Write(w);

@@ -25,6 +25,7 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
     }
 
     public override string Kind => "vtd";
+    public override string IopfRefusal => "no page-drain support (H-VTD-14)";
     public VtdIommu Hardware { get; }
     public VtdDriver Driver { get; }
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];

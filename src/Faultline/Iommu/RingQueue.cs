@@ -149,6 +149,17 @@ public sealed class RingQueue
         return Slot(position);
     }
 
+    /// <summary>
+    /// Whether any record between consumer and producer matches — the scan a drain makes for requests of
+    /// one (device, PASID) still queued (R33, H-SMMU-13). The state keeps the scan free of allocations.
+    /// </summary>
+    public bool AnyPending<TState>(TState state, Func<ReadOnlySpan<byte>, TState, bool> match)
+    {
+        for (uint position = Consumer; position != Producer; position++)
+            if (match(Slot(position), state)) return true;
+        return false;
+    }
+
     /// <summary>Moves the consumer to <paramref name="position"/>; false if that is not between consumer and producer.</summary>
     public bool TryConsumeTo(uint position)
     {

@@ -248,20 +248,10 @@ public sealed class AmdDriver : IPageResponder
     /// Whether an entry of (requester, PASID) lies between head and tail, as the driver can see it in
     /// memory. A slot still zero (H-AMD-3) may hold anything, so it counts.
     /// </summary>
-    public bool RingHolds(RequesterId requester, uint pasid)
-    {
-        var ring = _iommu.PprLog;
-        for (uint position = ring.Consumer; position != ring.Producer; position++)
-        {
-            var raw = _iommu.ReadPprLog(ring.ByteOffset(position));
-            if (RequestType(raw) == 0) return true;
-            var decoded = PprLogEntry.Decode(raw);
-            if (!decoded.IsOk) continue;
-            var e = decoded.Value;
-            if (e.DeviceId == requester && (e.Gn ? e.Pasid.Value : 0) == pasid) return true;
-        }
-        return false;
-    }
+    public bool RingHolds(RequesterId requester, uint pasid) =>
+        _iommu.PprLog.AnyPending((requester, pasid), static (raw, key) =>
+            RequestType(raw) == 0 // not written yet (H-AMD-3): it may be this PASID's
+            || (PprLogEntry.Decode(raw) is { IsOk: true, Value: var e } && e.DeviceId == key.requester && (e.Gn ? e.Pasid.Value : 0) == key.pasid));
 
     /// <summary>Submits the commands that waited for room; the host calls it when the hardware has consumed some.</summary>
     public void RetrySubmissions()

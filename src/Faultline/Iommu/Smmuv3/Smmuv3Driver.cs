@@ -231,22 +231,11 @@ public sealed class Smmuv3Driver : IPageResponder
     /// Whether a PRIQ entry or an event of (StreamID, PASID) lies between CONS and PROD. Entries without
     /// SSV count as PASID 0, the RID, as VtdDriver.RingHolds.
     /// </summary>
-    public bool RingHolds(uint streamId, uint pasid)
-    {
-        var priq = _smmu.PriQueue;
-        for (uint p = priq.Consumer; p != priq.Producer; p++)
-        {
-            var d = PriQueueEntry.Decode(priq.At(p));
-            if (d.IsOk && d.Value.StreamId == streamId && (d.Value.SubstreamValid ? d.Value.SubstreamId.Value : 0) == pasid) return true;
-        }
-        var evtq = _smmu.EventQueue;
-        for (uint p = evtq.Consumer; p != evtq.Producer; p++)
-        {
-            var d = FaultEvent.Decode(evtq.At(p));
-            if (d.IsOk && d.Value.StreamId == streamId && (d.Value.SubstreamValid ? d.Value.SubstreamId.Value : 0) == pasid) return true;
-        }
-        return false;
-    }
+    public bool RingHolds(uint streamId, uint pasid) =>
+        _smmu.PriQueue.AnyPending((streamId, pasid), static (bytes, key) =>
+            PriQueueEntry.Decode(bytes) is { IsOk: true, Value: var e } && e.StreamId == key.streamId && (e.SubstreamValid ? e.SubstreamId.Value : 0) == key.pasid)
+        || _smmu.EventQueue.AnyPending((streamId, pasid), static (bytes, key) =>
+            FaultEvent.Decode(bytes) is { IsOk: true, Value: var e } && e.StreamId == key.streamId && (e.SubstreamValid ? e.SubstreamId.Value : 0) == key.pasid);
 
     /// <summary>Submits the commands that waited for room; the host calls it when the SMMU has consumed some.</summary>
     public void RetrySubmissions()

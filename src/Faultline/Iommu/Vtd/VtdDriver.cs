@@ -164,18 +164,9 @@ public sealed class VtdDriver : IPageResponder
     /// Whether a descriptor of (requester, PASID) lies between PQH and PQT (R33's scan). PASID-less
     /// descriptors count as PASID 0, so draining the RID covers them (the BUG-8 fix).
     /// </summary>
-    public bool RingHolds(RequesterId requester, uint pasid)
-    {
-        var ring = _iommu.PageRequestQueue;
-        for (uint position = ring.Consumer; position != ring.Producer; position++)
-        {
-            var decoded = PageRequestDescriptor.Decode(ring.At(position));
-            if (!decoded.IsOk) continue;
-            var d = decoded.Value;
-            if (d.Requester == requester && (d.PasidPresent ? d.Pasid.Value : 0) == pasid) return true;
-        }
-        return false;
-    }
+    public bool RingHolds(RequesterId requester, uint pasid) =>
+        _iommu.PageRequestQueue.AnyPending((requester, pasid), static (bytes, key) =>
+            PageRequestDescriptor.Decode(bytes) is { IsOk: true, Value: var d } && d.Requester == key.requester && (d.PasidPresent ? d.Pasid.Value : 0) == key.pasid);
 
     /// <summary>The hardware executed a wait with status write: the drain waiting on that slot goes on.</summary>
     public void OnInvalidationWaitCompleted(in InvalidationWaitDescriptor wait)

@@ -14,8 +14,9 @@ public static class Program
         var policy = new Option<string?>("--policy") { Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
         policy.AcceptOnlyFromAmong("linux", "hardened");
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json };
-        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), stdout, stderr));
+        var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace };
+        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), stdout, stderr));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };
         var hex = new Argument<string>("hex") { Description = "The record's bytes in memory order, as hex" };

@@ -2,10 +2,10 @@ using Faultline.Simulation;
 
 namespace Faultline.Cli;
 
-/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE]</c>.</summary>
+/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE]</c>.</summary>
 internal static class RunCommand
 {
-    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, TextWriter stdout, TextWriter stderr)
+    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, TextWriter stdout, TextWriter stderr)
     {
         Scenario scenario;
         try
@@ -29,9 +29,10 @@ internal static class RunCommand
         }
 
         RunReport report;
+        using var trace = tracePath is null ? null : new TraceRecorder();
         try
         {
-            report = Simulator.Run(scenario, seed, policy);
+            report = Simulator.Run(scenario, seed, policy, trace);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
@@ -40,18 +41,22 @@ internal static class RunCommand
             return ExitCodes.InternalError;
         }
         SummaryWriter.Write(report, stdout);
-        if (jsonPath is not null)
-        {
-            try
-            {
-                JsonReportWriter.Write(report, jsonPath);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"faultline run: cannot write JSON to '{jsonPath}': {e.Message}");
-                return ExitCodes.BadInput;
-            }
-        }
+        if (jsonPath is not null && !TryWrite(jsonPath, "JSON", () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
+        if (trace is not null && !TryWrite(tracePath!, "the trace", () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
         return report.InvariantCounts.Count == 0 ? ExitCodes.Ok : ExitCodes.InvariantsBroken;
+    }
+
+    private static bool TryWrite(string path, string what, Action write, TextWriter stderr)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"faultline run: cannot write {what} to '{path}': {e.Message}");
+            return false;
+        }
     }
 }

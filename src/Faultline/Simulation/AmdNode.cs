@@ -24,7 +24,7 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
         }, this);
         Driver = new AmdDriver(Hardware, platform.Framework);
         Driver.EnablePprLog();
-        _pprThread = new DriverThread(platform, this, HandleInterrupt);
+        _pprThread = new DriverThread(platform, this, "ppr thread", Hardware.PprLog, HandleInterrupt);
     }
 
     public override string Kind => "amd";

@@ -11,6 +11,8 @@ namespace Faultline.Simulation;
 internal abstract class DeviceNode(IommuNode iommu)
 {
     public abstract string Name { get; }
+    /// <summary>Its process in the trace.</summary>
+    public abstract string TraceName { get; }
     public IommuNode Iommu { get; } = iommu;
     public FaultDevice? FaultDevice { get; set; }
     public IPasidTable PasidTable { get; set; } = null!;

@@ -55,6 +55,7 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         var groups = new List<UserFaultGroup>();
         Queue.ReadGroups(groups, maxFaults: 256);
         if (Queue.Unread > 0) OnReadable();
+        platform.Trace?.Instant(Node.TraceName, "guest", $"{Spec.Name} read {groups.Count} groups", platform.Now, "guest");
         if (groups.Count == 0) return;
 
         long cost = 0;
@@ -120,7 +121,9 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         {
             new PageResponseRecord(cookie, (IommufdPageResponseCode)code).Encode(_response);
             Writes++;
-            if (Queue.Write(_response, 0).Bytes > 0) WritesApplied++;
+            var result = Queue.Write(_response, 0);
+            if (result.Bytes > 0) WritesApplied++;
+            platform.Trace?.Instant(Node.TraceName, "guest", $"{Spec.Name} write cookie {cookie} code {code}: {result}", platform.Now, "guest");
         }
     }
 }

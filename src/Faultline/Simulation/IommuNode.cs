@@ -22,7 +22,22 @@ internal abstract class IommuNode(Platform platform, IommuSpec spec)
     public Dictionary<RequesterId, FunctionNode> Functions { get; } = new();
     public Dictionary<uint, MasterNode> Masters { get; } = new();
     /// <summary>Workers of this IOMMU's fault queues busy now (R1: the workqueue's concurrency, <see cref="HostSpec.Workers"/>).</summary>
-    public int BusyWorkers { get; set; }
+    public int BusyWorkers => _workers.Count;
+    private readonly SortedSet<int> _workers = [];
+
+    /// <summary>Its process in the trace.</summary>
+    public string TraceName => $"{Name} ({Kind})";
+
+    /// <summary>A worker starts: the lowest free slot, so the trace draws each worker on its own track.</summary>
+    public int TakeWorker()
+    {
+        int slot = 0;
+        while (_workers.Contains(slot)) slot++;
+        _workers.Add(slot);
+        return slot;
+    }
+
+    public void ReleaseWorker(int slot) => _workers.Remove(slot);
 
     /// <summary>Whether devices behind it have PASIDs (substreams); without them a device's one address space sits at the RID.</summary>
     public virtual bool HasPasids => true;
@@ -98,7 +113,7 @@ internal abstract class IommuNode(Platform platform, IommuSpec spec)
 /// interrupt, it runs <see cref="Timing.InterruptNs"/> later, or when its previous batch is done, and
 /// stays busy <see cref="Timing.ReportNs"/> per entry handled; then the workers and drains move on.
 /// </summary>
-internal sealed class DriverThread(Platform platform, IommuNode node, Func<int> handleBatch)
+internal sealed class DriverThread(Platform platform, IommuNode node, string name, RingQueue? ring, Func<int> handleBatch)
 {
     private bool _scheduled;
     private long _busyUntil;
@@ -116,8 +131,11 @@ internal sealed class DriverThread(Platform platform, IommuNode node, Func<int> 
     private void Run()
     {
         _scheduled = false;
+        if (ring is not null) platform.Trace?.Counter(node.TraceName, $"{name}: queue", platform.Now, ring.Count);
         int handled = handleBatch();
         _busyUntil = platform.Now + handled * platform.Timing.ReportNs;
+        platform.Trace?.Span(node.TraceName, name, "batch", platform.Now, _busyUntil - platform.Now, "driver", ("entries", handled.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (ring is not null) platform.Trace?.Counter(node.TraceName, $"{name}: queue", platform.Now, ring.Count);
         platform.Scheduler.At(_busyUntil, () => platform.AfterDriverBatch(node));
     }
 }

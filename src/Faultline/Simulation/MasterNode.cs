@@ -18,6 +18,7 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
     }
 
     public override string Name => Spec.Name;
+    public override string TraceName => $"{Name} (stall master 0x{Spec.StreamId:x} behind {Iommu.Name})";
     public MasterSpec Spec { get; }
     public StallMaster Master { get; }
     public LatencyRecorder AccessLatency { get; } = new();
@@ -40,6 +41,8 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
     public void AccessEnded(StallMaster master, in StallAccessResult result)
     {
         AccessLatency.Add(result.Latency);
+        _platform.Trace?.Interval(TraceName, "accesses", $"{(result.Access.Write ? "write" : "read")} {result.Access.Pages} pages", result.StartedAt, result.EndedAt, "access",
+            ("outcome", result.Outcome.ToString()));
         var ended = result.Outcome switch
         {
             TransactionOutcome.Completed => AccessResult.Completed,

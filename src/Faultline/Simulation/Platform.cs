@@ -20,8 +20,11 @@ internal sealed class Platform : IPriFunctionObserver
     private readonly List<PasidTeardown> _teardowns = [];
     private long _lastAccessId;
 
-    public Platform(Scenario scenario, FaultPolicy policy, ulong seed)
+    public Platform(Scenario scenario, FaultPolicy policy, ulong seed, TraceRecorder? trace = null)
     {
+        Trace = trace;
+        if (trace is not null)
+            Invariants.Reported = v => trace.GlobalInstant(v.Rule, v.TimeNs, "invariant", ("subject", v.Subject), ("message", v.Message));
         Scenario = scenario;
         Timing = scenario.Timing;
         // POL-5: the scenario may shorten the deadline; a policy without one (linux) keeps none.
@@ -34,6 +37,8 @@ internal sealed class Platform : IPriFunctionObserver
     }
 
     public Scenario Scenario { get; }
+    /// <summary>The Perfetto trace being recorded, or null.</summary>
+    public TraceRecorder? Trace { get; }
     public Timing Timing { get; }
     public Scheduler Scheduler { get; } = new();
     public FaultFramework Framework { get; }
@@ -64,12 +69,14 @@ internal sealed class Platform : IPriFunctionObserver
             _ => new VtdNode(this, spec),
         };
         Iommus.Add(node);
+        Trace?.Process(node.TraceName);
         return node;
     }
 
     public FunctionNode AddFunction(DeviceSpec spec, IommuNode iommu)
     {
         var node = new FunctionNode(this, spec, iommu);
+        Trace?.Process(node.TraceName);
         var function = new PriFunction(new PriFunctionConfig
         {
             Name = spec.Name,
@@ -107,6 +114,7 @@ internal sealed class Platform : IPriFunctionObserver
     public MasterNode AddMaster(MasterSpec spec, IommuNode iommu)
     {
         var node = new MasterNode(this, spec, iommu);
+        Trace?.Process(node.TraceName);
         var (status, device, table) = iommu.AddStallMaster(spec);
         if (status != FaultStatus.Ok || table is null)
             throw new InvalidOperationException($"{spec.Name}: {iommu.Name} refused the stall master ({status.Errno()})");
@@ -205,6 +213,7 @@ internal sealed class Platform : IPriFunctionObserver
         node.Pasids.Remove(guest.AddressSpace.Name);
         int answered = guest.Queue.AutoRespond(guest.Attachment);
         Notes.Add($"t={Now}ns {guest.Spec.Name}: {node.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
+        Trace?.Instant(node.TraceName, "guest", $"detach from {guest.Spec.Name}: {answered} groups answered INVALID (R43)", Now, "guest");
         guest.OnDetached();
         if (!Framework.Policy.PriResetOnDomainChange) return;
         // POL-9: PRI off first, so the function sends nothing new; what it sent before arrives within one
@@ -228,6 +237,7 @@ internal sealed class Platform : IPriFunctionObserver
         uint held = node.Function.Pri.Outstanding;
         var error = PciAts.ResetPri(node.Function, node.Spec.Credits ?? node.Function.Pri.Allocation, Now);
         guest.CreditsRecoveredByReset += held;
+        Trace?.Instant(node.TraceName, "guest", $"PRI reset (POL-9): {held} credits back", Now, "guest");
         Notes.Add($"t={Now}ns {guest.Spec.Name}: PRI reset of {node.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
     }
 
@@ -328,6 +338,8 @@ internal sealed class Platform : IPriFunctionObserver
         var device = node.FaultDevice!;
         Framework.Detach(device, teardown.Pasid); // POL-10: hardened purges the PASID's partials here
         teardown.DoneAt = Now;
+        Trace?.Interval(node.TraceName, "teardowns", $"unbind {teardown.Mm.Name} (pasid {teardown.Pasid})", teardown.StartedAt, Now, "teardown",
+            ("stopped_at_ns", (teardown.StoppedAt ?? Now).ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         // Issue acceptance: after teardown nothing of (device, PASID) is pending or partial anywhere.
         string subject = $"{node.Name} pasid {teardown.Pasid}";
@@ -389,6 +401,8 @@ internal sealed class Platform : IPriFunctionObserver
             case PrgResponseOutcome.Matched:
                 FaultLatency.Add(latency);
                 node.FaultLatency.Add(latency);
+                Trace?.Interval(node.TraceName, "page request groups", $"PRG 0x{response.Index.Value:x}", now - latency, now, "group",
+                    ("pasid", response.Pasid is { } p ? p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"), ("response", response.Code.Name()));
                 if (TenantOf(node, response.Pasid?.Value) is { } tenant)
                 {
                     if (!TenantFaultLatency.TryGetValue(tenant, out var recorder)) TenantFaultLatency.Add(tenant, recorder = new LatencyRecorder());
@@ -443,26 +457,33 @@ internal sealed class Platform : IPriFunctionObserver
         {
             while (node.BusyWorkers < Scenario.Host.Workers && queue.TryDequeueWork(out var item))
             {
-                node.BusyWorkers++;
-                Scheduler.After(Timing.HandlerWakeupNs, () => RunWork(node, item));
+                int worker = node.TakeWorker();
+                Scheduler.After(Timing.HandlerWakeupNs, () => RunWork(node, item, worker));
             }
         }
     }
 
-    private void RunWork(IommuNode node, FaultWorkItem item)
+    private void RunWork(IommuNode node, FaultWorkItem item, int worker)
     {
         if (Framework.Find(item.Group) is not { } group)
         {
-            FinishWork(node); // the group went away with its device (R4)
+            FinishWork(node, worker); // the group went away with its device (R4)
             return;
         }
         CheckOwner(node, group, item.Work);
         var outcome = item.Work.Run(group);
+        if (Trace is { } trace)
+        {
+            var last = group.LastFault;
+            trace.Span(node.TraceName, $"worker {worker}", $"{group.Device.Name} group 0x{last.GroupId:x}", Now, outcome.CostNanoseconds, "worker",
+                ("pasid", last.HasPasid ? last.Pasid.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"),
+                ("faults", group.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("response", outcome.Code.ToString()));
+        }
         Scheduler.After(outcome.CostNanoseconds, () =>
         {
             Framework.Respond(item.Group, outcome.Code);
             Framework.Free(item.Group);
-            FinishWork(node);
+            FinishWork(node, worker);
             AdvanceTeardowns();
         });
     }
@@ -483,9 +504,9 @@ internal sealed class Platform : IPriFunctionObserver
             $"a fault of {runner.Process.Name} was resolved in the address space of {domain.AddressSpace.Name}, which reuses its PASID");
     }
 
-    private void FinishWork(IommuNode node)
+    private void FinishWork(IommuNode node, int worker)
     {
-        node.BusyWorkers--;
+        node.ReleaseWorker(worker);
         KickWorkers(node);
     }
 
@@ -545,6 +566,7 @@ internal sealed class Platform : IPriFunctionObserver
 internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode iommu) : DeviceNode(iommu), IUpstreamPort
 {
     public override string Name => Spec.Name;
+    public override string TraceName => $"{Name} (PCIe {Spec.Requester} behind {Iommu.Name})";
     public DeviceSpec Spec { get; } = spec;
     public PriFunction Function { get; set; } = null!;
     /// <summary>PRG Responses on the link toward the function.</summary>

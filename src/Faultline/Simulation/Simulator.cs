@@ -11,16 +11,17 @@ public static class Simulator
     /// Runs the scenario. When it has hostile guests, the same scenario without them (their devices idle)
     /// runs as well, and each honest tenant's throughput is reported against that baseline.
     /// </summary>
-    public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null)
+    /// <param name="trace">Records the run (not the baseline) for Perfetto, when given.</param>
+    public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null, TraceRecorder? trace = null)
     {
-        var report = RunOnce(scenario, seed, policy);
+        var report = RunOnce(scenario, seed, policy, trace);
         if (!scenario.Guests.Any(g => g.IsHostile)) return report;
         var hostile = scenario.Guests.Where(g => g.IsHostile).ToList();
         var baseline = RunOnce(scenario with
         {
             Guests = scenario.Guests.Where(g => !g.IsHostile).ToList(),
             Workloads = scenario.Workloads.Where(w => hostile.All(g => g.Device != w.Device)).ToList(),
-        }, seed, policy);
+        }, seed, policy, null);
         var reference = baseline.Tenants.ToDictionary(t => t.Name);
         return report with
         {
@@ -30,13 +31,13 @@ public static class Simulator
         };
     }
 
-    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy)
+    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy, TraceRecorder? trace)
     {
         string policyName = policy ?? scenario.Policy;
         var faultPolicy = FaultPolicy.ByName(policyName)
             ?? throw new ArgumentException($"unknown policy '{policyName}'; use linux or hardened", nameof(policy));
         ulong runSeed = seed ?? scenario.Seed;
-        var platform = new Platform(scenario, faultPolicy, runSeed);
+        var platform = new Platform(scenario, faultPolicy, runSeed, trace);
 
         foreach (var spec in scenario.Processes)
         {

@@ -26,7 +26,7 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
         for (int i = 0; i < _contextThreads.Length; i++)
         {
             int bank = i;
-            _contextThreads[bank] = new DriverThread(platform, this, () => Driver.HandleContextFault(bank, Platform.Now) ? 1 : 0);
+            _contextThreads[bank] = new DriverThread(platform, this, $"cb{bank} irq", null, () => Driver.HandleContextFault(bank, Platform.Now) ? 1 : 0);
         }
     }
 

@@ -30,8 +30,8 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
         var config = Smmuv3DriverConfig.For(platform.Framework.Policy, spec.StallMax);
         if (spec.PriService is { } service) config = config with { PriService = service };
         Driver = new Smmuv3Driver(Hardware, platform.Framework, config);
-        _priThread = new DriverThread(platform, this, Driver.HandlePageRequests);
-        _eventThread = new DriverThread(platform, this, Driver.HandleEvents);
+        _priThread = new DriverThread(platform, this, "priq thread", Hardware.PriQueue, Driver.HandlePageRequests);
+        _eventThread = new DriverThread(platform, this, "evtq thread", Hardware.EventQueue, Driver.HandleEvents);
     }
 
     public override string Kind => "smmuv3";
@@ -140,5 +140,9 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
         else Platform.Invariants.Report("H-SMMU-6", now, Name, $"transaction of stream 0x{transaction.StreamId:x} ended, but no master has that StreamID");
     }
 
-    public void StallOccupancyChanged(Smmuv3Iommu smmu, int stalled, long now) => StallOccupancy.Record(now, stalled);
+    public void StallOccupancyChanged(Smmuv3Iommu smmu, int stalled, long now)
+    {
+        StallOccupancy.Record(now, stalled);
+        Platform.Trace?.Counter(TraceName, "stalls held (STALL_MAX)", now, stalled);
+    }
 }

@@ -17,8 +17,12 @@ public sealed class InvariantLog
     public IReadOnlyDictionary<string, long> CountsByRule => _counts;
     public long Total { get; private set; }
 
+    /// <summary>Called for every violation, kept or not (the trace marks each one).</summary>
+    public Action<Violation>? Reported { get; set; }
+
     public void Report(string rule, long time, string subject, string message)
     {
+        Reported?.Invoke(new Violation(rule, time, subject, message));
         Total++;
         _counts[rule] = _counts.GetValueOrDefault(rule) + 1;
         if (_counts[rule] <= KeptPerRule) _kept.Add(new Violation(rule, time, subject, message));

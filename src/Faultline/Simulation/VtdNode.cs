@@ -21,7 +21,7 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
             PageDrainSupported = spec.PageDrainSupported,
         }, this);
         Driver = new VtdDriver(Hardware, platform.Framework, platform.Scenario.Host.VirtualAddressBits);
-        _prqThread = new DriverThread(platform, this, Driver.HandlePageRequests);
+        _prqThread = new DriverThread(platform, this, "prq thread", Hardware.PageRequestQueue, Driver.HandlePageRequests);
     }
 
     public override string Kind => "vtd";

@@ -15,8 +15,9 @@ public static class Program
         policy.AcceptOnlyFromAmong("linux", "hardened");
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file" };
         var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace };
-        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), stdout, stderr));
+        var report = new Option<string?>("--report") { Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report };
+        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), r.GetValue(report), stdout, stderr));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };
         var hex = new Argument<string>("hex") { Description = "The record's bytes in memory order, as hex" };

@@ -2,10 +2,10 @@ using Faultline.Simulation;
 
 namespace Faultline.Cli;
 
-/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE]</c>.</summary>
+/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE]</c>.</summary>
 internal static class RunCommand
 {
-    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, TextWriter stdout, TextWriter stderr)
+    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath, TextWriter stdout, TextWriter stderr)
     {
         Scenario scenario;
         try
@@ -42,6 +42,7 @@ internal static class RunCommand
         }
         SummaryWriter.Write(report, stdout);
         if (jsonPath is not null && !TryWrite(jsonPath, "JSON", () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
+        if (reportPath is not null && !TryWrite(reportPath, "the report", () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
         if (trace is not null && !TryWrite(tracePath!, "the trace", () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
         return report.InvariantCounts.Count == 0 ? ExitCodes.Ok : ExitCodes.InvariantsBroken;
     }

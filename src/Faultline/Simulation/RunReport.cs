@@ -57,9 +57,13 @@ public sealed record TenantReport
     public required long AnsweredAtDetach { get; init; }
 }
 
-public sealed record LatencyReport(int Samples, long P50Ns, long P99Ns, long MaxNs)
+/// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank): the distribution the report plots.</param>
+public sealed record LatencyReport(int Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf)
 {
-    public static LatencyReport From(LatencyRecorder r) => new(r.Count, r.Percentile(50), r.Percentile(99), r.Max);
+    public const int CdfSteps = 20;
+
+    public static LatencyReport From(LatencyRecorder r) =>
+        new(r.Count, r.Percentile(50), r.Percentile(99), r.Max, [.. Enumerable.Range(1, CdfSteps).Select(i => r.Percentile(100.0 * i / CdfSteps))]);
 }
 
 public sealed record DeviceReport

@@ -15,7 +15,11 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
     private readonly List<(uint Cookie, uint Code)> _held = [];
     private readonly byte[] _response = new byte[PageResponseRecord.Size];
     private bool _readScheduled;
+    private int _readFaults = 256; // records per read; grows when a whole group does not fit (R46 returns 0 then)
     private uint _previousCookie;
+
+    /// <summary>The largest read: a group never holds more requests than a function has credits (at most 2^16 here).</summary>
+    private const int MaxReadFaults = 1 << 16;
 
     public GuestSpec Spec { get; } = spec;
     public FunctionNode Node { get; } = node;
@@ -53,8 +57,9 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
     {
         _readScheduled = false;
         var groups = new List<UserFaultGroup>();
-        Queue.ReadGroups(groups, maxFaults: 256);
-        if (Queue.Unread > 0) OnReadable();
+        // R46: a read returns 0 when the first group is larger than the buffer; a VMM then reads again with a larger one.
+        while (Queue.ReadGroups(groups, _readFaults) is { IsError: false, Bytes: 0 } && Queue.Unread > 0 && _readFaults < MaxReadFaults) _readFaults *= 2;
+        if (Queue.Unread > 0 && groups.Count > 0) OnReadable();
         platform.Trace?.Instant(Node.TraceName, "guest", $"{Spec.Name} read {groups.Count} groups", platform.Now, "guest");
         if (groups.Count == 0) return;
 

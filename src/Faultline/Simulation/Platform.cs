@@ -220,18 +220,22 @@ internal sealed class Platform : IPriFunctionObserver
         // link time and is answered. Resetting only once all of that is through means no response can
         // reach the function after it forgot the request (H-PCI-10).
         PciAts.DisablePri(node.Function, Now);
-        Scheduler.After(Timing.LinkNs, () => ResetPriWhenQuiet(guest));
+        Scheduler.After(Timing.LinkNs, () => ResetPriWhenQuiet(guest, attempt: 1));
     }
 
+    /// <summary>How often POL-9 looks for a quiet function before it gives up and says so.</summary>
+    private const int ResetAttempts = 10_000;
+
     /// <summary>POL-9: waits until the driver holds nothing of the function, then resets and re-enables PRI.</summary>
-    private void ResetPriWhenQuiet(Guest guest)
+    private void ResetPriWhenQuiet(Guest guest, int attempt)
     {
         var node = guest.Node;
         bool quiet = !node.Iommu.RingHolds(node.Spec.Requester, guest.Spec.Pasid) && node.FaultDevice!.PendingCount == 0
             && node.Iommu.CommandsIdle && node.ResponsesInFlight == 0;
         if (!quiet)
         {
-            Scheduler.After(Timing.InterruptNs, () => ResetPriWhenQuiet(guest));
+            if (attempt < ResetAttempts) Scheduler.After(Timing.InterruptNs, () => ResetPriWhenQuiet(guest, attempt + 1));
+            else Invariants.Report("POL-9", Now, node.Name, $"no PRI reset: requests of the function were still in flight {ResetAttempts} interrupt times after {guest.Spec.Name}'s detach");
             return;
         }
         uint held = node.Function.Pri.Outstanding;

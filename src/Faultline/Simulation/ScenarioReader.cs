@@ -274,6 +274,11 @@ public static class ScenarioReader
                 AnswerDelayNs = n.Duration("answer_delay", 5_000),
                 DetachAtNs = n.Has("detach_at") ? n.Duration("detach_at", 0) : null,
             });
+            // iommu_attach_device_pasid: a PASID at or past the IOMMU's max_pasids is -EINVAL; Linux's AMD
+            // driver stops at 16 bits (H-AMD-6), where a wider one would be answered FAILURE (R35).
+            var guestIommu = iommus.First(i => i.Name == devices.First(d => d.Name == device).Iommu);
+            if (guestIommu.Type == IommuType.Amd && guests[^1].Pasid >= 0xFFFF)
+                n.Fail("pasid", $"{guests[^1].Pasid} is past the 16-bit PASIDs of AMD IOMMU '{guestIommu.Name}' (H-AMD-6)");
             if (guests[^1].Behaviour == GuestBehaviour.AnswersAfterDetach && guests[^1].DetachAtNs is null)
                 n.Fail("detach_at", "is required for behaviour answers-after-detach");
         }

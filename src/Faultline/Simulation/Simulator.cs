@@ -62,10 +62,14 @@ public static class Simulator
         foreach (var g in scenario.Guests) platform.AddGuest(g, (FunctionNode)devices[g.Device], platform.Processes[g.Process]);
         foreach (var e in scenario.Events) platform.Schedule(e, devices);
 
+        var seen = new Dictionary<(string, string), int>();
         foreach (var w in scenario.Workloads)
         {
+            // Named by (device, process) and its occurrence, not its place in the list, so a baseline
+            // without some workloads gives the others the same numbers.
+            int nth = seen[(w.Device, w.Process)] = seen.GetValueOrDefault((w.Device, w.Process)) + 1;
             var runner = new WorkloadRunner(platform, w, devices[w.Device], platform.Processes[w.Process],
-                platform.Random.Fork(w.Stream is { } stream ? $"stream:{stream}" : $"workload:{w.Device}:{w.Process}:{platform.Workloads.Count}"));
+                platform.Random.Fork(w.Stream is { } stream ? $"stream:{stream}" : $"workload:{w.Device}:{w.Process}:{nth}"));
             platform.Workloads.Add(runner);
             runner.Start();
         }

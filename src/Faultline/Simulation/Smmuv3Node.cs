@@ -49,7 +49,8 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
         var probe = Driver.ProbeDevice(function, Platform.Now, spec.Credits);
         var (status, device, table) = Driver.AddDevice(function, spec.Name);
         if (device is not null) _requesters.Add(device, spec.Requester);
-        return (probe, status, device, table ?? Hardware.SetPciStream(spec.Requester));
+        // Under Deny the driver set the STE itself; a refused function still gets one for ATS, never over an existing one.
+        return (probe, status, device, table ?? (Hardware.HasStream(spec.Requester.Value) ? null : Hardware.SetPciStream(spec.Requester)));
     }
 
     public override (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(MasterSpec spec) =>

@@ -194,7 +194,7 @@ public sealed class UserFaultQueue : IFaultHandler
             Counters.Refused++;
             return false;
         }
-        if (Depth is { } depth && _deliver.Count + _responses.Count >= depth)
+        if (Depth is { } depth && _deliver.Count + _responses.Count >= depth && LiveGroups() >= depth)
         {
             Counters.LostEvents++;
             Answer(group.Handle, PageResponseCode.Success);
@@ -235,6 +235,11 @@ public sealed class UserFaultQueue : IFaultHandler
         while (_deliver.TryPeek(out var unread) && unread.DeliveredAt + deadline <= now)
         {
             _deliver.Dequeue();
+            if (_framework.Find(unread.Handle) is null)
+            {
+                Counters.StaleGroups++; // freed meanwhile (R4): nothing to expire
+                continue;
+            }
             Answer(unread.Handle, PageResponseCode.Invalid);
             expired++;
         }
@@ -243,6 +248,12 @@ public sealed class UserFaultQueue : IFaultHandler
             _readByAge.Dequeue();
             if (!IsStillOutstanding(read.Cookie, read.Group)) continue;
             _responses.Remove(read.Cookie, out var entry);
+            if (_framework.Find(entry.Handle) is null)
+            {
+                Retire(read.Cookie, ResponseRejection.AnsweredByHost); // freed meanwhile (R4)
+                Counters.StaleGroups++;
+                continue;
+            }
             Retire(read.Cookie, ResponseRejection.Expired);
             Answer(entry.Handle, PageResponseCode.Invalid);
             expired++;
@@ -487,6 +498,30 @@ public sealed class UserFaultQueue : IFaultHandler
         var status = _framework.Respond(handle, code);
         bool freed = _framework.Free(handle);
         if (status != ResponseStatus.Responded || !freed) Counters.StaleGroups++;
+    }
+
+    /// <summary>
+    /// Groups held that the framework still has: at the POL-6 bound, entries whose group went away with its
+    /// device (R4) are dropped first, so they do not make a live group look like one too many. O(held), only there.
+    /// </summary>
+    private int LiveGroups()
+    {
+        for (int n = _deliver.Count; n > 0; n--)
+        {
+            var entry = _deliver.Dequeue();
+            if (_framework.Find(entry.Handle) is not null) _deliver.Enqueue(entry);
+            else Counters.StaleGroups++;
+        }
+        _scratchCookies.Clear();
+        foreach (var (cookie, entry) in _responses)
+            if (_framework.Find(entry.Handle) is null) _scratchCookies.Add(cookie);
+        foreach (uint cookie in _scratchCookies)
+        {
+            _responses.Remove(cookie);
+            Retire(cookie, ResponseRejection.AnsweredByHost);
+            Counters.StaleGroups++;
+        }
+        return _deliver.Count + _responses.Count;
     }
 
     /// <summary>The cookie goes back to the allocator; what became of its group is remembered for a late response.</summary>

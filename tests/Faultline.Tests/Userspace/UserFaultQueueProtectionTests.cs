@@ -164,4 +164,24 @@ public sealed class UserFaultQueueProtectionTests
         rig.Trigger(grpid: 3);
         Assert.Equal(2, wakeups);
     }
+
+    [Fact]
+    public void POL_5_POL_6_groups_freed_with_their_device_neither_expire_nor_count_toward_the_depth()
+    {
+        var time = new ManualTime();
+        var rig = new UserQueueRig(ShortDeadline, depthShare: 2, time: time);
+        rig.Trigger(grpid: 1);
+        rig.Trigger(grpid: 2);
+        rig.Read(1);                                                   // one read, one unread
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.FaultQueue, rig.Device)); // R4 answers both
+        Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(rig.FaultQueue, rig.Device));
+        rig.Trigger(grpid: 3);                                         // the queue still holds two stale entries
+        Assert.Equal(0, rig.Queue.Counters.LostEvents);                 // depth 2 counts live groups only
+        Assert.Equal(1, rig.Queue.Unread);
+
+        time.Now = 1_000_000;
+        Assert.Equal(1, rig.Queue.Expire(time.Now));                   // only group 3
+        Assert.Equal(1, rig.Queue.Counters.Expired);
+        Assert.Equal(2, rig.Queue.Counters.StaleGroups);
+    }
 }

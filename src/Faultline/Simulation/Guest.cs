@@ -10,7 +10,7 @@ namespace Faultline.Simulation;
 /// address space and writes its answers — or misbehaves as <see cref="GuestSpec.Behaviour"/> says.
 /// Every write goes through the queue's byte interface, so the host sees exactly what a VMM would send.
 /// </summary>
-internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node, AddressSpace mm, UserFaultQueue queue, FaultAttachment attachment, SimRandom random)
+internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node, AddressSpace mm, uint devId, UserFaultQueue queue, SimRandom random)
 {
     private readonly List<(uint Cookie, uint Code)> _held = [];
     private readonly byte[] _response = new byte[PageResponseRecord.Size];
@@ -24,8 +24,9 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
     public GuestSpec Spec { get; } = spec;
     public FunctionNode Node { get; } = node;
     public AddressSpace AddressSpace { get; } = mm;
+    /// <summary>The function's iommufd device id (the records' dev_id).</summary>
+    public uint DevId { get; } = devId;
     public UserFaultQueue Queue { get; } = queue;
-    public FaultAttachment Attachment { get; } = attachment;
     public bool Detached { get; private set; }
     /// <summary>When the POL-5 timer of the queue is due, if armed.</summary>
     public long? DeadlineArmedAt { get; set; }

@@ -18,6 +18,8 @@ internal sealed class Platform : IPriFunctionObserver
     private readonly Dictionary<PriFunction, FunctionNode> _functionNodes = new();
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
     private readonly List<PasidTeardown> _teardowns = [];
+    private IommufdContext? _iommufd;
+    private uint _ioas;
     private long _lastAccessId;
 
     public Platform(Scenario scenario, FaultPolicy policy, ulong seed, TraceRecorder? trace = null)
@@ -152,8 +154,9 @@ internal sealed class Platform : IPriFunctionObserver
     }
 
     /// <summary>
-    /// Gives the function to a guest through iommufd: a fault queue of its own, a fault-capable HWPT
-    /// attached at the guest's PASID with the guest's stage-1 address space as translation (R40, R41).
+    /// Gives the function to a guest through iommufd, as a VMM does: bind the device, allocate a fault
+    /// queue and a fault-capable, PASID-capable HWPT on it, attach it at the guest's PASID (R39–R41); the
+    /// guest's stage-1 address space is the translation there.
     /// </summary>
     public void AddGuest(GuestSpec spec, FunctionNode node, AddressSpace mm)
     {
@@ -162,27 +165,54 @@ internal sealed class Platform : IPriFunctionObserver
             Notes.Add($"{spec.Name}: {node.Name} has no IOPF, so no fault-capable domain can be attached (R34)");
             return;
         }
-        if (FaultCapableAttach.Check(node.Function) is var refused and not FaultQueueErrno.None)
+        var rc = AttachFaultCapable(device, node, spec.Pasid, out uint devId, out var queue);
+        if (rc != FaultQueueErrno.None)
         {
-            Notes.Add($"{spec.Name}: fault-capable HWPT on {node.Name} refused ({refused.Name()}): a VF whose PF has PRI (R41)");
+            Notes.Add($"{spec.Name}: fault-capable HWPT on {node.Name} refused ({rc.Name()}){(node.Function.IsVirtualFunction ? ": a VF whose PF has PRI (R41)" : "")}");
             return;
         }
-        uint id = (uint)Guests.Count + 1;
-        var queue = new UserFaultQueue(Framework, id, Scheduler.Time);
-        queue.AddHwptReference();
-        var attachment = queue.CreateAttachment(id, $"iommufd-iopf-hwpt:{spec.Name}", (int)node.Function.Pri.Allocation);
-        device.Attach(spec.Pasid, attachment);
         node.PasidTable.Install(spec.Pasid, mm);
         node.Pasids.Add(mm.Name, spec.Pasid);
         node.Owner = spec.Name;
-        var guest = new Guest(this, spec, node, mm, queue, attachment, Random.Fork($"guest:{spec.Name}"));
-        queue.Readable = _ =>
+        var guest = new Guest(this, spec, node, mm, devId, queue!, Random.Fork($"guest:{spec.Name}"));
+        queue!.Readable = _ =>
         {
             guest.OnReadable();
             ArmDeadline(guest);
         };
         Guests.Add(guest);
         if (spec.DetachAtNs is { } at) Scheduler.At(at, () => DetachGuest(guest));
+    }
+
+    /// <summary>The VMM's iommufd calls, in order; the first errno stops them.</summary>
+    private FaultQueueErrno AttachFaultCapable(FaultDevice device, FunctionNode node, uint pasid, out uint devId, out UserFaultQueue? queue)
+    {
+        queue = null;
+        var ctx = Iommufd;
+        var rc = ctx.BindDevice(device, node.Function, out devId);
+        if (rc != FaultQueueErrno.None) return rc;
+        rc = ctx.AllocFaultQueue(0, out uint faultId);
+        if (rc != FaultQueueErrno.None) return rc;
+        rc = ctx.AllocHwpt(devId, _ioas, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId, out uint hwptId);
+        if (rc != FaultQueueErrno.None) return rc;
+        rc = ctx.Attach(devId, pasid, hwptId, out _);
+        if (rc != FaultQueueErrno.None) return rc;
+        queue = ctx.QueueOf(faultId);
+        return FaultQueueErrno.None;
+    }
+
+    /// <summary>The host's iommufd, made when the first guest needs it, with one IOAS for every guest's HWPT.</summary>
+    private IommufdContext Iommufd
+    {
+        get
+        {
+            if (_iommufd is null)
+            {
+                _iommufd = new IommufdContext(Framework, Scheduler.Time) { FaultCapableDomainLeft = OnFaultCapableDomainLeft };
+                _iommufd.AllocIoas(out _ioas);
+            }
+            return _iommufd;
+        }
     }
 
     /// <summary>POL-5: a timer at the queue's next deadline; it answers what expired and re-arms.</summary>
@@ -199,26 +229,29 @@ internal sealed class Platform : IPriFunctionObserver
         });
     }
 
-    /// <summary>
-    /// The host takes the function away from the guest's domain (R28, R43): detach, then every group the
-    /// handle delivered is answered INVALID. Under POL-9 the function's PRI is reset once nothing of it is
-    /// left in flight, so credits the guest's device can never get back (groups without a last request,
-    /// answers that never came) return.
-    /// </summary>
+    /// <summary>The host takes the function away from the guest's domain: iommufd detach (R28, R43).</summary>
     private void DetachGuest(Guest guest)
     {
+        if (Iommufd.Detach(guest.DevId, guest.Spec.Pasid) != FaultQueueErrno.None) return;
+        guest.Node.PasidTable.Remove(guest.Spec.Pasid);
+        guest.Node.Pasids.Remove(guest.AddressSpace.Name);
+        guest.OnDetached();
+    }
+
+    /// <summary>
+    /// iommufd answered what a guest's handle held (R43). Under POL-9 the function's PRI is reset once nothing of
+    /// it is in flight, so credits the guest's device can never get back (groups without a last request, answers
+    /// that never came) return: PRI off first, so the function sends nothing new; what it sent before arrives
+    /// within one link time and is answered; resetting only after that means no response reaches the function
+    /// after it forgot the request (H-PCI-10).
+    /// </summary>
+    private void OnFaultCapableDomainLeft(uint devId, uint pasid, int answered)
+    {
+        if (Guests.FirstOrDefault(g => g.DevId == devId) is not { } guest) return;
         var node = guest.Node;
-        if (Framework.Detach(node.FaultDevice!, guest.Spec.Pasid) is null) return;
-        node.PasidTable.Remove(guest.Spec.Pasid);
-        node.Pasids.Remove(guest.AddressSpace.Name);
-        int answered = guest.Queue.AutoRespond(guest.Attachment);
         Notes.Add($"t={Now}ns {guest.Spec.Name}: {node.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
         Trace?.Instant(node.TraceName, "guest", $"detach from {guest.Spec.Name}: {answered} groups answered INVALID (R43)", Now, "guest");
-        guest.OnDetached();
         if (!Framework.Policy.PriResetOnDomainChange) return;
-        // POL-9: PRI off first, so the function sends nothing new; what it sent before arrives within one
-        // link time and is answered. Resetting only once all of that is through means no response can
-        // reach the function after it forgot the request (H-PCI-10).
         PciAts.DisablePri(node.Function, Now);
         Scheduler.After(Timing.LinkNs, () => ResetPriWhenQuiet(guest, attempt: 1));
     }

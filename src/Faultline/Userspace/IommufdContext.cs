@@ -46,6 +46,13 @@ public sealed class IommufdContext
 
     public FaultFramework Framework { get; }
 
+    /// <summary>
+    /// A (device, PASID) left a fault-capable HWPT — detach, or a successful replace away from it — after its
+    /// groups were answered (R43). The host's place for POL-9: a user- or guest-owned function changed domain,
+    /// so it may reset the function's PRI once nothing of it is in flight. Arguments: dev_id, PASID, groups answered.
+    /// </summary>
+    public Action<uint, uint, int>? FaultCapableDomainLeft { get; set; }
+
     /// <summary>Ids of the visible objects, ascending.</summary>
     public uint[] Ids() => [.. _objects.Keys];
 
@@ -246,7 +253,7 @@ public sealed class IommufdContext
         if (FindDevice(devId) is not { } idev) return FaultQueueErrno.ENOENT;
         if (!idev.Attachments.Remove(pasid, out var current)) return FaultQueueErrno.EINVAL;
         Framework.Detach(idev.Device, pasid);
-        Leave(current);
+        Leave(idev, pasid, current);
         return FaultQueueErrno.None;
     }
 
@@ -355,7 +362,7 @@ public sealed class IommufdContext
         Framework.Detach(idev.Device, pasid);
         idev.Device.Attach(pasid, handle!); // the slot was just emptied
         Enter(idev, pasid, hwpt, handle!);
-        Leave(current);
+        Leave(idev, pasid, current);
         return FaultQueueErrno.None;
     }
 
@@ -384,9 +391,13 @@ public sealed class IommufdContext
     }
 
     /// <summary>After the hardware detach or a successful replace: R43 for the old handle, then the HWPT's hold goes.</summary>
-    private void Leave(HwptAttachment old)
+    private void Leave(IommufdDevice idev, uint pasid, HwptAttachment old)
     {
-        old.Hwpt.Fault?.Queue.AutoRespond(old.Handle);
+        if (old.Hwpt.Fault is { } fault)
+        {
+            int answered = fault.Queue.AutoRespond(old.Handle);
+            FaultCapableDomainLeft?.Invoke(idev.Id, pasid, answered);
+        }
         old.Hwpt.HeldBy--;
         if (old.Hwpt.IsAutoDomain && old.Hwpt.Users == 0)
         {

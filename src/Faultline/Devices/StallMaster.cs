@@ -57,6 +57,11 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
 
     public bool Idle => _inFlight.Count == 0 && _toIssue.Count == 0;
 
+    /// <summary>Whether a transaction of an access on <paramref name="substreamId"/> is in flight or waiting to be issued
+    /// (its driver quiesces the PASID before unbinding it). O(outstanding).</summary>
+    public bool Uses(uint substreamId) =>
+        _inFlight.Values.Any(a => a.Request.Prefix?.Pasid.Value == substreamId) || _toIssue.Any(t => t.Access.Request.Prefix?.Pasid.Value == substreamId);
+
     public void Start(DmaAccess access, long now)
     {
         var state = new Access(access, now);

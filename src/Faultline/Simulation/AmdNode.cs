@@ -52,8 +52,6 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
 
-    public override IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now) =>
-        new QueueDrain(Platform.Framework, device, Driver.Queue, pasid, () => Driver.RingHolds(requester, pasid));
 
     public override void CheckEnd(InvariantLog invariants, long now)
     {

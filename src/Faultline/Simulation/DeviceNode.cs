@@ -24,4 +24,7 @@ internal abstract class DeviceNode(IommuNode iommu)
     public LatencyRecorder FaultLatency { get; } = new();
 
     public abstract void StartAccess(DmaAccess access, long now);
+
+    /// <summary>Whether its IOMMU's hardware queue still holds requests or events of it at <paramref name="pasid"/> (the drain's scan).</summary>
+    public abstract bool QueueHolds(uint pasid);
 }

@@ -65,12 +65,19 @@ internal abstract class IommuNode(Platform platform, IommuSpec spec)
 
     public abstract RequesterId? RequesterOf(FaultDevice device);
 
-    /// <summary>R25's drain of (device, PASID) on this IOMMU (R33 on VT-d; the queue drain elsewhere).</summary>
-    public abstract IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now);
+    /// <summary>
+    /// R25's drain of (device, PASID): until no request or event of it is left in the hardware queue, then the
+    /// fault queue flush (R23; H-SMMU-13 for stall masters). VT-d adds its invalidation-queue step (R33).
+    /// </summary>
+    public virtual IPasidDrain BeginDrain(DeviceNode node, uint pasid, long now) =>
+        new QueueDrain(Platform.Framework, node.FaultDevice!, node.FaultDevice!.Queue ?? FaultQueues[0], pasid, () => node.QueueHolds(pasid));
 
     // ---- platform stall masters (SMMUv3, SMMUv2) ----
 
     public virtual (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(MasterSpec spec) => (FaultStatus.NoDevice, null, null);
+
+    /// <summary>Whether a queue still holds events of (StreamID, PASID) — an SMMUv3's event queue; none elsewhere.</summary>
+    public virtual bool MasterQueueHolds(uint streamId, uint pasid) => false;
 
     public virtual void OnTransaction(in StallTransaction transaction, long now) =>
         throw new InvalidOperationException($"{Kind} IOMMU {Name} has no platform masters");

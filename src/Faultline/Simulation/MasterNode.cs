@@ -25,6 +25,8 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
 
     public override void StartAccess(DmaAccess access, long now) => Master.Start(access, now);
 
+    public override bool QueueHolds(uint pasid) => Iommu.MasterQueueHolds(Spec.StreamId, pasid);
+
     public void SendTransaction(in StallTransaction transaction)
     {
         var t = transaction;

@@ -9,12 +9,13 @@ namespace Faultline.Simulation;
 /// function (H-PCI-19) → the IOMMU clears its PASID entry → the driver drains the page request queue
 /// and flushes the fault queue (R33, R23) → the handle is detached (POL-10) → the PASID may be freed.
 /// </summary>
-internal sealed class PasidTeardown(FunctionNode node, AddressSpace mm, uint pasid, PasidStopMode mode, long startedAt)
+internal sealed class PasidTeardown(DeviceNode node, AddressSpace mm, uint pasid, PasidStopMode? mode, long startedAt)
 {
-    public FunctionNode Node { get; } = node;
+    public DeviceNode Node { get; } = node;
     public AddressSpace Mm { get; } = mm;
     public uint Pasid { get; } = pasid;
-    public PasidStopMode Mode { get; } = mode;
+    /// <summary>How the function stops the PASID (H-PCI-19); null for a platform master, which has no such protocol.</summary>
+    public PasidStopMode? Mode { get; } = mode;
     public long StartedAt { get; } = startedAt;
     public long? StoppedAt { get; set; }
     public IPasidDrain? Drain { get; set; }
@@ -25,7 +26,7 @@ internal sealed class PasidTeardown(FunctionNode node, AddressSpace mm, uint pas
         Device = Node.Name,
         Process = Mm.Name,
         Pasid = Pasid,
-        Stop = Mode == PasidStopMode.StopMarker ? "marker" : "wait",
+        Stop = Mode switch { PasidStopMode.StopMarker => "marker", PasidStopMode.WaitForResponses => "wait", _ => "none" },
         StartNs = StartedAt,
         StopNs = (StoppedAt ?? StartedAt) - StartedAt,
         DrainNs = DoneAt is { } done && StoppedAt is { } stopped ? done - stopped : 0,

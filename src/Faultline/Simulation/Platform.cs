@@ -305,36 +305,44 @@ internal sealed class Platform : IPriFunctionObserver
     private void Exit(AddressSpace mm, PasidStopMode mode)
     {
         mm.Exiting = true;
-        foreach (var node in Functions.Where(f => f.Pasids.ContainsKey(mm.Name)).ToList()) StartTeardown(node, mm, mode);
-        // A platform master has no PASID stop protocol: its binding goes at once; stalls still held on the
-        // PASID are resolved INVALID (the mm is exiting) and aborted.
-        foreach (var node in Masters.Where(m => m.Pasids.ContainsKey(mm.Name)))
-        {
-            node.Pasids.Remove(mm.Name, out uint pasid);
-            node.PasidTable.Remove(pasid);
-            Framework.Detach(node.FaultDevice!, pasid);
-        }
+        foreach (var node in AllDevices.Where(d => d.Pasids.ContainsKey(mm.Name)).ToList()) StartTeardown(node, mm, mode);
         ReleaseIfGone(mm);
     }
 
     /// <summary>The PASID of an exited process is freed once no binding and no teardown of it is left (R25).</summary>
     private void ReleaseIfGone(AddressSpace mm)
     {
-        if (mm.Exiting && !Functions.Any(f => f.Pasids.ContainsKey(mm.Name)) && _teardowns.All(t => t.Mm != mm || t.DoneAt is not null))
+        if (mm.Exiting && !AllDevices.Any(d => d.Pasids.ContainsKey(mm.Name)) && _teardowns.All(t => t.Mm != mm || t.DoneAt is not null))
             Binder.Release(mm);
     }
 
-    private void StartTeardown(FunctionNode node, AddressSpace mm, PasidStopMode mode)
+    /// <summary>
+    /// R25 for one (device, PASID). A function stops the PASID first (H-PCI-19); a platform master has no such
+    /// protocol, so its drain starts at once: the SMMU's event queue is read until none of the PASID's events is
+    /// left and the flush waits for their groups (H-SMMU-13); only then may the PASID be freed and reused.
+    /// </summary>
+    private void StartTeardown(DeviceNode node, AddressSpace mm, PasidStopMode mode)
     {
         if (!node.Pasids.Remove(mm.Name, out uint pasid))
         {
             Notes.Add($"t={Now}ns {node.Name}: unbind of {mm.Name} ignored: not bound");
             return;
         }
-        var teardown = new PasidTeardown(node, mm, pasid, mode, Now);
+        var function = node as FunctionNode;
+        var teardown = new PasidTeardown(node, mm, pasid, function is null ? null : mode, Now);
         _teardowns.Add(teardown);
-        node.Function.StopPasid(new Pasid(pasid), mode, Now);
+        if (function is not null) function.Function.StopPasid(new Pasid(pasid), mode, Now);
+        else StopMasters();
     }
+
+    /// <summary>A master's PASID counts as stopped once none of its transactions on it is in flight or queued.</summary>
+    private void StopMasters()
+    {
+        foreach (var teardown in _teardowns)
+            if (teardown is { StoppedAt: null, Node: MasterNode master } && !master.Master.Uses(teardown.Pasid)) Stopped(teardown, Now);
+    }
+
+    private IEnumerable<DeviceNode> AllDevices => Functions.Cast<DeviceNode>().Concat(Masters);
 
     /// <summary>R4 as a run event: the device leaves its IOPF queue; later faults take the R10 path.</summary>
     private void RemoveDevice(DeviceNode node)
@@ -350,12 +358,16 @@ internal sealed class Platform : IPriFunctionObserver
 
     public void PasidStopCompleted(PriFunction function, Pasid pasid, long now)
     {
-        var teardown = _teardowns.FirstOrDefault(t => t.Node.Function == function && t.Pasid == pasid.Value && t.StoppedAt is null);
-        if (teardown is null) return;
+        var teardown = _teardowns.FirstOrDefault(t => t.Node is FunctionNode f && f.Function == function && t.Pasid == pasid.Value && t.StoppedAt is null);
+        if (teardown is not null) Stopped(teardown, now);
+    }
+
+    /// <summary>R25: the device no longer uses the PASID; the IOMMU blocks it, then drains (R33) and flushes.</summary>
+    private void Stopped(PasidTeardown teardown, long now)
+    {
         teardown.StoppedAt = now;
-        // R25: the IOMMU blocks the PASID, then drains (R33) and flushes.
-        teardown.Node.PasidTable.Remove(pasid.Value);
-        teardown.Drain = teardown.Node.Iommu.BeginDrain(teardown.Node.FaultDevice!, teardown.Node.Spec.Requester, pasid.Value, now);
+        teardown.Node.PasidTable.Remove(teardown.Pasid);
+        teardown.Drain = teardown.Node.Iommu.BeginDrain(teardown.Node, teardown.Pasid, now);
         AdvanceTeardowns();
     }
 
@@ -384,7 +396,7 @@ internal sealed class Platform : IPriFunctionObserver
             Invariants.Report("R25", Now, subject, $"{device.PendingCountAt(teardown.Pasid)} groups still pending after teardown");
         if (device.PartialCountAt(teardown.Pasid) > 0)
             Invariants.Report("POL-10", Now, subject, $"{device.PartialCountAt(teardown.Pasid)} partial faults left after teardown (Linux keeps them until overflow or removal)");
-        if (node.Iommu.RingHolds(node.Spec.Requester, teardown.Pasid))
+        if (node.QueueHolds(teardown.Pasid))
             Invariants.Report("R33", Now, subject, "page requests of the PASID still in the PRQ after the drain (Linux drains requests in flight but does not wait for them to be handled)");
 
         ReleaseIfGone(teardown.Mm);
@@ -477,6 +489,7 @@ internal sealed class Platform : IPriFunctionObserver
     public void EndAccess(DeviceNode node, DmaAccess access, AccessResult result, long now)
     {
         node.Results[(int)result]++;
+        if (node is MasterNode) StopMasters();
         if (_accessOwners.Remove(access.Id, out var runner))
         {
             long took = now - runner.StartedAt(access.Id);
@@ -610,6 +623,8 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec, IommuNode
     public int ResponsesInFlight { get; set; }
 
     public override void StartAccess(DmaAccess access, long now) => Function.StartAccess(access, now);
+
+    public override bool QueueHolds(uint pasid) => Iommu.RingHolds(Spec.Requester, pasid);
 
     public void SendTranslationRequest(in TranslationRequest request)
     {

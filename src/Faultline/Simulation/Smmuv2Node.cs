@@ -53,8 +53,6 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
     public override bool CommandsIdle => true;
     public override RequesterId? RequesterOf(FaultDevice device) => null;
 
-    public override IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now) =>
-        throw new InvalidOperationException($"SMMUv2 {Name} has no PASIDs to drain");
 
     public override string UnansweredDiscards => "";
 

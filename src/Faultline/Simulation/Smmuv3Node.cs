@@ -68,8 +68,7 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
 
     public override RequesterId? RequesterOf(FaultDevice device) => _requesters.TryGetValue(device, out var r) ? r : null;
 
-    public override IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now) =>
-        new QueueDrain(Platform.Framework, device, Driver.PriFaultQueue, pasid, () => Driver.RingHolds(requester.Value, pasid));
+    public override bool MasterQueueHolds(uint streamId, uint pasid) => Driver.RingHolds(streamId, pasid);
 
     public override void CheckEnd(InvariantLog invariants, long now)
     {

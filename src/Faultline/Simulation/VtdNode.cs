@@ -54,7 +54,7 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
     public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.InvalidationQueue.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
-    public override IPasidDrain BeginDrain(FaultDevice device, RequesterId requester, uint pasid, long now) => Driver.BeginDrain(device, pasid, now);
+    public override IPasidDrain BeginDrain(DeviceNode node, uint pasid, long now) => Driver.BeginDrain(node.FaultDevice!, pasid, now);
 
     public override void CheckEnd(InvariantLog invariants, long now)
     {

@@ -75,4 +75,26 @@ public sealed class IommuScenarioTests
         Assert.Empty(fnSmmu.Pasids);
         Assert.Contains(r.Notes, n => n.Contains("R38", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("hardened")]
+    [InlineData("linux")]
+    public void H_SMMU_13_R25_a_process_on_stall_masters_exits_only_after_their_events_are_drained(string policy)
+    {
+        string yaml = File.ReadAllText(Path.Combine(ScenarioReaderTests.RepoRoot(), "scenarios", "default.yaml")) + """
+
+            events:
+              - { at: 1ms, exit: { process: vision, stop: marker } }
+            """;
+        var r = Scenarios.Run(yaml, policy: policy);
+        var masters = r.Teardowns.Where(t => t.Device is "dsp0" or "isp0").ToList();
+        Assert.Equal(2, masters.Count);
+        Assert.All(masters, t =>
+        {
+            Assert.True(t.Completed);
+            Assert.Equal("none", t.Stop); // no PASID stop protocol: the driver waits for the master's transactions
+            Assert.True(t.StopNs > 0, "the master's transactions on the PASID end first");
+        });
+        Assert.Empty(r.InvariantCounts); // nothing of the PASID left in the event queue (H-SMMU-13), nothing pending (R25)
+    }
 }

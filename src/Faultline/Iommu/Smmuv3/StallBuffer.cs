@@ -7,6 +7,8 @@ namespace Faultline.Iommu.Smmuv3;
 /// The SMMU's shared store of stalled transactions: STALL_MAX slots for all streams (H-SMMU-9). A STAG
 /// is the slot number in its low bits and a per-slot generation above, so a resume naming a STAG whose
 /// slot was freed and reused does not release the newer transaction. Lookup is O(1); nothing allocates.
+/// The generation has 16 − log2(STALL_MAX) bits: none from STALL_MAX 32769 on, where a stale resume can
+/// release the slot's newer stall, as it could in any SMMU whose 16-bit STAG space the buffer fills.
 /// </summary>
 internal sealed class StallBuffer
 {

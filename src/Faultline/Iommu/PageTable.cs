@@ -1,3 +1,5 @@
+using Faultline.Pcie;
+
 namespace Faultline.Iommu;
 
 /// <summary>What a page-table walk found for one address: present, and with which rights.</summary>
@@ -17,4 +19,32 @@ public interface IPasidTable
 {
     void Install(uint pasid, IPageTable table);
     void Remove(uint pasid);
+}
+
+/// <summary>
+/// A device's PASID table as every IOMMU keeps it (VT-d context entry, SMMUv3 CD table, AMD device table
+/// entry): a page table per PASID, 0 for requests without one. The architectures derive their entries from
+/// it and add their own bits.
+/// </summary>
+public class PasidTable : IPasidTable
+{
+    private readonly Dictionary<uint, IPageTable> _tables = new();
+
+    public void Install(uint pasid, IPageTable table) => _tables[pasid] = table;
+
+    public void Remove(uint pasid) => _tables.Remove(pasid);
+
+    public bool TryGet(uint pasid, out IPageTable table) => _tables.TryGetValue(pasid, out table!);
+
+    /// <summary>
+    /// The translation agent's answer to an ATS request (pcie.md §1 step 2): Unsupported Request when the
+    /// request's PASID (0 without one) has no page table; else Success, a page absent or a right missing being a
+    /// success with R = W = 0.
+    /// </summary>
+    public TranslationCompletion Translate(in TranslationRequest request)
+    {
+        if (!TryGet(request.Prefix?.Pasid.Value ?? 0, out var table)) return TranslationCompletion.Unsupported(request.Tag);
+        var t = table.Translate(request.Address);
+        return new TranslationCompletion(request.Tag, TranslationStatus.Success, t.Present && t.Read, t.Present && t.Write, t.Present && t.Execute);
+    }
 }

@@ -20,6 +20,9 @@ public readonly record struct TranslationCompletion(int Tag, TranslationStatus S
 {
     public bool Grants(bool write, bool execute) =>
         Status == TranslationStatus.Success && (write ? Write : Read) && (!execute || Execute);
+
+    /// <summary>The translation agent cannot serve the request (no context, stream or table for it).</summary>
+    public static TranslationCompletion Unsupported(int tag) => new(tag, TranslationStatus.UnsupportedRequest, false, false, false);
 }
 
 /// <summary>

@@ -92,12 +92,7 @@ public sealed class AmdIommu
     public TranslationCompletion Translate(in TranslationRequest request)
     {
         Counters.TranslationRequests++;
-        if (!_deviceTable.TryGetValue(request.Requester, out var entry)
-            || !entry.Tables.TryGetValue(request.Prefix?.Pasid.Value ?? 0, out var table))
-            return new TranslationCompletion(request.Tag, TranslationStatus.UnsupportedRequest, false, false, false);
-        var t = table.Translate(request.Address);
-        // Page absent or permission missing is a successful completion with R = W = 0.
-        return new TranslationCompletion(request.Tag, TranslationStatus.Success, t.Present && t.Read, t.Present && t.Write, t.Present && t.Execute);
+        return _deviceTable.TryGetValue(request.Requester, out var entry) ? entry.Translate(request) : TranslationCompletion.Unsupported(request.Tag);
     }
 
     /// <summary>
@@ -302,13 +297,8 @@ public sealed class AmdIommu
 
     private readonly record struct PendingWrite(uint Slot, ulong Qw0, ulong Qw1, long Due);
 
-    private sealed class DeviceTableEntry(bool ppr) : IPasidTable
+    private sealed class DeviceTableEntry(bool ppr) : PasidTable
     {
         public bool Ppr { get; } = ppr;
-        public Dictionary<uint, IPageTable> Tables { get; } = new();
-
-        public void Install(uint pasid, IPageTable table) => Tables[pasid] = table;
-
-        public void Remove(uint pasid) => Tables.Remove(pasid);
     }
 }

@@ -148,11 +148,9 @@ public sealed class Smmuv3Iommu
     public TranslationCompletion Translate(in TranslationRequest request)
     {
         Counters.TranslationRequests++;
-        if (!Config.AtsSupported || !_streams.TryGetValue(request.Requester.Value, out var entry) || !entry.IsPci
-            || !entry.Tables.TryGetValue(request.Prefix?.Pasid.Value ?? 0, out var table))
-            return new TranslationCompletion(request.Tag, TranslationStatus.UnsupportedRequest, false, false, false);
-        var t = table.Translate(request.Address);
-        return new TranslationCompletion(request.Tag, TranslationStatus.Success, t.Present && t.Read, t.Present && t.Write, t.Present && t.Execute);
+        return Config.AtsSupported && _streams.TryGetValue(request.Requester.Value, out var entry) && entry.IsPci
+            ? entry.Translate(request)
+            : TranslationCompletion.Unsupported(request.Tag);
     }
 
     /// <summary>A Page Request message arrives (H-SMMU-1..3). Null when refused at the gate.</summary>
@@ -335,7 +333,7 @@ public sealed class Smmuv3Iommu
             ConfigurationError(t, BadStreamIdEvent, now);
             return true;
         }
-        if (!entry.Tables.TryGetValue(t.SubstreamId ?? 0, out var table))
+        if (!entry.TryGet(t.SubstreamId ?? 0, out var table))
         {
             ConfigurationError(t, BadSubstreamIdEvent, now);
             return true;
@@ -515,15 +513,10 @@ public sealed class Smmuv3Iommu
     }
 
     /// <summary>The STE of one stream with its CD: the fields the fault paths read, and the CD table per SubstreamID.</summary>
-    private sealed class StreamTableEntry(bool isPci, StallStreamConfig config) : IPasidTable
+    private sealed class StreamTableEntry(bool isPci, StallStreamConfig config) : PasidTable
     {
         public bool IsPci { get; } = isPci;
         public StallStreamConfig Config { get; set; } = config;
         public int Stalled { get; set; }
-        public Dictionary<uint, IPageTable> Tables { get; } = new();
-
-        public void Install(uint pasid, IPageTable table) => Tables[pasid] = table;
-
-        public void Remove(uint pasid) => Tables.Remove(pasid);
     }
 }

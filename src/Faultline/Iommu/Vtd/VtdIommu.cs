@@ -53,12 +53,7 @@ public sealed class VtdIommu
     public TranslationCompletion Translate(in TranslationRequest request)
     {
         Counters.TranslationRequests++;
-        if (!_contexts.TryGetValue(request.Requester, out var context)
-            || !context.Tables.TryGetValue(request.Prefix?.Pasid.Value ?? 0, out var table))
-            return new TranslationCompletion(request.Tag, TranslationStatus.UnsupportedRequest, false, false, false);
-        var t = table.Translate(request.Address);
-        // Page absent or permission missing is a successful completion with R = W = 0.
-        return new TranslationCompletion(request.Tag, TranslationStatus.Success, t.Present && t.Read, t.Present && t.Write, t.Present && t.Execute);
+        return _contexts.TryGetValue(request.Requester, out var context) ? context.Translate(request) : TranslationCompletion.Unsupported(request.Tag);
     }
 
     /// <summary>A Page Request message arrives (H-VTD-1..6).</summary>
@@ -276,13 +271,8 @@ public sealed class VtdIommu
         _platform.RaisePageRequestEvent(this);
     }
 
-    private sealed class ContextEntry(bool pageRequestEnable) : IPasidTable
+    private sealed class ContextEntry(bool pageRequestEnable) : PasidTable
     {
         public bool PageRequestEnable { get; } = pageRequestEnable;
-        public Dictionary<uint, IPageTable> Tables { get; } = new();
-
-        public void Install(uint pasid, IPageTable table) => Tables[pasid] = table;
-
-        public void Remove(uint pasid) => Tables.Remove(pasid);
     }
 }

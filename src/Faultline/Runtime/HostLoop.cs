@@ -31,6 +31,7 @@ public sealed class HostLoop : IDisposable
     private readonly Thread _thread;
     private long _sequence;
     private bool _cancel;
+    private bool _started;
     private ITimer? _wakeTimer;
     private long _wakeArmedFor = long.MinValue;
 
@@ -69,6 +70,7 @@ public sealed class HostLoop : IDisposable
         {
             if (State != HostLoopState.Created) throw new InvalidOperationException($"the host loop is {State}");
             State = HostLoopState.Running;
+            _started = true;
         }
         _thread.Start();
     }
@@ -131,8 +133,8 @@ public sealed class HostLoop : IDisposable
         lock (_gate)
         {
             _cancel = true;
-            started = State != HostLoopState.Created;
-            if (!started)
+            started = _started;
+            if (State == HostLoopState.Created)
             {
                 State = HostLoopState.Stopped;
                 DropQueued(new OperationCanceledException("the host loop was disposed"));

@@ -146,8 +146,7 @@ public sealed class HostLoop : IDisposable
                 Monitor.Pulse(_gate);
             }
         }
-        if (started && !IsLoopThread) _thread.Join();
-        lock (_gate) _wakeTimer?.Dispose();
+        if (started && !IsLoopThread) _thread.Join(); // the thread disposes the wake timer as it ends
     }
 
     private void Enqueue(in LoopItem item, long? dueNs)
@@ -191,10 +190,11 @@ public sealed class HostLoop : IDisposable
                 if (_cancel) return null;
                 long now = Now;
                 // Due timers go first: a stream of posts must not hold a timer back for ever.
-                if (_timers.TryPeek(out _, out var key) && key.Due <= now) return _timers.Dequeue();
+                bool timer = _timers.TryPeek(out _, out var next);
+                if (timer && next.Due <= now) return _timers.Dequeue();
                 if (_posted.TryDequeue(out var item)) return item;
                 if (State == HostLoopState.Stopping) return null;
-                if (_timers.Count > 0) ArmWake(key.Due, now);
+                if (timer) ArmWake(next.Due, now);
                 Monitor.Wait(_gate);
             }
         }

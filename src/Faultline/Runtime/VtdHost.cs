@@ -81,9 +81,10 @@ public sealed class VtdHost : IVtdPlatform
 
     private void DrainInbound()
     {
-        // Clear the flag before draining: a request queued after the last TryDequeue posts the drain again.
+        // Clear the flag before draining: a request queued after this posts the drain again. Only what is
+        // queued now is taken, so a steady stream cannot keep the PRQ thread and the workers from the loop.
         Volatile.Write(ref _inboundPosted, 0);
-        while (_inbound.TryDequeue(out var request)) Iommu.OnPageRequest(request);
+        for (int n = _inbound.Count; n > 0 && _inbound.TryDequeue(out var request); n--) Iommu.OnPageRequest(request);
     }
 
     private void HandlePageRequests()

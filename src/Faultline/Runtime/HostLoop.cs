@@ -153,8 +153,10 @@ public sealed class HostLoop : IDisposable
     {
         lock (_gate)
         {
+            // The loop may still post while stopping, so the action under way finishes cleanly; after a
+            // cancel what it posts is dropped and counted with the rest.
             bool open = State is HostLoopState.Created or HostLoopState.Running
-                || (State == HostLoopState.Stopping && IsLoopThread && !_cancel);
+                || (State == HostLoopState.Stopping && IsLoopThread);
             if (!open)
                 throw new InvalidOperationException($"the host loop is {State}; nothing more runs on it", Fault);
             if (dueNs is { } due) _timers.Enqueue(item, (due, _sequence++));

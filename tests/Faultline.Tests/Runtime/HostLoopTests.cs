@@ -144,6 +144,7 @@ public class HostLoopTests
         {
             ran.Add("a");
             loop.Dispose(); // from the loop itself: no join, the loop ends after this action
+            loop.Post(() => ran.Add("posted after the cancel")); // accepted so the action ends cleanly, then dropped
         });
         loop.Post(() => ran.Add("b"));
         var invocation = loop.InvokeAsync(() => 1);
@@ -153,7 +154,7 @@ public class HostLoopTests
         Assert.Equal(["a"], ran);
         Assert.Equal(HostLoopState.Stopped, loop.State);
         Assert.Null(loop.Fault);
-        Assert.Equal(2, loop.ActionsDropped);
+        Assert.Equal(3, loop.ActionsDropped);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => invocation.WaitAsync(HangGuard));
         Assert.Throws<InvalidOperationException>(() => loop.Post(() => ran.Add("c")));
     }

@@ -249,7 +249,8 @@ public static class ScenarioReader
         var guests = new List<GuestSpec>();
         foreach (var n in root.OptionalList("guests", "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))
         {
-            var name = n.Name("name", guests.Select(g => g.Name));
+            // Tenants are named by guest or process in the report: one name, one tenant.
+            var name = n.Name("name", guests.Select(g => g.Name).Concat(processes.Select(p => p.Name)));
             var device = n.Reference("device", devices.Select(d => d.Name));
             if (devices.First(d => d.Name == device).Bind.Count > 0)
                 n.Fail("device", $"device '{device}' has processes bound through SVA; a guest owns its device alone");

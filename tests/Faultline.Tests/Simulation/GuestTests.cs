@@ -67,4 +67,12 @@ public sealed class GuestTests
             && a.AccessesCompleted == b.AccessesCompleted && a.FaultLatency.Cdf.SequenceEqual(b.FaultLatency.Cdf);
         public int GetHashCode(DeviceReport d) => d.Name.GetHashCode(StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_guest_named_like_a_process_is_a_scenario_error_since_tenants_are_reported_by_name()
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioReader.Parse(
+            Yaml("vtd", 4, "", "  - { device: vf, process: g-as }").Replace("name: vm,", "name: host-p,", StringComparison.Ordinal), "g.yaml"));
+        Assert.Equal("guests[0].name", e.Key);
+    }
 }

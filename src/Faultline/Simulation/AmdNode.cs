@@ -52,7 +52,6 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
 
-
     public override void CheckEnd(InvariantLog invariants, long now)
     {
         if (!Hardware.PprLog.IsEmpty) invariants.Report("R35", now, Name, $"{Hardware.PprLog.Count} PPR log entries left unread");

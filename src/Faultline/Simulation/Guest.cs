@@ -32,9 +32,6 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
     public long? DeadlineArmedAt { get; set; }
     /// <summary>Credits the POL-9 PRI reset gave back to the device.</summary>
     public long CreditsRecoveredByReset { get; set; }
-    public long Writes { get; private set; }
-    /// <summary>Writes the host applied (bytes returned), against every write the guest made.</summary>
-    public long WritesApplied { get; private set; }
 
     /// <summary>R48: the queue is readable; the guest reads after its wake-up delay.</summary>
     public void OnReadable()
@@ -126,9 +123,7 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         foreach (var (cookie, code) in answers)
         {
             new PageResponseRecord(cookie, (IommufdPageResponseCode)code).Encode(_response);
-            Writes++;
             var result = Queue.Write(_response, 0);
-            if (result.Bytes > 0) WritesApplied++;
             platform.Trace?.Instant(Node.TraceName, "guest", $"{Spec.Name} write cookie {cookie} code {code}: {result}", platform.Now, "guest");
         }
     }

@@ -1,30 +1,45 @@
 using Faultline.Devices;
-using Faultline.Faults;
-using Faultline.Iommu;
+using Faultline.Host;
+using Faultline.Pcie;
 
 namespace Faultline.Simulation;
 
 /// <summary>
-/// A device in the topology that performs DMA for workloads: a PCIe function (<see cref="FunctionNode"/>)
-/// or a platform stall master (<see cref="MasterNode"/>), behind one IOMMU.
+/// A device in the simulated topology that performs DMA for workloads: a PCIe function (<see cref="FunctionNode"/>)
+/// or a platform stall master (<see cref="MasterNode"/>). The kernel knows it as its <see cref="Port"/>; the node
+/// adds the link to its IOMMU (every message takes <see cref="Timing.LinkNs"/>) and the run's metrics.
 /// </summary>
-internal abstract class DeviceNode(IommuNode iommu)
+internal abstract class DeviceNode
 {
     public abstract string Name { get; }
-    /// <summary>Its process in the trace.</summary>
-    public abstract string TraceName { get; }
-    public IommuNode Iommu { get; } = iommu;
-    public FaultDevice? FaultDevice { get; set; }
-    public IPasidTable PasidTable { get; set; } = null!;
-    /// <summary>Processes bound to the device, by name, and their PASIDs.</summary>
-    public Dictionary<string, uint> Pasids { get; } = new();
-    /// <summary>The guest that owns the device, or null for a host device.</summary>
-    public string? Owner { get; set; }
+    public abstract DevicePort Port { get; }
     public long[] Results { get; } = new long[Enum.GetValues<AccessResult>().Length];
     public LatencyRecorder FaultLatency { get; } = new();
 
     public abstract void StartAccess(DmaAccess access, long now);
+}
 
-    /// <summary>Whether its IOMMU's hardware queue still holds requests or events of it at <paramref name="pasid"/> (the drain's scan).</summary>
-    public abstract bool QueueHolds(uint pasid);
+/// <summary>One PCIe function and its link: ATS requests and page requests share it, FIFO with one latency, so they stay in order.</summary>
+internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceNode, IUpstreamPort
+{
+    private FunctionPort? _port;
+
+    public override string Name => Spec.Name;
+    public DeviceSpec Spec { get; } = spec;
+    public override FunctionPort Port => _port!;
+    public PriFunction Function => Port.Function;
+
+    internal void SetPort(FunctionPort port) => _port = port;
+
+    public override void StartAccess(DmaAccess access, long now) => Function.StartAccess(access, now);
+
+    public void SendTranslationRequest(in TranslationRequest request) =>
+        platform.Scheduler.After(platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.TranslationRequest, Target = Port.Id, TranslationRequest = request });
+
+    public void SendPageRequest(in PageRequest request) =>
+        platform.Scheduler.After(platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.PageRequest, Target = Port.Id, PageRequest = request });
+
+    /// <summary>H-PCI-18: same link, same latency, so it cannot overtake page requests sent before it.</summary>
+    public void SendInvalidationCompletion(in InvalidationCompletion completion) =>
+        platform.Scheduler.After(platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.InvalidationCompletion, Target = Port.Id, InvalidationCompletion = completion });
 }

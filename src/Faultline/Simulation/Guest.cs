@@ -1,4 +1,5 @@
 using Faultline.Faults;
+using Faultline.Host;
 using Faultline.Sva;
 using Faultline.Userspace;
 
@@ -10,7 +11,7 @@ namespace Faultline.Simulation;
 /// address space and writes its answers — or misbehaves as <see cref="GuestSpec.Behaviour"/> says.
 /// Every write goes through the queue's byte interface, so the host sees exactly what a VMM would send.
 /// </summary>
-internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node, AddressSpace mm, uint devId, UserFaultQueue queue, SimRandom random)
+internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node, GuestAttachment attachment, SimRandom random)
 {
     private readonly List<(uint Cookie, uint Code)> _held = [];
     private readonly byte[] _response = new byte[PageResponseRecord.Size];
@@ -23,42 +24,39 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
 
     public GuestSpec Spec { get; } = spec;
     public FunctionNode Node { get; } = node;
-    public AddressSpace AddressSpace { get; } = mm;
-    /// <summary>The function's iommufd device id (the records' dev_id).</summary>
-    public uint DevId { get; } = devId;
-    public UserFaultQueue Queue { get; } = queue;
-    public bool Detached { get; private set; }
-    /// <summary>When the POL-5 timer of the queue is due, if armed.</summary>
-    public long? DeadlineArmedAt { get; set; }
-    /// <summary>Credits the POL-9 PRI reset gave back to the device.</summary>
-    public long CreditsRecoveredByReset { get; set; }
+    /// <summary>What the kernel has of the guest: its fault queue, detach, POL-9.</summary>
+    public GuestAttachment Attachment { get; } = attachment;
+    public AddressSpace AddressSpace => Attachment.AddressSpace;
+    public UserFaultQueue Queue => Attachment.Queue;
 
     /// <summary>R48: the queue is readable; the guest reads after its wake-up delay.</summary>
     public void OnReadable()
     {
         if (Spec.Behaviour == GuestBehaviour.ReadsNothing || _readScheduled || Queue.IsDestroyed) return;
         _readScheduled = true;
-        platform.Scheduler.After(Spec.ReadDelayNs, Read);
+        platform.Scheduler.After(Spec.ReadDelayNs, new SimEvent { Kind = SimEventKind.GuestRead, Target = Attachment.Id });
     }
 
     /// <summary>The host detached the device (R43): held answers go out now, late (answers-after-detach).</summary>
     public void OnDetached()
     {
-        Detached = true;
         if (_held.Count == 0) return;
         var late = _held.ToArray();
         _held.Clear();
-        platform.Scheduler.After(Spec.AnswerDelayNs, () => Send(late));
+        Answer(Spec.AnswerDelayNs, late);
     }
 
-    private void Read()
+    private void Answer(long delay, IReadOnlyList<(uint Cookie, uint Code)> answers) =>
+        platform.Scheduler.After(delay, new SimEvent { Kind = SimEventKind.GuestAnswers, Target = Attachment.Id, Answers = answers });
+
+    public void Read()
     {
         _readScheduled = false;
         var groups = new List<UserFaultGroup>();
         // R46: a read returns 0 when the first group is larger than the buffer; a VMM then reads again with a larger one.
-        while (Queue.ReadGroups(groups, _readFaults) is { IsError: false, Bytes: 0 } && Queue.Unread > 0 && _readFaults < MaxReadFaults) _readFaults *= 2;
+        while (platform.Kernel.ReadFaults(Attachment, groups, _readFaults, platform.Now) is { IsError: false, Bytes: 0 } && Queue.Unread > 0 && _readFaults < MaxReadFaults) _readFaults *= 2;
         if (Queue.Unread > 0 && groups.Count > 0) OnReadable();
-        platform.Trace?.Instant(Node.TraceName, "guest", $"{Spec.Name} read {groups.Count} groups", platform.Now, "guest");
+        platform.Trace?.Instant(Node.Port.TraceName, "guest", $"{Spec.Name} read {groups.Count} groups", platform.Now, "guest");
         if (groups.Count == 0) return;
 
         long cost = 0;
@@ -69,12 +67,12 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
             answers.AddRange(Answers(group.Cookie, (uint)code));
         }
         if (answers.Count == 0) return;
-        if (Spec.Behaviour == GuestBehaviour.AnswersAfterDetach && !Detached)
+        if (Spec.Behaviour == GuestBehaviour.AnswersAfterDetach && !Attachment.Detached)
         {
             _held.AddRange(answers);
             return;
         }
-        platform.Scheduler.After(Spec.AnswerDelayNs + cost, () => Send(answers));
+        Answer(Spec.AnswerDelayNs + cost, answers);
     }
 
     /// <summary>R27 in the guest: the first fault it cannot resolve makes the group INVALID.</summary>
@@ -117,14 +115,14 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
     }
 
     /// <summary>One write(2) per answer, as a VMM forwards each guest response.</summary>
-    private void Send(IReadOnlyList<(uint Cookie, uint Code)> answers)
+    public void Send(IReadOnlyList<(uint Cookie, uint Code)> answers)
     {
         if (Queue.IsDestroyed) return;
         foreach (var (cookie, code) in answers)
         {
             new PageResponseRecord(cookie, (IommufdPageResponseCode)code).Encode(_response);
-            var result = Queue.Write(_response, 0);
-            platform.Trace?.Instant(Node.TraceName, "guest", $"{Spec.Name} write cookie {cookie} code {code}: {result}", platform.Now, "guest");
+            var result = platform.Kernel.WriteResponse(Attachment, _response, platform.Now);
+            platform.Trace?.Instant(Node.Port.TraceName, "guest", $"{Spec.Name} write cookie {cookie} code {code}: {result}", platform.Now, "guest");
         }
     }
 }

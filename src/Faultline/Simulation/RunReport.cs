@@ -1,3 +1,5 @@
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>Everything a run reports; the summary and the JSON are two renderings of it.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Faultline.Host;
 using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;

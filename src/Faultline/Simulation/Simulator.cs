@@ -1,5 +1,6 @@
 using Faultline.Devices;
 using Faultline.Faults;
+using Faultline.Host;
 using Faultline.Sva;
 
 namespace Faultline.Simulation;
@@ -58,9 +59,9 @@ public static class Simulator
         foreach (var m in scenario.Masters) devices.Add(m.Name, platform.AddMaster(m, iommus[m.Iommu]));
         foreach (var (name, binds) in scenario.Devices.Select(d => (d.Name, d.Bind)).Concat(scenario.Masters.Select(m => (m.Name, m.Bind))))
             foreach (var process in binds)
-                platform.Bind(devices[name], platform.Processes[process]);
+                platform.Kernel.Bind(devices[name].Port, platform.Processes[process], platform.Now);
         foreach (var g in scenario.Guests) platform.AddGuest(g, (FunctionNode)devices[g.Device], platform.Processes[g.Process]);
-        foreach (var e in scenario.Events) platform.Schedule(e, devices);
+        for (int e = 0; e < scenario.Events.Count; e++) platform.Schedule(e);
 
         var seen = new Dictionary<(string, string), int>();
         foreach (var w in scenario.Workloads)
@@ -68,13 +69,13 @@ public static class Simulator
             // Named by (device, process) and its occurrence, not its place in the list, so a baseline
             // without some workloads gives the others the same numbers.
             int nth = seen[(w.Device, w.Process)] = seen.GetValueOrDefault((w.Device, w.Process)) + 1;
-            var runner = new WorkloadRunner(platform, w, devices[w.Device], platform.Processes[w.Process],
+            var runner = new WorkloadRunner(platform, platform.Workloads.Count, w, devices[w.Device], platform.Processes[w.Process],
                 platform.Random.Fork(w.Stream is { } stream ? $"stream:{stream}" : $"workload:{w.Device}:{w.Process}:{nth}"));
             platform.Workloads.Add(runner);
             runner.Start();
         }
 
-        bool quiesced = platform.Scheduler.Run(scenario.TimeLimitNs);
+        bool quiesced = platform.Run(scenario.TimeLimitNs);
         platform.CheckEnd(quiesced);
         return Report(platform, runSeed, faultPolicy.Name, quiesced);
     }
@@ -97,8 +98,8 @@ public static class Simulator
                 {
                     Name = n.Name,
                     Requester = n.Spec.Requester.ToString(),
-                    Iommu = n.Iommu.Name,
-                    Pasids = new SortedDictionary<string, uint>(n.Pasids, StringComparer.Ordinal),
+                    Iommu = n.Port.Unit.Name,
+                    Pasids = new SortedDictionary<string, uint>(n.Port.Pasids.ToDictionary(), StringComparer.Ordinal),
                     Allocation = n.Function.Pri.Allocation,
                     PageRequests = c.PageRequests,
                     Groups = c.Groups,
@@ -124,7 +125,7 @@ public static class Simulator
                     FaultLatency = LatencyReport.From(n.FaultLatency),
                 };
             }).ToList(),
-            Iommus = p.Iommus.Select(n => n.Report()).ToList(),
+            Iommus = p.Kernel.Units.Select(u => u.Report(p.Now)).ToList(),
             Masters = p.Masters.Select(n =>
             {
                 var c = n.Master.Counters;
@@ -132,10 +133,10 @@ public static class Simulator
                 {
                     Name = n.Name,
                     StreamId = n.Spec.StreamId,
-                    Iommu = n.Iommu.Name,
+                    Iommu = n.Port.Unit.Name,
                     Owner = n.Spec.Owner ?? n.Name,
-                    Pasids = new SortedDictionary<string, uint>(n.Pasids, StringComparer.Ordinal),
-                    ContextBank = n.Iommu is Smmuv2Node v2 ? v2.Driver.ContextBankOf(n.FaultDevice!) : null,
+                    Pasids = new SortedDictionary<string, uint>(n.Port.Pasids.ToDictionary(), StringComparer.Ordinal),
+                    ContextBank = HostKernel.ContextBankOf(n.Port),
                     Transactions = c.Transactions,
                     Accesses = c.Accesses,
                     Completed = c.Completed,
@@ -171,8 +172,8 @@ public static class Simulator
             Tenants = Tenants(p),
             Invariants = p.Invariants.Kept,
             InvariantCounts = p.Invariants.CountsByRule,
-            Notes = p.Notes,
-            Teardowns = p.Teardowns.Select(t => t.Report()).ToList(),
+            Notes = p.Kernel.Notes,
+            Teardowns = p.Kernel.Teardowns.Select(t => t.Report()).ToList(),
         };
     }
 
@@ -221,7 +222,7 @@ public static class Simulator
             AccessLatency = LatencyReport.From(access),
             FaultLatency = LatencyReport.From(p.TenantFaultLatency.GetValueOrDefault(name) ?? new LatencyRecorder()),
             CreditsLeaked = devices.Sum(d => (long)d.Function.Pri.Outstanding),
-            CreditsRecoveredByReset = guest?.CreditsRecoveredByReset ?? 0,
+            CreditsRecoveredByReset = guest?.Attachment.CreditsRecoveredByReset ?? 0,
             Uprgi = devices.Any(d => d.Function.Pri.UnexpectedPrgIndex),
             ResponseFailure = devices.Any(d => d.Function.Pri.ResponseFailure),
             Rejected = q is null ? new Dictionary<string, long>() : Enum.GetValues<Userspace.ResponseRejection>()

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Faultline.Host;
 
 namespace Faultline.Simulation;
 
@@ -11,7 +12,7 @@ namespace Faultline.Simulation;
 /// teardowns and guest actions; invariant violations as global instants. Timestamps are virtual
 /// time in microseconds with nanosecond digits, so the same scenario and seed give the same bytes.
 /// </summary>
-public sealed class TraceRecorder : IDisposable
+public sealed class TraceRecorder : IHostTrace, IDisposable
 {
     private readonly MemoryStream _buffer = new();
     private readonly Utf8JsonWriter _json;

@@ -9,7 +9,7 @@ namespace Faultline.Simulation;
 /// <see cref="WorkloadSpec.Concurrency"/> in flight, and each covers a random page range inside one
 /// VMA of the process (chosen in proportion to its size), written with the given probability.
 /// </summary>
-internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, DeviceNode device, AddressSpace mm, SimRandom random)
+internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec spec, DeviceNode device, AddressSpace mm, SimRandom random)
 {
     private readonly Dictionary<long, long> _startedAt = new();
     private int _arrived;
@@ -25,7 +25,7 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Devic
 
     public void Start()
     {
-        if (Spec.Accesses > 0) platform.Scheduler.At(Spec.StartNs, Arrive);
+        if (Spec.Accesses > 0) platform.Scheduler.At(Spec.StartNs, new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
     }
 
     public long Completed { get; private set; }
@@ -48,11 +48,11 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Devic
         TryStart();
     }
 
-    private void Arrive()
+    public void Arrive()
     {
         _arrived++;
         _waiting++;
-        if (_arrived < Spec.Accesses) platform.Scheduler.After(random.NextExponential(Spec.IntervalNs), Arrive);
+        if (_arrived < Spec.Accesses) platform.Scheduler.After(random.NextExponential(Spec.IntervalNs), new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
         TryStart();
     }
 
@@ -77,7 +77,7 @@ internal sealed class WorkloadRunner(Platform platform, WorkloadSpec spec, Devic
         while (_waiting > 0 && _inFlight < Spec.Concurrency)
         {
             _waiting--;
-            if (Process.Exiting || !device.Pasids.TryGetValue(Process.Name, out uint pasid))
+            if (Process.Exiting || !device.Port.Pasids.TryGetValue(Process.Name, out uint pasid))
             {
                 Skipped++;
                 continue;

@@ -7,30 +7,60 @@ public class SchedulerTests
     [Fact]
     public void Events_run_in_time_order_and_same_time_events_in_insertion_order()
     {
-        var s = new Scheduler();
+        var s = new Scheduler<(string Name, bool Nest)>();
         var log = new List<string>();
-        s.At(20, () => log.Add("b@20"));
-        s.At(10, () => log.Add("a@10"));
-        s.At(20, () => log.Add("c@20"));
-        s.At(10, () => s.After(0, () => log.Add("d@10-nested")));
+        s.At(20, ("b@20", false));
+        s.At(10, ("a@10", false));
+        s.At(20, ("c@20", false));
+        s.At(10, ("d@10", true));
 
-        Assert.True(s.Run(long.MaxValue));
+        while (s.Next(long.MaxValue, out var e))
+        {
+            if (e.Nest) s.After(0, (e.Name + "-nested", false));
+            else log.Add(e.Name);
+        }
+        Assert.True(s.IsEmpty);
         Assert.Equal(["a@10", "d@10-nested", "b@20", "c@20"], log);
         Assert.Equal(20, s.Now);
         Assert.Equal(5, s.EventsRun);
     }
 
     [Fact]
-    public void Run_stops_before_events_beyond_the_limit_and_refuses_the_past()
+    public void Next_stops_before_events_beyond_the_limit_and_refuses_the_past()
     {
-        var s = new Scheduler();
-        int ran = 0;
-        s.At(5, () => ran++);
-        s.At(50, () => ran++);
-        Assert.False(s.Run(10));
-        Assert.Equal(1, ran);
+        var s = new Scheduler<int>();
+        s.At(5, 1);
+        s.At(50, 2);
+        Assert.True(s.Next(10, out int first));
+        Assert.Equal(1, first);
+        Assert.False(s.Next(10, out _));
         Assert.Equal(1, s.Pending);
-        Assert.Throws<ArgumentOutOfRangeException>(() => s.At(4, () => { }));
+        Assert.Equal(5, s.Now);
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.At(4, 3));
+    }
+
+    [Fact]
+    public void Many_events_with_ties_come_out_in_time_then_insertion_order_and_slots_are_reused()
+    {
+        var s = new Scheduler<(long Time, int Order)>();
+        var random = new Random(7);
+        var expected = new List<(long Time, int Order)>();
+        for (int i = 0; i < 5000; i++)
+        {
+            long time = random.Next(0, 300); // many ties
+            s.At(time, (time, i));
+            expected.Add((time, i));
+        }
+        var got = new List<(long, int)>();
+        while (s.Next(long.MaxValue, out var e))
+        {
+            got.Add(e);
+            if (e.Order % 7 == 0 && e.Order < 5000) s.After(3, (s.Now + 3, 5000 + e.Order)); // interleaved scheduling
+        }
+        var all = expected.Concat(got.Where(g => g.Item2 >= 5000)).OrderBy(e => e.Item1).ThenBy(e => e.Item2 >= 5000 ? int.MaxValue : e.Item2).ToList();
+        Assert.Equal(got.Count, all.Count);
+        for (int i = 1; i < got.Count; i++) Assert.True(got[i - 1].Item1 <= got[i].Item1, "time order");
+        Assert.Equal(expected.OrderBy(e => e.Time).ThenBy(e => e.Order).ToList(), got.Where(g => g.Item2 < 5000).ToList());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Faultline.Host;
 using Faultline.Simulation;
 
 namespace Faultline.Tests.Simulation;

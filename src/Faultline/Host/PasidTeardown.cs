@@ -2,28 +2,28 @@ using Faultline.Devices;
 using Faultline.Iommu;
 using Faultline.Sva;
 
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
 /// <summary>
 /// Tearing one (device, PASID) down in the order R25 gives: the device driver stops the PASID on the
 /// function (H-PCI-19) → the IOMMU clears its PASID entry → the driver drains the page request queue
 /// and flushes the fault queue (R33, R23) → the handle is detached (POL-10) → the PASID may be freed.
 /// </summary>
-internal sealed class PasidTeardown(DeviceNode node, AddressSpace mm, uint pasid, PasidStopMode? mode, long startedAt)
+public sealed class PasidTeardown(DevicePort device, AddressSpace mm, uint pasid, PasidStopMode? mode, long startedAt)
 {
-    public DeviceNode Node { get; } = node;
+    public DevicePort Device { get; } = device;
     public AddressSpace Mm { get; } = mm;
     public uint Pasid { get; } = pasid;
     /// <summary>How the function stops the PASID (H-PCI-19); null for a platform master, which has no such protocol.</summary>
     public PasidStopMode? Mode { get; } = mode;
     public long StartedAt { get; } = startedAt;
-    public long? StoppedAt { get; set; }
-    public IPasidDrain? Drain { get; set; }
-    public long? DoneAt { get; set; }
+    public long? StoppedAt { get; internal set; }
+    public IPasidDrain? Drain { get; internal set; }
+    public long? DoneAt { get; internal set; }
 
     public TeardownReport Report() => new()
     {
-        Device = Node.Name,
+        Device = Device.Name,
         Process = Mm.Name,
         Pasid = Pasid,
         Stop = Mode switch { PasidStopMode.StopMarker => "marker", PasidStopMode.WaitForResponses => "wait", _ => "none" },

@@ -1,4 +1,4 @@
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
 /// <summary>A broken invariant: the rule it breaks, when, on what, and how.</summary>
 public sealed record Violation(string Rule, long TimeNs, string Subject, string Message)

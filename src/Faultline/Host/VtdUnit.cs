@@ -3,15 +3,14 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
+using Faultline.Simulation;
 
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
-/// <summary>A VT-d remapping unit: the PRQ thread (R31, R32), the invalidation queue, the R33 drain.</summary>
-internal sealed class VtdNode : IommuNode, IVtdPlatform
+/// <summary>A VT-d remapping unit and the intel-iommu driver: the PRQ thread (R31, R32), the invalidation queue, the R33 drain.</summary>
+public sealed class VtdUnit : IommuUnit, IVtdPlatform
 {
-    private readonly DriverThread _prqThread;
-
-    public VtdNode(Platform platform, IommuSpec spec) : base(platform, spec)
+    internal VtdUnit(HostKernel kernel, IommuSpec spec) : base(kernel, spec, threads: 1)
     {
         Hardware = new VtdIommu(new VtdConfig
         {
@@ -20,8 +19,7 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
             DiscardAutoResponse = spec.DiscardAutoResponse ?? DiscardAutoResponse.Success, // H-VTD-5 default
             PageDrainSupported = spec.PageDrainSupported,
         }, this);
-        Driver = new VtdDriver(Hardware, platform.Framework, platform.Scenario.Host.VirtualAddressBits);
-        _prqThread = new DriverThread(platform, this, "prq thread", Hardware.PageRequestQueue, Driver.HandlePageRequests);
+        Driver = new VtdDriver(Hardware, kernel.Framework, kernel.Spec.VirtualAddressBits);
     }
 
     public override string Kind => "vtd";
@@ -30,20 +28,30 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
     public VtdDriver Driver { get; }
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
 
-    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
-    public override void OnPageRequest(in PageRequest request) => Hardware.OnPageRequest(request);
+    public override string ThreadName(int thread) => "prq thread";
+    public override RingQueue? ThreadQueue(int thread) => Hardware.PageRequestQueue;
+    private protected override int HandleThread(int thread, long now) => Driver.HandlePageRequests();
 
-    public override void OnInvalidationCompletion(in InvalidationCompletion completion)
+    private protected override void ExecuteCommands(long now)
+    {
+        Hardware.ProcessInvalidationQueue();
+        Driver.RetrySubmissions();
+    }
+
+    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
+    public override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request);
+
+    public override void OnInvalidationCompletion(in InvalidationCompletion completion, long now)
     {
         Hardware.OnInvalidationCompletion(completion);
         Driver.RetrySubmissions();
     }
 
-    public override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, DeviceSpec spec)
+    internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now)
     {
-        var probe = Driver.ProbeDevice(function, Platform.Now, spec.Credits);
-        var (status, device, table) = Driver.AddDevice(function, spec.Name);
-        return (probe, status, device, table ?? Hardware.SetContext(spec.Requester, pageRequestEnable: false));
+        var probe = Driver.ProbeDevice(function, now, credits);
+        var (status, device, table) = Driver.AddDevice(function, function.Name);
+        return (probe, status, device, table ?? Hardware.SetContext(function.Requester, pageRequestEnable: false));
     }
 
     public override string UnansweredDiscards =>
@@ -54,15 +62,15 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
     public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.InvalidationQueue.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
-    public override IPasidDrain BeginDrain(DeviceNode node, uint pasid, long now) => Driver.BeginDrain(node.FaultDevice!, pasid, now);
+    internal override IPasidDrain BeginDrain(DevicePort port, uint pasid, long now) => Driver.BeginDrain(port.FaultDevice!, pasid, now);
 
-    public override void CheckEnd(InvariantLog invariants, long now)
+    internal override void CheckEnd(InvariantLog invariants, long now)
     {
         if (!Hardware.PageRequestQueue.IsEmpty) invariants.Report("R31", now, Name, $"{Hardware.PageRequestQueue.Count} page request descriptors left in the queue");
         base.CheckEnd(invariants, now);
     }
 
-    public override IommuReport Report()
+    public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;
         var drv = Driver.Counters;
@@ -91,30 +99,15 @@ internal sealed class VtdNode : IommuNode, IVtdPlatform
 
     // ---- IVtdPlatform ----
 
-    public void RaisePageRequestEvent(VtdIommu iommu) => _prqThread.Wake();
+    void IVtdPlatform.RaisePageRequestEvent(VtdIommu iommu) => WakeThread(0);
+    void IVtdPlatform.InvalidationQueued(VtdIommu iommu) => CommandsQueued();
+    void IVtdPlatform.SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request) => Kernel.SendInvalidateRequest(this, request);
 
-    public void InvalidationQueued(VtdIommu iommu) => CommandsQueued(() =>
-    {
-        Hardware.ProcessInvalidationQueue();
-        Driver.RetrySubmissions();
-    });
-
-    public void SendInvalidateRequest(VtdIommu iommu, in InvalidateRequest request)
-    {
-        var r = request;
-        if (!Functions.TryGetValue(r.Destination, out var target))
-        {
-            Platform.Invariants.Report("R33", Platform.Now, Name, $"device-TLB invalidation for {r.Destination}, which is behind no port of this IOMMU");
-            return;
-        }
-        Platform.Scheduler.After(Platform.Timing.LinkNs, () => target.Function.OnInvalidateRequest(r, Platform.Now));
-    }
-
-    public void InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait)
+    void IVtdPlatform.InvalidationWaitCompleted(VtdIommu iommu, in InvalidationWaitDescriptor wait)
     {
         Driver.OnInvalidationWaitCompleted(wait);
-        Platform.AdvanceTeardowns();
+        Kernel.AdvanceTeardowns();
     }
 
-    public void SendPrgResponse(VtdIommu iommu, in PrgResponse response) => Platform.DeliverPrgResponse(this, response);
+    void IVtdPlatform.SendPrgResponse(VtdIommu iommu, in PrgResponse response) => SendPrgResponse(response);
 }

@@ -3,20 +3,20 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Smmuv3;
 using Faultline.Pcie;
+using Faultline.Simulation;
 
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
 /// <summary>
-/// An Arm SMMUv3: PCIe functions through the PRI queue (R38 upstream, the framework under hardened),
-/// platform stall masters through the event queue and the shared stall buffer (R36, H-SMMU-9).
+/// An Arm SMMUv3 and the arm-smmu-v3 driver: PCIe functions through the PRI queue (R38 upstream, the framework
+/// under hardened), platform stall masters through the event queue and the shared stall buffer (R36, H-SMMU-9).
 /// </summary>
-internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
+public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
 {
-    private readonly DriverThread _priThread;
-    private readonly DriverThread _eventThread;
+    private const int PriThread = 0, EventThread = 1;
     private readonly Dictionary<FaultDevice, RequesterId> _requesters = new();
 
-    public Smmuv3Node(Platform platform, IommuSpec spec) : base(platform, spec)
+    internal Smmuv3Unit(HostKernel kernel, IommuSpec spec) : base(kernel, spec, threads: 2)
     {
         Hardware = new Smmuv3Iommu(new Smmuv3Config
         {
@@ -27,34 +27,43 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
             WhenStallBufferFull = spec.StallBufferFull,
             DiscardAutoResponse = spec.DiscardAutoResponse ?? DiscardAutoResponse.Success, // H-SMMU-3 default
         }, this);
-        var config = Smmuv3DriverConfig.For(platform.Framework.Policy, spec.StallMax);
+        var config = Smmuv3DriverConfig.For(kernel.Framework.Policy, spec.StallMax);
         if (spec.PriService is { } service) config = config with { PriService = service };
-        Driver = new Smmuv3Driver(Hardware, platform.Framework, config);
-        _priThread = new DriverThread(platform, this, "priq thread", Hardware.PriQueue, Driver.HandlePageRequests);
-        _eventThread = new DriverThread(platform, this, "evtq thread", Hardware.EventQueue, Driver.HandleEvents);
+        Driver = new Smmuv3Driver(Hardware, kernel.Framework, config);
     }
 
     public override string Kind => "smmuv3";
     public override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
     public Smmuv3Iommu Hardware { get; }
     public Smmuv3Driver Driver { get; }
-    public OccupancyTimeline StallOccupancy { get; } = new();
+    /// <summary>The shared stall buffer's fill over time (H-SMMU-9).</summary>
+    internal OccupancyTimeline StallOccupancy { get; } = new();
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.PriFaultQueue, Driver.EventFaultQueue];
 
-    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
-    public override void OnPageRequest(in PageRequest request) => Hardware.OnPageRequest(request);
+    public override string ThreadName(int thread) => thread == PriThread ? "priq thread" : "evtq thread";
+    public override RingQueue? ThreadQueue(int thread) => thread == PriThread ? Hardware.PriQueue : Hardware.EventQueue;
+    private protected override int HandleThread(int thread, long now) => thread == PriThread ? Driver.HandlePageRequests() : Driver.HandleEvents();
 
-    public override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, DeviceSpec spec)
+    private protected override void ExecuteCommands(long now)
     {
-        var probe = Driver.ProbeDevice(function, Platform.Now, spec.Credits);
-        var (status, device, table) = Driver.AddDevice(function, spec.Name);
-        if (device is not null) _requesters.Add(device, spec.Requester);
-        // Under Deny the driver set the STE itself; a refused function still gets one for ATS, never over an existing one.
-        return (probe, status, device, table ?? (Hardware.HasStream(spec.Requester.Value) ? null : Hardware.SetPciStream(spec.Requester)));
+        Hardware.ProcessCommandQueue(now);
+        Driver.RetrySubmissions();
     }
 
-    public override (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(MasterSpec spec) =>
-        Driver.AddStallMaster(spec.StreamId, spec.Name, spec.Owner);
+    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
+    public override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request);
+
+    internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now)
+    {
+        var probe = Driver.ProbeDevice(function, now, credits);
+        var (status, device, table) = Driver.AddDevice(function, function.Name);
+        if (device is not null) _requesters.Add(device, function.Requester);
+        // Under Deny the driver set the STE itself; a refused function still gets one for ATS, never over an existing one.
+        return (probe, status, device, table ?? (Hardware.HasStream(function.Requester.Value) ? null : Hardware.SetPciStream(function.Requester)));
+    }
+
+    internal override (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(string name, uint streamId, string? owner, int? contextBank, long now) =>
+        Driver.AddStallMaster(streamId, name, owner);
 
     public override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
 
@@ -65,12 +74,10 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
 
     public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester.Value, pasid);
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandQueue.IsEmpty;
-
     public override RequesterId? RequesterOf(FaultDevice device) => _requesters.TryGetValue(device, out var r) ? r : null;
-
     public override bool MasterQueueHolds(uint streamId, uint pasid) => Driver.RingHolds(streamId, pasid);
 
-    public override void CheckEnd(InvariantLog invariants, long now)
+    internal override void CheckEnd(InvariantLog invariants, long now)
     {
         if (!Hardware.PriQueue.IsEmpty) invariants.Report("R38", now, Name, $"{Hardware.PriQueue.Count} PRI queue entries left unread");
         if (Hardware.StallsInUse > 0 || Hardware.WaitingTransactions > 0)
@@ -78,7 +85,7 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
         base.CheckEnd(invariants, now);
     }
 
-    public override IommuReport Report()
+    public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;
         var drv = Driver.Counters;
@@ -116,33 +123,24 @@ internal sealed class Smmuv3Node : IommuNode, ISmmuv3Platform
                 BackPressured = hw.BackPressured,
                 EventsLost = hw.EventsLost,
                 BudgetTerminated = drv.BudgetTerminated,
-                Occupancy = StallOccupancy.Slices(Platform.Now, 20),
+                Occupancy = StallOccupancy.Slices(now, 20),
             },
         };
     }
 
     // ---- ISmmuv3Platform ----
 
-    public void RaisePriQueueInterrupt(Smmuv3Iommu smmu) => _priThread.Wake();
-    public void RaiseEventQueueInterrupt(Smmuv3Iommu smmu) => _eventThread.Wake();
+    void ISmmuv3Platform.RaisePriQueueInterrupt(Smmuv3Iommu smmu) => WakeThread(PriThread);
+    void ISmmuv3Platform.RaiseEventQueueInterrupt(Smmuv3Iommu smmu) => WakeThread(EventThread);
+    void ISmmuv3Platform.CommandQueued(Smmuv3Iommu smmu) => CommandsQueued();
+    void ISmmuv3Platform.SendPrgResponse(Smmuv3Iommu smmu, in PrgResponse response) => SendPrgResponse(response);
 
-    public void CommandQueued(Smmuv3Iommu smmu) => CommandsQueued(() =>
-    {
-        Hardware.ProcessCommandQueue(Platform.Now);
-        Driver.RetrySubmissions();
-    });
+    void ISmmuv3Platform.CompleteTransaction(Smmuv3Iommu smmu, in StallTransaction transaction, TransactionOutcome outcome, long now) =>
+        CompleteTransaction(transaction, outcome, "H-SMMU-6");
 
-    public void SendPrgResponse(Smmuv3Iommu smmu, in PrgResponse response) => Platform.DeliverPrgResponse(this, response);
-
-    public void CompleteTransaction(Smmuv3Iommu smmu, in StallTransaction transaction, TransactionOutcome outcome, long now)
-    {
-        if (Masters.TryGetValue(transaction.StreamId, out var master)) master.Complete(transaction, outcome);
-        else Platform.Invariants.Report("H-SMMU-6", now, Name, $"transaction of stream 0x{transaction.StreamId:x} ended, but no master has that StreamID");
-    }
-
-    public void StallOccupancyChanged(Smmuv3Iommu smmu, int stalled, long now)
+    void ISmmuv3Platform.StallOccupancyChanged(Smmuv3Iommu smmu, int stalled, long now)
     {
         StallOccupancy.Record(now, stalled);
-        Platform.Trace?.Counter(TraceName, "stalls held (STALL_MAX)", now, stalled);
+        Kernel.Trace?.Counter(TraceName, "stalls held (STALL_MAX)", now, stalled);
     }
 }

@@ -3,31 +3,25 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Smmuv2;
 using Faultline.Pcie;
+using Faultline.Simulation;
 
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
 /// <summary>
-/// An Arm SMMUv2 (docs/smmuv2.md): platform stall masters only, one per context bank. Each bank's context
-/// interrupt runs the driver's handler on a thread of its own (arm-smmu requests one IRQ per context bank).
-/// A stall holds every later transaction of its bank and none of another bank's (H-SMMUv2-3, H-SMMUv2-4);
-/// RESUME is a register write, so a response takes effect at once. No ATS, PRI or PASIDs: a master's one
-/// process is bound at the RID and its address space is the bank's page table.
+/// An Arm SMMUv2 and the arm-smmu driver (docs/smmuv2.md): platform stall masters only, one per context bank.
+/// Each bank's context interrupt runs the driver's handler on a thread of its own (arm-smmu requests one IRQ per
+/// context bank). A stall holds every later transaction of its bank and none of another bank's (H-SMMUv2-3,
+/// H-SMMUv2-4); RESUME is a register write, so a response takes effect at once. No ATS, PRI or PASIDs: a master's
+/// one process is bound at the RID and its address space is the bank's page table.
 /// </summary>
-internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
+public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
 {
-    private readonly DriverThread[] _contextThreads;
     private readonly HashSet<int> _banksInUse = [];
 
-    public Smmuv2Node(Platform platform, IommuSpec spec) : base(platform, spec)
+    internal Smmuv2Unit(HostKernel kernel, IommuSpec spec) : base(kernel, spec, threads: spec.ContextBanks)
     {
         Hardware = new Smmuv2(new Smmuv2Config { Name = spec.Name, ContextBanks = spec.ContextBanks }, this);
-        Driver = new Smmuv2Driver(Hardware, platform.Framework, platform.Scheduler.Time);
-        _contextThreads = new DriverThread[spec.ContextBanks];
-        for (int i = 0; i < _contextThreads.Length; i++)
-        {
-            int bank = i;
-            _contextThreads[bank] = new DriverThread(platform, this, $"cb{bank} irq", null, () => Driver.HandleContextFault(bank, Platform.Now) ? 1 : 0);
-        }
+        Driver = new Smmuv2Driver(Hardware, kernel.Framework, kernel.Clock);
     }
 
     public override string Kind => "smmuv2";
@@ -35,35 +29,37 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
     public Smmuv2Driver Driver { get; }
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
 
+    public override string ThreadName(int thread) => $"cb{thread} irq";
+    public override RingQueue? ThreadQueue(int thread) => null;
+    private protected override int HandleThread(int thread, long now) => Driver.HandleContextFault(thread, now) ? 1 : 0;
+
     // ---- PCIe functions: none (the scenario reader refuses them; a programmatic one gets no IOPF) ----
 
     public override TranslationCompletion Translate(in TranslationRequest request) =>
         new(request.Tag, TranslationStatus.UnsupportedRequest, false, false, false);
 
-    public override void OnPageRequest(in PageRequest request) =>
+    public override void OnPageRequest(in PageRequest request, long now) =>
         throw new InvalidOperationException($"SMMUv2 {Name} enables no PRI, so no function can send it page requests");
 
     public override bool HasPasids => false;
     public override string IopfRefusal => "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only";
 
-    public override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, DeviceSpec spec) =>
+    internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now) =>
         (PciEnableError.None, FaultStatus.NoDevice, null, null);
 
     public override bool RingHolds(RequesterId requester, uint pasid) => false;
     public override bool CommandsIdle => true;
     public override RequesterId? RequesterOf(FaultDevice device) => null;
-
-
     public override string UnansweredDiscards => "";
 
     // ---- platform stall masters ----
 
-    /// <summary>The master's StreamID maps to its context bank (the spec's, else the lowest free one), stall-on-fault set.</summary>
-    public override (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(MasterSpec spec)
+    /// <summary>The master's StreamID maps to its context bank (the one asked for, else the lowest free one), stall-on-fault set.</summary>
+    internal override (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(string name, uint streamId, string? owner, int? contextBank, long now)
     {
-        int bank = spec.ContextBank ?? Enumerable.Range(0, Hardware.ContextBanks.Count).FirstOrDefault(b => !_banksInUse.Contains(b), -1);
+        int bank = contextBank ?? Enumerable.Range(0, Hardware.ContextBanks.Count).FirstOrDefault(b => !_banksInUse.Contains(b), -1);
         if (bank < 0 || !_banksInUse.Add(bank)) return (FaultStatus.Busy, null, null); // one master per context bank
-        var (status, device) = Driver.AddMaster(spec.StreamId, bank, spec.Name, Platform.Now);
+        var (status, device) = Driver.AddMaster(streamId, bank, name, now);
         if (status != FaultStatus.Ok)
         {
             _banksInUse.Remove(bank);
@@ -74,9 +70,11 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
 
     public override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
 
+    internal override int? ContextBankOf(FaultDevice device) => Driver.ContextBankOf(device);
+
     // ---- reporting ----
 
-    public override void CheckEnd(InvariantLog invariants, long now)
+    internal override void CheckEnd(InvariantLog invariants, long now)
     {
         foreach (var bank in Hardware.ContextBanks)
             if (bank.Stalled is not null || bank.HeldCount > 0)
@@ -85,7 +83,7 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
         base.CheckEnd(invariants, now);
     }
 
-    public override IommuReport Report()
+    public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;
         var drv = Driver.Counters;
@@ -126,13 +124,10 @@ internal sealed class Smmuv2Node : IommuNode, ISmmuv2Platform
 
     // ---- ISmmuv2Platform ----
 
-    public void RaiseContextInterrupt(Smmuv2 smmu, int contextBank) => _contextThreads[contextBank].Wake();
+    void ISmmuv2Platform.RaiseContextInterrupt(Smmuv2 smmu, int contextBank) => WakeThread(contextBank);
 
-    public void TransactionEnded(Smmuv2 smmu, in StallTransaction transaction, TransactionOutcome outcome)
-    {
-        if (Masters.TryGetValue(transaction.StreamId, out var master)) master.Complete(transaction, outcome);
-        else Platform.Invariants.Report("H-SMMUv2-2", Platform.Now, Name, $"transaction of stream 0x{transaction.StreamId:x} ended, but no master has that StreamID");
-    }
+    void ISmmuv2Platform.TransactionEnded(Smmuv2 smmu, in StallTransaction transaction, TransactionOutcome outcome) =>
+        CompleteTransaction(transaction, outcome, "H-SMMUv2-2");
 
     /// <summary>
     /// A context bank seen as the PASID table SVA binding writes: SMMUv2 has no PASIDs, so the one entry is

@@ -3,18 +3,17 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Amd;
 using Faultline.Pcie;
+using Faultline.Simulation;
 
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
 /// <summary>
-/// An AMD IOMMU: the PPR log and its interrupt thread (R35, with the H-AMD-3 poll for an entry written
-/// after its interrupt), COMPLETE_PPR_REQUEST through the command buffer, the overflow restart (H-AMD-2).
+/// An AMD IOMMU and the amd_iommu driver: the PPR log and its interrupt thread (R35, with the H-AMD-3 poll for
+/// an entry written after its interrupt), COMPLETE_PPR_REQUEST through the command buffer, the overflow restart (H-AMD-2).
 /// </summary>
-internal sealed class AmdNode : IommuNode, IAmdPlatform
+public sealed class AmdUnit : IommuUnit, IAmdPlatform
 {
-    private readonly DriverThread _pprThread;
-
-    public AmdNode(Platform platform, IommuSpec spec) : base(platform, spec)
+    internal AmdUnit(HostKernel kernel, IommuSpec spec) : base(kernel, spec, threads: 1)
     {
         Hardware = new AmdIommu(new AmdConfig
         {
@@ -22,9 +21,8 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
             InterruptPrecedesEntryBy = spec.InterruptBeforeEntryNs,
             LostRequestAutoResponse = spec.DiscardAutoResponse == DiscardAutoResponse.Success ? ResponseCode.Success : null, // H-AMD-2 default: none
         }, this);
-        Driver = new AmdDriver(Hardware, platform.Framework);
+        Driver = new AmdDriver(Hardware, kernel.Framework);
         Driver.EnablePprLog();
-        _pprThread = new DriverThread(platform, this, "ppr thread", Hardware.PprLog, HandleInterrupt);
     }
 
     public override string Kind => "amd";
@@ -33,14 +31,33 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
     public AmdDriver Driver { get; }
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
 
-    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
-    public override void OnPageRequest(in PageRequest request) => Hardware.OnPageRequest(request, Platform.Now);
+    public override string ThreadName(int thread) => "ppr thread";
+    public override RingQueue? ThreadQueue(int thread) => Hardware.PprLog;
 
-    public override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, DeviceSpec spec)
+    /// <summary>The PPR interrupt thread; an entry not yet in memory makes it poll again one interval later (R35, H-AMD-3).</summary>
+    private protected override int HandleThread(int thread, long now)
     {
-        var probe = Driver.ProbeDevice(function, Platform.Now, spec.Credits);
-        var (status, device, table) = Driver.AddDevice(function, spec.Name);
-        return (probe, status, device, table ?? Hardware.SetDeviceTableEntry(spec.Requester, ppr: false));
+        long before = Driver.Counters.Entries;
+        if (Driver.HandleInterrupt() == PprPoll.EntryNotWritten) WakeThread(0, now + AmdDriver.PollInterval);
+        return (int)(Driver.Counters.Entries - before);
+    }
+
+    private protected override void ExecuteCommands(long now)
+    {
+        Hardware.ProcessCommandBuffer();
+        Driver.RetrySubmissions();
+    }
+
+    internal override void CompleteLogWrites(long now) => Hardware.CompletePprLogWrites(now);
+
+    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
+    public override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request, now);
+
+    internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now)
+    {
+        var probe = Driver.ProbeDevice(function, now, credits);
+        var (status, device, table) = Driver.AddDevice(function, function.Name);
+        return (probe, status, device, table ?? Hardware.SetDeviceTableEntry(function.Requester, ppr: false));
     }
 
     public override string UnansweredDiscards =>
@@ -52,13 +69,13 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
     public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
     public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
 
-    public override void CheckEnd(InvariantLog invariants, long now)
+    internal override void CheckEnd(InvariantLog invariants, long now)
     {
         if (!Hardware.PprLog.IsEmpty) invariants.Report("R35", now, Name, $"{Hardware.PprLog.Count} PPR log entries left unread");
         base.CheckEnd(invariants, now);
     }
 
-    public override IommuReport Report()
+    public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;
         var drv = Driver.Counters;
@@ -85,27 +102,13 @@ internal sealed class AmdNode : IommuNode, IAmdPlatform
         };
     }
 
-    /// <summary>The PPR interrupt thread; an entry not yet in memory makes it poll again one interval later (R35, H-AMD-3).</summary>
-    private int HandleInterrupt()
-    {
-        long before = Driver.Counters.Entries;
-        if (Driver.HandleInterrupt() == PprPoll.EntryNotWritten)
-            _pprThread.WakeAt(Platform.Now + AmdDriver.PollInterval);
-        return (int)(Driver.Counters.Entries - before);
-    }
-
     // ---- IAmdPlatform ----
 
-    public void RaisePprInterrupt(AmdIommu iommu) => _pprThread.Wake();
+    void IAmdPlatform.RaisePprInterrupt(AmdIommu iommu) => WakeThread(0);
 
-    public void SchedulePprLogWrite(AmdIommu iommu, long due) =>
-        Platform.Scheduler.At(due, () => Hardware.CompletePprLogWrites(Platform.Now));
+    void IAmdPlatform.SchedulePprLogWrite(AmdIommu iommu, long due) =>
+        Kernel.Emit(new HostAction { Kind = HostActionKind.CompleteLogWrites, Unit = Index, At = due });
 
-    public void CommandQueued(AmdIommu iommu) => CommandsQueued(() =>
-    {
-        Hardware.ProcessCommandBuffer();
-        Driver.RetrySubmissions();
-    });
-
-    public void SendPrgResponse(AmdIommu iommu, in PrgResponse response) => Platform.DeliverPrgResponse(this, response);
+    void IAmdPlatform.CommandQueued(AmdIommu iommu) => CommandsQueued();
+    void IAmdPlatform.SendPrgResponse(AmdIommu iommu, in PrgResponse response) => SendPrgResponse(response);
 }

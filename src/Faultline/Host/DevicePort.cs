@@ -1,0 +1,77 @@
+using Faultline.Devices;
+using Faultline.Faults;
+using Faultline.Iommu;
+using Faultline.Pcie;
+
+namespace Faultline.Host;
+
+/// <summary>
+/// A device as the host kernel knows it, behind one IOMMU unit: a PCIe function (<see cref="FunctionPort"/>) or a
+/// platform stall master (<see cref="MasterPort"/>); its driver handle, its PASID table, the processes bound to it.
+/// </summary>
+public abstract class DevicePort
+{
+    private protected DevicePort(int id, IommuUnit unit)
+    {
+        Id = id;
+        Unit = unit;
+    }
+
+    /// <summary>Its place in <see cref="HostKernel.Devices"/>, as <see cref="HostAction.Target"/> names it.</summary>
+    public int Id { get; }
+    public abstract string Name { get; }
+    /// <summary>Its process in a trace.</summary>
+    public abstract string TraceName { get; }
+    public IommuUnit Unit { get; }
+    /// <summary>The framework's handle, when the driver enabled IOPF for it.</summary>
+    public FaultDevice? FaultDevice { get; internal set; }
+    public IPasidTable PasidTable { get; internal set; } = null!;
+    internal Dictionary<string, uint> BoundPasids { get; } = new();
+    /// <summary>Processes bound to the device, by name, and their PASIDs.</summary>
+    public IReadOnlyDictionary<string, uint> Pasids => BoundPasids;
+    /// <summary>The guest that owns the device, or null for a host device.</summary>
+    public string? Owner { get; internal set; }
+
+    /// <summary>Whether its IOMMU's hardware queue still holds requests or events of it at <paramref name="pasid"/> (the drain's scan).</summary>
+    public abstract bool QueueHolds(uint pasid);
+}
+
+/// <summary>A PCIe function: ATS, PRI and PASID, page requests through its IOMMU's queue.</summary>
+public sealed class FunctionPort : DevicePort
+{
+    internal FunctionPort(int id, IommuUnit unit, PriFunction function, uint? credits) : base(id, unit)
+    {
+        Function = function;
+        Credits = credits;
+    }
+
+    public PriFunction Function { get; }
+    public override string Name => Function.Name;
+    public RequesterId Requester => Function.Requester;
+    public override string TraceName => $"{Name} (PCIe {Requester} behind {Unit.Name})";
+    /// <summary>The PRI credits its driver asks for; null: the function's capacity.</summary>
+    public uint? Credits { get; }
+    /// <summary>PRG Responses the kernel sent that the host has not delivered yet (POL-9 waits for none).</summary>
+    public int ResponsesInFlight { get; internal set; }
+
+    public override bool QueueHolds(uint pasid) => Unit.RingHolds(Requester, pasid);
+}
+
+/// <summary>A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 or an SMMUv2 context bank.</summary>
+public sealed class MasterPort : DevicePort
+{
+    internal MasterPort(int id, IommuUnit unit, StallMaster master, string? owner) : base(id, unit)
+    {
+        Master = master;
+        StallOwner = owner;
+    }
+
+    public StallMaster Master { get; }
+    public override string Name => Master.Config.Name;
+    public uint StreamId => Master.Config.StreamId;
+    /// <summary>Whose POL-12 stall budget its stalls count against; null: the master itself.</summary>
+    public string? StallOwner { get; }
+    public override string TraceName => $"{Name} (stall master 0x{StreamId:x} behind {Unit.Name})";
+
+    public override bool QueueHolds(uint pasid) => Unit.MasterQueueHolds(StreamId, pasid);
+}

@@ -1,0 +1,49 @@
+using Faultline.Sva;
+using Faultline.Userspace;
+
+namespace Faultline.Host;
+
+/// <summary>
+/// A function given to a guest (or a userspace driver) through iommufd, as a VMM does it: bound, a fault queue,
+/// a fault-capable PASID HWPT on it attached at <see cref="Pasid"/> (R39-R41). The guest is the host's actor; the
+/// kernel keeps what the kernel has of it: the queue, its POL-5 timer, and POL-9 after a detach.
+/// </summary>
+public sealed class GuestAttachment
+{
+    internal GuestAttachment(int id, string name, FunctionPort port, uint pasid, AddressSpace addressSpace, uint devId, UserFaultQueue queue)
+    {
+        Id = id;
+        Name = name;
+        Port = port;
+        Pasid = pasid;
+        AddressSpace = addressSpace;
+        DevId = devId;
+        Queue = queue;
+    }
+
+    /// <summary>Its place in <see cref="HostKernel.Guests"/>, as <see cref="HostAction.Target"/> names it.</summary>
+    public int Id { get; }
+    public string Name { get; }
+    public FunctionPort Port { get; }
+    public uint Pasid { get; }
+    /// <summary>The guest's stage-1 address space, the translation at its PASID.</summary>
+    public AddressSpace AddressSpace { get; }
+    /// <summary>The function's iommufd device id (the records' dev_id).</summary>
+    public uint DevId { get; }
+    public UserFaultQueue Queue { get; }
+    public bool Detached { get; internal set; }
+    /// <summary>Credits the POL-9 PRI reset gave back to the device.</summary>
+    public long CreditsRecoveredByReset { get; internal set; }
+    /// <summary>When the POL-5 timer of the queue is due, if armed.</summary>
+    internal long? DeadlineArmedAt { get; set; }
+}
+
+/// <summary>The trace a host may keep of what the kernel does (the simulator's Perfetto trace).</summary>
+public interface IHostTrace
+{
+    void Span(string process, string thread, string name, long startNs, long durationNs, string category, params (string Key, string Value)[] args);
+    void Interval(string process, string track, string name, long startNs, long endNs, string category, params (string Key, string Value)[] args);
+    void Instant(string process, string thread, string name, long timeNs, string category, params (string Key, string Value)[] args);
+    void GlobalInstant(string name, long timeNs, string category, params (string Key, string Value)[] args);
+    void Counter(string process, string name, long timeNs, long value);
+}

@@ -1,0 +1,683 @@
+using Faultline.Devices;
+using Faultline.Faults;
+using Faultline.Iommu;
+using Faultline.Pcie;
+using Faultline.Sva;
+using Faultline.Userspace;
+
+namespace Faultline.Host;
+
+/// <summary>What a worker found when it ran a fault work item (<see cref="HostKernel.RunWork"/>).</summary>
+/// <param name="Ran">False when the group had gone with its device (R4): nothing to answer, the worker is free again.</param>
+public readonly record struct WorkRun(bool Ran, FaultWorkOutcome Outcome, FaultGroup? Group);
+
+/// <summary>
+/// The host kernel around the fault path, as one sans-IO state machine: per IOMMU a unit (hardware model and its
+/// Linux driver), and the rest of what the kernel does — the fault framework, SVA binding, the iommufd context a
+/// VMM drives, the IOPF workqueue's run → respond → free step, PASID teardown (R25, R33, H-SMMU-13), the POL-9
+/// PRI reset, POL-5 timers, and the invariant checks. Every input takes <c>now</c>; every output is a
+/// <see cref="HostAction"/> handed to the <see cref="IKernelHost"/> as it happens. It owns no thread and reads no
+/// clock: the simulator drives it in virtual time, the runtime on a wall clock, with the same results.
+/// </summary>
+public sealed class HostKernel
+{
+    /// <summary>How often POL-9 looks for a quiet function before it gives up and says so.</summary>
+    private const int ResetAttempts = 10_000;
+
+    private readonly IKernelHost _host;
+    private readonly List<PasidTeardown> _teardowns = [];
+    private readonly List<GuestAttachment> _guests = [];
+    private IommufdContext? _iommufd;
+    private uint _ioas;
+    private long _now;
+
+    public HostKernel(HostSpec spec, FaultPolicy policy, IKernelHost host, IHostTrace? trace = null)
+    {
+        _host = host;
+        Spec = spec;
+        Trace = trace;
+        if (trace is not null)
+            Invariants.Reported = v => trace.GlobalInstant(v.Rule, v.TimeNs, "invariant", ("subject", v.Subject), ("message", v.Message));
+        // POL-5: the host may shorten the deadline; a policy without one (linux) keeps none.
+        if (policy.ResponseDeadlineNs is not null && spec.ResponseDeadlineNs is { } deadline)
+            policy = policy with { ResponseDeadlineNs = deadline };
+        Framework = new FaultFramework(policy);
+        foreach (long nth in spec.FailGroupAllocations) Framework.FailAllocationAt(AllocationSite.Group, nth); // R13, POL-3
+        Binder = new SvaBinder(spec.Costs);
+        Clock = new KernelClock(this);
+    }
+
+    public HostSpec Spec { get; }
+    public FaultFramework Framework { get; }
+    public SvaBinder Binder { get; }
+    public InvariantLog Invariants { get; } = new();
+    public IHostTrace? Trace { get; }
+    /// <summary>What the kernel refused or did that a user should read (refused binds, IOPF refusals, detaches, resets).</summary>
+    public List<string> Notes { get; } = [];
+    public List<IommuUnit> Units { get; } = [];
+    /// <summary>Functions and masters, by <see cref="DevicePort.Id"/>.</summary>
+    public List<DevicePort> Devices { get; } = [];
+    public List<FunctionPort> Functions { get; } = [];
+    public List<MasterPort> Masters { get; } = [];
+    public IReadOnlyList<GuestAttachment> Guests => _guests;
+    public IReadOnlyList<PasidTeardown> Teardowns => _teardowns;
+
+    /// <summary>
+    /// Who issued an access, where the host knows (the simulator's workloads): then a group resolved in another
+    /// address space than its access's, one that reuses the PASID, is reported (R25).
+    /// </summary>
+    public Func<DmaAccess, AddressSpace?>? AccessOwner { get; set; }
+
+    /// <summary>The time of the latest input, for the parts of the core that stamp what they hold (the fault queue's deadlines, SMMUv2 RESUME).</summary>
+    internal TimeProvider Clock { get; }
+
+    internal void Emit(in HostAction action) => _host.Take(action);
+
+    // ---- topology ----
+
+    public IommuUnit AddIommu(IommuSpec spec)
+    {
+        IommuUnit unit = spec.Type switch
+        {
+            IommuType.Smmuv3 => new Smmuv3Unit(this, spec),
+            IommuType.Amd => new AmdUnit(this, spec),
+            IommuType.Smmuv2 => new Smmuv2Unit(this, spec),
+            _ => new VtdUnit(this, spec),
+        };
+        Units.Add(unit);
+        return unit;
+    }
+
+    /// <summary>The driver probes the function (PASID, ATS, PRI with <paramref name="credits"/>) and enables IOPF for it (R3, R34).</summary>
+    public FunctionPort AddFunction(IommuUnit unit, PriFunction function, uint? credits, long now)
+    {
+        _now = now;
+        var port = new FunctionPort(Devices.Count, unit, function, credits);
+        Devices.Add(port);
+        Functions.Add(port);
+        unit.Functions.Add(function.Requester, port);
+        var (probe, status, device, table) = unit.AddFunction(function, credits, now);
+        if (function.ConfigViolations > 0)
+            Invariants.Report("H-PCI-13", now, function.Name, "the host broke an enable rule of the PASID / ATS / PRI capabilities");
+        port.PasidTable = table!;
+        if (status == FaultStatus.Ok)
+        {
+            port.FaultDevice = device;
+        }
+        else
+        {
+            string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})" : unit.IopfRefusal;
+            Notes.Add($"{function.Name}: IOPF refused by {unit.Name} ({status.Errno()}): {why}");
+        }
+        return port;
+    }
+
+    /// <summary>A platform stall master behind an SMMUv3 (R37: only masters declared able to stall) or an SMMUv2 context bank.</summary>
+    public MasterPort AddMaster(IommuUnit unit, StallMaster master, string? owner, int? contextBank, long now)
+    {
+        _now = now;
+        var (status, device, table) = unit.AddStallMaster(master.Name, master.Config.StreamId, owner, contextBank, now);
+        if (status != FaultStatus.Ok || table is null)
+            throw new InvalidOperationException($"{master.Name}: {unit.Name} refused the stall master ({status.Errno()})");
+        var port = new MasterPort(Devices.Count, unit, master, owner) { FaultDevice = device, PasidTable = table };
+        Devices.Add(port);
+        Masters.Add(port);
+        unit.Masters.Add(master.Config.StreamId, port);
+        return port;
+    }
+
+    /// <summary>The context bank a master's stalls go to (SMMUv2), else null.</summary>
+    public static int? ContextBankOf(MasterPort master) => master.FaultDevice is { } d ? master.Unit.ContextBankOf(d) : null;
+
+    // ---- SVA binding and teardown ----
+
+    /// <summary>SVA-binds a process to the device; false (with a note) where that cannot be done.</summary>
+    public bool Bind(DevicePort port, AddressSpace mm, long now)
+    {
+        _now = now;
+        if (port.FaultDevice is null)
+        {
+            Notes.Add($"{port.Name}: cannot bind {mm.Name}: SVA needs IOPF on the device (R34)");
+            return false;
+        }
+        if (mm.Exiting || port.BoundPasids.ContainsKey(mm.Name) || _teardowns.Any(t => t.Device == port && t.Mm == mm && t.DoneAt is null))
+        {
+            Notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} refused: the process exited or is bound or still being unbound");
+            return false;
+        }
+        // Without PASIDs (SMMUv2) the master's one process is bound at the RID, no global PASID taken.
+        var (status, pasid) = !port.Unit.HasPasids
+            ? Binder.BindAtRid(port.FaultDevice, port.PasidTable, mm)
+            : Binder.Bind(port.FaultDevice, port.PasidTable, mm);
+        if (status != FaultStatus.Ok)
+        {
+            Notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} failed ({status.Errno()})");
+            return false;
+        }
+        port.BoundPasids.Add(mm.Name, pasid);
+        return true;
+    }
+
+    /// <summary>The device driver unbinds the process from the device: R25's teardown of that (device, PASID).</summary>
+    public void Unbind(DevicePort port, AddressSpace mm, PasidStopMode mode, long now)
+    {
+        _now = now;
+        StartTeardown(port, mm, mode, now);
+    }
+
+    /// <summary>R27: faults on an exiting mm are answered INVALID; every binding goes (R25), then the PASID.</summary>
+    public void Exit(AddressSpace mm, PasidStopMode mode, long now)
+    {
+        _now = now;
+        mm.Exiting = true;
+        foreach (var port in Devices.Where(d => d.BoundPasids.ContainsKey(mm.Name)).ToList()) StartTeardown(port, mm, mode, now);
+        ReleaseIfGone(mm);
+    }
+
+    /// <summary>R4: the device leaves its IOPF queue; later faults take the R10 path.</summary>
+    public void RemoveDevice(DevicePort port, long now)
+    {
+        _now = now;
+        if (port.FaultDevice is not { Queue: { } queue } device)
+        {
+            Notes.Add($"t={now}ns {port.Name}: remove_device ignored: not on an IOPF queue");
+            return;
+        }
+        Framework.RemoveDevice(queue, device);
+        Notes.Add($"t={now}ns {port.Name}: removed from {queue.Name}");
+    }
+
+    /// <summary>The PASID of an exited process is freed once no binding and no teardown of it is left (R25).</summary>
+    private void ReleaseIfGone(AddressSpace mm)
+    {
+        if (mm.Exiting && !Devices.Any(d => d.BoundPasids.ContainsKey(mm.Name)) && _teardowns.All(t => t.Mm != mm || t.DoneAt is not null))
+            Binder.Release(mm);
+    }
+
+    /// <summary>
+    /// R25 for one (device, PASID). A function stops the PASID first (H-PCI-19); a platform master has no such
+    /// protocol, so its drain starts at once: the SMMU's event queue is read until none of the PASID's events is
+    /// left and the flush waits for their groups (H-SMMU-13); only then may the PASID be freed and reused.
+    /// </summary>
+    private void StartTeardown(DevicePort port, AddressSpace mm, PasidStopMode mode, long now)
+    {
+        if (!port.BoundPasids.Remove(mm.Name, out uint pasid))
+        {
+            Notes.Add($"t={now}ns {port.Name}: unbind of {mm.Name} ignored: not bound");
+            return;
+        }
+        var function = port as FunctionPort;
+        _teardowns.Add(new PasidTeardown(port, mm, pasid, function is null ? null : mode, now));
+        if (function is not null) function.Function.StopPasid(new Pasid(pasid), mode, now);
+        else StopMasters(now);
+    }
+
+    /// <summary>A master's PASID counts as stopped once none of its transactions on it is in flight or queued.</summary>
+    private void StopMasters(long now)
+    {
+        foreach (var teardown in _teardowns)
+            if (teardown is { StoppedAt: null, Device: MasterPort master } && !master.Master.Uses(teardown.Pasid)) Stopped(teardown, now);
+    }
+
+    /// <summary>H-PCI-19: the function reports that it stopped using the PASID.</summary>
+    public void PasidStopCompleted(FunctionPort port, Pasid pasid, long now)
+    {
+        _now = now;
+        var teardown = _teardowns.FirstOrDefault(t => t.Device == port && t.Pasid == pasid.Value && t.StoppedAt is null);
+        if (teardown is not null) Stopped(teardown, now);
+    }
+
+    /// <summary>An access of a stall master ended; a master teardown may be waiting for it.</summary>
+    public void MasterAccessEnded(long now)
+    {
+        _now = now;
+        StopMasters(now);
+    }
+
+    /// <summary>R25: the device no longer uses the PASID; the IOMMU blocks it, then drains (R33) and flushes.</summary>
+    private void Stopped(PasidTeardown teardown, long now)
+    {
+        teardown.StoppedAt = now;
+        teardown.Device.PasidTable.Remove(teardown.Pasid);
+        teardown.Drain = teardown.Device.Unit.BeginDrain(teardown.Device, teardown.Pasid, now);
+        AdvanceTeardowns();
+    }
+
+    /// <summary>Moves every drain on; called after each event a drain may be waiting for.</summary>
+    internal void AdvanceTeardowns()
+    {
+        foreach (var teardown in _teardowns)
+        {
+            if (teardown.DoneAt is not null || teardown.Drain is not { } drain || !drain.Advance(_now)) continue;
+            FinishTeardown(teardown);
+        }
+    }
+
+    private void FinishTeardown(PasidTeardown teardown)
+    {
+        var port = teardown.Device;
+        var device = port.FaultDevice!;
+        Framework.Detach(device, teardown.Pasid); // POL-10: hardened purges the PASID's partials here
+        teardown.DoneAt = _now;
+        Trace?.Interval(port.TraceName, "teardowns", $"unbind {teardown.Mm.Name} (pasid {teardown.Pasid})", teardown.StartedAt, _now, "teardown",
+            ("stopped_at_ns", (teardown.StoppedAt ?? _now).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        // After teardown nothing of (device, PASID) is pending or partial anywhere.
+        string subject = $"{port.Name} pasid {teardown.Pasid}";
+        if (device.PendingCountAt(teardown.Pasid) > 0)
+            Invariants.Report("R25", _now, subject, $"{device.PendingCountAt(teardown.Pasid)} groups still pending after teardown");
+        if (device.PartialCountAt(teardown.Pasid) > 0)
+            Invariants.Report("POL-10", _now, subject, $"{device.PartialCountAt(teardown.Pasid)} partial faults left after teardown (Linux keeps them until overflow or removal)");
+        if (port.QueueHolds(teardown.Pasid))
+            Invariants.Report("R33", _now, subject, "page requests of the PASID still in the PRQ after the drain (Linux drains requests in flight but does not wait for them to be handled)");
+
+        ReleaseIfGone(teardown.Mm);
+    }
+
+    // ---- guests behind iommufd ----
+
+    /// <summary>
+    /// Gives the function to a guest through iommufd, as a VMM does: bind the device, allocate a fault queue and a
+    /// fault-capable, PASID-capable HWPT on it, attach it at <paramref name="pasid"/> (R39-R41); the guest's stage-1
+    /// address space is the translation there. Null, with a note, where a step is refused.
+    /// </summary>
+    public GuestAttachment? AttachGuest(string name, FunctionPort port, uint pasid, AddressSpace mm, long now)
+    {
+        _now = now;
+        if (port.FaultDevice is not { } device)
+        {
+            Notes.Add($"{name}: {port.Name} has no IOPF, so no fault-capable domain can be attached (R34)");
+            return null;
+        }
+        var rc = AttachFaultCapable(device, port, pasid, out uint devId, out var queue);
+        if (rc != FaultQueueErrno.None)
+        {
+            Notes.Add($"{name}: fault-capable HWPT on {port.Name} refused ({rc.Name()}){(port.Function.IsVirtualFunction ? ": a VF whose PF has PRI (R41)" : "")}");
+            return null;
+        }
+        port.PasidTable.Install(pasid, mm);
+        port.BoundPasids.Add(mm.Name, pasid);
+        port.Owner = name;
+        var attachment = new GuestAttachment(_guests.Count, name, port, pasid, mm, devId, queue!);
+        queue!.Readable = _ =>
+        {
+            Emit(new HostAction { Kind = HostActionKind.FaultQueueReadable, Target = attachment.Id });
+            ArmDeadline(attachment);
+        };
+        _guests.Add(attachment);
+        return attachment;
+    }
+
+    /// <summary>The VMM's iommufd calls, in order; the first errno stops them.</summary>
+    private FaultQueueErrno AttachFaultCapable(FaultDevice device, FunctionPort port, uint pasid, out uint devId, out UserFaultQueue? queue)
+    {
+        queue = null;
+        var ctx = Iommufd;
+        var rc = ctx.BindDevice(device, port.Function, out devId);
+        if (rc != FaultQueueErrno.None) return rc;
+        rc = ctx.AllocFaultQueue(0, out uint faultId);
+        if (rc != FaultQueueErrno.None) return rc;
+        rc = ctx.AllocHwpt(devId, _ioas, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId, out uint hwptId);
+        if (rc != FaultQueueErrno.None) return rc;
+        rc = ctx.Attach(devId, pasid, hwptId, out _);
+        if (rc != FaultQueueErrno.None) return rc;
+        queue = ctx.QueueOf(faultId);
+        return FaultQueueErrno.None;
+    }
+
+    /// <summary>The host's iommufd, made when the first guest needs it, with one IOAS for every guest's HWPT.</summary>
+    private IommufdContext Iommufd
+    {
+        get
+        {
+            if (_iommufd is null)
+            {
+                _iommufd = new IommufdContext(Framework, Clock) { FaultCapableDomainLeft = OnFaultCapableDomainLeft };
+                _iommufd.AllocIoas(out _ioas);
+            }
+            return _iommufd;
+        }
+    }
+
+    /// <summary>read(2) on a guest's fault queue (R46): whole groups, at most <paramref name="maxFaults"/> records.</summary>
+    public FaultQueueResult ReadFaults(GuestAttachment guest, ICollection<UserFaultGroup> groups, int maxFaults, long now)
+    {
+        _now = now;
+        return guest.Queue.ReadGroups(groups, maxFaults);
+    }
+
+    /// <summary>write(2) of one response record to a guest's fault queue (R47).</summary>
+    public FaultQueueResult WriteResponse(GuestAttachment guest, ReadOnlySpan<byte> record, long now)
+    {
+        _now = now;
+        return guest.Queue.Write(record, 0);
+    }
+
+    /// <summary>POL-5: a timer at the queue's next deadline; it answers what expired and re-arms.</summary>
+    private void ArmDeadline(GuestAttachment guest)
+    {
+        if (guest.Queue.NextDeadline is not { } due || (guest.DeadlineArmedAt is { } armed && armed <= due)) return;
+        guest.DeadlineArmedAt = due;
+        Emit(new HostAction { Kind = HostActionKind.Timer, Target = guest.Id, At = due });
+    }
+
+    /// <summary>A timer the kernel asked for (<see cref="HostActionKind.Timer"/>) is due.</summary>
+    public void OnTimer(in HostAction timer, long now)
+    {
+        _now = now;
+        var guest = _guests[timer.Target];
+        if (guest.DeadlineArmedAt != timer.At) return; // superseded by an earlier one
+        guest.DeadlineArmedAt = null;
+        guest.Queue.Expire(now);
+        ArmDeadline(guest);
+    }
+
+    /// <summary>The host takes the function away from the guest's domain: iommufd detach (R28, R43). False if iommufd refused.</summary>
+    public bool DetachGuest(GuestAttachment guest, long now)
+    {
+        _now = now;
+        if (Iommufd.Detach(guest.DevId, guest.Pasid) != FaultQueueErrno.None) return false;
+        guest.Port.PasidTable.Remove(guest.Pasid);
+        guest.Port.BoundPasids.Remove(guest.AddressSpace.Name);
+        guest.Detached = true;
+        return true;
+    }
+
+    /// <summary>
+    /// iommufd answered what a guest's handle held (R43). Under POL-9 the function's PRI is reset once nothing of
+    /// it is in flight, so credits the guest's device can never get back (groups without a last request, answers
+    /// that never came) return: PRI off first, so the function sends nothing new; what it sent before arrives
+    /// within one link time and is answered; resetting only after that means no response reaches the function
+    /// after it forgot the request (H-PCI-10).
+    /// </summary>
+    private void OnFaultCapableDomainLeft(uint devId, uint pasid, int answered)
+    {
+        if (_guests.FirstOrDefault(g => g.DevId == devId) is not { } guest) return;
+        var port = guest.Port;
+        Notes.Add($"t={_now}ns {guest.Name}: {port.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
+        Trace?.Instant(port.TraceName, "guest", $"detach from {guest.Name}: {answered} groups answered INVALID (R43)", _now, "guest");
+        if (!Framework.Policy.PriResetOnDomainChange) return;
+        PciAts.DisablePri(port.Function, _now);
+        Emit(new HostAction { Kind = HostActionKind.PriResetPoll, Target = guest.Id, Attempt = 1 });
+    }
+
+    /// <summary>POL-9: resets and re-enables the function's PRI once the driver holds nothing of it, else asks to look again.</summary>
+    public void PollPriReset(in HostAction poll, long now)
+    {
+        _now = now;
+        var guest = _guests[poll.Target];
+        var port = guest.Port;
+        bool quiet = !port.Unit.RingHolds(port.Requester, guest.Pasid) && port.FaultDevice!.PendingCount == 0
+            && port.Unit.CommandsIdle && port.ResponsesInFlight == 0;
+        if (!quiet)
+        {
+            if (poll.Attempt < ResetAttempts) Emit(new HostAction { Kind = HostActionKind.PriResetPoll, Target = guest.Id, Attempt = poll.Attempt + 1 });
+            else Invariants.Report("POL-9", now, port.Name, $"no PRI reset: requests of the function were still in flight {ResetAttempts} interrupt times after {guest.Name}'s detach");
+            return;
+        }
+        uint held = port.Function.Pri.Outstanding;
+        var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
+        guest.CreditsRecoveredByReset += held;
+        Trace?.Instant(port.TraceName, "guest", $"PRI reset (POL-9): {held} credits back", now, "guest");
+        Notes.Add($"t={now}ns {guest.Name}: PRI reset of {port.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
+    }
+
+    // ---- what devices send ----
+
+    /// <summary>A Page Request message (or Stop Marker) reaches the function's IOMMU.</summary>
+    public void PageRequest(FunctionPort port, in PageRequest request, long now)
+    {
+        _now = now;
+        port.Unit.OnPageRequest(request, now);
+    }
+
+    /// <summary>An ATS Translation Request reaches the function's IOMMU; its completion goes back to the function.</summary>
+    public TranslationCompletion Translate(FunctionPort port, in TranslationRequest request, long now)
+    {
+        _now = now;
+        return port.Unit.Translate(request);
+    }
+
+    /// <summary>An ATS Invalidation Completion reaches the function's IOMMU (posted behind its page requests, H-PCI-18).</summary>
+    public void InvalidationCompletion(FunctionPort port, in InvalidationCompletion completion, long now)
+    {
+        _now = now;
+        port.Unit.OnInvalidationCompletion(completion, now);
+    }
+
+    /// <summary>A platform master's transaction reaches its SMMU.</summary>
+    public void Transaction(MasterPort port, in StallTransaction transaction, long now)
+    {
+        _now = now;
+        port.Unit.OnTransaction(transaction, now);
+    }
+
+    /// <summary>H-PCI-1: the function sent a page request; it may never have more outstanding than its allocation.</summary>
+    public void PageRequestSent(FunctionPort port, long now)
+    {
+        var pri = port.Function.Pri;
+        if (pri.Outstanding > pri.Allocation)
+            Invariants.Report("H-PCI-1", now, port.Name, $"{pri.Outstanding} page requests outstanding with Allocation {pri.Allocation}");
+    }
+
+    /// <summary>H-PCI-10: what the function made of a PRG Response; one for no outstanding group sets UPRGI or RF.</summary>
+    public void PrgResponseTaken(FunctionPort port, in PrgResponse response, PrgResponseOutcome outcome, long now)
+    {
+        if (outcome is not (PrgResponseOutcome.UnexpectedIndex or PrgResponseOutcome.FailureWithoutGroup)) return;
+        Invariants.Report("H-PCI-10", now, port.Name,
+            $"host sent a PRG Response ({response.Code.Name()}) for index {response.Index}, which the function does not have outstanding; " +
+            $"{(outcome == PrgResponseOutcome.UnexpectedIndex ? "UPRGI" : "RF")} set{QuirkBehind()}");
+    }
+
+    /// <summary>Names the documented Linux behaviour that explains a duplicate response, where one does.</summary>
+    private string QuirkBehind() =>
+        Framework.Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest && Framework.Counters.NoHandlerAnswers > 0
+            ? " (the Linux no-handler path answers every request, last or not: R10, POL-1)"
+            : "";
+
+    // ---- what the hardware sends out, and its delivery ----
+
+    internal void SendPrgResponse(IommuUnit unit, in PrgResponse response)
+    {
+        if (!unit.Functions.TryGetValue(response.Destination, out var port))
+        {
+            Invariants.Report("R22", _now, unit.Name, $"PRG Response for {response.Destination}, which is behind no port of this IOMMU");
+            return;
+        }
+        port.ResponsesInFlight++;
+        Emit(new HostAction { Kind = HostActionKind.PrgResponse, Unit = unit.Index, Target = port.Id, PrgResponse = response });
+    }
+
+    /// <summary>A <see cref="HostActionKind.PrgResponse"/> reaches its function.</summary>
+    public void DeliverPrgResponse(in HostAction action, long now)
+    {
+        _now = now;
+        var port = (FunctionPort)Devices[action.Target];
+        port.ResponsesInFlight--;
+        port.Function.OnPrgResponse(action.PrgResponse, now);
+    }
+
+    internal void SendInvalidateRequest(IommuUnit unit, in InvalidateRequest request)
+    {
+        if (!unit.Functions.TryGetValue(request.Destination, out var port))
+        {
+            Invariants.Report("R33", _now, unit.Name, $"device-TLB invalidation for {request.Destination}, which is behind no port of this IOMMU");
+            return;
+        }
+        Emit(new HostAction { Kind = HostActionKind.InvalidateRequest, Unit = unit.Index, Target = port.Id, InvalidateRequest = request });
+    }
+
+    /// <summary>A <see cref="HostActionKind.InvalidateRequest"/> reaches its function.</summary>
+    public void DeliverInvalidateRequest(in HostAction action, long now)
+    {
+        _now = now;
+        ((FunctionPort)Devices[action.Target]).Function.OnInvalidateRequest(action.InvalidateRequest, now);
+    }
+
+    internal void EndTransaction(IommuUnit unit, in StallTransaction transaction, TransactionOutcome outcome, string rule)
+    {
+        if (!unit.Masters.TryGetValue(transaction.StreamId, out var master))
+        {
+            Invariants.Report(rule, _now, unit.Name, $"transaction of stream 0x{transaction.StreamId:x} ended, but no master has that StreamID");
+            return;
+        }
+        Emit(new HostAction { Kind = HostActionKind.TransactionEnded, Unit = unit.Index, Target = master.Id, Transaction = transaction, Outcome = outcome });
+    }
+
+    /// <summary>A <see cref="HostActionKind.TransactionEnded"/> reaches its master.</summary>
+    public void DeliverTransactionEnd(in HostAction action, long now)
+    {
+        _now = now;
+        ((MasterPort)Devices[action.Target]).Master.OnTransactionCompleted(action.Transaction, action.Outcome, now);
+    }
+
+    // ---- driver threads, commands, workers ----
+
+    /// <summary>Runs one batch of a driver thread (<see cref="HostActionKind.RunThread"/>); the entries it handled.</summary>
+    public int RunThread(in HostAction action, long now)
+    {
+        _now = now;
+        return Units[action.Unit].RunThread(action.Target, now);
+    }
+
+    /// <summary>A driver thread's batch is over: workers pick up what it queued (R26), drains move on.</summary>
+    public void AfterThreadBatch(int unit, long now)
+    {
+        _now = now;
+        KickWorkers(Units[unit]);
+        AdvanceTeardowns();
+    }
+
+    /// <summary>The IOMMU executes its command queue (<see cref="HostActionKind.ProcessCommands"/>).</summary>
+    public void ProcessCommands(in HostAction action, long now)
+    {
+        _now = now;
+        Units[action.Unit].ProcessCommands(now);
+    }
+
+    /// <summary>AMD log entries due by now become visible (<see cref="HostActionKind.CompleteLogWrites"/>).</summary>
+    public void CompleteLogWrites(in HostAction action, long now)
+    {
+        _now = now;
+        Units[action.Unit].CompleteLogWrites(now);
+    }
+
+    /// <summary>Starts queued fault work on free workers of the unit's fault queues (R1, R26).</summary>
+    private void KickWorkers(IommuUnit unit)
+    {
+        foreach (var queue in unit.FaultQueues)
+        {
+            while (unit.BusyWorkers < Spec.Workers && queue.TryDequeueWork(out var item))
+                Emit(new HostAction { Kind = HostActionKind.RunWork, Unit = unit.Index, Target = unit.TakeWorker(), Work = item });
+        }
+    }
+
+    /// <summary>
+    /// A worker runs its item (<see cref="HostActionKind.RunWork"/>): the handler resolves the group. The host lets
+    /// the outcome's cost pass, then calls <see cref="CompleteWork"/>; a group gone with its device frees the worker at once.
+    /// </summary>
+    public WorkRun RunWork(in HostAction action, long now)
+    {
+        _now = now;
+        var unit = Units[action.Unit];
+        if (Framework.Find(action.Work.Group) is not { } group)
+        {
+            FinishWork(unit, action.Target); // the group went away with its device (R4)
+            return default;
+        }
+        CheckOwner(unit, group, action.Work.Work, now);
+        return new WorkRun(true, action.Work.Work.Run(group), group);
+    }
+
+    /// <summary>The workqueue's respond → free step (R18, R19); the worker takes the next item.</summary>
+    public void CompleteWork(in HostAction action, PageResponseCode code, long now)
+    {
+        _now = now;
+        Framework.Respond(action.Work.Group, code);
+        Framework.Free(action.Work.Group);
+        FinishWork(Units[action.Unit], action.Target);
+        AdvanceTeardowns();
+    }
+
+    private void FinishWork(IommuUnit unit, int worker)
+    {
+        unit.ReleaseWorker(worker);
+        KickWorkers(unit);
+    }
+
+    /// <summary>
+    /// A reused PASID never gets what was meant for its previous owner (R25): the group's faults must be resolved
+    /// in the address space of the process whose access raised them.
+    /// </summary>
+    private void CheckOwner(IommuUnit unit, FaultGroup group, IFaultWork work, long now)
+    {
+        if (work is not SvaDomain domain || AccessOwner is not { } owner) return;
+        var last = group.LastFault;
+        var requester = unit.RequesterOf(group.Device);
+        if (requester is null || !unit.Functions.TryGetValue(requester.Value, out var port)) return;
+        if (port.Function.AccessOfGroup(new PrgIndex((ushort)(last.GroupId & PrgIndex.Mask))) is not { } access) return;
+        if (owner(access) is not { } process || process == domain.AddressSpace) return;
+        Invariants.Report("R25", now, $"{port.Name} pasid {last.Pasid}",
+            $"a fault of {process.Name} was resolved in the address space of {domain.AddressSpace.Name}, which reuses its PASID");
+    }
+
+    // ---- the end of a run ----
+
+    /// <summary>Names the Linux behaviour behind what a guest's device still holds, where a guest is the cause.</summary>
+    private string UnansweredGuest(FunctionPort port)
+    {
+        if (_guests.FirstOrDefault(g => g.Port == port) is not { } guest) return "";
+        if (Framework.Policy.ResponseDeadlineNs is null && guest.Queue.Unread + guest.Queue.Unanswered > 0)
+            return $" (guest {guest.Name} never answered and Linux has no response deadline: POL-5)";
+        if (guest.Detached && !Framework.Policy.PriResetOnDomainChange)
+            return $" (groups the device never completed; only a PRI reset frees their credits, and Linux does none when {guest.Name}'s domain changed: POL-9)";
+        return "";
+    }
+
+    /// <summary>Checks what must hold once nothing is left to happen: nothing pending, outstanding or stalled anywhere.</summary>
+    public void CheckEnd(long now)
+    {
+        _now = now;
+        foreach (var port in Functions)
+        {
+            var f = port.Function;
+            string unanswered = UnansweredGuest(port);
+            string discards = port.Unit.UnansweredDiscards;
+            if (f.OutstandingGroups > 0)
+            {
+                string why = f.Pri.ResponseFailure ? "the function stopped PRI after Response Failure (H-PCI-9) and ignores later responses" : "no response ever arrived";
+                Invariants.Report(f.Pri.ResponseFailure ? "H-PCI-9" : "R8", now, f.Name, $"{f.OutstandingGroups} page request groups still outstanding: {why}{unanswered}{discards}");
+            }
+            if (f.ActiveAccesses > 0) Invariants.Report("R8", now, f.Name, $"{f.ActiveAccesses} DMA accesses never ended{unanswered}{discards}");
+            if (port.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", now, f.Name, $"{d.PendingCount} groups still pending in the framework{unanswered}");
+            if (f.StoppingPasids > 0) Invariants.Report("H-PCI-19", now, f.Name, $"{f.StoppingPasids} PASID stops never completed");
+            if (port.FaultDevice is { PartialCount: > 0 } p)
+            {
+                string linger = Framework.Policy.DetachedPartials == DetachedPartialsPolicy.Linger ? " (Linux keeps them until overflow or removal: POL-10)" : "";
+                Invariants.Report("R14", now, f.Name, $"{p.PartialCount} partial faults never completed by a last request{linger}{discards}");
+            }
+        }
+        foreach (var port in Masters)
+        {
+            if (!port.Master.Idle) Invariants.Report("H-SMMU-6", now, port.Name, $"{port.Master.Outstanding} transactions never ended and {port.Master.Queued} never issued");
+            if (port.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", now, port.Name, $"{d.PendingCount} stall groups still pending in the framework");
+        }
+        foreach (var unit in Units) unit.CheckEnd(Invariants, now);
+        foreach (var t in _teardowns.Where(t => t.DoneAt is null))
+            Invariants.Report("R25", now, $"{t.Device.Name} pasid {t.Pasid}", $"teardown started at {t.StartedAt} ns never completed (stage: {(t.StoppedAt is null ? "PASID stop" : t.Drain?.StageName)})");
+        if (Framework.GroupsInUse > 0)
+        {
+            long held = _guests.Sum(g => (long)g.Queue.Unread + g.Queue.Unanswered);
+            string why = held > 0 && Framework.Policy.ResponseDeadlineNs is null ? $" ({held} held by guest fault queues whose users never answered; Linux has no response deadline: POL-5)" : "";
+            Invariants.Report("R19", now, "framework", $"{Framework.GroupsInUse} groups never freed{why}");
+        }
+        if (Framework.Counters.FreedUnanswered > 0) Invariants.Report("R8", now, "framework", $"{Framework.Counters.FreedUnanswered} groups freed without a response");
+    }
+
+    /// <summary>The kernel's time as the parts of the core that stamp what they hold read it: the latest input's.</summary>
+    private sealed class KernelClock(HostKernel kernel) : TimeProvider
+    {
+        public override long TimestampFrequency => 1_000_000_000;
+        public override long GetTimestamp() => kernel._now;
+    }
+}

@@ -1,0 +1,52 @@
+using Faultline.Iommu;
+using Faultline.Sva;
+
+namespace Faultline.Host;
+
+/// <summary>What the host kernel is: its workqueue, SVA costs, fault injection and POL-5 override (docs/scenarios.md, <c>host:</c>).</summary>
+public sealed record HostSpec
+{
+    /// <summary>Workers per fault queue (the unbound workqueue's concurrency, R1).</summary>
+    public int Workers { get; init; } = 2;
+    public SvaCosts Costs { get; init; } = SvaCosts.Default;
+    /// <summary>Group allocations (1-based, counted over the run) that fail, for R13 / POL-3.</summary>
+    public IReadOnlyList<long> FailGroupAllocations { get; init; } = [];
+    public int VirtualAddressBits { get; init; } = 48;
+    /// <summary>POL-5: overrides the policy's userspace response deadline (hardened: 1 s); linux has none.</summary>
+    public long? ResponseDeadlineNs { get; init; }
+}
+
+/// <summary>The IOMMU architectures a scenario can place.</summary>
+public enum IommuType
+{
+    Vtd,
+    Smmuv3,
+    Amd,
+    /// <summary>Arm SMMUv2: context banks, platform masters only (docs/smmuv2.md §7).</summary>
+    Smmuv2,
+}
+
+public sealed record IommuSpec
+{
+    public required string Name { get; init; }
+    public IommuType Type { get; init; } = IommuType.Vtd;
+    /// <summary>VT-d PQA.QS: 2^(order+7) descriptors.</summary>
+    public int PageRequestQueueOrder { get; init; } = 4;
+    /// <summary>SMMUv3 PRIQ LOG2SIZE (default 8) or AMD PPR log log2(entries) (default 9).</summary>
+    public int? QueueLog2 { get; init; }
+    /// <summary>What a discarded last request is answered; null: the architecture's default (Success on VT-d and SMMUv3, none on AMD).</summary>
+    public DiscardAutoResponse? DiscardAutoResponse { get; init; }
+    public bool PageDrainSupported { get; init; } = true;
+    /// <summary>SMMUv3 EVENTQ LOG2SIZE.</summary>
+    public int EventQueueLog2 { get; init; } = 7;
+    /// <summary>SMMUv3 IDR5.STALL_MAX (H-SMMU-9).</summary>
+    public int StallMax { get; init; } = 16;
+    public Iommu.Smmuv3.StallBufferFullMode StallBufferFull { get; init; } = Iommu.Smmuv3.StallBufferFullMode.BackPressure;
+    /// <summary>SMMUv3 PRI service; null: from the policy (linux: deny as upstream, R38; hardened: the framework).</summary>
+    public Iommu.Smmuv3.PriService? PriService { get; init; }
+    /// <summary>AMD H-AMD-3: the PPR interrupt precedes the entry's write by this much; null: the entry is written first.</summary>
+    public long? InterruptBeforeEntryNs { get; init; }
+    /// <summary>SMMUv2 SMMU_IDR1.NUMCB: context banks, one per master.</summary>
+    public int ContextBanks { get; init; } = 8;
+}
+

@@ -1,0 +1,173 @@
+using Faultline.Devices;
+using Faultline.Faults;
+using Faultline.Iommu;
+using Faultline.Pcie;
+using Faultline.Simulation;
+
+namespace Faultline.Host;
+
+/// <summary>
+/// One IOMMU as the host kernel runs it: the architecture's hardware model, its Linux driver and the glue to
+/// the fault framework, seen through what every architecture has in common. A subclass per architecture
+/// implements that architecture's platform interface and turns what the hardware does into
+/// <see cref="HostAction"/>s; the kernel does the rest (workers, drains, teardown, invariants).
+/// </summary>
+public abstract class IommuUnit
+{
+    private readonly SortedSet<int> _workers = [];
+    private readonly bool[] _threadPending;
+    private bool _commandsPending;
+
+    private protected IommuUnit(HostKernel kernel, IommuSpec spec, int threads)
+    {
+        Kernel = kernel;
+        Spec = spec;
+        Index = kernel.Units.Count;
+        _threadPending = new bool[threads];
+    }
+
+    private protected HostKernel Kernel { get; }
+    public IommuSpec Spec { get; }
+    public string Name => Spec.Name;
+    /// <summary>Its place in <see cref="HostKernel.Units"/>, as <see cref="HostAction.Unit"/> names it.</summary>
+    public int Index { get; }
+    public abstract string Kind { get; }
+    /// <summary>Its process in a trace.</summary>
+    public string TraceName => $"{Name} ({Kind})";
+    internal Dictionary<RequesterId, FunctionPort> Functions { get; } = new();
+    internal Dictionary<uint, MasterPort> Masters { get; } = new();
+
+    /// <summary>Workers of this IOMMU's fault queues busy now (R1: the workqueue's concurrency, <see cref="HostSpec.Workers"/>).</summary>
+    public int BusyWorkers => _workers.Count;
+
+    /// <summary>A worker starts: the lowest free slot, so a trace draws each worker on its own track.</summary>
+    internal int TakeWorker()
+    {
+        int slot = 0;
+        while (_workers.Contains(slot)) slot++;
+        _workers.Add(slot);
+        return slot;
+    }
+
+    internal void ReleaseWorker(int slot) => _workers.Remove(slot);
+
+    /// <summary>Whether devices behind it have PASIDs (substreams); without them a device's one address space sits at the RID.</summary>
+    public virtual bool HasPasids => true;
+
+    /// <summary>Why this IOMMU's driver refuses IOPF to a function whose PRI is enabled, for a note.</summary>
+    public abstract string IopfRefusal { get; }
+
+    /// <summary>The IOPF queues whose work the workers run, in the order they are served.</summary>
+    public abstract IReadOnlyList<FaultQueue> FaultQueues { get; }
+
+    // ---- driver threads and the command queue: asked of the host once until they ran ----
+
+    /// <summary>The driver's threaded interrupt handlers (PRQ, PRIQ and EVTQ, PPR log, context banks).</summary>
+    public int ThreadCount => _threadPending.Length;
+
+    /// <summary>The thread's name in a trace.</summary>
+    public abstract string ThreadName(int thread);
+
+    /// <summary>The hardware queue the thread drains, if it has one (a trace samples its fill).</summary>
+    public abstract RingQueue? ThreadQueue(int thread);
+
+    /// <summary>The interrupt fired, or the handler wants to poll again at <paramref name="at"/>: an MSI does not queue twice.</summary>
+    private protected void WakeThread(int thread, long at = HostAction.NoTime)
+    {
+        if (_threadPending[thread]) return;
+        _threadPending[thread] = true;
+        Kernel.Emit(new HostAction { Kind = HostActionKind.RunThread, Unit = Index, Target = thread, At = at });
+    }
+
+    internal int RunThread(int thread, long now)
+    {
+        _threadPending[thread] = false;
+        return HandleThread(thread, now);
+    }
+
+    /// <summary>One batch of the thread's handler; returns the entries it handled.</summary>
+    private protected abstract int HandleThread(int thread, long now);
+
+    /// <summary>A response or invalidation command was written: the IOMMU gets to the queue once for everything written meanwhile.</summary>
+    private protected void CommandsQueued()
+    {
+        if (_commandsPending) return;
+        _commandsPending = true;
+        Kernel.Emit(new HostAction { Kind = HostActionKind.ProcessCommands, Unit = Index });
+    }
+
+    internal void ProcessCommands(long now)
+    {
+        _commandsPending = false;
+        ExecuteCommands(now);
+    }
+
+    /// <summary>The IOMMU executes its command queue, then the driver submits what waited for room.</summary>
+    private protected virtual void ExecuteCommands(long now) { }
+
+    // ---- PCIe functions ----
+
+    public abstract TranslationCompletion Translate(in TranslationRequest request);
+    public abstract void OnPageRequest(in PageRequest request, long now);
+    public virtual void OnInvalidationCompletion(in InvalidationCompletion completion, long now) { }
+
+    /// <summary>Probe (PASID, ATS, PRI with the driver's credits) and IOPF; the table is null only where even ATS cannot be set up.</summary>
+    internal abstract (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now);
+
+    /// <summary>Whether the hardware queue still holds requests of (requester, PASID) (the drain's scan).</summary>
+    public abstract bool RingHolds(RequesterId requester, uint pasid);
+
+    /// <summary>No response command is waiting in the driver or the IOMMU's command queue.</summary>
+    public abstract bool CommandsIdle { get; }
+
+    public abstract RequesterId? RequesterOf(FaultDevice device);
+
+    /// <summary>
+    /// R25's drain of (device, PASID): until no request or event of it is left in the hardware queue, then the
+    /// fault queue flush (R23; H-SMMU-13 for stall masters). VT-d adds its invalidation-queue step (R33).
+    /// </summary>
+    internal virtual IPasidDrain BeginDrain(DevicePort port, uint pasid, long now) =>
+        new QueueDrain(Kernel.Framework, port.FaultDevice!, port.FaultDevice!.Queue ?? FaultQueues[0], pasid, () => port.QueueHolds(pasid));
+
+    // ---- platform stall masters (SMMUv3, SMMUv2) ----
+
+    internal virtual (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(string name, uint streamId, string? owner, int? contextBank, long now) =>
+        (FaultStatus.NoDevice, null, null);
+
+    /// <summary>Whether a queue still holds events of (StreamID, PASID): an SMMUv3's event queue; none elsewhere.</summary>
+    public virtual bool MasterQueueHolds(uint streamId, uint pasid) => false;
+
+    public virtual void OnTransaction(in StallTransaction transaction, long now) =>
+        throw new InvalidOperationException($"{Kind} IOMMU {Name} has no platform masters");
+
+    /// <summary>The context bank a master's stalls go to (SMMUv2), for the report.</summary>
+    internal virtual int? ContextBankOf(FaultDevice device) => null;
+
+    /// <summary>AMD H-AMD-3: PPR log entries due by now become visible.</summary>
+    internal virtual void CompleteLogWrites(long now) =>
+        throw new InvalidOperationException($"{Kind} IOMMU {Name} writes no log late");
+
+    /// <summary>
+    /// Names the rule when the IOMMU discarded page requests and answered none of them (no auto-response),
+    /// so a function may wait forever for a group whose last request was lost; else empty.
+    /// </summary>
+    public abstract string UnansweredDiscards { get; }
+
+    // ---- what the hardware sends out ----
+
+    private protected void SendPrgResponse(in PrgResponse response) => Kernel.SendPrgResponse(this, response);
+
+    private protected void CompleteTransaction(in StallTransaction transaction, TransactionOutcome outcome, string rule) =>
+        Kernel.EndTransaction(this, transaction, outcome, rule);
+
+    // ---- reporting ----
+
+    public abstract IommuReport Report(long now);
+
+    /// <summary>What must hold of this IOMMU at the end of a run.</summary>
+    internal virtual void CheckEnd(InvariantLog invariants, long now)
+    {
+        foreach (var queue in FaultQueues)
+            if (queue.QueuedWork > 0) invariants.Report("R26", now, Name, $"{queue.QueuedWork} fault work items of {queue.Name} never ran");
+    }
+}

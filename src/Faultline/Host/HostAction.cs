@@ -7,34 +7,32 @@ namespace Faultline.Host;
 /// <summary>What the host kernel asks of its host. The host decides when each lands (DESIGN rule 1).</summary>
 public enum HostActionKind : byte
 {
-    /// <summary>A PRG Response leaves the root port toward <see cref="HostAction.Function"/>; deliver it with <see cref="HostKernel.DeliverPrgResponse"/>.</summary>
+    /// <summary>A PRG Response leaves the root port toward function <see cref="HostAction.Target"/> (a link away).</summary>
     PrgResponse,
-    /// <summary>An ATS Invalidate Request leaves toward <see cref="HostAction.Function"/>; deliver it with <see cref="HostKernel.DeliverInvalidateRequest"/>.</summary>
+    /// <summary>An ATS Invalidate Request leaves toward function <see cref="HostAction.Target"/> (a link away).</summary>
     InvalidateRequest,
-    /// <summary>A stall master's transaction ended; deliver it with <see cref="HostKernel.DeliverTransactionEnd"/>.</summary>
+    /// <summary>The translation agent answered an ATS request of function <see cref="HostAction.Target"/> (its work, then a link away).</summary>
+    TranslationCompletion,
+    /// <summary>A transaction of stall master <see cref="HostAction.Target"/> ended (a link away).</summary>
     TransactionEnded,
     /// <summary>
-    /// The device driver tells the function to stop using a PASID (H-PCI-19). The function is on the host's side,
-    /// so the host hands it over at once, with <see cref="HostKernel.StopPasid"/>.
-    /// </summary>
-    StopPasid,
-    /// <summary>
-    /// A driver thread of <see cref="HostAction.Unit"/> is woken: by its interrupt (<see cref="HostAction.At"/> is
-    /// <see cref="HostAction.NoTime"/>: the host adds its interrupt latency) or to poll again at <see cref="HostAction.At"/>.
-    /// Run it with <see cref="HostKernel.RunThread"/>; the kernel asks once until it has run.
+    /// Driver thread <see cref="HostAction.Target"/> of <see cref="HostAction.Unit"/> is woken: by its interrupt
+    /// (<see cref="HostAction.At"/> is <see cref="HostAction.NoTime"/>: the host adds its interrupt latency) or to poll
+    /// again at <see cref="HostAction.At"/>. The kernel asks once until it has run, and a host runs it no earlier than
+    /// the end of the thread's previous batch.
     /// </summary>
     RunThread,
-    /// <summary>Software wrote commands (responses, invalidations) to the unit's queue; process them with <see cref="HostKernel.ProcessCommands"/> when the IOMMU gets to it.</summary>
+    /// <summary>Software wrote commands (responses, invalidations) to the unit's queue; the IOMMU gets to it after its command latency.</summary>
     ProcessCommands,
-    /// <summary>AMD (H-AMD-3): a PPR log entry becomes visible in memory at <see cref="HostAction.At"/>; then call <see cref="HostKernel.CompleteLogWrites"/>.</summary>
+    /// <summary>AMD (H-AMD-3): a PPR log entry becomes visible in memory at <see cref="HostAction.At"/>.</summary>
     CompleteLogWrites,
-    /// <summary>A worker of the unit's fault queue takes <see cref="HostAction.Work"/> (R26); run it with <see cref="HostKernel.RunWork"/> once the worker is awake.</summary>
+    /// <summary>Worker <see cref="HostAction.Target"/> of the unit's fault queues takes <see cref="HostAction.Work"/> (R26), once awake.</summary>
     RunWork,
-    /// <summary>A guest's fault queue turned readable (R48): wake its reader.</summary>
+    /// <summary>Guest <see cref="HostAction.Target"/>'s fault queue turned readable (R48): the host wakes its reader at once.</summary>
     FaultQueueReadable,
-    /// <summary>A POL-5 response deadline of a guest's fault queue at <see cref="HostAction.At"/>; call <see cref="HostKernel.OnTimer"/> then.</summary>
+    /// <summary>A POL-5 response deadline of guest <see cref="HostAction.Target"/>'s fault queue, due at <see cref="HostAction.At"/>.</summary>
     Timer,
-    /// <summary>POL-9: look again whether the function is quiet enough for its PRI reset (<see cref="HostAction.Attempt"/> 1 after a link time, later ones an interrupt time apart); call <see cref="HostKernel.PollPriReset"/>.</summary>
+    /// <summary>POL-9: look again whether guest <see cref="HostAction.Target"/>'s function is quiet enough for its PRI reset (<see cref="HostAction.Attempt"/> 1 after a link time, later ones an interrupt time apart).</summary>
     PriResetPoll,
 }
 
@@ -56,18 +54,20 @@ public readonly struct HostAction
     public int Attempt { get; init; }
     public PrgResponse PrgResponse { get; init; }
     public InvalidateRequest InvalidateRequest { get; init; }
+    public TranslationCompletion TranslationCompletion { get; init; }
     public StallTransaction Transaction { get; init; }
     public TransactionOutcome Outcome { get; init; }
     public FaultWorkItem Work { get; init; }
-    public Pasid Pasid { get; init; }
-    public PasidStopMode StopMode { get; init; }
 
     public override string ToString() => $"{Kind} unit {Unit} target {Target}{(At == NoTime ? "" : $" at {At}")}";
 }
 
-/// <summary>Where the host kernel sends its outputs: the simulator schedules each, the runtime posts each to its loop.</summary>
+/// <summary>Where the host kernel sends its outputs: the simulator schedules each, the runtime queues each on its loop.</summary>
 public interface IKernelHost
 {
-    /// <summary>Called as the output happens, in order; the host must not call back into the kernel from here except where the kind says "at once".</summary>
+    /// <summary>
+    /// Called as the output happens, in order. The host decides when it lands and then hands it to
+    /// <see cref="HostKernel.Land"/>; only <see cref="HostActionKind.FaultQueueReadable"/> is acted on at once.
+    /// </summary>
     void Take(in HostAction action);
 }

@@ -362,7 +362,7 @@ public sealed class HostKernel
     }
 
     /// <summary>A timer the kernel asked for (<see cref="HostActionKind.Timer"/>) is due.</summary>
-    public void OnTimer(in HostAction timer, long now)
+    private void OnTimer(in HostAction timer, long now)
     {
         _now = now;
         var guest = _guests[timer.Target];
@@ -402,7 +402,7 @@ public sealed class HostKernel
     }
 
     /// <summary>POL-9: resets and re-enables the function's PRI once the driver holds nothing of it, else asks to look again.</summary>
-    public void PollPriReset(in HostAction poll, long now)
+    private void PollPriReset(in HostAction poll, long now)
     {
         _now = now;
         var guest = _guests[poll.Target];
@@ -424,32 +424,27 @@ public sealed class HostKernel
 
     // ---- what devices send ----
 
-    /// <summary>A Page Request message (or Stop Marker) reaches the function's IOMMU.</summary>
-    public void PageRequest(FunctionPort port, in PageRequest request, long now)
+    /// <summary>A device's message reaches its IOMMU; a translation request's completion goes back as an output.</summary>
+    public void Receive(in DeviceMessage message, long now)
     {
         _now = now;
-        port.Unit.OnPageRequest(request, now);
-    }
-
-    /// <summary>An ATS Translation Request reaches the function's IOMMU; its completion goes back to the function.</summary>
-    public TranslationCompletion Translate(FunctionPort port, in TranslationRequest request, long now)
-    {
-        _now = now;
-        return port.Unit.Translate(request);
-    }
-
-    /// <summary>An ATS Invalidation Completion reaches the function's IOMMU (posted behind its page requests, H-PCI-18).</summary>
-    public void InvalidationCompletion(FunctionPort port, in InvalidationCompletion completion, long now)
-    {
-        _now = now;
-        port.Unit.OnInvalidationCompletion(completion, now);
-    }
-
-    /// <summary>A platform master's transaction reaches its SMMU.</summary>
-    public void Transaction(MasterPort port, in StallTransaction transaction, long now)
-    {
-        _now = now;
-        port.Unit.OnTransaction(transaction, now);
+        var port = Devices[message.Device];
+        switch (message.Kind)
+        {
+            case DeviceMessageKind.PageRequest:
+                port.Unit.OnPageRequest(message.PageRequest, now);
+                break;
+            case DeviceMessageKind.TranslationRequest:
+                var completion = port.Unit.Translate(message.TranslationRequest);
+                Emit(new HostAction { Kind = HostActionKind.TranslationCompletion, Unit = port.Unit.Index, Target = port.Id, TranslationCompletion = completion });
+                break;
+            case DeviceMessageKind.InvalidationCompletion:
+                port.Unit.OnInvalidationCompletion(message.InvalidationCompletion, now);
+                break;
+            case DeviceMessageKind.Transaction:
+                port.Unit.OnTransaction(message.Transaction, now);
+                break;
+        }
     }
 
     /// <summary>H-PCI-1: the function sent a page request; it may never have more outstanding than its allocation.</summary>
@@ -488,15 +483,6 @@ public sealed class HostKernel
         Emit(new HostAction { Kind = HostActionKind.PrgResponse, Unit = unit.Index, Target = port.Id, PrgResponse = response });
     }
 
-    /// <summary>A <see cref="HostActionKind.PrgResponse"/> reaches its function.</summary>
-    public void DeliverPrgResponse(in HostAction action, long now)
-    {
-        _now = now;
-        var port = (FunctionPort)Devices[action.Target];
-        port.ResponsesInFlight--;
-        port.Function.OnPrgResponse(action.PrgResponse, now);
-    }
-
     internal void SendInvalidateRequest(IommuUnit unit, in InvalidateRequest request)
     {
         if (!unit.Functions.TryGetValue(request.Destination, out var port))
@@ -505,13 +491,6 @@ public sealed class HostKernel
             return;
         }
         Emit(new HostAction { Kind = HostActionKind.InvalidateRequest, Unit = unit.Index, Target = port.Id, InvalidateRequest = request });
-    }
-
-    /// <summary>A <see cref="HostActionKind.InvalidateRequest"/> reaches its function.</summary>
-    public void DeliverInvalidateRequest(in HostAction action, long now)
-    {
-        _now = now;
-        ((FunctionPort)Devices[action.Target]).Function.OnInvalidateRequest(action.InvalidateRequest, now);
     }
 
     internal void EndTransaction(IommuUnit unit, in StallTransaction transaction, TransactionOutcome outcome, string rule)
@@ -524,11 +503,54 @@ public sealed class HostKernel
         Emit(new HostAction { Kind = HostActionKind.TransactionEnded, Unit = unit.Index, Target = master.Id, Transaction = transaction, Outcome = outcome });
     }
 
-    /// <summary>A <see cref="HostActionKind.TransactionEnded"/> reaches its master.</summary>
-    public void DeliverTransactionEnd(in HostAction action, long now)
+    /// <summary>
+    /// An output's time has come: the host hands it back here, and the kernel delivers it to the device it is for or
+    /// runs the step it names. A driver thread's batch and a worker's item take no time here (the runtime's view);
+    /// a host that models their duration calls <see cref="RunThread"/> / <see cref="AfterThreadBatch"/> and
+    /// <see cref="RunWork"/> / <see cref="CompleteWork"/> itself, with the time in between.
+    /// </summary>
+    public void Land(in HostAction action, long now)
     {
         _now = now;
-        ((MasterPort)Devices[action.Target]).Master.OnTransactionCompleted(action.Transaction, action.Outcome, now);
+        switch (action.Kind)
+        {
+            case HostActionKind.PrgResponse:
+                var port = (FunctionPort)Devices[action.Target];
+                port.ResponsesInFlight--;
+                port.Function.OnPrgResponse(action.PrgResponse, now);
+                break;
+            case HostActionKind.InvalidateRequest:
+                ((FunctionPort)Devices[action.Target]).Function.OnInvalidateRequest(action.InvalidateRequest, now);
+                break;
+            case HostActionKind.TranslationCompletion:
+                ((FunctionPort)Devices[action.Target]).Function.OnTranslationCompletion(action.TranslationCompletion, now);
+                break;
+            case HostActionKind.TransactionEnded:
+                ((MasterPort)Devices[action.Target]).Master.OnTransactionCompleted(action.Transaction, action.Outcome, now);
+                break;
+            case HostActionKind.RunThread:
+                RunThread(action, now);
+                AfterThreadBatch(action.Unit, now);
+                break;
+            case HostActionKind.ProcessCommands:
+                Units[action.Unit].ProcessCommands(now);
+                break;
+            case HostActionKind.CompleteLogWrites:
+                Units[action.Unit].CompleteLogWrites(now);
+                break;
+            case HostActionKind.RunWork:
+                var run = RunWork(action, now);
+                if (run.Ran) CompleteWork(action, run.Outcome.Code, now);
+                break;
+            case HostActionKind.Timer:
+                OnTimer(action, now);
+                break;
+            case HostActionKind.PriResetPoll:
+                PollPriReset(action, now);
+                break;
+            case HostActionKind.FaultQueueReadable:
+                throw new ArgumentException("a readable fault queue wakes the guest's reader, which is the host's", nameof(action));
+        }
     }
 
     // ---- driver threads, commands, workers ----
@@ -546,20 +568,6 @@ public sealed class HostKernel
         _now = now;
         KickWorkers(Units[unit]);
         AdvanceTeardowns();
-    }
-
-    /// <summary>The IOMMU executes its command queue (<see cref="HostActionKind.ProcessCommands"/>).</summary>
-    public void ProcessCommands(in HostAction action, long now)
-    {
-        _now = now;
-        Units[action.Unit].ProcessCommands(now);
-    }
-
-    /// <summary>AMD log entries due by now become visible (<see cref="HostActionKind.CompleteLogWrites"/>).</summary>
-    public void CompleteLogWrites(in HostAction action, long now)
-    {
-        _now = now;
-        Units[action.Unit].CompleteLogWrites(now);
     }
 
     /// <summary>Starts queued fault work on free workers of the unit's fault queues (R1, R26).</summary>

@@ -33,13 +33,10 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
 
     public override void StartAccess(DmaAccess access, long now) => Function.StartAccess(access, now);
 
-    public void SendTranslationRequest(in TranslationRequest request) =>
-        platform.Scheduler.After(platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.TranslationRequest, Target = Port.Id, TranslationRequest = request });
+    public void SendTranslationRequest(in TranslationRequest request) => platform.Send(DeviceMessage.Of(Port, request));
 
-    public void SendPageRequest(in PageRequest request) =>
-        platform.Scheduler.After(platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.PageRequest, Target = Port.Id, PageRequest = request });
+    public void SendPageRequest(in PageRequest request) => platform.Send(DeviceMessage.Of(Port, request));
 
     /// <summary>H-PCI-18: same link, same latency, so it cannot overtake page requests sent before it.</summary>
-    public void SendInvalidationCompletion(in InvalidationCompletion completion) =>
-        platform.Scheduler.After(platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.InvalidationCompletion, Target = Port.Id, InvalidationCompletion = completion });
+    public void SendInvalidationCompletion(in InvalidationCompletion completion) => platform.Send(DeviceMessage.Of(Port, completion));
 }

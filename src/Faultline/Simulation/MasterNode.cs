@@ -29,8 +29,7 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
 
     public override void StartAccess(DmaAccess access, long now) => Master.Start(access, now);
 
-    public void SendTransaction(in StallTransaction transaction) =>
-        _platform.Scheduler.After(_platform.Timing.LinkNs, new SimEvent { Kind = SimEventKind.Transaction, Target = Port.Id, Transaction = transaction });
+    public void SendTransaction(in StallTransaction transaction) => _platform.Send(DeviceMessage.Of(Port, transaction));
 
     public void AccessEnded(StallMaster master, in StallAccessResult result)
     {

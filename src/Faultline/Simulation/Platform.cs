@@ -107,6 +107,10 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     public void Schedule(int scenarioEvent) =>
         Scheduler.At(Scenario.Events[scenarioEvent].AtNs, new SimEvent { Kind = SimEventKind.ScenarioEvent, Target = scenarioEvent });
 
+    /// <summary>A device's message takes one link time to its IOMMU.</summary>
+    public void Send(in DeviceMessage message) =>
+        Scheduler.After(Timing.LinkNs, new SimEvent { Kind = SimEventKind.DeviceMessage, Message = message });
+
     public long NextAccessId() => ++_lastAccessId;
 
     public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, runner);
@@ -133,21 +137,8 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             case SimEventKind.WorkDone:
                 Kernel.CompleteWork(e.Action, e.Code, Now);
                 break;
-            case SimEventKind.PageRequest:
-                Kernel.PageRequest(FunctionAt(e.Target), e.PageRequest, Now);
-                break;
-            case SimEventKind.TranslationRequest:
-                var completion = Kernel.Translate(FunctionAt(e.Target), e.TranslationRequest, Now);
-                Scheduler.After(Timing.TranslationNs + Timing.LinkNs, new SimEvent { Kind = SimEventKind.TranslationCompletion, Target = e.Target, TranslationCompletion = completion });
-                break;
-            case SimEventKind.TranslationCompletion:
-                FunctionAt(e.Target).Function.OnTranslationCompletion(e.TranslationCompletion, Now);
-                break;
-            case SimEventKind.InvalidationCompletion:
-                Kernel.InvalidationCompletion(FunctionAt(e.Target), e.InvalidationCompletion, Now);
-                break;
-            case SimEventKind.Transaction:
-                Kernel.Transaction((MasterPort)Kernel.Devices[e.Target], e.Transaction, Now);
+            case SimEventKind.DeviceMessage:
+                Kernel.Receive(e.Message, Now);
                 break;
             case SimEventKind.WorkloadArrival:
                 Workloads[e.Target].Arrive();
@@ -166,8 +157,6 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 break;
         }
     }
-
-    private FunctionPort FunctionAt(int id) => (FunctionPort)Kernel.Devices[id];
 
     /// <summary>What the scenario makes happen at a given time.</summary>
     private void Happen(ScenarioEvent e)
@@ -202,6 +191,9 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             case HostActionKind.TransactionEnded:
                 Later(Timing.LinkNs, action); // the link toward the device
                 break;
+            case HostActionKind.TranslationCompletion:
+                Later(Timing.TranslationNs + Timing.LinkNs, action); // the translation agent's work, then the link
+                break;
             case HostActionKind.RunThread:
                 // The interrupt's latency, or the poll's own time; never before the thread's previous batch is done.
                 long wake = action.At == HostAction.NoTime ? Now + Timing.InterruptNs : action.At;
@@ -230,37 +222,19 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 
     private void Later(long delay, in HostAction action) => Scheduler.After(delay, new SimEvent { Kind = SimEventKind.Kernel, Action = action });
 
-    /// <summary>A kernel output's time has come: hand it back to the kernel, or to the device it is for.</summary>
+    /// <summary>A kernel output's time has come; driver batches and workers take model time here, the rest lands in the kernel.</summary>
     private void Land(in HostAction action)
     {
         switch (action.Kind)
         {
-            case HostActionKind.PrgResponse:
-                Kernel.DeliverPrgResponse(action, Now);
-                break;
-            case HostActionKind.InvalidateRequest:
-                Kernel.DeliverInvalidateRequest(action, Now);
-                break;
-            case HostActionKind.TransactionEnded:
-                Kernel.DeliverTransactionEnd(action, Now);
-                break;
             case HostActionKind.RunThread:
                 RunThread(action);
-                break;
-            case HostActionKind.ProcessCommands:
-                Kernel.ProcessCommands(action, Now);
-                break;
-            case HostActionKind.CompleteLogWrites:
-                Kernel.CompleteLogWrites(action, Now);
                 break;
             case HostActionKind.RunWork:
                 RunWork(action);
                 break;
-            case HostActionKind.Timer:
-                Kernel.OnTimer(action, Now);
-                break;
-            case HostActionKind.PriResetPoll:
-                Kernel.PollPriReset(action, Now);
+            default:
+                Kernel.Land(action, Now);
                 break;
         }
     }

@@ -1,7 +1,5 @@
-using Faultline.Devices;
 using Faultline.Faults;
 using Faultline.Host;
-using Faultline.Pcie;
 
 namespace Faultline.Simulation;
 
@@ -14,14 +12,8 @@ internal enum SimEventKind : byte
     ThreadBatchDone,
     /// <summary>A worker finished resolving its group (<see cref="SimEvent.Action"/>, <see cref="SimEvent.Code"/>).</summary>
     WorkDone,
-    /// <summary>A page request or Stop Marker of function <see cref="SimEvent.Target"/> reaches its IOMMU.</summary>
-    PageRequest,
-    TranslationRequest,
-    /// <summary>The IOMMU's Translation Completion reaches function <see cref="SimEvent.Target"/>.</summary>
-    TranslationCompletion,
-    InvalidationCompletion,
-    /// <summary>A transaction of master <see cref="SimEvent.Target"/> reaches its SMMU.</summary>
-    Transaction,
+    /// <summary>A device's message reaches its IOMMU (<see cref="SimEvent.Message"/>).</summary>
+    DeviceMessage,
     /// <summary>The next access of workload <see cref="SimEvent.Target"/> arrives.</summary>
     WorkloadArrival,
     /// <summary>The scenario's event <see cref="SimEvent.Target"/> happens.</summary>
@@ -41,10 +33,6 @@ internal struct SimEvent
     public int Target;
     public HostAction Action;
     public PageResponseCode Code;
-    public PageRequest PageRequest;
-    public TranslationRequest TranslationRequest;
-    public TranslationCompletion TranslationCompletion;
-    public InvalidationCompletion InvalidationCompletion;
-    public StallTransaction Transaction;
+    public DeviceMessage Message;
     public IReadOnlyList<(uint Cookie, uint Code)>? Answers;
 }

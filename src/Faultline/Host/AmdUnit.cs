@@ -3,7 +3,6 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Amd;
 using Faultline.Pcie;
-using Faultline.Simulation;
 
 namespace Faultline.Host;
 

@@ -2,7 +2,6 @@ using Faultline.Devices;
 using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Pcie;
-using Faultline.Simulation;
 
 namespace Faultline.Host;
 

@@ -3,7 +3,6 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Smmuv2;
 using Faultline.Pcie;
-using Faultline.Simulation;
 
 namespace Faultline.Host;
 

@@ -3,7 +3,6 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Smmuv3;
 using Faultline.Pcie;
-using Faultline.Simulation;
 
 namespace Faultline.Host;
 

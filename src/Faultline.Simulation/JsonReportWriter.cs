@@ -1,6 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>The run report as JSON, fields in a fixed order so equal runs give equal bytes.</summary>

@@ -1,3 +1,5 @@
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>Exact latency percentiles (nearest rank) over every sample of a run.</summary>

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>

@@ -2,6 +2,8 @@ using Faultline.Devices;
 using Faultline.Pcie;
 using Faultline.Sva;
 
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>

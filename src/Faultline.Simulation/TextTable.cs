@@ -1,5 +1,7 @@
 using System.Text;
 
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>A plain fixed-width table: first column left-aligned, the rest right-aligned.</summary>

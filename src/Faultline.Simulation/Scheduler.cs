@@ -1,3 +1,5 @@
+using Faultline.Host;
+
 namespace Faultline.Simulation;
 
 /// <summary>

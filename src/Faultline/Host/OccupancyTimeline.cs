@@ -1,4 +1,4 @@
-namespace Faultline.Simulation;
+namespace Faultline.Host;
 
 /// <summary>
 /// A level that changes over virtual time (stalls held in STALL_MAX), summarised as equal time slices:

@@ -49,8 +49,8 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
 
     internal override void CompleteLogWrites(long now) => Hardware.CompletePprLogWrites(now);
 
-    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
-    public override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request, now);
+    internal override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
+    internal override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request, now);
 
     internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now)
     {
@@ -59,14 +59,14 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
         return (probe, status, device, table ?? Hardware.SetDeviceTableEntry(function.Requester, ppr: false));
     }
 
-    public override string UnansweredDiscards =>
+    internal override string UnansweredDiscards =>
         Hardware.Config.LostRequestAutoResponse is null && Hardware.Counters.DiscardedFull + Hardware.Counters.DiscardedWhileStopped > 0
             ? $" (page requests lost while {Name}'s PPR log was full or stopped are answered by neither the hardware nor Linux: H-AMD-2)"
             : "";
 
-    public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
-    public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
-    public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
+    internal override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
+    internal override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
+    internal override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
 
     internal override void CheckEnd(InvariantLog invariants, long now)
     {

@@ -33,7 +33,7 @@ public abstract class DevicePort
     public string? Owner { get; internal set; }
 
     /// <summary>Whether its IOMMU's hardware queue still holds requests or events of it at <paramref name="pasid"/> (the drain's scan).</summary>
-    public abstract bool QueueHolds(uint pasid);
+    internal abstract bool QueueHolds(uint pasid);
 }
 
 /// <summary>A PCIe function: ATS, PRI and PASID, page requests through its IOMMU's queue.</summary>
@@ -54,7 +54,7 @@ public sealed class FunctionPort : DevicePort
     /// <summary>PRG Responses the kernel sent that the host has not delivered yet (POL-9 waits for none).</summary>
     public int ResponsesInFlight { get; internal set; }
 
-    public override bool QueueHolds(uint pasid) => Unit.RingHolds(Requester, pasid);
+    internal override bool QueueHolds(uint pasid) => Unit.RingHolds(Requester, pasid);
 }
 
 /// <summary>A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 or an SMMUv2 context bank.</summary>
@@ -73,5 +73,5 @@ public sealed class MasterPort : DevicePort
     public string? StallOwner { get; }
     public override string TraceName => $"{Name} (stall master 0x{StreamId:x} behind {Unit.Name})";
 
-    public override bool QueueHolds(uint pasid) => Unit.MasterQueueHolds(StreamId, pasid);
+    internal override bool QueueHolds(uint pasid) => Unit.MasterQueueHolds(StreamId, pasid);
 }

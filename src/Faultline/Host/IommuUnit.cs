@@ -106,20 +106,20 @@ public abstract class IommuUnit
 
     // ---- PCIe functions ----
 
-    public abstract TranslationCompletion Translate(in TranslationRequest request);
-    public abstract void OnPageRequest(in PageRequest request, long now);
-    public virtual void OnInvalidationCompletion(in InvalidationCompletion completion, long now) { }
+    internal abstract TranslationCompletion Translate(in TranslationRequest request);
+    internal abstract void OnPageRequest(in PageRequest request, long now);
+    internal virtual void OnInvalidationCompletion(in InvalidationCompletion completion, long now) { }
 
     /// <summary>Probe (PASID, ATS, PRI with the driver's credits) and IOPF; the table is null only where even ATS cannot be set up.</summary>
     internal abstract (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now);
 
     /// <summary>Whether the hardware queue still holds requests of (requester, PASID) (the drain's scan).</summary>
-    public abstract bool RingHolds(RequesterId requester, uint pasid);
+    internal abstract bool RingHolds(RequesterId requester, uint pasid);
 
     /// <summary>No response command is waiting in the driver or the IOMMU's command queue.</summary>
-    public abstract bool CommandsIdle { get; }
+    internal abstract bool CommandsIdle { get; }
 
-    public abstract RequesterId? RequesterOf(FaultDevice device);
+    internal abstract RequesterId? RequesterOf(FaultDevice device);
 
     /// <summary>
     /// R25's drain of (device, PASID): until no request or event of it is left in the hardware queue, then the
@@ -134,9 +134,9 @@ public abstract class IommuUnit
         (FaultStatus.NoDevice, null, null);
 
     /// <summary>Whether a queue still holds events of (StreamID, PASID): an SMMUv3's event queue; none elsewhere.</summary>
-    public virtual bool MasterQueueHolds(uint streamId, uint pasid) => false;
+    internal virtual bool MasterQueueHolds(uint streamId, uint pasid) => false;
 
-    public virtual void OnTransaction(in StallTransaction transaction, long now) =>
+    internal virtual void OnTransaction(in StallTransaction transaction, long now) =>
         throw new InvalidOperationException($"{Kind} IOMMU {Name} has no platform masters");
 
     /// <summary>The context bank a master's stalls go to (SMMUv2), for the report.</summary>
@@ -150,7 +150,7 @@ public abstract class IommuUnit
     /// Names the rule when the IOMMU discarded page requests and answered none of them (no auto-response),
     /// so a function may wait forever for a group whose last request was lost; else empty.
     /// </summary>
-    public abstract string UnansweredDiscards { get; }
+    internal abstract string UnansweredDiscards { get; }
 
     // ---- what the hardware sends out ----
 

@@ -34,10 +34,10 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
 
     // ---- PCIe functions: none (the scenario reader refuses them; a programmatic one gets no IOPF) ----
 
-    public override TranslationCompletion Translate(in TranslationRequest request) =>
+    internal override TranslationCompletion Translate(in TranslationRequest request) =>
         new(request.Tag, TranslationStatus.UnsupportedRequest, false, false, false);
 
-    public override void OnPageRequest(in PageRequest request, long now) =>
+    internal override void OnPageRequest(in PageRequest request, long now) =>
         throw new InvalidOperationException($"SMMUv2 {Name} enables no PRI, so no function can send it page requests");
 
     public override bool HasPasids => false;
@@ -46,10 +46,10 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
     internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now) =>
         (PciEnableError.None, FaultStatus.NoDevice, null, null);
 
-    public override bool RingHolds(RequesterId requester, uint pasid) => false;
-    public override bool CommandsIdle => true;
-    public override RequesterId? RequesterOf(FaultDevice device) => null;
-    public override string UnansweredDiscards => "";
+    internal override bool RingHolds(RequesterId requester, uint pasid) => false;
+    internal override bool CommandsIdle => true;
+    internal override RequesterId? RequesterOf(FaultDevice device) => null;
+    internal override string UnansweredDiscards => "";
 
     // ---- platform stall masters ----
 
@@ -67,7 +67,7 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
         return (status, device, new ContextBankTable(Hardware.ContextBanks[bank]));
     }
 
-    public override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
+    internal override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
 
     internal override int? ContextBankOf(FaultDevice device) => Driver.ContextBankOf(device);
 

@@ -49,8 +49,8 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
         Driver.RetrySubmissions();
     }
 
-    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
-    public override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request);
+    internal override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
+    internal override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request);
 
     internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now)
     {
@@ -64,17 +64,17 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
     internal override (FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddStallMaster(string name, uint streamId, string? owner, int? contextBank, long now) =>
         Driver.AddStallMaster(streamId, name, owner);
 
-    public override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
+    internal override void OnTransaction(in StallTransaction transaction, long now) => Hardware.OnTransaction(transaction, now);
 
-    public override string UnansweredDiscards =>
+    internal override string UnansweredDiscards =>
         Hardware.Config.DiscardAutoResponse == DiscardAutoResponse.None && Hardware.Counters.PriDiscarded > 0
             ? $" ({Name} discarded PRI requests and answered none of them: H-SMMU-3 switch 'none')"
             : "";
 
-    public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester.Value, pasid);
-    public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandQueue.IsEmpty;
-    public override RequesterId? RequesterOf(FaultDevice device) => _requesters.TryGetValue(device, out var r) ? r : null;
-    public override bool MasterQueueHolds(uint streamId, uint pasid) => Driver.RingHolds(streamId, pasid);
+    internal override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester.Value, pasid);
+    internal override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandQueue.IsEmpty;
+    internal override RequesterId? RequesterOf(FaultDevice device) => _requesters.TryGetValue(device, out var r) ? r : null;
+    internal override bool MasterQueueHolds(uint streamId, uint pasid) => Driver.RingHolds(streamId, pasid);
 
     internal override void CheckEnd(InvariantLog invariants, long now)
     {

@@ -37,10 +37,10 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
         Driver.RetrySubmissions();
     }
 
-    public override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
-    public override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request);
+    internal override TranslationCompletion Translate(in TranslationRequest request) => Hardware.Translate(request);
+    internal override void OnPageRequest(in PageRequest request, long now) => Hardware.OnPageRequest(request);
 
-    public override void OnInvalidationCompletion(in InvalidationCompletion completion, long now)
+    internal override void OnInvalidationCompletion(in InvalidationCompletion completion, long now)
     {
         Hardware.OnInvalidationCompletion(completion);
         Driver.RetrySubmissions();
@@ -53,14 +53,14 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
         return (probe, status, device, table ?? Hardware.SetContext(function.Requester, pageRequestEnable: false));
     }
 
-    public override string UnansweredDiscards =>
+    internal override string UnansweredDiscards =>
         Hardware.Config.DiscardAutoResponse == DiscardAutoResponse.None && Hardware.Counters.DiscardedFull + Hardware.Counters.DiscardedWhileOverflowed > 0
             ? $" ({Name} discarded page requests and answered none of them: H-VTD-5 switch 'none')"
             : "";
 
-    public override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
-    public override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.InvalidationQueue.IsEmpty;
-    public override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
+    internal override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
+    internal override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.InvalidationQueue.IsEmpty;
+    internal override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
     internal override IPasidDrain BeginDrain(DevicePort port, uint pasid, long now) => Driver.BeginDrain(port.FaultDevice!, pasid, now);
 
     internal override void CheckEnd(InvariantLog invariants, long now)

@@ -20,12 +20,10 @@ public sealed class PriFunction : IPciConfigSpace
     private readonly OutstandingGroup[] _groups = new OutstandingGroup[PrgIndex.Count];
     private readonly Queue<PendingPage> _backlog = new();
     private readonly Dictionary<int, PendingPage> _translations = new();
-    private readonly Dictionary<(uint Pasid, ulong Page), (AtcEntry Translation, long Serial)> _atc = new();
-    private readonly Queue<((uint Pasid, ulong Page) Key, long Serial)> _atcOrder = new();
+    private readonly AddressTranslationCache _atc;
     // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
     private readonly SortedDictionary<long, AccessState> _active = new();
     private readonly SortedDictionary<uint, PasidStopState> _stops = new();
-    private long _atcSerial;
     private int _nextTag;
     private int _nextIndex;
     private int _outstandingGroups;
@@ -46,6 +44,7 @@ public sealed class PriFunction : IPciConfigSpace
         Pasid = config.PasidSupported ? new PasidCapability(config.ExecuteSupported, config.PrivilegedSupported) : null;
         Ats = new AtsCapability(pageAlignedRequest: config.PageAlignedRequest);
         for (int i = 0; i < _groups.Length; i++) _groups[i] = new OutstandingGroup(config.PagesPerGroup);
+        _atc = new AddressTranslationCache(config.AtcEntries);
     }
 
     public PriFunctionConfig Config { get; }
@@ -193,7 +192,7 @@ public sealed class PriFunction : IPciConfigSpace
         }
         if (completion.Grants(access.Write, access.Execute))
         {
-            AtcInsert(page, new AtcEntry(completion.Read, completion.Write, completion.Execute));
+            _atc.Insert(PasidKey(access), page.Page, new AtcEntry(completion.Read, completion.Write, completion.Execute));
             PageDone(page, now);
         }
         else if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
@@ -330,10 +329,7 @@ public sealed class PriFunction : IPciConfigSpace
     public void OnInvalidateRequest(in InvalidateRequest request, long now)
     {
         Counters.InvalidateRequests++;
-        uint key = request.Pasid is { } p ? p.Value : NoPasidKey;
-        var request0 = request;
-        foreach (var entry in _atc.Keys.Where(k => k.Pasid == key && request0.Covers(k.Page)).ToList())
-            _atc.Remove(entry);
+        _atc.Invalidate(request.Pasid is { } p ? p.Value : NoPasidKey, request);
         _port.SendInvalidationCompletion(new InvalidationCompletion(Requester, request.Tag));
     }
 
@@ -538,31 +534,11 @@ public sealed class PriFunction : IPciConfigSpace
     private bool AtcGrants(PendingPage page)
     {
         var access = page.Access.Access;
-        return _atc.TryGetValue((PasidKey(access), page.Page), out var entry)
-            && (access.Write ? entry.Translation.Write : entry.Translation.Read) && (!access.Execute || entry.Translation.Execute);
-    }
-
-    /// <summary>Inserts or refreshes a translation; past capacity the oldest one still cached goes.</summary>
-    private void AtcInsert(PendingPage page, AtcEntry translation)
-    {
-        var key = (PasidKey(page.Access.Access), page.Page);
-        long serial = ++_atcSerial;
-        _atc[key] = (translation, serial);
-        _atcOrder.Enqueue((key, serial));
-        while (_atc.Count > Config.AtcEntries && _atcOrder.TryDequeue(out var oldest))
-            if (_atc.TryGetValue(oldest.Key, out var e) && e.Serial == oldest.Serial) _atc.Remove(oldest.Key);
-        // Entries refreshed or invalidated leave stale order records; drop them once they dominate.
-        if (_atcOrder.Count > 2 * Config.AtcEntries + 16)
-        {
-            var live = _atcOrder.Where(o => _atc.TryGetValue(o.Key, out var e) && e.Serial == o.Serial).ToList();
-            _atcOrder.Clear();
-            foreach (var o in live) _atcOrder.Enqueue(o);
-        }
+        return _atc.TryGet(PasidKey(access), page.Page, out var entry)
+            && (access.Write ? entry.Write : entry.Read) && (!access.Execute || entry.Execute);
     }
 
     private static uint PasidKey(DmaAccess access) => access.Prefix is { } p ? p.Pasid.Value : NoPasidKey;
-
-    private readonly record struct AtcEntry(bool Read, bool Write, bool Execute);
 
     private readonly record struct PendingPage(AccessState Access, ulong Page, int Attempt);
 

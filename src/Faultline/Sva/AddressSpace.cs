@@ -33,10 +33,10 @@ public sealed class AddressSpace(string name) : IPageTable
     /// <summary>
     /// Why <see cref="Map"/> refuses <paramref name="vma"/> in the address space <paramref name="name"/>
     /// when its neighbours would be <paramref name="below"/> (the VMA starting last below it) and
-    /// <paramref name="above"/> (the first starting at or above it); null if it maps. The scenario
-    /// reader checks a process's VMAs with it, so both say the same.
+    /// <paramref name="above"/> (the first starting at or above it); null if it maps. Public so that
+    /// a reader of VMAs (the scenario reader, in its own assembly) says what Map says without mapping.
     /// </summary>
-    internal static string? Refusal(Vma vma, Vma? below, Vma? above, string name)
+    public static string? Refusal(Vma vma, Vma? below, Vma? above, string name)
     {
         if (vma.Length == 0 || (vma.Start & 0xFFF) != 0 || (vma.Length & 0xFFF) != 0)
             return $"VMA {vma} must be page aligned and non-empty";

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.ExceptionServices;
 using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
@@ -410,7 +409,7 @@ public static class ScenarioReader
     {
         var specs = new List<VmaSpec>();
         var nodes = new List<Node>();
-        ExceptionDispatchInfo? later = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? later = null;
         try
         {
             foreach (var v in process.RequiredList("vmas", "start", "pages", "perm", "backing", "resident"))
@@ -428,7 +427,7 @@ public static class ScenarioReader
         }
         catch (ScenarioException e)
         {
-            later = ExceptionDispatchInfo.Capture(e); // unless a VMA read before it is refused
+            later = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); // unless a VMA read before it is refused
         }
         var vmas = specs.ConvertAll(v => new Vma(v.Start, (ulong)v.Pages << 12, v.Permissions, v.Cost));
         if (FirstRefused(vmas, name) is var (index, problem)) nodes[index].Fail("start", problem);

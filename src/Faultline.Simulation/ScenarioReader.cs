@@ -92,6 +92,8 @@ public static class ScenarioReader
         }
 
         var iommus = new List<IommuSpec>();
+        var iommuNames = new Names();
+        var iommuByName = new Dictionary<string, IommuSpec>(StringComparer.Ordinal);
         var perType = new Dictionary<IommuType, string[]>
         {
             [IommuType.Vtd] = ["prq_order", "discard_auto_response", "page_drain_supported"],
@@ -101,7 +103,7 @@ public static class ScenarioReader
         };
         foreach (var n in root.RequiredList("iommus", ["name", "type", .. perType.Values.SelectMany(k => k).Distinct()]))
         {
-            var name = n.Name("name", iommus.Select(i => i.Name));
+            var name = n.Name("name", iommuNames);
             var type = n.Choice("type", IommuType.Vtd, ("vtd", IommuType.Vtd), ("smmuv3", IommuType.Smmuv3), ("amd", IommuType.Amd), ("smmuv2", IommuType.Smmuv2));
             foreach (var key in perType.Where(kv => kv.Key != type).SelectMany(kv => kv.Value).Except(perType[type]).Where(n.Has))
                 n.Fail(key, $"does not apply to a {n.String("type", "vtd")} IOMMU; its keys: {string.Join(", ", perType[type])}");
@@ -130,51 +132,42 @@ public static class ScenarioReader
                 InterruptBeforeEntryNs = n.Has("interrupt_before_entry") ? n.Duration("interrupt_before_entry", 0) : null,
                 ContextBanks = (int)n.Integer("context_banks", 8, 1, 128),
             });
+            iommuNames.Add(name);
+            iommuByName.Add(name, iommus[^1]);
         }
 
         var processes = new List<ProcessSpec>();
+        var processNames = new Names();
         foreach (var n in root.RequiredList("processes", "name", "vmas"))
         {
-            var name = n.Name("name", processes.Select(p => p.Name));
-            var vmas = new List<VmaSpec>();
-            foreach (var v in n.RequiredList("vmas", "start", "pages", "perm", "backing", "resident"))
-            {
-                var vma = new VmaSpec
-                {
-                    Start = v.Address("start"),
-                    Pages = (int)v.Integer("pages", null, 1, 1 << 24),
-                    Permissions = v.Permissions("perm"),
-                    Cost = v.Choice("backing", FaultCost.Minor, ("anon", FaultCost.Minor), ("file", FaultCost.Major)),
-                    Resident = v.Fraction("resident", 0),
-                };
-                var space = new AddressSpace(name);
-                foreach (var earlier in vmas) space.Map(new Vma(earlier.Start, (ulong)earlier.Pages << 12, earlier.Permissions, earlier.Cost));
-                try
-                {
-                    space.Map(new Vma(vma.Start, (ulong)vma.Pages << 12, vma.Permissions, vma.Cost));
-                }
-                catch (ArgumentException e)
-                {
-                    v.Fail("start", e.Message.Split(" (Parameter")[0]);
-                }
-                vmas.Add(vma);
-            }
+            var name = n.Name("name", processNames);
+            var vmas = ReadVmas(n, name);
             if (vmas.Count == 0) n.Fail("vmas", "a process needs at least one VMA");
             processes.Add(new ProcessSpec { Name = name, Vmas = vmas });
+            processNames.Add(name);
         }
 
         var devices = new List<DeviceSpec>();
+        // Devices, then masters: the order their names are listed in messages.
+        var deviceAndMasterNames = new Names();
+        var deviceNames = new Names();
+        var deviceByName = new Dictionary<string, DeviceSpec>(StringComparer.Ordinal);
+        var deviceByRequester = new Dictionary<(string Iommu, ushort Requester), DeviceSpec>();
+        // (device or master, process) for every SVA bind list entry.
+        var svaBinds = new HashSet<(string Device, string Process)>();
+        // The first device, in file order, whose bind list names the process.
+        var firstBinder = new Dictionary<string, DeviceSpec>(StringComparer.Ordinal);
         foreach (var n in root.OptionalList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "bind"))
         {
-            var name = n.Name("name", devices.Select(d => d.Name));
+            var name = n.Name("name", deviceNames);
             var rid = n.RequesterId("rid");
-            var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
-            if (iommus.First(i => i.Name == iommu).Type == IommuType.Smmuv2)
+            var iommu = n.Reference("iommu", iommuNames);
+            if (iommuByName[iommu].Type == IommuType.Smmuv2)
                 n.Fail("iommu", $"'{iommu}' is an SMMUv2: it has no ATS, PRI or PASIDs for PCIe functions; place platform masters behind it (masters)");
             // Requester ids are unique per IOMMU: each sits behind its own root complex (or segment).
-            if (devices.FirstOrDefault(d => d.Requester == rid && d.Iommu == iommu) is { } clash)
+            if (deviceByRequester.GetValueOrDefault((iommu, rid.Value)) is { } clash)
                 n.Fail("rid", $"{rid} is already the requester id of device '{clash.Name}' behind {iommu}");
-            var bind = n.ProcessList("bind", processes.Select(p => p.Name));
+            var bind = n.ProcessList("bind", processNames);
             devices.Add(new DeviceSpec
             {
                 Name = name,
@@ -190,22 +183,35 @@ public static class ScenarioReader
                 OmitLastEvery = (int)n.Integer("omit_last_every", 0, 0, int.MaxValue),
                 Bind = bind,
             });
+            var device = devices[^1];
+            deviceNames.Add(name);
+            deviceAndMasterNames.Add(name);
+            deviceByName.Add(name, device);
+            deviceByRequester.Add((iommu, rid.Value), device);
+            foreach (var process in bind)
+            {
+                svaBinds.Add((name, process));
+                firstBinder.TryAdd(process, device);
+            }
         }
 
         var masters = new List<MasterSpec>();
+        var masterByName = new Dictionary<string, MasterSpec>(StringComparer.Ordinal);
+        var masterByStream = new Dictionary<(string Iommu, uint StreamId), MasterSpec>();
+        var masterByBank = new Dictionary<(string Iommu, int Bank), MasterSpec>();
         foreach (var n in root.OptionalList("masters", "name", "stream_id", "iommu", "max_outstanding", "owner", "bind", "context_bank"))
         {
-            var name = n.Name("name", masters.Select(m => m.Name).Concat(devices.Select(d => d.Name)));
-            var iommu = n.Reference("iommu", iommus.Select(i => i.Name));
-            var smmu = iommus.First(i => i.Name == iommu);
+            var name = n.Name("name", deviceAndMasterNames);
+            var iommu = n.Reference("iommu", iommuNames);
+            var smmu = iommuByName[iommu];
             if (smmu.Type is not (IommuType.Smmuv3 or IommuType.Smmuv2))
                 n.Fail("iommu", $"'{iommu}' is not an SMMU: only an SMMUv3 or an SMMUv2 stalls platform masters (H-SMMU-5, H-SMMU-10, H-SMMUv2-3)");
             uint streamId = (uint)n.Integer("stream_id", null, 0, uint.MaxValue);
-            if (masters.FirstOrDefault(m => m.Iommu == iommu && m.StreamId == streamId) is { } clash)
+            if (masterByStream.GetValueOrDefault((iommu, streamId)) is { } clash)
                 n.Fail("stream_id", $"0x{streamId:x} is already the StreamID of master '{clash.Name}'");
-            if (devices.FirstOrDefault(d => d.Iommu == iommu && d.Requester.Value == streamId) is { } function)
+            if (streamId <= ushort.MaxValue && deviceByRequester.GetValueOrDefault((iommu, (ushort)streamId)) is { } function)
                 n.Fail("stream_id", $"0x{streamId:x} is the StreamID of PCIe function '{function.Name}' (its requester id)");
-            var bind = n.ProcessList("bind", processes.Select(p => p.Name));
+            var bind = n.ProcessList("bind", processNames);
             int? bank = null;
             if (smmu.Type == IommuType.Smmuv2)
             {
@@ -214,7 +220,7 @@ public static class ScenarioReader
                 if (n.Has("context_bank"))
                 {
                     bank = (int)n.Integer("context_bank", null, 0, smmu.ContextBanks - 1);
-                    if (masters.FirstOrDefault(m => m.Iommu == iommu && m.ContextBank == bank) is { } sharer)
+                    if (masterByBank.GetValueOrDefault((iommu, bank.Value)) is { } sharer)
                         n.Fail("context_bank", $"context bank {bank} of '{iommu}' already belongs to master '{sharer.Name}': one master per context bank");
                 }
             }
@@ -232,35 +238,50 @@ public static class ScenarioReader
                 Bind = bind,
                 ContextBank = bank,
             });
+            var master = masters[^1];
+            deviceAndMasterNames.Add(name);
+            masterByName.Add(name, master);
+            masterByStream.Add((iommu, streamId), master);
+            if (bank is { } b) masterByBank.Add((iommu, b), master);
+            foreach (var process in bind) svaBinds.Add((name, process));
         }
         // SMMUv2 masters without a context bank get the lowest one no master of their SMMU names.
+        // Banks are only ever taken, so the lowest free one of an SMMU only moves up: a cursor per SMMU.
+        var lowestFree = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < masters.Count; i++)
         {
             var m = masters[i];
-            var smmu = iommus.First(s => s.Name == m.Iommu);
+            var smmu = iommuByName[m.Iommu];
             if (m.ContextBank is not null || smmu.Type != IommuType.Smmuv2) continue;
-            int free = Enumerable.Range(0, smmu.ContextBanks + 1).First(b => !masters.Any(o => o.Iommu == m.Iommu && o.ContextBank == b));
+            int free = lowestFree.GetValueOrDefault(m.Iommu);
+            while (free < smmu.ContextBanks && masterByBank.ContainsKey((m.Iommu, free))) free++;
             if (free == smmu.ContextBanks)
                 root.Fail("masters", $"master '{m.Name}': all {smmu.ContextBanks} context banks of '{m.Iommu}' already have a master (context_banks)");
             masters[i] = m with { ContextBank = free };
+            masterByName[m.Name] = masters[i];
+            masterByBank.Add((m.Iommu, free), masters[i]);
+            lowestFree[m.Iommu] = free + 1;
         }
 
         if (devices.Count == 0 && masters.Count == 0) root.Fail("devices", "a scenario needs at least one PCIe function (devices) or platform master (masters)");
 
         var guests = new List<GuestSpec>();
+        var guestNames = new Names();
+        var guestByDevice = new Dictionary<string, GuestSpec>(StringComparer.Ordinal);
+        var guestByProcess = new Dictionary<string, GuestSpec>(StringComparer.Ordinal);
         foreach (var n in root.OptionalList("guests", "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))
         {
             // Tenants are named by guest or process in the report: one name, one tenant.
-            var name = n.Name("name", guests.Select(g => g.Name).Concat(processes.Select(p => p.Name)));
-            var device = n.Reference("device", devices.Select(d => d.Name));
-            if (devices.First(d => d.Name == device).Bind.Count > 0)
+            var name = n.Name("name", guestNames, processNames);
+            var device = n.Reference("device", deviceNames);
+            if (deviceByName[device].Bind.Count > 0)
                 n.Fail("device", $"device '{device}' has processes bound through SVA; a guest owns its device alone");
-            if (guests.FirstOrDefault(g => g.Device == device) is { } owner)
+            if (guestByDevice.GetValueOrDefault(device) is { } owner)
                 n.Fail("device", $"device '{device}' already belongs to guest '{owner.Name}'");
-            var process = n.Reference("process", processes.Select(p => p.Name));
-            if (devices.FirstOrDefault(d => d.Bind.Contains(process)) is { } svaDevice)
+            var process = n.Reference("process", processNames);
+            if (firstBinder.GetValueOrDefault(process) is { } svaDevice)
                 n.Fail("process", $"process '{process}' is bound to device '{svaDevice.Name}' through SVA; a guest's address space is its own");
-            if (guests.FirstOrDefault(g => g.Process == process) is { } sharer)
+            if (guestByProcess.GetValueOrDefault(process) is { } sharer)
                 n.Fail("process", $"process '{process}' is already the address space of guest '{sharer.Name}'");
             guests.Add(new GuestSpec
             {
@@ -278,40 +299,44 @@ public static class ScenarioReader
             });
             // iommu_attach_device_pasid: a PASID at or past the IOMMU's max_pasids is -EINVAL; Linux's AMD
             // driver stops at 16 bits (H-AMD-6), where a wider one would be answered FAILURE (R35).
-            var guestIommu = iommus.First(i => i.Name == devices.First(d => d.Name == device).Iommu);
+            var guestIommu = iommuByName[deviceByName[device].Iommu];
             if (guestIommu.Type == IommuType.Amd && guests[^1].Pasid >= 0xFFFF)
                 n.Fail("pasid", $"{guests[^1].Pasid} is past the 16-bit PASIDs of AMD IOMMU '{guestIommu.Name}' (H-AMD-6)");
             if (guests[^1].Behaviour == GuestBehaviour.AnswersAfterDetach && guests[^1].DetachAtNs is null)
                 n.Fail("detach_at", "is required for behaviour answers-after-detach");
+            guestNames.Add(name);
+            guestByDevice.Add(device, guests[^1]);
+            guestByProcess.Add(process, guests[^1]);
         }
 
         var events = new List<ScenarioEvent>();
+        var bindEvents = new HashSet<(string Device, string Process)>();
         foreach (var n in root.OptionalList("events", "at", "unbind", "bind", "exit", "remove_device"))
         {
             long at = n.Duration("at", -1);
             if (at < 0) n.Fail("at", "is required");
             var actions = new[] { "unbind", "bind", "exit", "remove_device" }.Where(n.Has).ToList();
             if (actions.Count != 1) n.Fail("at", $"an event needs exactly one of unbind, bind, exit, remove_device; found {(actions.Count == 0 ? "none" : string.Join(", ", actions))}");
-            var deviceNames = devices.Select(d => d.Name).Concat(masters.Select(m => m.Name)).ToList();
-            var processNames = processes.Select(p => p.Name).ToList();
             switch (actions[0])
             {
                 case "unbind":
                 {
                     var a = n.OptionalMap("unbind", "device", "process", "stop")!;
-                    var device = a.Reference("device", devices.Select(d => d.Name));
+                    var device = a.Reference("device", deviceNames);
                     events.Add(new UnbindEvent(at, device, a.Reference("process", processNames), StopMode(a)));
                     break;
                 }
                 case "bind":
                 {
                     var a = n.OptionalMap("bind", "device", "process")!;
-                    var target = a.Reference("device", deviceNames);
-                    if (guests.FirstOrDefault(g => g.Device == target) is { } owner)
+                    var target = a.Reference("device", deviceAndMasterNames);
+                    if (guestByDevice.GetValueOrDefault(target) is { } owner)
                         a.Fail("device", $"device '{target}' belongs to guest '{owner.Name}'; SVA cannot bind to it");
-                    if (masters.FirstOrDefault(m => m.Name == target && iommus.First(i => i.Name == m.Iommu).Type == IommuType.Smmuv2) is { } v2)
+                    if (masterByName.GetValueOrDefault(target) is { } v2 && iommuByName[v2.Iommu].Type == IommuType.Smmuv2)
                         a.Fail("device", $"master '{target}' is behind SMMUv2 '{v2.Iommu}': it is bound to its one process in its bind list, not by an event");
-                    events.Add(new BindEvent(at, target, a.Reference("process", processNames)));
+                    var bind = new BindEvent(at, target, a.Reference("process", processNames));
+                    events.Add(bind);
+                    bindEvents.Add((bind.Device, bind.Process));
                     break;
                 }
                 case "exit":
@@ -323,7 +348,7 @@ public static class ScenarioReader
                 default:
                 {
                     var a = n.OptionalMap("remove_device", "device")!;
-                    events.Add(new RemoveDeviceEvent(at, a.Reference("device", deviceNames)));
+                    events.Add(new RemoveDeviceEvent(at, a.Reference("device", deviceAndMasterNames)));
                     break;
                 }
             }
@@ -332,12 +357,11 @@ public static class ScenarioReader
         var workloads = new List<WorkloadSpec>();
         foreach (var n in root.RequiredList("workloads", "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start", "stream"))
         {
-            var device = n.Reference("device", devices.Select(d => d.Name).Concat(masters.Select(m => m.Name)));
-            var process = n.Reference("process", processes.Select(p => p.Name));
-            var bound = devices.FirstOrDefault(d => d.Name == device)?.Bind ?? masters.First(m => m.Name == device).Bind;
-            if (!bound.Contains(process)
-                && !events.OfType<BindEvent>().Any(b => b.Device == device && b.Process == process)
-                && !guests.Any(g => g.Device == device && g.Process == process))
+            var device = n.Reference("device", deviceAndMasterNames);
+            var process = n.Reference("process", processNames);
+            if (!svaBinds.Contains((device, process))
+                && !bindEvents.Contains((device, process))
+                && guestByDevice.GetValueOrDefault(device)?.Process != process)
                 n.Fail("process", $"process '{process}' is not bound to device '{device}' (add it to the device's bind list or a bind event, or make it the address space of the guest that owns the device)");
             var w = new WorkloadSpec
             {
@@ -374,6 +398,109 @@ public static class ScenarioReader
             Masters = masters,
         };
         return scenario;
+    }
+
+    /// <summary>
+    /// A process's VMAs. The first that overlaps one before it (in file order) is refused at its own
+    /// place, ahead of any error in the VMAs after it, as mapping them one by one would; but it is
+    /// found once every VMA is read, in O(n log n) (issue 9: mapping each into a fresh address space
+    /// was cubic), with the address space's own reasons (<see cref="AddressSpace.Refusal"/>).
+    /// </summary>
+    private static List<VmaSpec> ReadVmas(Node process, string name)
+    {
+        var specs = new List<VmaSpec>();
+        var nodes = new List<Node>();
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? later = null;
+        try
+        {
+            foreach (var v in process.RequiredList("vmas", "start", "pages", "perm", "backing", "resident"))
+            {
+                specs.Add(new VmaSpec
+                {
+                    Start = v.Address("start"),
+                    Pages = (int)v.Integer("pages", null, 1, 1 << 24),
+                    Permissions = v.Permissions("perm"),
+                    Cost = v.Choice("backing", FaultCost.Minor, ("anon", FaultCost.Minor), ("file", FaultCost.Major)),
+                    Resident = v.Fraction("resident", 0),
+                });
+                nodes.Add(v);
+            }
+        }
+        catch (ScenarioException e)
+        {
+            later = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); // unless a VMA read before it is refused
+        }
+        var vmas = specs.ConvertAll(v => new Vma(v.Start, (ulong)v.Pages << 12, v.Permissions, v.Cost));
+        if (FirstRefused(vmas, name) is var (index, problem)) nodes[index].Fail("start", problem);
+        later?.Throw();
+        return specs;
+    }
+
+    /// <summary>
+    /// The first VMA that <see cref="AddressSpace.Map"/> would refuse, mapping them in order into
+    /// an empty address space named <paramref name="name"/>, and why; null if it takes them all.
+    /// </summary>
+    private static (int Index, string Problem)? FirstRefused(List<Vma> vmas, string name)
+    {
+        // A VMA refused on its own ends the search there; before it, the first k VMAs are disjoint
+        // for every k up to some point and for none after, so that point is found by bisection,
+        // each test one pass over the VMAs sorted by start once.
+        int limit = vmas.FindIndex(v => AddressSpace.Refusal(v, null, null, name) is not null);
+        if (limit < 0) limit = vmas.Count;
+        var byStart = Enumerable.Range(0, limit).OrderBy(i => vmas[i].Start).ToArray();
+        bool Disjoint(int k)
+        {
+            ulong end = 0;
+            bool any = false;
+            foreach (int i in byStart)
+            {
+                if (i >= k) continue;
+                if (any && end > vmas[i].Start) return false;
+                end = vmas[i].End;
+                any = true;
+            }
+            return true;
+        }
+        int lo = 0, hi = limit;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) >>> 1;
+            if (Disjoint(mid)) lo = mid;
+            else hi = mid - 1;
+        }
+        if (lo == vmas.Count) return null;
+        // The VMA at lo meets the ones before it as Map would: between its neighbours among them.
+        Vma? below = null, above = null;
+        var vma = vmas[lo];
+        for (int i = 0; i < lo; i++)
+        {
+            var v = vmas[i];
+            if (v.Start < vma.Start)
+            {
+                if (below is not { } b || v.Start > b.Start) below = v;
+            }
+            else if (above is not { } a || v.Start < a.Start)
+            {
+                above = v;
+            }
+        }
+        return (lo, AddressSpace.Refusal(vma, below, above, name)!);
+    }
+
+    /// <summary>Names in file order, for messages that list them, with O(1) lookup (issue 9).</summary>
+    private sealed class Names
+    {
+        private readonly List<string> _inOrder = [];
+        private readonly HashSet<string> _set = new(StringComparer.Ordinal);
+
+        public void Add(string name)
+        {
+            if (_set.Add(name)) _inOrder.Add(name);
+        }
+
+        public bool Contains(string name) => _set.Contains(name);
+
+        public override string ToString() => string.Join(", ", _inOrder);
     }
 
     private static Devices.PasidStopMode StopMode(Node n) =>
@@ -450,14 +577,14 @@ public static class ScenarioReader
         }
 
         /// <summary>A list of process names, each known and none twice.</summary>
-        public List<string> ProcessList(string key, IEnumerable<string> processes)
+        public List<string> ProcessList(string key, Names processes)
         {
-            var known = processes.ToList();
             var names = new List<string>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (value, path, at) in StringList(key))
             {
-                if (!known.Contains(value)) FailAt(at, path, $"no process named '{value}'; processes: {string.Join(", ", known)}");
-                if (names.Contains(value)) FailAt(at, path, $"process '{value}' is bound twice");
+                if (!processes.Contains(value)) FailAt(at, path, $"no process named '{value}'; processes: {processes}");
+                if (!seen.Add(value)) FailAt(at, path, $"process '{value}' is bound twice");
                 names.Add(value);
             }
             return names;
@@ -470,12 +597,20 @@ public static class ScenarioReader
             return node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a string");
         }
 
-        public string Name(string key, IEnumerable<string> taken)
+        /// <summary>A new name: not empty, and in none of <paramref name="taken"/>.</summary>
+        public string Name(string key, params Names[] taken)
         {
             var name = String(key, null);
             if (name.Length == 0) Fail(key, "must not be empty");
-            if (taken.Contains(name)) Fail(key, $"'{name}' is used twice");
+            if (taken.Any(t => t.Contains(name))) Fail(key, $"'{name}' is used twice");
             return name;
+        }
+
+        public string Reference(string key, Names names)
+        {
+            var value = String(key, null);
+            if (!names.Contains(value)) Fail(key, $"'{value}' is not one of: {names}");
+            return value;
         }
 
         public string Reference(string key, IEnumerable<string> names, string? fallback = null)

@@ -16,16 +16,20 @@ public sealed class PriFunction : IPciConfigSpace
 {
     private const uint NoPasidKey = uint.MaxValue;
 
+    // Slots by PRG index hold a group while it is outstanding (null: the index is free). The array
+    // grows by doubling as indexes are used, up to 512, and groups come from a pool that grows to the
+    // most ever outstanding: an idle function holds neither (issue 9), a busy one allocates nothing
+    // once grown (rule 7), and lookup by index stays O(1).
+    private const int FirstSlots = 8;
     private readonly IUpstreamPort _port;
-    private readonly OutstandingGroup[] _groups = new OutstandingGroup[PrgIndex.Count];
+    private OutstandingGroup?[] _groups = [];
+    private readonly Stack<OutstandingGroup> _spareGroups = new();
     private readonly Queue<PendingPage> _backlog = new();
     private readonly Dictionary<int, PendingPage> _translations = new();
-    private readonly Dictionary<(uint Pasid, ulong Page), (AtcEntry Translation, long Serial)> _atc = new();
-    private readonly Queue<((uint Pasid, ulong Page) Key, long Serial)> _atcOrder = new();
+    private readonly AddressTranslationCache _atc;
     // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
     private readonly SortedDictionary<long, AccessState> _active = new();
     private readonly SortedDictionary<uint, PasidStopState> _stops = new();
-    private long _atcSerial;
     private int _nextTag;
     private int _nextIndex;
     private int _outstandingGroups;
@@ -45,7 +49,7 @@ public sealed class PriFunction : IPciConfigSpace
         (physicalFunction ?? this)._sharers.Add(this);
         Pasid = config.PasidSupported ? new PasidCapability(config.ExecuteSupported, config.PrivilegedSupported) : null;
         Ats = new AtsCapability(pageAlignedRequest: config.PageAlignedRequest);
-        for (int i = 0; i < _groups.Length; i++) _groups[i] = new OutstandingGroup(config.PagesPerGroup);
+        _atc = new AddressTranslationCache(config.AtcEntries);
     }
 
     public PriFunctionConfig Config { get; }
@@ -73,21 +77,18 @@ public sealed class PriFunction : IPciConfigSpace
     public int OutstandingGroups => _outstandingGroups;
     public int BacklogPages => _backlog.Count;
 
-    public bool IsOutstanding(PrgIndex index) => _groups[index.Value].Active;
+    public bool IsOutstanding(PrgIndex index) => GroupAt(index.Value) is not null;
 
     /// <summary>The access an outstanding group serves, for hosts that check who a response reaches.</summary>
-    public DmaAccess? AccessOfGroup(PrgIndex index)
-    {
-        var group = _groups[index.Value];
-        return group.Active && group.Count > 0 ? group.Pages[0].Access.Access : null;
-    }
+    public DmaAccess? AccessOfGroup(PrgIndex index) =>
+        GroupAt(index.Value) is { Count: > 0 } group ? group.Pages[0].Access.Access : null;
 
     /// <summary>Outstanding groups of a PASID, abandoned ones included.</summary>
     public int OutstandingGroupsOf(Pasid pasid)
     {
         int count = 0;
         foreach (var group in _groups)
-            if (group.Active && group.Pasid == pasid.Value) count++;
+            if (group is not null && group.Pasid == pasid.Value) count++;
         return count;
     }
 
@@ -193,7 +194,7 @@ public sealed class PriFunction : IPciConfigSpace
         }
         if (completion.Grants(access.Write, access.Execute))
         {
-            AtcInsert(page, new AtcEntry(completion.Read, completion.Write, completion.Execute));
+            _atc.Insert(PasidKey(access), page.Page, new AtcEntry(completion.Read, completion.Write, completion.Execute));
             PageDone(page, now);
         }
         else if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
@@ -230,8 +231,8 @@ public sealed class PriFunction : IPciConfigSpace
             return;
         }
 
-        var group = _groups[response.Index.Value];
-        if (group.Active && group.Abandoned)
+        var group = GroupAt(response.Index.Value);
+        if (group is { Abandoned: true })
         {
             // H-PCI-22 default: after a Stop Marker the function discards the old group's response
             // silently (no UPRGI); its credits and index come back.
@@ -241,7 +242,7 @@ public sealed class PriFunction : IPciConfigSpace
             foreach (var f in Sharers) f.SendGroups(now);
             return;
         }
-        if (!group.Active && IsFailure(response.Code))
+        if (group is null && IsFailure(response.Code))
         {
             // H-PCI-5: a Response Failure need not carry a meaningful index; it stops PRI regardless.
             CountResponse(response.Code);
@@ -249,7 +250,7 @@ public sealed class PriFunction : IPciConfigSpace
             StopPriAfterFailure(now);
             return;
         }
-        if (!group.Active)
+        if (group is null)
         {
             Counters.UnexpectedResponses++;
             Pri.RaiseUnexpectedPrgIndex();
@@ -318,7 +319,7 @@ public sealed class PriFunction : IPciConfigSpace
         if (mode == PasidStopMode.StopMarker)
         {
             foreach (var group in _groups)
-                if (group.Active && group.Pasid == pasid.Value) group.Abandoned = true;
+                if (group is not null && group.Pasid == pasid.Value) group.Abandoned = true;
             stop.MarkerPending = true;
             SendStopMarkers(now);
         }
@@ -330,10 +331,7 @@ public sealed class PriFunction : IPciConfigSpace
     public void OnInvalidateRequest(in InvalidateRequest request, long now)
     {
         Counters.InvalidateRequests++;
-        uint key = request.Pasid is { } p ? p.Value : NoPasidKey;
-        var request0 = request;
-        foreach (var entry in _atc.Keys.Where(k => k.Pasid == key && request0.Covers(k.Page)).ToList())
-            _atc.Remove(entry);
+        _atc.Invalidate(request.Pasid is { } p ? p.Value : NoPasidKey, request);
         _port.SendInvalidationCompletion(new InvalidationCompletion(Requester, request.Tag));
     }
 
@@ -374,7 +372,7 @@ public sealed class PriFunction : IPciConfigSpace
         foreach (var (pasid, stop) in _stops)
         {
             if (stop.MarkerPending || _translations.Values.Any(t => PasidKey(t.Access.Access) == pasid)) continue;
-            if (stop.Mode == PasidStopMode.WaitForResponses && _groups.Any(g => g.Active && g.Pasid == pasid)) continue;
+            if (stop.Mode == PasidStopMode.WaitForResponses && _groups.Any(g => g is not null && g.Pasid == pasid)) continue;
             (done ??= []).Add(pasid);
         }
         if (done is null) return;
@@ -395,10 +393,36 @@ public sealed class PriFunction : IPciConfigSpace
     /// <summary>The group's index is free again; its credits are the caller's business (H-PCI-12 zeroes them).</summary>
     private void Forget(OutstandingGroup group)
     {
-        group.Active = false;
+        _groups[group.Index] = null;
         group.Abandoned = false;
         group.Clear();
+        _spareGroups.Push(group);
         _outstandingGroups--;
+    }
+
+    /// <summary>
+    /// The group outstanding at a PRG index, or null. Indexes past the slots grown so far are free;
+    /// past 9 bits the index fails as the fixed 512-slot array it replaces did.
+    /// </summary>
+    private OutstandingGroup? GroupAt(int index)
+    {
+        if (index < _groups.Length) return _groups[index];
+        return (uint)index < PrgIndex.Count ? null : throw new IndexOutOfRangeException($"PRG index {index} is past 9 bits");
+    }
+
+    /// <summary>Takes a pooled group (or a new one) into the slot of <paramref name="index"/>, growing the slots to reach it.</summary>
+    private OutstandingGroup Occupy(int index)
+    {
+        if (index >= _groups.Length)
+        {
+            int length = Math.Max(FirstSlots, _groups.Length);
+            while (length <= index) length *= 2;
+            Array.Resize(ref _groups, Math.Min(length, PrgIndex.Count));
+        }
+        var group = _spareGroups.Count > 0 ? _spareGroups.Pop() : new OutstandingGroup(Config.PagesPerGroup);
+        group.Index = index;
+        _groups[index] = group;
+        return group;
     }
 
     /// <summary>
@@ -434,12 +458,11 @@ public sealed class PriFunction : IPciConfigSpace
             }
 
             int index = NextFreeIndex();
-            var group = _groups[index];
+            var group = Occupy(index);
             int limit = (int)Math.Min((uint)Config.PagesPerGroup, Pri.FreeCredits);
             while (group.Count < limit && _backlog.TryPeek(out var next) && next.Access == first.Access)
                 group.Pages[group.Count++] = _backlog.Dequeue();
 
-            group.Active = true;
             group.Pasid = PasidKey(first.Access.Access);
             group.SentAt = now;
             _outstandingGroups++;
@@ -471,7 +494,7 @@ public sealed class PriFunction : IPciConfigSpace
     /// <summary>H-PCI-5: a PRG index is not reused while its group is outstanding.</summary>
     private int NextFreeIndex()
     {
-        while (_groups[_nextIndex].Active) _nextIndex = (_nextIndex + 1) & PrgIndex.Mask;
+        while (GroupAt(_nextIndex) is not null) _nextIndex = (_nextIndex + 1) & PrgIndex.Mask;
         int index = _nextIndex;
         _nextIndex = (_nextIndex + 1) & PrgIndex.Mask;
         return index;
@@ -514,9 +537,10 @@ public sealed class PriFunction : IPciConfigSpace
     private void FailPriWaiters(AccessResult result, long now, bool forget)
     {
         while (_backlog.TryDequeue(out var page)) ReleasePage(page, result, now);
-        foreach (var group in _groups)
+        // By index, re-reading the slots: releasing pages reaches the observer, which may start accesses.
+        for (int index = 0; index < _groups.Length; index++)
         {
-            if (!group.Active) continue;
+            if (_groups[index] is not { } group) continue;
             for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], result, now);
             if (forget) Forget(group);
         }
@@ -538,31 +562,11 @@ public sealed class PriFunction : IPciConfigSpace
     private bool AtcGrants(PendingPage page)
     {
         var access = page.Access.Access;
-        return _atc.TryGetValue((PasidKey(access), page.Page), out var entry)
-            && (access.Write ? entry.Translation.Write : entry.Translation.Read) && (!access.Execute || entry.Translation.Execute);
-    }
-
-    /// <summary>Inserts or refreshes a translation; past capacity the oldest one still cached goes.</summary>
-    private void AtcInsert(PendingPage page, AtcEntry translation)
-    {
-        var key = (PasidKey(page.Access.Access), page.Page);
-        long serial = ++_atcSerial;
-        _atc[key] = (translation, serial);
-        _atcOrder.Enqueue((key, serial));
-        while (_atc.Count > Config.AtcEntries && _atcOrder.TryDequeue(out var oldest))
-            if (_atc.TryGetValue(oldest.Key, out var e) && e.Serial == oldest.Serial) _atc.Remove(oldest.Key);
-        // Entries refreshed or invalidated leave stale order records; drop them once they dominate.
-        if (_atcOrder.Count > 2 * Config.AtcEntries + 16)
-        {
-            var live = _atcOrder.Where(o => _atc.TryGetValue(o.Key, out var e) && e.Serial == o.Serial).ToList();
-            _atcOrder.Clear();
-            foreach (var o in live) _atcOrder.Enqueue(o);
-        }
+        return _atc.TryGet(PasidKey(access), page.Page, out var entry)
+            && (access.Write ? entry.Write : entry.Read) && (!access.Execute || entry.Execute);
     }
 
     private static uint PasidKey(DmaAccess access) => access.Prefix is { } p ? p.Pasid.Value : NoPasidKey;
-
-    private readonly record struct AtcEntry(bool Read, bool Write, bool Execute);
 
     private readonly record struct PendingPage(AccessState Access, ulong Page, int Attempt);
 
@@ -587,7 +591,8 @@ public sealed class PriFunction : IPciConfigSpace
         public int Count;
         /// <summary>Requests of the group actually sent, each holding a credit (H-PCI-2).</summary>
         public int Credits;
-        public bool Active;
+        /// <summary>Its PRG index: the slot it occupies while outstanding.</summary>
+        public int Index;
         /// <summary>H-PCI-22: a Stop Marker was sent for its PASID; its response is discarded when it comes.</summary>
         public bool Abandoned;
         public uint Pasid;

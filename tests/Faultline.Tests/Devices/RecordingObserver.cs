@@ -26,7 +26,11 @@ public sealed class RecordingObserver : IPriFunctionObserver
     {
         Assert.False(Ended.ContainsKey(access.Id), $"access {access.Id} ended twice");
         Ended[access.Id] = result;
+        EndOrder.Add(access.Id);
     }
+
+    /// <summary>Access ids in the order they ended.</summary>
+    public List<long> EndOrder { get; } = [];
 
     /// <summary>PASIDs whose stop completed, in order, with the time.</summary>
     public List<(Pasid Pasid, long Time)> Stopped { get; } = [];

@@ -77,6 +77,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             RetryLimit = spec.RetryLimit,
             PrgResponsePasidRequired = spec.PrgResponsePasidRequired,
             StopMarkerConsumesCredit = spec.StopMarkerConsumesCredit,
+            Ats = spec.Ats,
             OmitLastEvery = spec.OmitLastEvery,
         }, node, this);
         _functionNodes.Add(function, node);

@@ -150,6 +150,8 @@ public sealed record DeviceSpec
     public int RetryLimit { get; init; } = 16;
     /// <summary>H-PCI-21 switch: a Stop Marker takes a credit (never returned).</summary>
     public bool StopMarkerConsumesCredit { get; init; }
+    /// <summary>False: accesses skip ATS and every page is a page request (<see cref="Devices.PriFunctionConfig.Ats"/>).</summary>
+    public bool Ats { get; init; } = true;
     /// <summary>Fault injection: every Nth group goes out without its last request (0 = never).</summary>
     public int OmitLastEvery { get; init; }
     /// <summary>The PRI status bit; R34: Linux refuses PRI on a PASID function without it.</summary>

@@ -157,7 +157,7 @@ public static class ScenarioReader
         var svaBinds = new HashSet<(string Device, string Process)>();
         // The first device, in file order, whose bind list names the process.
         var firstBinder = new Dictionary<string, DeviceSpec>(StringComparer.Ordinal);
-        foreach (var n in root.OptionalList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "bind"))
+        foreach (var n in root.OptionalList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "ats", "bind"))
         {
             var name = n.Name("name", deviceNames);
             var rid = n.RequesterId("rid");
@@ -180,6 +180,7 @@ public static class ScenarioReader
                 RetryLimit = (int)n.Integer("retry_limit", 16, 0, 1 << 20),
                 PrgResponsePasidRequired = n.Boolean("prg_response_pasid_required", true),
                 StopMarkerConsumesCredit = n.Boolean("stop_marker_consumes_credit", false),
+                Ats = n.Boolean("ats", true),
                 OmitLastEvery = (int)n.Integer("omit_last_every", 0, 0, int.MaxValue),
                 Bind = bind,
             });

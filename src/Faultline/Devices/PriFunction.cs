@@ -158,6 +158,11 @@ public sealed class PriFunction : IPciConfigSpace
             EndAccess(state, AccessResult.PasidStopped, now); // H-PCI-19: no new work for a stopping PASID
             return;
         }
+        if (!Config.Ats)
+        {
+            RequestPagesDirectly(state, now);
+            return;
+        }
         for (int i = 0; i < access.Pages; i++)
         {
             var page = new PendingPage(state, (access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0);
@@ -171,6 +176,20 @@ public sealed class PriFunction : IPciConfigSpace
                 Translate(page);
             }
         }
+    }
+
+    /// <summary><see cref="PriFunctionConfig.Ats"/> off: every page is a page request at once, grouped as PRI allows.</summary>
+    private void RequestPagesDirectly(AccessState state, long now)
+    {
+        if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
+        {
+            EndAccess(state, Pri.ResponseFailure ? AccessResult.ResponseFailure : AccessResult.PriUnavailable, now); // H-PCI-4
+            return;
+        }
+        var access = state.Access;
+        for (int i = 0; i < access.Pages; i++)
+            _backlog.Enqueue(new PendingPage(state, (access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0));
+        SendGroups(now);
     }
 
     /// <summary>The translation agent answered (pcie.md §1 step 2).</summary>
@@ -288,6 +307,11 @@ public sealed class PriFunction : IPciConfigSpace
                 foreach (var page in pages)
                 {
                     if (page.Access.Ended) continue;
+                    if (!Config.Ats)
+                    {
+                        PageDone(page, now);
+                        continue;
+                    }
                     Counters.Retries++;
                     Translate(page with { Attempt = page.Attempt + 1 });
                 }

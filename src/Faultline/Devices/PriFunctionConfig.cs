@@ -37,4 +37,12 @@ public sealed record PriFunctionConfig
 
     /// <summary>How many Success responses a page may get without becoming usable before the access fails.</summary>
     public int RetryLimit { get; init; } = 16;
+
+    /// <summary>
+    /// Whether an access translates through ATS first. False is a modelling shortcut for throughput studies:
+    /// every page of an access goes straight out as a page request, with no Translation Request, and a Success
+    /// response completes the page (the re-issued request is taken as translated, so the H-PCI-7 retry loop and
+    /// the ATC are not modelled). Invalid Request and Response Failure act as with ATS (H-PCI-8, H-PCI-9).
+    /// </summary>
+    public bool Ats { get; init; } = true;
 }

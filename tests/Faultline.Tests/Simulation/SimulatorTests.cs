@@ -101,4 +101,17 @@ public class SimulatorTests
         SummaryWriter.Write(report, w);
         return w.ToString();
     }
+
+    [Fact]
+    public void A_device_without_ats_sends_no_translation_requests_and_completes_its_accesses()
+    {
+        var report = Scenarios.Run(Scenarios.Single(deviceExtra: ", ats: false"));
+        var d = Assert.Single(report.Devices);
+        Assert.Equal(0, d.TranslationRequests);
+        Assert.Equal(0, d.AtcHits);
+        Assert.True(d.PageRequests >= d.AccessesStarted, "every page of every access is a page request");
+        Assert.Equal(d.AccessesStarted, d.AccessesCompleted + d.AccessesFailed.Values.Sum());
+        Assert.True(d.AccessesCompleted > 0);
+        Assert.Empty(report.InvariantCounts);
+    }
 }

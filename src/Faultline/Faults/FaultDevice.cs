@@ -40,7 +40,8 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
     public FaultStatus Attach(uint pasid, FaultAttachment attachment) =>
         _attachments.TryAdd(pasid, attachment) ? FaultStatus.Ok : FaultStatus.Busy;
 
-    public FaultAttachment? Detach(uint pasid) =>
+    /// <summary>Empties the attach slot of <paramref name="pasid"/>; hosts go through <see cref="FaultFramework.Detach"/>, which applies POL-10.</summary>
+    internal FaultAttachment? Detach(uint pasid) =>
         _attachments.Remove(pasid, out var old) ? old : null;
 
     public FaultAttachment? AttachmentAt(uint pasid) => _attachments.GetValueOrDefault(pasid);

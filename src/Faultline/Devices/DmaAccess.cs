@@ -8,12 +8,14 @@ namespace Faultline.Devices;
 /// </summary>
 public sealed record DmaAccess(long Id, PasidPrefix? Prefix, ulong Address, int Pages, bool Write)
 {
+    /// <summary>Whether the access fetches instructions: its PASID prefix's Execute Requested bit.</summary>
     public bool Execute => Prefix is { ExecuteRequested: true };
 }
 
 /// <summary>How an access ended.</summary>
 public enum AccessResult
 {
+    /// <summary>Every page was translated and accessed.</summary>
     Completed,
     /// <summary>H-PCI-8: a page request was answered Invalid Request.</summary>
     InvalidRequest,

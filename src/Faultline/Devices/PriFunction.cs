@@ -37,6 +37,7 @@ public sealed class PriFunction : IPciConfigSpace
     // On a PF: itself, then its VFs in creation order; every function drawing on this PRI pool.
     private readonly List<PriFunction> _sharers = [];
 
+    /// <summary>A function sending through <paramref name="port"/>; with <paramref name="physicalFunction"/> it is a VF drawing on that PF's PRI capability (H-PCI-15).</summary>
     public PriFunction(PriFunctionConfig config, IUpstreamPort port, IPriFunctionObserver? observer = null, PriFunction? physicalFunction = null)
     {
         if (config.PagesPerGroup < 1) throw new ArgumentOutOfRangeException(nameof(config), "PagesPerGroup must be at least 1");
@@ -52,17 +53,26 @@ public sealed class PriFunction : IPciConfigSpace
         _atc = new AddressTranslationCache(config.AtcEntries);
     }
 
+    /// <summary>The fixed properties the function was created with.</summary>
     public PriFunctionConfig Config { get; }
 
     /// <summary>The PRI capability in use: this function's, or its physical function's (H-PCI-15).</summary>
     public PriCapability Pri { get; }
+    /// <summary>The PASID extended capability, or null for a function without one.</summary>
     public PasidCapability? Pasid { get; }
+    /// <summary>The ATS extended capability.</summary>
     public AtsCapability Ats { get; }
+    /// <summary>Whether this is an SR-IOV virtual function, with no PRI capability of its own (H-PCI-15).</summary>
     public bool IsVirtualFunction => _physical is not null;
+    /// <inheritdoc />
     public IPciConfigSpace? PhysicalFunction => _physical;
+    /// <summary>What the function saw and did, counted.</summary>
     public PriFunctionCounters Counters { get; } = new();
+    /// <summary>The host's hooks on what the function does; null for none.</summary>
     public IPriFunctionObserver? Observer { get; set; }
+    /// <summary>The function's name, from its config.</summary>
     public string Name => Config.Name;
+    /// <inheritdoc />
     public RequesterId Requester => Config.Requester;
 
     /// <summary>Accesses started and not yet ended.</summary>
@@ -74,9 +84,12 @@ public sealed class PriFunction : IPciConfigSpace
     /// <summary>Translations the ATC holds.</summary>
     public int AtcCount => _atc.Count;
 
+    /// <summary>Page request groups sent and not yet answered, abandoned ones included: PRG indexes in use (H-PCI-5).</summary>
     public int OutstandingGroups => _outstandingGroups;
+    /// <summary>Pages ATS refused that wait for a credit and a free PRG index to go out in a group.</summary>
     public int BacklogPages => _backlog.Count;
 
+    /// <summary>Whether a group with PRG index <paramref name="index"/> is outstanding.</summary>
     public bool IsOutstanding(PrgIndex index) => GroupAt(index.Value) is not null;
 
     /// <summary>The access an outstanding group serves, for hosts that check who a response reaches.</summary>
@@ -104,6 +117,7 @@ public sealed class PriFunction : IPciConfigSpace
         _ => false,
     };
 
+    /// <inheritdoc />
     public uint ReadConfig(ushort capabilityId, int offset) => capabilityId switch
     {
         PriCapability.CapabilityId when !IsVirtualFunction => Pri.Read(offset),

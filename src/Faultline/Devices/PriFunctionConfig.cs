@@ -5,7 +5,9 @@ namespace Faultline.Devices;
 /// <summary>The fixed properties of a PRI-capable function.</summary>
 public sealed record PriFunctionConfig
 {
+    /// <summary>The function's name in reports and traces.</summary>
     public required string Name { get; init; }
+    /// <summary>The function's requester id (bus, device, function).</summary>
     public required RequesterId Requester { get; init; }
 
     /// <summary>Outstanding Page Request Capacity (pcie.md §2).</summary>
@@ -14,11 +16,14 @@ public sealed record PriFunctionConfig
     /// <summary>Most page requests the function puts in one group before it sets L.</summary>
     public int PagesPerGroup { get; init; } = 4;
 
+    /// <summary>PRI Status: PRG Response PASID Required; the host refuses a PASID-enabled function without it (R34).</summary>
     public bool PrgResponsePasidRequired { get; init; } = true;
 
     /// <summary>Has a PASID capability; with it, whether Execute / Privileged Mode are supported.</summary>
     public bool PasidSupported { get; init; } = true;
+    /// <summary>PASID Capability: Execute Permission Supported.</summary>
     public bool ExecuteSupported { get; init; }
+    /// <summary>PASID Capability: Privileged Mode Supported.</summary>
     public bool PrivilegedSupported { get; init; }
 
     /// <summary>ATS Page Aligned Request (H-PCI-17).</summary>

@@ -3,7 +3,9 @@ namespace Faultline.Devices;
 /// <summary>A platform master behind an Arm SMMU (H-SMMU-10: not PCIe; it has no PRI and relies on stalls).</summary>
 public sealed record StallMasterConfig
 {
+    /// <summary>The master's name in reports and traces.</summary>
     public required string Name { get; init; }
+    /// <summary>The StreamID the SMMU knows the master by.</summary>
     public required uint StreamId { get; init; }
 
     /// <summary>Transactions in flight at once; the rest of an access waits in the master.</summary>
@@ -13,23 +15,33 @@ public sealed record StallMasterConfig
 /// <summary>How one access of a stall master ended: the first page outcome other than Completed (else Completed), and start-to-last-page latency.</summary>
 public readonly record struct StallAccessResult(DmaAccess Access, TransactionOutcome Outcome, long StartedAt, long EndedAt)
 {
+    /// <summary>Time from the access's start to its last transaction's end.</summary>
     public long Latency => EndedAt - StartedAt;
 }
 
+/// <summary>Optional hook for a host that records how a stall master's accesses end.</summary>
 public interface IStallMasterObserver
 {
+    /// <summary>An access ended: called once per access, after its last transaction.</summary>
     void AccessEnded(StallMaster master, in StallAccessResult result);
 }
 
+/// <summary>What a stall master did, counted.</summary>
 public sealed class StallMasterCounters
 {
+    /// <summary>Transactions sent to the SMMU.</summary>
     public long Transactions;
+    /// <summary>Accesses ended.</summary>
     public long Accesses;
+    /// <summary>Accesses whose every transaction completed.</summary>
     public long Completed;
+    /// <summary>Accesses ended by an abort (CMD_RESUME Abort, or a terminate with CD.A = 1).</summary>
     public long Aborted;
+    /// <summary>Accesses ended by a RAZ/WI terminate (CD.A = 0).</summary>
     public long TerminatedRazWi;
     /// <summary>Completions the host delivered for no transaction in flight (ignored).</summary>
     public long UnexpectedCompletions;
+    /// <summary>Longest start-to-end time of an access.</summary>
     public long MaxLatency;
 }
 
@@ -44,17 +56,24 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
     private readonly Dictionary<long, Access> _inFlight = new();
     private long _nextTransactionId;
 
+    /// <summary>The fixed properties the master was created with.</summary>
     public StallMasterConfig Config { get; } = config;
+    /// <summary>The master's name, from its config.</summary>
     public string Name => Config.Name;
+    /// <summary>The master's StreamID, from its config.</summary>
     public uint StreamId => Config.StreamId;
+    /// <summary>The host's hook on ended accesses; null for none.</summary>
     public IStallMasterObserver? Observer { get; set; } = observer;
+    /// <summary>What the master did, counted.</summary>
     public StallMasterCounters Counters { get; } = new();
 
+    /// <summary>Transactions in flight in the SMMU.</summary>
     public int Outstanding => _inFlight.Count;
 
     /// <summary>Pages waiting for a free transaction slot in the master.</summary>
     public int Queued => _toIssue.Count;
 
+    /// <summary>Nothing in flight and nothing waiting to be issued.</summary>
     public bool Idle => _inFlight.Count == 0 && _toIssue.Count == 0;
 
     /// <summary>Whether a transaction of an access on <paramref name="substreamId"/> is in flight or waiting to be issued
@@ -62,6 +81,7 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
     public bool Uses(uint substreamId) =>
         _inFlight.Values.Any(a => a.Request.Prefix?.Pasid.Value == substreamId) || _toIssue.Any(t => t.Access.Request.Prefix?.Pasid.Value == substreamId);
 
+    /// <summary>Starts an access: its pages queue as transactions, issued up to MaxOutstanding at a time.</summary>
     public void Start(DmaAccess access, long now)
     {
         var state = new Access(access, now);

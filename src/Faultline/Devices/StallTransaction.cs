@@ -29,5 +29,6 @@ public enum TransactionOutcome
 /// <summary>The master's path into its SMMU; the host decides when the transaction arrives.</summary>
 public interface IStallMasterPort
 {
+    /// <summary>Sends one transaction toward the SMMU.</summary>
     void SendTransaction(in StallTransaction transaction);
 }

@@ -5,7 +5,9 @@ namespace Faultline.Devices;
 /// <summary>The function's link toward the root complex; the host decides when messages arrive.</summary>
 public interface IUpstreamPort
 {
+    /// <summary>Sends an ATS Translation Request (pcie.md §1 step 1).</summary>
     void SendTranslationRequest(in TranslationRequest request);
+    /// <summary>Sends a Page Request message, or a Stop Marker (pcie.md §3.1, §3.2).</summary>
     void SendPageRequest(in PageRequest request);
 
     /// <summary>Posted, in order behind the page requests sent before it (H-PCI-18).</summary>
@@ -15,8 +17,11 @@ public interface IUpstreamPort
 /// <summary>Optional hooks for a host that records what the function does (metrics, traces, invariants).</summary>
 public interface IPriFunctionObserver
 {
+    /// <summary>A Page Request or Stop Marker left the function.</summary>
     void PageRequestSent(PriFunction function, in PageRequest request, long now);
+    /// <summary>A PRG Response arrived: what the function made of it, and for a matched or discarded group the time since the group was sent (else 0).</summary>
     void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now);
+    /// <summary>An access ended, with how.</summary>
     void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now);
 
     /// <summary>H-PCI-19: the function reports that it stopped using the PASID.</summary>

@@ -3,12 +3,19 @@ namespace Faultline.Faults;
 /// <summary>What the framework did, counted (DESIGN rule 6: nothing is lost silently).</summary>
 public sealed class FaultCounters
 {
+    /// <summary>Faults reported (<c>iommu_report_device_fault</c> calls).</summary>
     public long Reports;
+    /// <summary>Non-last faults stored as partials (R12).</summary>
     public long Partials;
+    /// <summary>Groups completed by a last fault, aborted ones included (R13).</summary>
     public long Groups;
+    /// <summary>Faults in those groups, last faults included.</summary>
     public long FaultsInGroups;
+    /// <summary>Responses passed to a driver with SUCCESS, by a handler or by the framework.</summary>
     public long ResponsesSuccess;
+    /// <summary>Responses passed to a driver with INVALID, by a handler or by the framework.</summary>
     public long ResponsesInvalid;
+    /// <summary>Responses passed to a driver with FAILURE, by a handler or by the framework.</summary>
     public long ResponsesFailure;
     /// <summary>R10 / POL-1: requests answered INVALID because nothing handles them.</summary>
     public long NoHandlerAnswers;
@@ -28,6 +35,7 @@ public sealed class FaultCounters
     public long StaleResponsesRejected;
     /// <summary>R4: pending groups answered INVALID when their device was removed.</summary>
     public long RemovedGroups;
+    /// <summary>R4: partials freed when their device was removed.</summary>
     public long RemovedPartials;
     /// <summary>R24: partials freed after a hardware queue overflow.</summary>
     public long DiscardedPartials;
@@ -48,6 +56,7 @@ public sealed class FaultCounters
     /// <summary>R19 misuse: groups freed without a response (R8 is broken: the device is never answered).</summary>
     public long FreedUnanswered;
 
+    /// <summary>Responses passed to a driver, every code.</summary>
     public long Responses => ResponsesSuccess + ResponsesInvalid + ResponsesFailure;
 
     internal void CountResponse(PageResponseCode code)

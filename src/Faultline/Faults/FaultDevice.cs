@@ -9,7 +9,9 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
 {
     private readonly Dictionary<uint, FaultAttachment> _attachments = new();
 
+    /// <summary>The device's name in reports and traces.</summary>
     public string Name { get; } = name;
+    /// <summary>The IOMMU driver's <c>page_response</c> op; a device without one cannot join a queue (R3).</summary>
     public IPageResponder? Responder { get; } = responder;
 
     /// <summary>
@@ -24,7 +26,9 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
     /// <summary>The queue the device was added to, or null (R3, R4).</summary>
     public FaultQueue? Queue => Param?.Queue;
 
+    /// <summary>Partial faults held for the device, every PASID.</summary>
     public int PartialCount => Param?.Partials.Count ?? 0;
+    /// <summary>Groups reported and not yet answered, every PASID.</summary>
     public int PendingCount => Param?.PendingCount ?? 0;
 
     /// <summary>Groups of <paramref name="pasid"/> (0 = RID) reported and not yet answered. O(pending).</summary>
@@ -40,9 +44,11 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
     public FaultStatus Attach(uint pasid, FaultAttachment attachment) =>
         _attachments.TryAdd(pasid, attachment) ? FaultStatus.Ok : FaultStatus.Busy;
 
-    public FaultAttachment? Detach(uint pasid) =>
+    /// <summary>Empties the attach slot of <paramref name="pasid"/>; hosts go through <see cref="FaultFramework.Detach"/>, which applies POL-10.</summary>
+    internal FaultAttachment? Detach(uint pasid) =>
         _attachments.Remove(pasid, out var old) ? old : null;
 
+    /// <summary>What is attached at <paramref name="pasid"/> (0 = RID), or null.</summary>
     public FaultAttachment? AttachmentAt(uint pasid) => _attachments.GetValueOrDefault(pasid);
 
     /// <summary>
@@ -56,6 +62,7 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
         return UserManagedPasidTable && _attachments.TryGetValue(0u, out var rid) && rid.Nested ? rid : null;
     }
 
+    /// <inheritdoc />
     public override string ToString() => Name;
 }
 

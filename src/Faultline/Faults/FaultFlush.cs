@@ -27,7 +27,9 @@ public sealed class FaultFlush
     /// (R23: WARN + -ENODEV); such a flush waits for nothing.</summary>
     public FaultStatus Status { get; }
 
+    /// <summary>What the flush waits for (POL-8), as the policy stood when it began.</summary>
     public FlushScopePolicy Scope { get; }
+    /// <summary>The device flushed.</summary>
     public FaultDevice Device { get; }
 
     /// <summary>The PASID flushed; 0 is the RID (<c>IOMMU_NO_PASID</c>).</summary>

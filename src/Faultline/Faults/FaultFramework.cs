@@ -24,13 +24,16 @@ public sealed class FaultFramework
     private readonly long[] _allocations = new long[2];
     private readonly SortedSet<long>[] _failAt = [[], []];
 
+    /// <summary>A framework under <paramref name="policy"/>; <paramref name="groupLimit"/> bounds the groups in use, past which allocating a group fails (R13).</summary>
     public FaultFramework(FaultPolicy policy, int? groupLimit = null)
     {
         Policy = policy;
         _pool = new FaultGroupPool(groupLimit);
     }
 
+    /// <summary>The host policy the framework applies.</summary>
     public FaultPolicy Policy { get; }
+    /// <summary>What the framework did, counted.</summary>
     public FaultCounters Counters { get; } = new();
 
     /// <summary>Groups reported and not yet freed, across every device.</summary>

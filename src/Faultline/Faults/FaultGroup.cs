@@ -3,6 +3,7 @@ namespace Faultline.Faults;
 /// <summary>Where a group is in its life (F12: explicit ownership instead of implicit ordering).</summary>
 public enum FaultGroupState
 {
+    /// <summary>In the pool: not reported yet, or freed (R19); handles to it resolve to nothing.</summary>
     Free,
     /// <summary>Reported, on its device's pending list, owned by the handler until answered.</summary>
     Pending,
@@ -16,6 +17,7 @@ public enum FaultGroupState
 /// </summary>
 public readonly record struct FaultGroupHandle(int Slot, uint Generation)
 {
+    /// <inheritdoc />
     public override string ToString() => $"group#{Slot}.{Generation}";
 }
 
@@ -37,11 +39,17 @@ public sealed class FaultGroup
     internal FaultGroup? PendingNext { get; set; }
 
 
+    /// <summary>The handle naming this group until it is freed (POL-7, R20).</summary>
     public FaultGroupHandle Handle => new(Slot, Generation);
+    /// <summary>Pending until answered, Responded until freed, Free once back in the pool.</summary>
     public FaultGroupState State { get; internal set; }
+    /// <summary>The device that reported the group.</summary>
     public FaultDevice Device { get; internal set; } = null!;
+    /// <summary>The attach handle the group was routed to (R9).</summary>
     public FaultAttachment? Attachment { get; internal set; }
+    /// <summary>The fault that closed the group; its PASID and group id address the response.</summary>
     public Fault LastFault { get; private set; }
+    /// <summary>Faults in the group, the last one included.</summary>
     public int Count { get; private set; }
 
     /// <summary>Arrival order; the last fault is the final element.</summary>

@@ -6,12 +6,14 @@ namespace Faultline.Faults;
 /// </summary>
 public interface IFaultHandler
 {
+    /// <summary>Takes a completed group: true hands it over (respond, R18; free, R19), false aborts it (R15).</summary>
     bool Handle(FaultGroup group);
 }
 
 /// <summary>The IOMMU driver's <c>page_response</c> op: turns a response into a hardware command (R22).</summary>
 public interface IPageResponder
 {
+    /// <summary>Sends <paramref name="response"/> for the group closed by <paramref name="lastFault"/> to the device (<c>ops->page_response</c>).</summary>
     void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response);
 }
 
@@ -21,7 +23,9 @@ public interface IPageResponder
 /// </summary>
 public sealed class FaultAttachment(string domain, IFaultHandler? handler)
 {
+    /// <summary>The attached domain's name.</summary>
     public string Domain { get; } = domain;
+    /// <summary>The domain's fault handler (<c>domain->iopf_handler</c>); null if it is not fault-capable.</summary>
     public IFaultHandler? Handler { get; } = handler;
 
     /// <summary>A nested domain (a guest's stage 1 over a host stage 2): found for any PASID of a device

@@ -158,17 +158,29 @@ public enum StallBudgetPolicy
 /// </summary>
 public sealed record FaultPolicy
 {
+    /// <summary>The policy's name: <c>linux</c>, <c>hardened</c>, or one a scenario gives.</summary>
     public required string Name { get; init; }
+    /// <summary>POL-1: a request for a (device, PASID) with no fault-capable handler.</summary>
     public required NoHandlerPolicy NoHandler { get; init; }
+    /// <summary>POL-2: what joins partial requests into a group.</summary>
     public required GroupKeyPolicy GroupKey { get; init; }
+    /// <summary>POL-3: the answer when a group cannot be allocated or its handler refuses it.</summary>
     public required AbortPolicy Abort { get; init; }
+    /// <summary>POL-7: a response for a group unknown or already answered.</summary>
     public required StaleResponsePolicy StaleResponse { get; init; }
+    /// <summary>POL-11: the response code a driver puts on the wire.</summary>
     public required WireCodePolicy WireCodes { get; init; }
+    /// <summary>H-VTD-9: whether a page group response echoes the request's private data.</summary>
     public required PrivateDataPolicy PrivateData { get; init; }
+    /// <summary>POL-4: how many partial requests the framework holds for one device.</summary>
     public required PartialLimitPolicy PartialLimit { get; init; }
+    /// <summary>POL-8: what a flush of one (device, PASID) waits for.</summary>
     public required FlushScopePolicy FlushScope { get; init; }
+    /// <summary>POL-10: partial requests of a PASID whose attachment is detached.</summary>
     public required DetachedPartialsPolicy DetachedPartials { get; init; }
+    /// <summary>R33: page requests of a PASID that reach the queue during its drain.</summary>
     public required LateRequestPolicy LateRequests { get; init; }
+    /// <summary>Work queued for a (device, PASID) being torn down: run it, or cancel it.</summary>
     public required QueuedWorkAtTeardownPolicy QueuedWorkAtTeardown { get; init; }
 
     /// <summary>POL-5: a group its userspace handler has not answered this long after delivery is answered
@@ -200,6 +212,7 @@ public sealed record FaultPolicy
     /// </summary>
     public int DefaultPartialLimit { get; init; } = 2048;
 
+    /// <summary>The <c>linux</c> preset: upstream behaviour, rule for rule.</summary>
     public static FaultPolicy Linux { get; } = new()
     {
         Name = "linux",
@@ -222,6 +235,7 @@ public sealed record FaultPolicy
         StallBudget = StallBudgetPolicy.Unlimited,
     };
 
+    /// <summary>The <c>hardened</c> preset, the default: Linux with its weak points fixed.</summary>
     public static FaultPolicy Hardened { get; } = new()
     {
         Name = "hardened",
@@ -244,6 +258,7 @@ public sealed record FaultPolicy
         StallBudget = StallBudgetPolicy.HalfOfStallMax,
     };
 
+    /// <summary>The preset named <paramref name="name"/> (<c>linux</c> or <c>hardened</c>), or null.</summary>
     public static FaultPolicy? ByName(string name) => name switch
     {
         "linux" => Linux,

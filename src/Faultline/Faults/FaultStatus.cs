@@ -3,6 +3,7 @@ namespace Faultline.Faults;
 /// <summary>Results of framework calls, each mirroring the errno Linux returns in that case.</summary>
 public enum FaultStatus
 {
+    /// <summary>0: success.</summary>
     Ok = 0,
     /// <summary>-ENODEV: no page_response op (R3), or no fault param.</summary>
     NoDevice,
@@ -27,8 +28,10 @@ public enum ResponseStatus
     Unknown,
 }
 
+/// <summary>The errno names of <see cref="FaultStatus"/> values.</summary>
 public static class FaultStatusNames
 {
+    /// <summary>The errno Linux returns in this case: "0", "-ENODEV", "-EBUSY", "-ENOMEM" or "-EINVAL".</summary>
     public static string Errno(this FaultStatus status) => status switch
     {
         FaultStatus.Ok => "0",

@@ -6,7 +6,7 @@ namespace Faultline.Faults;
 /// Under <see cref="GroupKeyPolicy.PrgIndexOnly"/> the PASID bits are zero, so requests of two
 /// PASIDs with one index merge exactly as R14 does.
 /// </summary>
-public readonly record struct GroupKey(ulong Value)
+internal readonly record struct GroupKey(ulong Value)
 {
     public static GroupKey Of(in Fault fault, GroupKeyPolicy policy) =>
         policy == GroupKeyPolicy.PrgIndexOnly || !fault.HasPasid

@@ -20,6 +20,8 @@ public readonly record struct PageResponse(uint Pasid, uint GroupId, PageRespons
 /// </summary>
 public readonly record struct PageResponseMessage(uint Version, uint Flags, uint Pasid, uint GroupId, PageResponseCode Code)
 {
+    /// <summary>IOMMU_PAGE_RESP_VERSION_1, the only version the uAPI defined.</summary>
     public const uint Version1 = 1;
+    /// <summary>IOMMU_PAGE_RESP_PASID_VALID: the message's PASID is meaningful.</summary>
     public const uint PasidValid = 1;
 }

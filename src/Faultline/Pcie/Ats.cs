@@ -7,6 +7,7 @@ namespace Faultline.Pcie;
 /// </summary>
 public readonly record struct TranslationRequest(RequesterId Requester, PasidPrefix? Prefix, ulong Address, bool WriteWanted, int Tag);
 
+/// <summary>Completion Status of an ATS Translation Completion.</summary>
 public enum TranslationStatus
 {
     /// <summary>A successful completion; R = W = 0 means "not present or no permission: use PRI".</summary>
@@ -18,6 +19,7 @@ public enum TranslationStatus
 /// <summary>An ATS Translation Completion (pcie.md §1 step 2).</summary>
 public readonly record struct TranslationCompletion(int Tag, TranslationStatus Status, bool Read, bool Write, bool Execute)
 {
+    /// <summary>Whether the completion grants the access: W for a write (R for a read), and X when <paramref name="execute"/> is set.</summary>
     public bool Grants(bool write, bool execute) =>
         Status == TranslationStatus.Success && (write ? Write : Read) && (!execute || Execute);
 
@@ -31,6 +33,7 @@ public readonly record struct TranslationCompletion(int Tag, TranslationStatus S
 /// </summary>
 public readonly record struct InvalidateRequest(RequesterId Destination, Pasid? Pasid, ulong Address, ulong Length, int Tag)
 {
+    /// <summary>Whether <paramref name="address"/> lies in the invalidated range.</summary>
     public bool Covers(ulong address) => address >= Address && address - Address < Length;
 }
 

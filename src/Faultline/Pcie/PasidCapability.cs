@@ -3,18 +3,28 @@ namespace Faultline.Pcie;
 /// <summary>The PASID extended capability (id 0x001B, pcie.md §2).</summary>
 public sealed class PasidCapability(bool executeSupported, bool privilegedSupported, int maxWidth = Pasid.MaxWidth)
 {
+    /// <summary>PASID Extended Capability ID.</summary>
     public const ushort CapabilityId = 0x001B;
+    /// <summary>Offset of the PASID Capability register (Execute Permission Supported, Privileged Mode Supported, Max PASID Width).</summary>
     public const int CapabilityOffset = 0x04;
+    /// <summary>Offset of the PASID Control register (PASID Enable, Execute Permission Enable, Privileged Mode Enable).</summary>
     public const int ControlOffset = 0x06;
 
+    /// <summary>PASID Capability: Execute Permission Supported (bit 1).</summary>
     public bool ExecuteSupported { get; } = executeSupported;
+    /// <summary>PASID Capability: Privileged Mode Supported (bit 2).</summary>
     public bool PrivilegedSupported { get; } = privilegedSupported;
+    /// <summary>PASID Capability: Max PASID Width (bits 12:8).</summary>
     public int MaxWidth { get; } = maxWidth is >= 1 and <= Pasid.MaxWidth ? maxWidth : throw new ArgumentOutOfRangeException(nameof(maxWidth));
 
+    /// <summary>PASID Control: PASID Enable (bit 0).</summary>
     public bool Enabled { get; private set; }
+    /// <summary>PASID Control: Execute Permission Enable (bit 1); stays clear unless supported.</summary>
     public bool ExecuteEnabled { get; private set; }
+    /// <summary>PASID Control: Privileged Mode Enable (bit 2); stays clear unless supported.</summary>
     public bool PrivilegedEnabled { get; private set; }
 
+    /// <summary>Reads the PASID Capability or Control register at <paramref name="offset"/>.</summary>
     public uint Read(int offset) => offset switch
     {
         CapabilityOffset => (ExecuteSupported ? 1u << 1 : 0) | (PrivilegedSupported ? 1u << 2 : 0) | ((uint)MaxWidth << 8),

@@ -6,6 +6,7 @@ namespace Faultline.Pcie;
 /// </summary>
 public readonly record struct PasidPrefix(Pasid Pasid, bool ExecuteRequested, bool PrivilegedMode)
 {
+    /// <inheritdoc />
     public override string ToString() =>
         $"pasid={Pasid}{(ExecuteRequested ? " x" : "")}{(PrivilegedMode ? " p" : "")}";
 }

@@ -3,6 +3,7 @@ namespace Faultline.Pcie;
 /// <summary>Why the host could not enable the PASID / ATS / PRI path on a function.</summary>
 public enum PciEnableError
 {
+    /// <summary>PASID (when present), ATS and PRI are enabled.</summary>
     None,
     /// <summary>No ATS capability, or ATS without Page Aligned Request, which the VT-d driver requires (H-PCI-17).</summary>
     AtsUnusable,
@@ -21,6 +22,7 @@ public enum PciEnableError
 /// </summary>
 public static class PciAts
 {
+    /// <summary>Probe-time enabling of a function for page requests: PASID if present, then ATS, then a PRI reset and enable with Allocation = min(Capacity, <paramref name="requestedCredits"/>).</summary>
     public static PciEnableError EnableForPageRequests(IPciConfigSpace function, uint requestedCredits, long now)
     {
         bool pasid = function.HasCapability(PasidCapability.CapabilityId);

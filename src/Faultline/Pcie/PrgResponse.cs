@@ -24,6 +24,7 @@ public readonly record struct PrgResponse(RequesterId Destination, PrgIndex Inde
     public ulong Payload =>
         ((ulong)Index.Value << 32) | ((ulong)((byte)Code & ResponseCodes.FieldMask) << 44) | ((ulong)Destination.Value << 48);
 
+    /// <inheritdoc />
     public override string ToString() =>
         $"PrgResponse {Destination} index={Index} {Code.Name()}{(Pasid is { } p ? $" pasid={p}" : "")}";
 }

@@ -7,6 +7,7 @@ namespace Faultline.Iommu;
 /// </summary>
 public enum DiscardAutoResponse
 {
+    /// <summary>A PRG Response with Success: the function gets its credit back and retries once there is room (the default).</summary>
     Success,
     /// <summary>No answer at all (QEMU): the function waits until something else frees its credits.</summary>
     None,

@@ -10,7 +10,9 @@ public interface IPasidDrain
 {
     /// <summary>Moves the drain on as far as the world allows; true once it is done.</summary>
     bool Advance(long now);
+    /// <summary>The drain has finished: nothing of the (device, PASID) is left to wait for.</summary>
     bool IsDone { get; }
+    /// <summary>The stage the drain waits in, by name (traces, and the R25 report of a teardown that never completed).</summary>
     string StageName { get; }
     /// <summary>Groups the framework flush waited for (its snapshot).</summary>
     int FlushedGroups { get; }
@@ -20,12 +22,14 @@ public interface IPasidDrain
     int HardwareRounds { get; }
 }
 
+/// <summary>Where a <see cref="QueueDrain"/> stands.</summary>
 public enum QueueDrainStage
 {
     /// <summary>Waiting until the driver has consumed every queue entry of (device, PASID) already written.</summary>
     ScanRing,
     /// <summary>Waiting for the fault queue flush (R23, POL-8).</summary>
     Flush,
+    /// <summary>Scan and flush are over, or the device no longer takes faults through this queue.</summary>
     Done,
 }
 
@@ -40,25 +44,37 @@ public sealed class QueueDrain(FaultFramework framework, FaultDevice device, Fau
 {
     private FaultFlush? _flush;
 
+    /// <summary>The device whose page requests are drained.</summary>
     public FaultDevice Device { get; } = device;
+    /// <summary>The PASID drained; 0 stands for the requests without a PASID (the RID).</summary>
     public uint Pasid { get; } = pasid;
+    /// <summary>The stage the drain is in.</summary>
     public QueueDrainStage Stage { get; private set; } = QueueDrainStage.ScanRing;
+    /// <inheritdoc />
     public string StageName => Stage.ToString();
+    /// <inheritdoc />
     public bool IsDone => Stage == QueueDrainStage.Done;
 
+    /// <summary>When the framework flush began (the scan found nothing left), or null before.</summary>
     public long? FlushStartedAt { get; private set; }
     /// <summary>When the flush had nothing left of this (device, PASID) to wait for.</summary>
     public long? OwnGroupsDoneAt { get; private set; }
+    /// <summary>When the framework flush completed, or null; stays null when the device had left this queue.</summary>
     public long? FlushDoneAt { get; private set; }
+    /// <summary>When the drain finished, or null while it runs.</summary>
     public long? DoneAt { get; private set; }
     /// <summary>Queued groups of the PASID answered INVALID before the flush (hardened).</summary>
     public int CancelledGroups { get; private set; }
+    /// <inheritdoc />
     public int FlushedGroups { get; private set; }
+    /// <inheritdoc />
     public int HardwareRounds => 0;
 
+    /// <inheritdoc />
     public long UnrelatedWaitNs =>
         FlushDoneAt is { } done && FlushStartedAt is { } start ? done - Math.Max(start, OwnGroupsDoneAt ?? start) : 0;
 
+    /// <inheritdoc />
     public bool Advance(long now)
     {
         if (Stage == QueueDrainStage.ScanRing)

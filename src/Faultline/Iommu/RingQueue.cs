@@ -24,8 +24,10 @@ public enum RingOverflowMode
     ToggleFlag,
 }
 
+/// <summary>What became of one record offered to a ring.</summary>
 public enum RingWrite
 {
+    /// <summary>Accepted: the producer moved past the record's slot (written, or reserved for a late write).</summary>
     Written,
     /// <summary>No free slot: not written; the overflow flag is now set (or stays set).</summary>
     Full,
@@ -55,6 +57,7 @@ public sealed class RingQueue
     private bool _producerFlag;
     private bool _consumerFlag;
 
+    /// <summary>An empty, not overflowed ring of <paramref name="entries"/> slots (a power of two, at least 2) of <paramref name="entrySize"/> bytes each.</summary>
     public RingQueue(int entries, int entrySize, RingFullRule fullRule, RingOverflowMode overflowMode)
     {
         if (entries < 2 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries), entries, "ring size must be a power of two, at least 2");
@@ -67,10 +70,15 @@ public sealed class RingQueue
         _memory = new byte[entries * entrySize];
     }
 
+    /// <summary>Slots in the ring, a power of two.</summary>
     public int Entries { get; }
+    /// <summary>Bytes per record.</summary>
     public int EntrySize { get; }
+    /// <summary>How the ring tells full from empty.</summary>
     public RingFullRule FullRule { get; }
+    /// <summary>How the overflow flag behaves.</summary>
     public RingOverflowMode OverflowMode { get; }
+    /// <summary>The ring's memory: <see cref="Entries"/> × <see cref="EntrySize"/> bytes.</summary>
     public int SizeInBytes => _memory.Length;
 
     /// <summary>Free-running position of the next record to write.</summary>
@@ -86,14 +94,22 @@ public sealed class RingQueue
 
     /// <summary>The consumer's acknowledgement: SMMUv3 CONS.OVACKFLG; always clear in the latch modes.</summary>
     public bool ConsumerFlag => _consumerFlag;
+    /// <summary>Records between consumer and producer.</summary>
     public int Count => (int)(Producer - Consumer);
+    /// <summary>Records a full ring holds: <see cref="Entries"/> − 1 under <see cref="RingFullRule.ReserveOneSlot"/>, every slot with a wrap bit.</summary>
     public int Capacity => FullRule == RingFullRule.ReserveOneSlot ? Entries - 1 : Entries;
+    /// <summary>Producer equals consumer: nothing to read.</summary>
     public bool IsEmpty => Producer == Consumer;
+    /// <summary>No free slot: the next record is refused.</summary>
     public bool IsFull => Count == Capacity;
+    /// <summary>The most records held at once since the ring was made.</summary>
     public int HighWater { get; private set; }
 
+    /// <summary>Records accepted (written or reserved).</summary>
     public long Written { get; private set; }
+    /// <summary>Records refused because the ring was full.</summary>
     public long DiscardedFull { get; private set; }
+    /// <summary>Records refused because the overflow latch was set (<see cref="RingOverflowMode.DiscardWhileLatched"/>).</summary>
     public long DiscardedWhileLatched { get; private set; }
     /// <summary>Times the overflow flag was raised (an acknowledged overflow can be raised again).</summary>
     public long Overflows { get; private set; }

@@ -38,8 +38,10 @@ public sealed record AmdConfig
     /// </summary>
     public long? InterruptPrecedesEntryBy { get; init; }
 
+    /// <summary>PPR log entries: 2^<see cref="PprLogOrder"/>.</summary>
     public int PprLogEntries => 1 << PprLogOrder;
 
+    /// <summary>The IOMMU's segment:bus:device.function, as its IOPF queue's name carries it.</summary>
     public string Sbdf => $"{Segment:x4}:{DeviceId}";
 }
 

@@ -5,11 +5,16 @@ using Faultline.Pcie;
 
 namespace Faultline.Iommu.Amd;
 
+/// <summary>What the AMD driver's fault path counted.</summary>
 public sealed class AmdDriverCounters
 {
+    /// <summary>PPR interrupts the thread began to handle (a call that resumes a waiting pass does not count).</summary>
     public long Interrupts;
+    /// <summary>Passes over the PPR log (a pass resumed after a poll counts once).</summary>
     public long Batches;
+    /// <summary>PPR log entries consumed.</summary>
     public long Entries;
+    /// <summary>Page requests reported to the fault framework.</summary>
     public long Reported;
     /// <summary>R35: an entry whose type is not a page service request: "Unknown PPR request received", no response.</summary>
     public long UnknownRequests;
@@ -29,6 +34,7 @@ public sealed class AmdDriverCounters
     public long LogRestarts;
     /// <summary>H-AMD-2: overflow seen with PPRLogRun still 1: nothing done.</summary>
     public long RestartsNotNeeded;
+    /// <summary>COMPLETE_PPR_REQUEST commands submitted: framework responses and FAILURE answers.</summary>
     public long ResponsesSubmitted;
     /// <summary>The command buffer was full; the command waited for room (iommu_queue_command spins).</summary>
     public long CommandBufferWaits;
@@ -71,6 +77,7 @@ public sealed class AmdDriver : IPageResponder
     // The Status snapshot of the interrupt-thread iteration in progress, while its pass waits.
     private uint? _irqStatus;
 
+    /// <summary>The driver of <paramref name="iommu"/>, with its IOPF queue named after it; <paramref name="options"/> default to what the framework's policy implies.</summary>
     public AmdDriver(AmdIommu iommu, FaultFramework framework, AmdDriverOptions? options = null)
     {
         _iommu = iommu;
@@ -80,9 +87,13 @@ public sealed class AmdDriver : IPageResponder
         _submitter = new CommandSubmitter(iommu.SubmitCommand);
     }
 
+    /// <summary>The IOMMU this driver runs.</summary>
     public AmdIommu Iommu => _iommu;
+    /// <summary>This IOMMU's IOPF queue (<c>amdvi-&lt;sbdf&gt;</c>), where its devices' faults go.</summary>
     public FaultQueue Queue { get; }
+    /// <summary>The host choices the driver runs with.</summary>
     public AmdDriverOptions Options { get; }
+    /// <summary>What the driver counted.</summary>
     public AmdDriverCounters Counters { get; } = new();
 
     /// <summary>
@@ -141,6 +152,7 @@ public sealed class AmdDriver : IPageResponder
         return (FaultStatus.Ok, device, _iommu.SetDeviceTableEntry(requester, ppr: true));
     }
 
+    /// <summary>The DeviceID <paramref name="device"/> was added with, or null for a device this driver did not add.</summary>
     public RequesterId? RequesterOf(FaultDevice device) => _byDevice.TryGetValue(device, out var d) ? d.Requester : null;
 
     /// <summary>The PASID limit the driver checks requests against (R35).</summary>

@@ -17,14 +17,23 @@ namespace Faultline.Iommu.Amd;
 /// </summary>
 public sealed class AmdIommu
 {
+    /// <summary>Control.PPRLogEn, bit 13: the PPR log is enabled.</summary>
     public const ulong ControlPprLogEn = 1UL << 13;
+    /// <summary>Control.PPRIntEn, bit 14: PPR log interrupts are enabled.</summary>
     public const ulong ControlPprIntEn = 1UL << 14;
+    /// <summary>Control.PPREn, bit 15: peripheral page requests are accepted.</summary>
     public const ulong ControlPprEn = 1UL << 15;
+    /// <summary>EFR.PPRSup, bit 1.</summary>
     public const ulong EfrPprSup = 1UL << 1;
+    /// <summary>Status.PPROverflow, bit 5.</summary>
     public const uint StatusPprOverflow = 1 << 5;
+    /// <summary>Status.PPRInt, bit 6.</summary>
     public const uint StatusPprInt = 1 << 6;
+    /// <summary>Status.PPRLogRun, bit 7.</summary>
     public const uint StatusPprLogRun = 1 << 7;
+    /// <summary>PPR log base register bits 59:56: the log length, log2 of the entry count.</summary>
     public const int PprLogLengthShift = 56;
+    /// <summary>PPR log base register bits 51:12: the log's base address.</summary>
     public const ulong PprLogBaseMask = ((1UL << 52) - 1) & ~0xFFFUL;
 
     private readonly IAmdPlatform _platform;
@@ -33,6 +42,7 @@ public sealed class AmdIommu
     private readonly Queue<PendingWrite> _pendingWrites;
     private bool _interruptAsserted;
 
+    /// <summary>An IOMMU with an empty PPR log and command buffer, Control clear (the log stopped), and an empty device table.</summary>
     public AmdIommu(AmdConfig config, IAmdPlatform platform)
     {
         Config = config;
@@ -43,10 +53,15 @@ public sealed class AmdIommu
         PprLogBase = (ulong)config.PprLogOrder << PprLogLengthShift;
     }
 
+    /// <summary>The IOMMU's configuration.</summary>
     public AmdConfig Config { get; }
+    /// <summary><c>amdvi-&lt;sbdf&gt;</c>: the IOMMU's name in reports, and its IOPF queue's.</summary>
     public string Name => $"amdvi-{Config.Sbdf}";
+    /// <summary>What the hardware model counted.</summary>
     public AmdCounters Counters { get; } = new();
+    /// <summary>The PPR log: 16-byte entries, one slot kept free, nothing written while PPROverflow is set.</summary>
     public RingQueue PprLog { get; }
+    /// <summary>The command buffer: 16-byte commands software writes at the tail.</summary>
     public RingQueue CommandBuffer { get; }
 
     /// <summary>Control register (0x0018); only the PPR bits are modelled.</summary>
@@ -67,6 +82,7 @@ public sealed class AmdIommu
     /// <summary>Status.PPROverflow (RW1C): the overflow latch of the ring.</summary>
     public bool PprOverflow => PprLog.Overflowed;
 
+    /// <summary>Status register (0x2020): PPROverflow 5, PPRInt 6, PPRLogRun 7.</summary>
     public uint Status => (PprOverflow ? StatusPprOverflow : 0) | (PprInt ? StatusPprInt : 0) | (PprLogRun ? StatusPprLogRun : 0);
 
     /// <summary>PPR log head register (0x2030), a byte offset.</summary>
@@ -86,6 +102,7 @@ public sealed class AmdIommu
         return entry;
     }
 
+    /// <summary>Whether <paramref name="device"/> has a device table entry.</summary>
     public bool HasDeviceTableEntry(RequesterId device) => _deviceTable.ContainsKey(device);
 
     /// <summary>The ATS translation agent (pcie.md §1 step 2), through the DTE's PASID table.</summary>

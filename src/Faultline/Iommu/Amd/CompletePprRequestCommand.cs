@@ -28,7 +28,9 @@ public readonly record struct CompletePprRequestCommand(
     PrgIndex Index,
     ResponseCode Status)
 {
+    /// <summary>16 bytes, as every command.</summary>
     public const int Size = 16;
+    /// <summary>7, word 1 bits 31:28 (Linux <c>CMD_COMPLETE_PPR</c>).</summary>
     public const byte Opcode = 0x7;
 
     private const int OpcodeShift = 28;
@@ -46,6 +48,7 @@ public readonly record struct CompletePprRequestCommand(
     public static CompletePprRequestCommand ForResponse(RequesterId device, Pasid pasid, bool gn, PrgIndex index, ResponseCode status) =>
         new(device, gn ? pasid : default, gn, new PrgIndex((ushort)(index.Value & PrgIndex.Mask)), status);
 
+    /// <summary>Writes the four words little-endian; reserved bits as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -59,6 +62,7 @@ public readonly record struct CompletePprRequestCommand(
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], word3);
     }
 
+    /// <summary>Reads exactly 16 bytes; fails on length, opcode, or a reserved bit set.</summary>
     public static DecodeResult<CompletePprRequestCommand> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -86,6 +90,7 @@ public readonly record struct CompletePprRequestCommand(
             ResponseCodes.FromWire((int)(word3 >> StatusShift)));
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "amd-complete-ppr" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -38,10 +38,13 @@ public readonly record struct PprLogEntry(
     byte RequestType,
     ulong PageAddress)
 {
+    /// <summary>16 bytes (Linux <c>PPR_ENTRY_SIZE</c>).</summary>
     public const int Size = 16;
     /// <summary><c>PPR_REQ_FAULT</c>: the only type Linux handles (R35).</summary>
     public const byte PageServiceRequestType = 0x1;
+    /// <summary>The tag is 10 bits, QW0 41:32: the PRG index and L.</summary>
     public const int TagWidth = 10;
+    /// <summary>The tag's 10 bits.</summary>
     public const ushort TagMask = (1 << TagWidth) - 1;
     /// <summary>Tag bit 9: last request in the page request group.</summary>
     public const ushort LastFlag = 1 << PrgIndex.Width;
@@ -72,6 +75,7 @@ public readonly record struct PprLogEntry(
     /// <summary>PCIe "privileged mode requested": U/S is inverted against it (PRIV iff US clear).</summary>
     public bool PrivilegedModeRequested => !User;
 
+    /// <summary>The tag of a request: the PRG index in bits 8:0, L in bit 9.</summary>
     public static ushort TagOf(PrgIndex index, bool last) =>
         (ushort)((index.Value & PrgIndex.Mask) | (last ? LastFlag : 0));
 
@@ -93,6 +97,7 @@ public readonly record struct PprLogEntry(
         PageServiceRequestType,
         request.PageAddress & PageRequest.PageMask);
 
+    /// <summary>Writes the 16 bytes little-endian; undefined bits and QW1 11:0 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -142,6 +147,7 @@ public readonly record struct PprLogEntry(
             qw1 & PageRequest.PageMask);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "amd-ppr-entry" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

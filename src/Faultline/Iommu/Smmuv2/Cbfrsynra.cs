@@ -11,15 +11,20 @@ namespace Faultline.Iommu.Smmuv2;
 /// </summary>
 public readonly record struct Cbfrsynra(ushort StreamId, ushort SsdIndex)
 {
+    /// <summary>SSD_Index at bits 30:16.</summary>
     public const int SsdIndexShift = 16;
+    /// <summary>SSD_Index is 15 bits wide.</summary>
     public const uint SsdIndexMask = 0x7FFF;
+    /// <summary>The bits that carry a field: StreamID 15:0 and SSD_Index 30:16.</summary>
     public const uint Fields = 0xFFFFu | (SsdIndexMask << SsdIndexShift);
 
+    /// <summary>The offset of SMMU_CBFRSYNRAn in global register space 1: 0x400 + 4n (<c>ARM_SMMU_GR1_CBFRSYNRA(n)</c>).</summary>
     public static int Offset(int contextBank) => 0x400 + (contextBank << 2);
 
     /// <summary>Writes the value; an <see cref="SsdIndex"/> above 0x7FFF is written as its low 15 bits.</summary>
     public uint Encode() => StreamId | ((SsdIndex & SsdIndexMask) << SsdIndexShift);
 
+    /// <summary>Reads a register value; fails when reserved bit 31 is set.</summary>
     public static DecodeResult<Cbfrsynra> Decode(uint value)
     {
         if ((value & ~Fields) != 0)

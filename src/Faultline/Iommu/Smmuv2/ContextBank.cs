@@ -25,11 +25,13 @@ public sealed class ContextBank
         Index = index;
     }
 
+    /// <summary>The bank's number n (SMMU_CBn).</summary>
     public int Index { get; }
 
     /// <summary>The stage-1 tables the bank walks (TTBR0); null translates nothing.</summary>
     public IPageTable? PageTable { get; set; }
 
+    /// <summary>SCTLR's modelled fields as last written.</summary>
     public Sctlr Sctlr => _sctlr;
 
     /// <summary>The stalled transaction (FSR.SS), if any: H-SMMUv2-3 allows one per bank.</summary>

@@ -26,17 +26,29 @@ public readonly record struct Fsr(
     bool Ss,
     bool Multi)
 {
+    /// <summary>TF, bit 1: translation fault.</summary>
     public const uint TfBit = 1u << 1;
+    /// <summary>AFF, bit 2: access flag fault.</summary>
     public const uint AffBit = 1u << 2;
+    /// <summary>PF, bit 3: permission fault.</summary>
     public const uint PfBit = 1u << 3;
+    /// <summary>EF, bit 4: external fault.</summary>
     public const uint EfBit = 1u << 4;
+    /// <summary>TLBMCF, bit 5: TLB match conflict fault.</summary>
     public const uint TlbMcfBit = 1u << 5;
+    /// <summary>TLBLKF, bit 6: TLB lock fault.</summary>
     public const uint TlbLkfBit = 1u << 6;
+    /// <summary>ASF, bit 7: address size fault.</summary>
     public const uint AsfBit = 1u << 7;
+    /// <summary>UUT, bit 8: unsupported upstream transaction.</summary>
     public const uint UutBit = 1u << 8;
+    /// <summary>FORMAT, bits 10:9: the format of the fault syndrome.</summary>
     public const int FormatShift = 9;
+    /// <summary>FORMAT is 2 bits wide.</summary>
     public const uint FormatMask = 0x3;
+    /// <summary>SS, bit 30: a transaction is stalled; only a RESUME write clears it.</summary>
     public const uint SsBit = 1u << 30;
+    /// <summary>MULTI, bit 31: a fault arrived while one was already recorded.</summary>
     public const uint MultiBit = 1u << 31;
 
     /// <summary>The fault-type bits TF..UUT: one of them records the fault FAR and FSYNR0 describe.</summary>
@@ -45,6 +57,7 @@ public readonly record struct Fsr(
     /// <summary>Linux <c>ARM_SMMU_CB_FSR_FAULT</c>: any of these set means the context has a fault to handle.</summary>
     public const uint FaultBits = FaultTypeBits | SsBit | MultiBit;
 
+    /// <summary>Every defined bit: the fault bits and FORMAT.</summary>
     public const uint Fields = FaultBits | (FormatMask << FormatShift);
 
     /// <summary>Whether anything Linux counts as a fault is set (<c>fsr &amp; ARM_SMMU_CB_FSR_FAULT</c>).</summary>
@@ -56,6 +69,7 @@ public readonly record struct Fsr(
         | (TlbMcf ? TlbMcfBit : 0) | (TlbLkf ? TlbLkfBit : 0) | (Asf ? AsfBit : 0) | (Uut ? UutBit : 0)
         | ((Format & FormatMask) << FormatShift) | (Ss ? SsBit : 0) | (Multi ? MultiBit : 0);
 
+    /// <summary>Reads a register value; fails when a reserved bit (0, 29:11) is set.</summary>
     public static DecodeResult<Fsr> Decode(uint value)
     {
         if ((value & ~Fields) != 0)

@@ -23,16 +23,26 @@ public readonly record struct Fsynr0(
     bool Afr,
     byte S1CbNdx)
 {
+    /// <summary>PLVL, bits 1:0: the translation table level of the fault.</summary>
     public const uint PlvlMask = 0x3;
+    /// <summary>WNR, bit 4: the access was a write.</summary>
     public const uint WnrBit = 1u << 4;
+    /// <summary>PNU, bit 5: the access was privileged.</summary>
     public const uint PnuBit = 1u << 5;
+    /// <summary>IND, bit 6: the access was an instruction fetch.</summary>
     public const uint IndBit = 1u << 6;
+    /// <summary>NSATTR, bit 8: the access's Non-secure attribute.</summary>
     public const uint NsAttrBit = 1u << 8;
+    /// <summary>ATOF, bit 9: the fault came from an address translation operation.</summary>
     public const uint AtofBit = 1u << 9;
+    /// <summary>PTWF, bit 10: the fault arose on a page table walk.</summary>
     public const uint PtwfBit = 1u << 10;
+    /// <summary>AFR, bit 11: an asynchronous fault was recorded.</summary>
     public const uint AfrBit = 1u << 11;
+    /// <summary>S1CBNDX, bits 23:16: the stage-1 context bank index of a nested fault.</summary>
     public const int S1CbNdxShift = 16;
 
+    /// <summary>Every defined bit.</summary>
     public const uint Fields = PlvlMask | WnrBit | PnuBit | IndBit | NsAttrBit | AtofBit | PtwfBit | AfrBit | (0xFFu << S1CbNdxShift);
 
     /// <summary>Writes the value; a <see cref="Plvl"/> above 3 is written as its low 2 bits.</summary>
@@ -40,6 +50,7 @@ public readonly record struct Fsynr0(
         (Plvl & PlvlMask) | (Wnr ? WnrBit : 0) | (Pnu ? PnuBit : 0) | (Ind ? IndBit : 0) | (NsAttr ? NsAttrBit : 0)
         | (Atof ? AtofBit : 0) | (Ptwf ? PtwfBit : 0) | (Afr ? AfrBit : 0) | ((uint)S1CbNdx << S1CbNdxShift);
 
+    /// <summary>Reads a register value; fails when a reserved bit (3:2, 7, 15:12, 31:24) is set.</summary>
     public static DecodeResult<Fsynr0> Decode(uint value)
     {
         if ((value & ~Fields) != 0)

@@ -12,10 +12,13 @@ namespace Faultline.Iommu.Smmuv2;
 /// </summary>
 public readonly record struct Resume(bool Terminate)
 {
+    /// <summary>TnR, bit 0: 1 terminates the stalled transaction, 0 retries it.</summary>
     public const uint TnRBit = 1u << 0;
 
+    /// <summary>The value written to RESUME.</summary>
     public uint Encode() => Terminate ? TnRBit : 0;
 
+    /// <summary>Reads a written value; fails when a reserved bit (31:1) is set.</summary>
     public static DecodeResult<Resume> Decode(uint value)
     {
         if ((value & ~TnRBit) != 0)

@@ -16,16 +16,25 @@ namespace Faultline.Iommu.Smmuv2;
 /// </summary>
 public readonly record struct Sctlr(bool M, bool Cfre, bool Cfie, bool Cfcfg, bool Hupcf)
 {
+    /// <summary>M, bit 0: translation enabled.</summary>
     public const uint MBit = 1u << 0;
+    /// <summary>CFRE, bit 5: a context fault returns an abort to the master.</summary>
     public const uint CfreBit = 1u << 5;
+    /// <summary>CFIE, bit 6: context fault interrupt enable.</summary>
     public const uint CfieBit = 1u << 6;
+    /// <summary>CFCFG, bit 7: a context fault stalls (1) or terminates (0) the transaction.</summary>
     public const uint CfcfgBit = 1u << 7;
+    /// <summary>HUPCF, bit 8: hit under previous context fault.</summary>
     public const uint HupcfBit = 1u << 8;
+    /// <summary>The modelled fields.</summary>
     public const uint Fields = MBit | CfreBit | CfieBit | CfcfgBit | HupcfBit;
+    /// <summary>Reserved: bit 11 and bits 31:30.</summary>
     public const uint Reserved = (1u << 11) | (3u << 30);
 
+    /// <summary>The register value of the modelled fields; the others as 0.</summary>
     public uint Encode() => (M ? MBit : 0) | (Cfre ? CfreBit : 0) | (Cfie ? CfieBit : 0) | (Cfcfg ? CfcfgBit : 0) | (Hupcf ? HupcfBit : 0);
 
+    /// <summary>Reads a register value; fails when a reserved bit is set, ignores the fields not modelled.</summary>
     public static DecodeResult<Sctlr> Decode(uint value)
     {
         if ((value & Reserved) != 0)

@@ -14,6 +14,7 @@ public sealed class Smmuv2
     private readonly Dictionary<uint, int> _streams = new();
     private readonly ContextBank[] _banks;
 
+    /// <summary>An SMMUv2 with <see cref="Smmuv2Config.ContextBanks"/> banks (1..128), SCTLR clear in each, and no stream mapped.</summary>
     public Smmuv2(Smmuv2Config config, ISmmuv2Platform platform)
     {
         if (config.ContextBanks is < 1 or > 128)
@@ -24,9 +25,13 @@ public sealed class Smmuv2
         for (int i = 0; i < _banks.Length; i++) _banks[i] = new ContextBank(this, i);
     }
 
+    /// <summary>The SMMU's configuration.</summary>
     public Smmuv2Config Config { get; }
+    /// <summary>The SMMU's name (<see cref="Smmuv2Config.Name"/>).</summary>
     public string Name => Config.Name;
+    /// <summary>What the model counted.</summary>
     public Smmuv2Counters Counters { get; } = new();
+    /// <summary>The context banks, by index.</summary>
     public IReadOnlyList<ContextBank> ContextBanks => _banks;
 
     /// <summary>S2CR.TYPE = translate, CBNDX = <paramref name="contextBank"/> for the stream (SMR matching StreamID exactly).</summary>
@@ -37,8 +42,10 @@ public sealed class Smmuv2
         _streams[streamId] = contextBank;
     }
 
+    /// <summary>Removes the stream's mapping, after which its transactions abort as unmatched; false if it had none.</summary>
     public bool UnmapStream(uint streamId) => _streams.Remove(streamId);
 
+    /// <summary>The context bank <paramref name="streamId"/> maps to, or null.</summary>
     public int? ContextBankOf(uint streamId) => _streams.TryGetValue(streamId, out int bank) ? bank : null;
 
     /// <summary>A master's transaction reaches the SMMU.</summary>

@@ -5,6 +5,7 @@ namespace Faultline.Iommu.Smmuv2;
 /// <summary>The configuration of one SMMUv2 (docs/smmuv2.md §6).</summary>
 public sealed record Smmuv2Config
 {
+    /// <summary>The SMMU's name in reports; its IOPF queue is <c>&lt;name&gt;-iopfq</c>.</summary>
     public required string Name { get; init; }
 
     /// <summary>SMMU_IDR1.NUMCB: context banks (Linux caps them at <c>ARM_SMMU_MAX_CBS</c> 128).</summary>
@@ -21,9 +22,12 @@ public interface ISmmuv2Platform
     void TransactionEnded(Smmuv2 smmu, in StallTransaction transaction, TransactionOutcome outcome);
 }
 
+/// <summary>What the SMMUv2 model counted.</summary>
 public sealed class Smmuv2Counters
 {
+    /// <summary>Masters' transactions that reached the SMMU.</summary>
     public long Transactions;
+    /// <summary>Transactions translated without a fault and performed (bypassed ones are in <see cref="Bypassed"/>).</summary>
     public long Completed;
     /// <summary>SCTLR.M = 0: the context bank let the transaction through untranslated.</summary>
     public long Bypassed;
@@ -45,6 +49,7 @@ public sealed class Smmuv2Counters
     public long MultiFaults;
     /// <summary>The longest time (ns) a stalled or held transaction waited before it ended or went on.</summary>
     public long LongestHold;
+    /// <summary>Rising edges of the context banks' interrupt lines.</summary>
     public long ContextInterrupts;
     /// <summary>RESUME written with no transaction stalled: ignored.</summary>
     public long ResumesWithoutStall;

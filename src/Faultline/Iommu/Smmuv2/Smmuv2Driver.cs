@@ -2,8 +2,10 @@ using Faultline.Faults;
 
 namespace Faultline.Iommu.Smmuv2;
 
+/// <summary>What the SMMUv2 driver's stall path counted.</summary>
 public sealed class Smmuv2DriverCounters
 {
+    /// <summary>Context fault interrupts handled.</summary>
     public long Interrupts;
     /// <summary>The handler found no fault in FSR (Linux returns IRQ_NONE).</summary>
     public long SpuriousInterrupts;
@@ -43,6 +45,8 @@ public sealed class Smmuv2Driver : IPageResponder
     private readonly long[] _outstanding; // per bank: the group id of the stall reported, or NoStall
     private uint _nextGroupId;
 
+    /// <param name="smmu">The SMMU whose context banks this driver sets up and services.</param>
+    /// <param name="framework">The fault framework its masters' faults are reported to, through this driver's own IOPF queue.</param>
     /// <param name="time">
     /// The host's clock, read only to stamp a RESUME written from <see cref="PageResponse"/>: the framework's
     /// response carries no time of its own. Its timestamps are nanoseconds (the model's unit).
@@ -60,8 +64,11 @@ public sealed class Smmuv2Driver : IPageResponder
         Queue = FaultFramework.AllocateQueue($"{smmu.Name}-iopfq");
     }
 
+    /// <summary>The SMMU this driver runs.</summary>
     public Smmuv2 Smmu => _smmu;
+    /// <summary>This SMMU's IOPF queue (<c>&lt;name&gt;-iopfq</c>), where its masters' faults go.</summary>
     public FaultQueue Queue { get; }
+    /// <summary>What the driver counted.</summary>
     public Smmuv2DriverCounters Counters { get; } = new();
 
     /// <summary>
@@ -85,6 +92,7 @@ public sealed class Smmuv2Driver : IPageResponder
         return (FaultStatus.Ok, device);
     }
 
+    /// <summary>The context bank <paramref name="device"/> was attached to, or null for a device this driver did not add.</summary>
     public int? ContextBankOf(FaultDevice device) => _bankOf.TryGetValue(device, out int bank) ? bank : null;
 
     /// <summary>

@@ -43,26 +43,44 @@ public readonly record struct FaultEvent(
     ulong InputAddress,
     ulong Ipa)
 {
+    /// <summary>32 bytes (Linux <c>EVTQ_ENT_SZ_SHIFT</c> 5).</summary>
     public const int Size = 32;
 
+    /// <summary>F_TRANSLATION, 0x10: no valid translation for the input address.</summary>
     public const byte TranslationFault = 0x10;
+    /// <summary>F_ADDR_SIZE, 0x11: an address beyond the configured address size.</summary>
     public const byte AddressSizeFault = 0x11;
+    /// <summary>F_ACCESS, 0x12: an access flag fault.</summary>
     public const byte AccessFault = 0x12;
+    /// <summary>F_PERMISSION, 0x13: the translation does not permit the access.</summary>
     public const byte PermissionFault = 0x13;
 
+    /// <summary>DW0 bit 11, SSV: the SubstreamID is valid (<c>EVTQ_0_SSV</c>).</summary>
     public const ulong SubstreamValidBit = 1UL << 11;
+    /// <summary>DW0 31:12: SubstreamID (<c>EVTQ_0_SSID</c>).</summary>
     public const int SubstreamIdShift = 12;
+    /// <summary>DW0 63:32: StreamID (<c>EVTQ_0_SID</c>).</summary>
     public const int StreamIdShift = 32;
+    /// <summary>DW1 bit 31, Stall: the transaction is held until CMD_RESUME names its STAG (<c>EVTQ_1_STALL</c>).</summary>
     public const ulong StallBit = 1UL << 31;
+    /// <summary>DW1 bit 33, PnU: 1 for a privileged access (<c>EVTQ_1_PnU</c>).</summary>
     public const ulong PnUBit = 1UL << 33;
+    /// <summary>DW1 bit 34, InD: 1 for an instruction fetch, 0 for data (<c>EVTQ_1_InD</c>).</summary>
     public const ulong InDBit = 1UL << 34;
+    /// <summary>DW1 bit 35, RnW: 1 for a read, 0 for a write (<c>EVTQ_1_RnW</c>).</summary>
     public const ulong RnWBit = 1UL << 35;
+    /// <summary>DW1 bit 39, S2: the fault arose at stage 2 (<c>EVTQ_1_S2</c>).</summary>
     public const ulong S2Bit = 1UL << 39;
+    /// <summary>DW1 41:40: CLASS, what the faulting access was for: CD fetch 0, table walk 1, input address 2 (<c>EVTQ_1_CLASS</c>).</summary>
     public const int ClassShift = 40;
+    /// <summary>CLASS is 2 bits wide.</summary>
     public const byte ClassMask = 0x3;
+    /// <summary>DW3 51:12: the IPA (<c>EVTQ_3_IPA</c>).</summary>
     public const ulong IpaMask = 0x000F_FFFF_FFFF_F000UL;
 
+    /// <summary>The bits of DW0 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw0Fields = 0xFFUL | SubstreamValidBit | ((ulong)Pasid.Mask << SubstreamIdShift) | (0xFFFF_FFFFUL << StreamIdShift);
+    /// <summary>The bits of DW1 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw1Fields = 0xFFFFUL | StallBit | PnUBit | InDBit | RnWBit | S2Bit | ((ulong)ClassMask << ClassShift);
 
     /// <summary>F_TRANSLATION, F_ADDR_SIZE, F_ACCESS or F_PERMISSION: the events that may stall (H-SMMU-5).</summary>
@@ -78,6 +96,7 @@ public readonly record struct FaultEvent(
         _ => null,
     };
 
+    /// <summary>Writes the 32 bytes, DW0 first, little-endian; bits outside the fields as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -98,6 +117,7 @@ public readonly record struct FaultEvent(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], Ipa & IpaMask);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails only on length: any event id decodes, bits outside the fields are ignored.</summary>
     public static DecodeResult<FaultEvent> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -120,6 +140,7 @@ public readonly record struct FaultEvent(
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]) & IpaMask);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-event" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

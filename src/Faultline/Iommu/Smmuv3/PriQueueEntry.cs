@@ -31,19 +31,29 @@ public readonly record struct PriQueueEntry(
     PrgIndex Index,
     ulong PageAddress)
 {
+    /// <summary>16 bytes (Linux <c>PRIQ_ENT_SZ_SHIFT</c> 4).</summary>
     public const int Size = 16;
 
+    /// <summary>DW0 51:32: SubstreamID, the request's PASID (<c>PRIQ_0_SSID</c>).</summary>
     public const int SubstreamIdShift = 32;
+    /// <summary>DW0 bit 58: privileged mode requested (<c>PRIQ_0_PERM_PRIV</c>).</summary>
     public const ulong PrivilegedBit = 1UL << 58;
+    /// <summary>DW0 bit 59: execute requested (<c>PRIQ_0_PERM_EXEC</c>).</summary>
     public const ulong ExecuteBit = 1UL << 59;
+    /// <summary>DW0 bit 60: read access requested (<c>PRIQ_0_PERM_READ</c>).</summary>
     public const ulong ReadBit = 1UL << 60;
+    /// <summary>DW0 bit 61: write access requested (<c>PRIQ_0_PERM_WRITE</c>).</summary>
     public const ulong WriteBit = 1UL << 61;
+    /// <summary>DW0 bit 62: last request of the PRG (<c>PRIQ_0_PRG_LAST</c>).</summary>
     public const ulong LastBit = 1UL << 62;
+    /// <summary>DW0 bit 63: SubstreamID valid, the request had a PASID prefix (<c>PRIQ_0_SSID_V</c>).</summary>
     public const ulong SubstreamValidBit = 1UL << 63;
+    /// <summary>DW1 63:12: the page address (<c>PRIQ_1_ADDR_MASK</c>).</summary>
     public const ulong PageAddressMask = ~0xFFFUL;
 
     /// <summary>The bits of DW0 and DW1 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw0Fields = 0xFFFF_FFFFUL | ((ulong)Pasid.Mask << SubstreamIdShift) | (0x3FUL << 58);
+    /// <summary>DW1's fields: PRG index 8:0 and the page address 63:12.</summary>
     public const ulong Dw1Fields = PrgIndex.Mask | PageAddressMask;
 
     /// <summary>H-PCI-20: PRG_LAST with neither read nor write is a Stop Marker.</summary>
@@ -62,6 +72,7 @@ public readonly record struct PriQueueEntry(
         request.Index,
         request.PageAddress & PageRequest.PageMask);
 
+    /// <summary>Writes the 16 bytes, DW0 first, little-endian; bits outside the fields as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -78,6 +89,7 @@ public readonly record struct PriQueueEntry(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], dw1);
     }
 
+    /// <summary>Reads exactly 16 bytes; fails only on length, bits outside the fields are ignored.</summary>
     public static DecodeResult<PriQueueEntry> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -97,6 +109,7 @@ public readonly record struct PriQueueEntry(
             dw1 & PageAddressMask);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-pri-entry" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -11,8 +11,11 @@ namespace Faultline.Iommu.Smmuv3;
 /// </summary>
 public enum PriResponse : byte
 {
+    /// <summary>0, <c>PRI_RESP_DENY</c>: the function gets Invalid Request.</summary>
     Deny = 0,
+    /// <summary>1, <c>PRI_RESP_FAIL</c>: the function gets Response Failure.</summary>
     Fail = 1,
+    /// <summary>2, <c>PRI_RESP_SUCC</c>: the function gets Success.</summary>
     Success = 2,
 }
 
@@ -22,10 +25,13 @@ public enum PriResponse : byte
 /// </summary>
 public static class PriResponses
 {
+    /// <summary>Resp is 2 bits wide (DW1 13:12).</summary>
     public const byte FieldMask = 0x3;
 
+    /// <summary>Whether the value is Deny, Fail or Success (3 is not a value).</summary>
     public static bool IsDefined(this PriResponse response) => (byte)response <= (byte)PriResponse.Success;
 
+    /// <summary>The PCIe PRG Response code the value stands for; throws for an undefined value.</summary>
     public static ResponseCode ToResponseCode(this PriResponse response) => response switch
     {
         PriResponse.Deny => ResponseCode.InvalidRequest,
@@ -46,11 +52,13 @@ public static class PriResponses
         }
     }
 
+    /// <summary>The Resp value for a PCIe code; throws for the reserved codes, which no Resp value carries.</summary>
     public static PriResponse FromResponseCode(ResponseCode code) =>
         TryFromResponseCode(code, out var response)
             ? response
             : throw new ArgumentOutOfRangeException(nameof(code), code, "a reserved PRG Response code has no CMD_PRI_RESP Resp value");
 
+    /// <summary>Deny, Fail, Success, or Reserved&lt;n&gt; for another value.</summary>
     public static string Name(this PriResponse response) => response switch
     {
         PriResponse.Deny => "Deny",
@@ -85,15 +93,23 @@ public readonly record struct PriResponseCommand(
     PrgIndex Index,
     PriResponse Response)
 {
+    /// <summary>16 bytes, as every SMMUv3 command.</summary>
     public const int Size = Smmuv3Command.Size;
+    /// <summary>0x41 (Linux <c>CMDQ_OP_PRI_RESP</c>).</summary>
     public const byte Opcode = Smmuv3Command.PriResponseOpcode;
 
+    /// <summary>DW0 bit 11, SSV: the response carries SubstreamID as its PASID (<c>CMDQ_0_SSV</c>).</summary>
     public const ulong SubstreamValidBit = 1UL << 11;
+    /// <summary>DW0 31:12: SubstreamID (<c>CMDQ_PRI_0_SSID</c>).</summary>
     public const int SubstreamIdShift = 12;
+    /// <summary>DW0 63:32: StreamID (<c>CMDQ_PRI_0_SID</c>).</summary>
     public const int StreamIdShift = 32;
+    /// <summary>DW1 13:12: Resp (<c>CMDQ_PRI_1_RESP</c>).</summary>
     public const int ResponseShift = 12;
 
+    /// <summary>The bits of DW0 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw0Fields = 0xFFUL | SubstreamValidBit | ((ulong)Pasid.Mask << SubstreamIdShift) | (0xFFFF_FFFFUL << StreamIdShift);
+    /// <summary>The bits of DW1 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw1Fields = PrgIndex.Mask | ((ulong)PriResponses.FieldMask << ResponseShift);
 
     /// <summary>The PCIe PRG Response code this command delivers.</summary>
@@ -120,6 +136,7 @@ public readonly record struct PriResponseCommand(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], dw1);
     }
 
+    /// <summary>Reads exactly 16 bytes; fails on length, opcode, or Resp = 3.</summary>
     public static DecodeResult<PriResponseCommand> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -140,6 +157,7 @@ public readonly record struct PriResponseCommand(
             response);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-pri-resp" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

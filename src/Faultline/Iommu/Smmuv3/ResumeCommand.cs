@@ -10,15 +10,21 @@ namespace Faultline.Iommu.Smmuv3;
 /// </summary>
 public enum ResumeAction : byte
 {
+    /// <summary>0, <c>CMDQ_RESUME_0_RESP_TERM</c>: the transaction is terminated, aborted or RAZ/WI as CD.A says.</summary>
     Terminate = 0,
+    /// <summary>1, <c>CMDQ_RESUME_0_RESP_RETRY</c>: the transaction is translated again.</summary>
     Retry = 1,
+    /// <summary>2, <c>CMDQ_RESUME_0_RESP_ABORT</c>: the transaction ends with an abort.</summary>
     Abort = 2,
 }
 
+/// <summary>The CMD_RESUME action field's rules and names.</summary>
 public static class ResumeActions
 {
+    /// <summary>The action is 2 bits wide (DW0 13:12).</summary>
     public const byte FieldMask = 0x3;
 
+    /// <summary>Whether the value is Terminate, Retry or Abort (3 is not a value).</summary>
     public static bool IsDefined(this ResumeAction action) => (byte)action <= (byte)ResumeAction.Abort;
 
     /// <summary>
@@ -33,6 +39,7 @@ public static class ResumeActions
         _ => ResumeAction.Terminate,
     };
 
+    /// <summary>Terminate, Retry, Abort, or Reserved&lt;n&gt; for another value.</summary>
     public static string Name(this ResumeAction action) => action switch
     {
         ResumeAction.Terminate => "Terminate",
@@ -59,13 +66,19 @@ public static class ResumeActions
 /// </summary>
 public readonly record struct ResumeCommand(uint StreamId, ResumeAction Action, ushort StallTag)
 {
+    /// <summary>16 bytes, as every SMMUv3 command.</summary>
     public const int Size = Smmuv3Command.Size;
+    /// <summary>0x44 (Linux <c>CMDQ_OP_RESUME</c>).</summary>
     public const byte Opcode = Smmuv3Command.ResumeOpcode;
 
+    /// <summary>DW0 13:12: the action (<c>CMDQ_RESUME_0_RESP</c>).</summary>
     public const int ActionShift = 12;
+    /// <summary>DW0 63:32: StreamID (<c>CMDQ_RESUME_0_SID</c>).</summary>
     public const int StreamIdShift = 32;
 
+    /// <summary>The bits of DW0 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw0Fields = 0xFFUL | ((ulong)ResumeActions.FieldMask << ActionShift) | (0xFFFF_FFFFUL << StreamIdShift);
+    /// <summary>DW1's field: STAG 15:0 (<c>CMDQ_RESUME_1_STAG</c>); the rest is written as 0 and ignored on decode.</summary>
     public const ulong Dw1Fields = 0xFFFFUL;
 
     /// <summary>Writes the command; an undefined <see cref="Action"/> is written as is (its low 2 bits), and decodes as an error.</summary>
@@ -79,6 +92,7 @@ public readonly record struct ResumeCommand(uint StreamId, ResumeAction Action, 
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], StallTag);
     }
 
+    /// <summary>Reads exactly 16 bytes; fails on length, opcode, or action 3.</summary>
     public static DecodeResult<ResumeCommand> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -94,6 +108,7 @@ public readonly record struct ResumeCommand(uint StreamId, ResumeAction Action, 
         return new ResumeCommand((uint)(dw0 >> StreamIdShift), action, (ushort)dw1);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-resume" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -15,11 +15,16 @@ namespace Faultline.Iommu.Smmuv3;
 /// </summary>
 public static class Smmuv3Command
 {
+    /// <summary>Every command is 16 bytes (Linux <c>CMDQ_ENT_SZ_SHIFT</c> 4).</summary>
     public const int Size = 16;
 
+    /// <summary>CMD_PRI_RESP, 0x41.</summary>
     public const byte PriResponseOpcode = 0x41;
+    /// <summary>CMD_RESUME, 0x44.</summary>
     public const byte ResumeOpcode = 0x44;
+    /// <summary>CMD_STALL_TERM, 0x45.</summary>
     public const byte StallTerminateOpcode = 0x45;
+    /// <summary>CMD_SYNC, 0x46.</summary>
     public const byte SyncOpcode = 0x46;
 
     /// <summary>The opcode of the command whose first DW is <paramref name="dw0"/>.</summary>

@@ -25,6 +25,7 @@ public enum StallBufferFullMode
 /// <summary>The configuration of one SMMUv3 (ID registers and the open-point switches of smmuv3.md §10).</summary>
 public sealed record Smmuv3Config
 {
+    /// <summary>The SMMU's name in reports; its IOPF queues are <c>&lt;name&gt;-priq</c> and <c>&lt;name&gt;-evtq</c>.</summary>
     public required string Name { get; init; }
 
     /// <summary>log2 of the PRI queue entries (PRIQ_BASE.LOG2SIZE). 8 = 256, Linux's bound before 5.3 (smmuv3.md §8).</summary>
@@ -42,18 +43,23 @@ public sealed record Smmuv3Config
     /// <summary>IDR0.PRI (H-SMMU-1).</summary>
     public bool PriSupported { get; init; } = true;
 
+    /// <summary>IDR0.STALL_MODEL: whether and how streams may stall (H-SMMU-5).</summary>
     public StallModel StallModel { get; init; } = StallModel.StallAndTerminate;
 
     /// <summary>IDR5.STALL_MAX, shared by all streams (H-SMMU-9). No public source gives a typical value; 16 is arbitrary.</summary>
     public int StallMax { get; init; } = 16;
 
+    /// <summary>H-SMMU-9: what a faulting transaction meets when STALL_MAX stalls are already held.</summary>
     public StallBufferFullMode WhenStallBufferFull { get; init; } = StallBufferFullMode.BackPressure;
 
     /// <summary>H-SMMU-3 [UNVERIFIED]: the answer to a last request the full PRIQ discarded; default Success as H-VTD-5.</summary>
     public DiscardAutoResponse DiscardAutoResponse { get; init; } = DiscardAutoResponse.Success;
 
+    /// <summary>PRIQ entries: 2^<see cref="PriQueueShift"/>.</summary>
     public int PriQueueEntries => 1 << PriQueueShift;
+    /// <summary>EVTQ entries: 2^<see cref="EventQueueShift"/>.</summary>
     public int EventQueueEntries => 1 << EventQueueShift;
+    /// <summary>CMDQ entries: 2^<see cref="CommandQueueShift"/>.</summary>
     public int CommandQueueEntries => 1 << CommandQueueShift;
 }
 

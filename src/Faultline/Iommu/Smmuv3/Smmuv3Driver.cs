@@ -3,22 +3,30 @@ using Faultline.Pcie;
 
 namespace Faultline.Iommu.Smmuv3;
 
+/// <summary>What the SMMUv3 driver's fault paths counted.</summary>
 public sealed class Smmuv3DriverCounters
 {
+    /// <summary>Runs of the PRIQ thread.</summary>
     public long PriBatches;
+    /// <summary>PRIQ entries the thread consumed.</summary>
     public long PriEntries;
     /// <summary>R38: requests logged as "unexpected PRI request received" (<see cref="PriService.Deny"/>).</summary>
     public long UnexpectedPriRequests;
     /// <summary>R38: last requests answered CMD_PRI_RESP Deny.</summary>
     public long DenyResponses;
+    /// <summary>Stop Markers discarded without a response (H-PCI-20).</summary>
     public long StopMarkersDropped;
+    /// <summary>Page requests reported to the fault framework.</summary>
     public long PriReported;
     /// <summary>Entries or events naming a StreamID the driver has no master for.</summary>
     public long UnknownStreams;
+    /// <summary>PRIQ entries or events that did not decode: consumed and dropped.</summary>
     public long MalformedEntries;
     /// <summary>R37: "PRIQ overflow detected -- requests lost".</summary>
     public long PriOverflows;
+    /// <summary>Runs of the EVTQ thread.</summary>
     public long EventBatches;
+    /// <summary>Events the EVTQ thread consumed.</summary>
     public long Events;
     /// <summary>R36: stall events reported to the framework as one-fault groups.</summary>
     public long StallsReported;
@@ -30,10 +38,13 @@ public sealed class Smmuv3DriverCounters
     public long ReportsPrinted;
     /// <summary>POL-12: stall events of an owner past its budget, terminated at once instead of reported.</summary>
     public long BudgetTerminated;
+    /// <summary>CMD_RESUMEs submitted for framework responses (R22); budget terminations are in <see cref="BudgetTerminated"/>.</summary>
     public long ResumesSubmitted;
+    /// <summary>CMD_PRI_RESPs submitted for framework responses (R22); Deny answers are in <see cref="DenyResponses"/>.</summary>
     public long PriResponsesSubmitted;
     /// <summary>R22: a response code the driver has no command value for (-EINVAL): nothing sent.</summary>
     public long ResponsesRefused;
+    /// <summary>CMD_STALL_TERMs submitted when a stall master was torn down (H-SMMU-13).</summary>
     public long StallTermsSubmitted;
     /// <summary>R22, T25: a response for a device this driver set up neither for stalls nor for PRI (WARN, nothing sent).</summary>
     public long ResponsesWarned;
@@ -59,6 +70,7 @@ public sealed class Smmuv3Driver : IPageResponder
     private readonly byte[] _command = new byte[Smmuv3Command.Size];
     private readonly CommandSubmitter _submitter;
 
+    /// <summary>The driver of <paramref name="smmu"/>: its two IOPF queues, then interrupts, queues and SMMUEN on, as <c>arm_smmu_device_reset</c>.</summary>
     public Smmuv3Driver(Smmuv3Iommu smmu, FaultFramework framework, Smmuv3DriverConfig config)
     {
         _smmu = smmu;
@@ -72,10 +84,15 @@ public sealed class Smmuv3Driver : IPageResponder
         smmu.WriteCr0(Smmuv3Iommu.Cr0CommandQueueEnable | Smmuv3Iommu.Cr0EventQueueEnable | Smmuv3Iommu.Cr0PriQueueEnable | Smmuv3Iommu.Cr0SmmuEnable);
     }
 
+    /// <summary>The SMMU this driver runs.</summary>
     public Smmuv3Iommu Iommu => _smmu;
+    /// <summary>The driver's options.</summary>
     public Smmuv3DriverConfig Config { get; }
+    /// <summary>The IOPF queue of PCIe functions' page requests (<c>&lt;name&gt;-priq</c>, Linux <c>priq.iopf</c>).</summary>
     public FaultQueue PriFaultQueue { get; }
+    /// <summary>The IOPF queue of stall masters' faults (<c>&lt;name&gt;-evtq</c>, Linux <c>evtq.iopf</c>).</summary>
     public FaultQueue EventFaultQueue { get; }
+    /// <summary>What the driver counted.</summary>
     public Smmuv3DriverCounters Counters { get; } = new();
 
     /// <summary>The kernel log: each line the driver prints (R37, R38 formats), when a host wants them.</summary>
@@ -139,6 +156,7 @@ public sealed class Smmuv3Driver : IPageResponder
         return (FaultStatus.Ok, device, table);
     }
 
+    /// <summary>The StreamID <paramref name="device"/> was added with, or null for a device this driver did not add.</summary>
     public uint? StreamIdOf(FaultDevice device) => _masterOf.TryGetValue(device, out var m) ? m.StreamId : null;
 
     /// <summary>Stalls of <paramref name="owner"/> reported and not yet answered (POL-12 bookkeeping).</summary>
@@ -243,6 +261,7 @@ public sealed class Smmuv3Driver : IPageResponder
         _submitter.Retry();
     }
 
+    /// <summary>Commands waiting for room in the command queue.</summary>
     public int WaitingSubmissions => _submitter.Waiting;
 
     /// <summary>

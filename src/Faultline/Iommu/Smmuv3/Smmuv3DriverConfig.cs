@@ -14,6 +14,7 @@ public enum PriService
 /// <summary>The SMMUv3 driver's options; <see cref="For"/> picks them from the host policy.</summary>
 public sealed record Smmuv3DriverConfig
 {
+    /// <summary>What the PRIQ thread does with a Page Request: deny it (upstream, R38) or report it (the PRI series).</summary>
     public PriService PriService { get; init; } = PriService.Framework;
 
     /// <summary>

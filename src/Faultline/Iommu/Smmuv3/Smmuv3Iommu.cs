@@ -12,21 +12,32 @@ namespace Faultline.Iommu.Smmuv3;
 /// </summary>
 public sealed class Smmuv3Iommu
 {
+    /// <summary>IDR0.ATS, bit 10.</summary>
     public const uint Idr0Ats = 1 << 10;
+    /// <summary>IDR0.PRI, bit 16.</summary>
     public const uint Idr0Pri = 1 << 16;
+    /// <summary>IDR0.STALL_MODEL, bits 25:24.</summary>
     public const int Idr0StallModelShift = 24;
 
+    /// <summary>CR0.SMMUEN, bit 0.</summary>
     public const uint Cr0SmmuEnable = 1 << 0;
+    /// <summary>CR0.PRIQEN, bit 1.</summary>
     public const uint Cr0PriQueueEnable = 1 << 1;
+    /// <summary>CR0.EVENTQEN, bit 2.</summary>
     public const uint Cr0EventQueueEnable = 1 << 2;
+    /// <summary>CR0.CMDQEN, bit 3.</summary>
     public const uint Cr0CommandQueueEnable = 1 << 3;
 
+    /// <summary>IRQ_CTRL.GERROR_IRQEN, bit 0.</summary>
     public const uint IrqCtrlGerror = 1 << 0;
+    /// <summary>IRQ_CTRL.PRIQ_IRQEN, bit 1.</summary>
     public const uint IrqCtrlPriQueue = 1 << 1;
+    /// <summary>IRQ_CTRL.EVENTQ_IRQEN, bit 2.</summary>
     public const uint IrqCtrlEventQueue = 1 << 2;
 
     /// <summary>C_BAD_STREAMID and C_BAD_SUBSTREAMID (Linux <c>EVT_ID_BAD_STREAMID_CONFIG</c>, <c>EVT_ID_BAD_SUBSTREAMID_CONFIG</c>).</summary>
     public const byte BadStreamIdEvent = 0x02;
+    /// <summary>C_BAD_SUBSTREAMID, 0x08: the SubstreamID selects no CD.</summary>
     public const byte BadSubstreamIdEvent = 0x08;
 
     /// <summary>Event CLASS for a fault on the input address (the stage-1 walk of the transaction itself).</summary>
@@ -39,6 +50,7 @@ public sealed class Smmuv3Iommu
     private readonly byte[] _priScratch = new byte[PriQueueEntry.Size];
     private readonly byte[] _eventScratch = new byte[FaultEvent.Size];
 
+    /// <summary>An SMMU with empty PRIQ, EVTQ and CMDQ, a free stall buffer of STALL_MAX slots, no streams, CR0 and IRQ_CTRL clear.</summary>
     public Smmuv3Iommu(Smmuv3Config config, ISmmuv3Platform platform)
     {
         Config = config;
@@ -50,13 +62,20 @@ public sealed class Smmuv3Iommu
         _stalls = new StallBuffer(config.StallMax);
     }
 
+    /// <summary>The SMMU's configuration.</summary>
     public Smmuv3Config Config { get; }
+    /// <summary>The SMMU's name (<see cref="Smmuv3Config.Name"/>).</summary>
     public string Name => Config.Name;
+    /// <summary>What the hardware model counted.</summary>
     public Smmuv3Counters Counters { get; } = new();
+    /// <summary>The PRI queue: 16-byte entries, a wrap bit, PROD.OVFLG toggling on overflow (H-SMMU-3).</summary>
     public RingQueue PriQueue { get; }
+    /// <summary>The event queue: 32-byte records, a wrap bit, PROD.OVFLG toggling on overflow (H-SMMU-12).</summary>
     public RingQueue EventQueue { get; }
+    /// <summary>The command queue: 16-byte commands software writes at CMDQ_PROD.</summary>
     public RingQueue CommandQueue { get; }
 
+    /// <summary>IDR0: ATS 10, PRI 16, STALL_MODEL 25:24.</summary>
     public uint Idr0 => (Config.AtsSupported ? Idr0Ats : 0) | (Config.PriSupported ? Idr0Pri : 0) | ((uint)Config.StallModel << Idr0StallModelShift);
 
     /// <summary>IDR1: CMDQS 25:21, EVENTQS 20:16, PRIQS 15:11.</summary>
@@ -65,11 +84,13 @@ public sealed class Smmuv3Iommu
     /// <summary>IDR5: STALL_MAX 31:16.</summary>
     public uint Idr5 => (uint)Config.StallMax << 16;
 
+    /// <summary>CR0: SMMUEN, PRIQEN, EVENTQEN and CMDQEN as last written.</summary>
     public uint Cr0 { get; private set; }
 
     /// <summary>CR0ACK follows CR0 at once: the model has no enable latency.</summary>
     public uint Cr0Ack => Cr0;
 
+    /// <summary>IRQ_CTRL: the GERROR, PRIQ and EVENTQ interrupt enables.</summary>
     public uint IrqCtrl { get; private set; }
 
     /// <summary>Writes CR0; PRIQEN sticks only with IDR0.PRI (H-SMMU-1).</summary>
@@ -79,16 +100,23 @@ public sealed class Smmuv3Iommu
         Cr0 = value & (Cr0SmmuEnable | Cr0PriQueueEnable | Cr0EventQueueEnable | Cr0CommandQueueEnable);
     }
 
+    /// <summary>Writes IRQ_CTRL; bits other than the three enables are dropped.</summary>
     public void WriteIrqCtrl(uint value) => IrqCtrl = value & (IrqCtrlGerror | IrqCtrlPriQueue | IrqCtrlEventQueue);
 
     private bool Enabled(uint bit) => (Cr0 & bit) != 0;
 
     // Register page 1: the queues' PROD and CONS in the SMMUv3 encoding (index | wrap | bit 31 flag).
+    /// <summary>PRIQ_PROD: index | wrap | OVFLG (bit 31).</summary>
     public uint PriQueueProducer => PriQueue.ProducerRegister;
+    /// <summary>PRIQ_CONS: index | wrap | OVACKFLG (bit 31).</summary>
     public uint PriQueueConsumer => PriQueue.ConsumerRegister;
+    /// <summary>Software writes PRIQ_CONS; false, and nothing changes, if index and wrap do not lie between CONS and PROD.</summary>
     public bool WritePriQueueConsumer(uint value) => PriQueue.TryWriteConsumerRegister(value);
+    /// <summary>EVENTQ_PROD: index | wrap | OVFLG (bit 31).</summary>
     public uint EventQueueProducer => EventQueue.ProducerRegister;
+    /// <summary>EVENTQ_CONS: index | wrap | OVACKFLG (bit 31).</summary>
     public uint EventQueueConsumer => EventQueue.ConsumerRegister;
+    /// <summary>Software writes EVENTQ_CONS; false, and nothing changes, if index and wrap do not lie between CONS and PROD.</summary>
     public bool WriteEventQueueConsumer(uint value) => EventQueue.TryWriteConsumerRegister(value);
 
     /// <summary>Software reads the PRIQ entry at an index|wrap register value between CONS and PROD.</summary>
@@ -123,6 +151,7 @@ public sealed class Smmuv3Iommu
         return entry;
     }
 
+    /// <summary>Whether <paramref name="streamId"/> has an STE (PCIe function or platform master).</summary>
     public bool HasStream(uint streamId) => _streams.ContainsKey(streamId);
 
     /// <summary>
@@ -137,6 +166,7 @@ public sealed class Smmuv3Iommu
         return true;
     }
 
+    /// <summary>STE.S1STALLD of the stream; false for an unknown stream.</summary>
     public bool StallDisabled(uint streamId) => _streams.TryGetValue(streamId, out var entry) && entry.Config.StallDisabled;
 
     /// <summary>Transactions of <paramref name="streamId"/> held in the stall buffer now.</summary>
@@ -268,6 +298,7 @@ public sealed class Smmuv3Iommu
 
     /// <summary>Stalled transactions held now, of all streams (H-SMMU-9).</summary>
     public int StallsInUse => _stalls.InUse;
+    /// <summary>The most stalled transactions held at once (H-SMMU-9).</summary>
     public int StallHighWater => _stalls.HighWater;
 
     /// <summary>Transactions waiting at the input for a stall slot (back-pressure, H-SMMU-9), with those stuck behind them.</summary>

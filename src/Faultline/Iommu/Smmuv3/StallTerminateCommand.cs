@@ -18,14 +18,20 @@ namespace Faultline.Iommu.Smmuv3;
 /// </summary>
 public readonly record struct StallTerminateCommand(uint StreamId)
 {
+    /// <summary>16 bytes, as every SMMUv3 command.</summary>
     public const int Size = Smmuv3Command.Size;
+    /// <summary>0x45 (QEMU <c>SMMU_CMD_STALL_TERM</c>).</summary>
     public const byte Opcode = Smmuv3Command.StallTerminateOpcode;
 
+    /// <summary>DW0 63:32: StreamID.</summary>
     public const int StreamIdShift = 32;
 
+    /// <summary>DW0's fields: opcode 7:0 and StreamID 63:32; the rest is written as 0 and ignored on decode.</summary>
     public const ulong Dw0Fields = 0xFFUL | (0xFFFF_FFFFUL << StreamIdShift);
+    /// <summary>DW1 carries no field.</summary>
     public const ulong Dw1Fields = 0;
 
+    /// <summary>Writes the 16 bytes little-endian; DW1 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -33,6 +39,7 @@ public readonly record struct StallTerminateCommand(uint StreamId)
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], 0);
     }
 
+    /// <summary>Reads exactly 16 bytes; fails on length or opcode.</summary>
     public static DecodeResult<StallTerminateCommand> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -44,6 +51,7 @@ public readonly record struct StallTerminateCommand(uint StreamId)
         return new StallTerminateCommand((uint)(dw0 >> StreamIdShift));
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-stall-term" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -6,6 +6,7 @@ namespace Faultline.Iommu.Smmuv3;
 /// <summary>CMD_SYNC's completion signal (DW0 bits 13:12).</summary>
 public enum SyncCompletion : byte
 {
+    /// <summary>0, NONE: no completion signal; software polls CMDQ_CONS.</summary>
     None = 0,
     /// <summary>Signal completion with an interrupt (MSI to <see cref="SyncCommand.MsiAddress"/> when MSIs are used).</summary>
     Irq = 1,
@@ -22,16 +23,25 @@ public enum SyncCompletion : byte
 /// </summary>
 public readonly record struct SyncCommand(SyncCompletion Completion, byte Shareability, byte MsiAttributes, uint MsiData, ulong MsiAddress)
 {
+    /// <summary>16 bytes, as every SMMUv3 command.</summary>
     public const int Size = Smmuv3Command.Size;
+    /// <summary>0x46 (Linux <c>CMDQ_OP_CMD_SYNC</c>).</summary>
     public const byte Opcode = Smmuv3Command.SyncOpcode;
 
+    /// <summary>DW0 13:12: CS, the completion signal (<c>CMDQ_SYNC_0_CS</c>).</summary>
     public const int CompletionShift = 12;
+    /// <summary>DW0 23:22: MSH, the shareability of the completion MSI write (<c>CMDQ_SYNC_0_MSH</c>).</summary>
     public const int ShareabilityShift = 22;
+    /// <summary>DW0 27:24: MSIATTR, the memory attributes of the completion MSI write (<c>CMDQ_SYNC_0_MSIATTR</c>).</summary>
     public const int MsiAttributesShift = 24;
+    /// <summary>DW0 63:32: MSIDATA, the value the completion MSI writes (<c>CMDQ_SYNC_0_MSIDATA</c>).</summary>
     public const int MsiDataShift = 32;
+    /// <summary>DW1 51:2: MSIADDR (<c>CMDQ_SYNC_1_MSIADDR_MASK</c>).</summary>
     public const ulong MsiAddressMask = 0x000F_FFFF_FFFF_FFFCUL;
 
+    /// <summary>The bits of DW0 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw0Fields = 0xFFUL | (0x3UL << CompletionShift) | (0x3UL << ShareabilityShift) | (0xFUL << MsiAttributesShift) | (0xFFFF_FFFFUL << MsiDataShift);
+    /// <summary>The bits of DW1 that carry a field; the rest are written as 0 and ignored on decode.</summary>
     public const ulong Dw1Fields = MsiAddressMask;
 
     /// <summary>Writes the command; fields wider than theirs are cut to their bits.</summary>
@@ -47,6 +57,7 @@ public readonly record struct SyncCommand(SyncCompletion Completion, byte Sharea
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], MsiAddress & MsiAddressMask);
     }
 
+    /// <summary>Reads exactly 16 bytes; fails on length, opcode, or CS = 3.</summary>
     public static DecodeResult<SyncCommand> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -63,6 +74,7 @@ public readonly record struct SyncCommand(SyncCompletion Completion, byte Sharea
             (uint)(dw0 >> MsiDataShift), dw1 & MsiAddressMask);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-sync" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -25,12 +25,15 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
     bool SizeBit,
     ulong Address)
 {
+    /// <summary>32 bytes: a scalable-mode (256-bit) descriptor.</summary>
     public const int Size = InvalidationDescriptor.Size;
+    /// <summary>Descriptor type 3, QW0 3:0 (Linux <c>QI_DIOTLB_TYPE</c>).</summary>
     public const byte Type = 0x3;
 
     private const ulong Qw0Reserved = (0xFFUL << 4) & ~(0x7UL << 9) | (0x7FFUL << 21) | (0xFUL << 48);
     private const ulong Qw1Reserved = 0xFFEUL;
 
+    /// <summary>The range invalidated, 2^SizeOrder pages, from S and the address encoding (<see cref="DeviceTlbRange.SizeOrder"/>).</summary>
     public int SizeOrder => DeviceTlbRange.SizeOrder(Address, SizeBit);
 
     /// <summary>Linux <c>qi_desc_dev_iotlb(sid, pfsid, qdep, addr, mask)</c>: 2^<paramref name="sizeOrder"/> pages.</summary>
@@ -39,6 +42,7 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
         new(sourceId, physicalFunctionSourceId, (byte)(maxInvalidationsPending & 0x1F), sizeOrder > 0,
             DeviceTlbRange.EncodeAddress(address, sizeOrder));
 
+    /// <summary>Writes the 32 bytes, QW0 first, little-endian; reserved bits, QW2 and QW3 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -53,6 +57,7 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, type, or a reserved bit set in QW0 or QW1.</summary>
     public static DecodeResult<DeviceTlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -67,6 +72,7 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
             (byte)((qw0 >> 16) & 0x1F), (qw1 & 1) != 0, qw1 & ~0xFFFUL);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-devtlb-invalidation" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -45,9 +45,11 @@ public static class DeviceTlbRange
         return (address & ~(length - 1), length);
     }
 
+    /// <summary>The PFSID as QW0 carries it: bits 3:0 at 15:12, bits 15:4 at 63:52.</summary>
     public static ulong EncodePfsid(RequesterId pfsid) =>
         ((ulong)(pfsid.Value & 0xF) << 12) | ((ulong)((pfsid.Value >> 4) & 0xFFF) << 52);
 
+    /// <summary>The PFSID from QW0 bits 15:12 (PFSID 3:0) and 63:52 (PFSID 15:4).</summary>
     public static RequesterId DecodePfsid(ulong qw0) =>
         new((ushort)(((qw0 >> 12) & 0xF) | (((qw0 >> 52) & 0xFFF) << 4)));
 }

@@ -35,7 +35,9 @@ public readonly record struct InvalidationWaitDescriptor(
     uint StatusData,
     ulong StatusAddress)
 {
+    /// <summary>32 bytes: a scalable-mode (256-bit) descriptor.</summary>
     public const int Size = InvalidationDescriptor.Size;
+    /// <summary>Descriptor type 5, QW0 3:0 (Linux <c>QI_IWD_TYPE</c>).</summary>
     public const byte Type = 0x5;
 
     /// <summary>Bits 1:0 of QW1: the status write is a 4-byte write to a 4-byte aligned address.</summary>
@@ -43,6 +45,7 @@ public readonly record struct InvalidationWaitDescriptor(
 
     private const ulong Qw0Reserved = 0xFFFF_F100UL;
 
+    /// <summary>Writes the 32 bytes little-endian: the status address with bits 1:0 cleared, QW2 and QW3 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -58,6 +61,7 @@ public readonly record struct InvalidationWaitDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, type, reserved bits (QW0 8 and 31:12, QW2, QW3) or a status address not 4-byte aligned.</summary>
     public static DecodeResult<InvalidationWaitDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -83,6 +87,7 @@ public readonly record struct InvalidationWaitDescriptor(
             qw1);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-invalidation-wait" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

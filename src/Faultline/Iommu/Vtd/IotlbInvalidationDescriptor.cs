@@ -6,8 +6,11 @@ namespace Faultline.Iommu.Vtd;
 /// <summary>IOTLB invalidation granularity (QW0 5:4).</summary>
 public enum IotlbGranularity : byte
 {
+    /// <summary>1: global, every mapping of every domain (Linux <c>DMA_TLB_GLOBAL_FLUSH</c>).</summary>
     Global = 1,
+    /// <summary>2: domain-selective, every mapping of the domain id (<c>DMA_TLB_DSI_FLUSH</c>).</summary>
     DomainSelective = 2,
+    /// <summary>3: page-selective within the domain, 2^AM pages from the address (<c>DMA_TLB_PSI_FLUSH</c>).</summary>
     PageSelectiveWithinDomain = 3,
 }
 
@@ -35,7 +38,9 @@ public readonly record struct IotlbInvalidationDescriptor(
     byte AddressMask = 0,
     bool InvalidationHint = false)
 {
+    /// <summary>32 bytes: a scalable-mode (256-bit) descriptor.</summary>
     public const int Size = InvalidationDescriptor.Size;
+    /// <summary>Descriptor type 2, QW0 3:0 (Linux <c>QI_IOTLB_TYPE</c>).</summary>
     public const byte Type = 0x2;
 
     private const ulong Qw0Reserved = 0xFFFF_FFFF_0000_F100UL;
@@ -45,6 +50,7 @@ public readonly record struct IotlbInvalidationDescriptor(
     public static IotlbInvalidationDescriptor DomainSelective(ushort domainId) =>
         new(IotlbGranularity.DomainSelective, false, false, domainId);
 
+    /// <summary>Writes the 32 bytes little-endian; reserved bits, QW2 and QW3 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -60,6 +66,7 @@ public readonly record struct IotlbInvalidationDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, type, a reserved bit set in QW0 or QW1, or granularity 0.</summary>
     public static DecodeResult<IotlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -77,6 +84,7 @@ public readonly record struct IotlbInvalidationDescriptor(
             qw1 & ~0xFFFUL, (byte)(qw1 & 0x3F), (qw1 & (1UL << 6)) != 0);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-iotlb-invalidation" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -21,12 +21,15 @@ public readonly record struct PageGroupResponseDescriptor(
     ulong PrivateData0 = 0,
     ulong PrivateData1 = 0)
 {
+    /// <summary>32 bytes: a scalable-mode (256-bit) descriptor.</summary>
     public const int Size = 32;
+    /// <summary>Descriptor type 9, QW0 3:0 (Linux <c>QI_PGRP_RESP_TYPE</c>).</summary>
     public const byte Type = 0x9;
 
     private const ulong Qw0Reserved = (0x7UL << 6) | (0xFFFUL << 52);
     private const ulong Qw1Reserved = 0x3UL | ~0xFFFUL;
 
+    /// <summary>Writes the 32 bytes little-endian, the private data in QW2 and QW3; reserved bits as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -43,6 +46,7 @@ public readonly record struct PageGroupResponseDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], PrivateData1);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, type, or a reserved bit set in QW0 or QW1. QW2 and QW3 are taken as private data.</summary>
     public static DecodeResult<PageGroupResponseDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -67,6 +71,7 @@ public readonly record struct PageGroupResponseDescriptor(
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-page-group-response" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

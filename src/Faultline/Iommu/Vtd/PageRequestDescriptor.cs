@@ -25,7 +25,9 @@ public readonly record struct PageRequestDescriptor(
     ulong PrivateData0 = 0,
     ulong PrivateData1 = 0)
 {
+    /// <summary>32 bytes: a scalable-mode page request descriptor.</summary>
     public const int Size = 32;
+    /// <summary>Descriptor type 1, QW0 7:0.</summary>
     public const byte Type = 0x01;
 
     private const ulong Qw0Reserved = (0x3FUL << 10) | (0x3FFUL << 54);
@@ -46,6 +48,7 @@ public readonly record struct PageRequestDescriptor(
         request.Index,
         request.PageAddress & PageRequest.PageMask);
 
+    /// <summary>Writes the 32 bytes little-endian, the private data in QW2 and QW3; reserved bits as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -67,6 +70,7 @@ public readonly record struct PageRequestDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], PrivateData1);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, a type other than 1, or a reserved bit set in QW0 (15:10, 63:54).</summary>
     public static DecodeResult<PageRequestDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -94,6 +98,7 @@ public readonly record struct PageRequestDescriptor(
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-page-request" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

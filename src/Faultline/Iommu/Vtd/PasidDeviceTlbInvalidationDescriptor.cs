@@ -37,12 +37,15 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
     bool SizeBit,
     ulong Address)
 {
+    /// <summary>32 bytes: a scalable-mode (256-bit) descriptor.</summary>
     public const int Size = InvalidationDescriptor.Size;
+    /// <summary>Descriptor type 8, QW0 3:0 (Linux <c>QI_DEIOTLB_TYPE</c>).</summary>
     public const byte Type = 0x8;
 
     /// <summary>MIP is 5 bits; as in the PCIe ATS capability, 0 stands for 32.</summary>
     public const byte MaxInvalidationsPendingMask = 0x1F;
 
+    /// <summary>The size order of "every address" (<see cref="DeviceTlbRange.MaxSizeOrder"/>), what the drain invalidates.</summary>
     public const int MaxSizeOrder = DeviceTlbRange.MaxSizeOrder;
 
     private const ulong PageMask = ~0xFFFUL;
@@ -68,6 +71,7 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
             DeviceTlbRange.EncodeAddress(address, sizeOrder));
     }
 
+    /// <summary>Writes the 32 bytes little-endian; QW1 10:1, QW2 and QW3 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -85,6 +89,7 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, type, or a reserved bit set in QW1 (10:1), QW2 or QW3.</summary>
     public static DecodeResult<PasidDeviceTlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -109,6 +114,7 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
             qw1 & PageMask);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-pasid-devtlb-invalidation" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

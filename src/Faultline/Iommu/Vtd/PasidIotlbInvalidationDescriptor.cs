@@ -30,8 +30,11 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
     byte AddressMask = 0,
     bool InvalidationHint = false)
 {
+    /// <summary>32 bytes: a scalable-mode (256-bit) descriptor.</summary>
     public const int Size = InvalidationDescriptor.Size;
+    /// <summary>Descriptor type 6, QW0 3:0 (Linux <c>QI_EIOTLB_TYPE</c>).</summary>
     public const byte Type = 0x6;
+    /// <summary>AM, QW1 5:0: the address mask is 6 bits (<c>QI_EIOTLB_AM(am)</c> = am &amp; 0x3f).</summary>
     public const byte AddressMaskLimit = 0x3F;
 
     private const ulong PageMask = ~0xFFFUL;
@@ -49,6 +52,7 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
     public static PasidIotlbInvalidationDescriptor PageSelective(ushort domainId, Pasid pasid, ulong address, byte sizeOrder, bool invalidationHint = false) =>
         new(PasidIotlbGranularity.PageSelectiveWithinPasid, domainId, pasid, address & PageMask, sizeOrder, invalidationHint);
 
+    /// <summary>Writes the 32 bytes little-endian; reserved bits, QW2 and QW3 as 0.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -65,6 +69,7 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
+    /// <summary>Reads exactly 32 bytes; fails on length, type, a reserved bit set in any QW, or a granularity other than 2 and 3.</summary>
     public static DecodeResult<PasidIotlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -93,6 +98,7 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
             (qw1 & (1UL << 6)) != 0);
     }
 
+    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-pasid-iotlb-invalidation" (what <c>faultline decode</c> prints).</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

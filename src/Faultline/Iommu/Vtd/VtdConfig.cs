@@ -5,6 +5,7 @@ namespace Faultline.Iommu.Vtd;
 /// <summary>The configuration of one VT-d remapping unit.</summary>
 public sealed record VtdConfig
 {
+    /// <summary>The unit's name in reports and traces; its IOPF queue is <c>&lt;name&gt;-iopfq</c>.</summary>
     public required string Name { get; init; }
 
     /// <summary>PQA.PQS: the PRQ is 2^PQS × 4 KiB, i.e. 2^(PQS+7) 32-byte descriptors (vtd.md §1). Linux uses 4.</summary>
@@ -19,8 +20,10 @@ public sealed record VtdConfig
     /// <summary>ECAP.PDS: page-request drain supported (H-VTD-14).</summary>
     public bool PageDrainSupported { get; init; } = true;
 
+    /// <summary>H-VTD-5: what the unit answers by itself for a last request the PRQ discarded (full, or PRO set).</summary>
     public DiscardAutoResponse DiscardAutoResponse { get; init; } = DiscardAutoResponse.Success;
 
+    /// <summary>PRQ descriptors: 2^(PQS+7), from <see cref="PageRequestQueueOrder"/>.</summary>
     public int PageRequestQueueEntries => 1 << (PageRequestQueueOrder + 7);
 }
 

@@ -3,6 +3,7 @@ using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
 
+/// <summary>Where a <see cref="VtdDrain"/> stands (R33).</summary>
 public enum VtdDrainStage
 {
     /// <summary>The queue part shared by every IOMMU: scan, then flush (<see cref="QueueDrain"/>).</summary>
@@ -13,6 +14,7 @@ public enum VtdDrainStage
     OverflowRetry,
     /// <summary>Hardened only: requests that landed during the hardware drain are handled before the PASID goes.</summary>
     LateRequests,
+    /// <summary>Drained: nothing of the (device, PASID) is left to wait for, and the PASID may be reused.</summary>
     Done,
 }
 
@@ -47,28 +49,40 @@ public sealed class VtdDrain : IPasidDrain
         StartedAt = now;
     }
 
+    /// <summary>The device whose page requests are drained.</summary>
     public FaultDevice Device { get; }
+    /// <summary>The device's requester id: the RID of its PRQ descriptors and the SID of the drain's invalidations.</summary>
     public RequesterId Requester { get; }
+    /// <summary>The PASID drained; 0 drains the RID's requests without a PASID (BUG-8).</summary>
     public uint Pasid { get; }
+    /// <summary>The stage the drain is in.</summary>
     public VtdDrainStage Stage { get; private set; } = VtdDrainStage.Queue;
+    /// <summary>The stage by name; during <see cref="VtdDrainStage.Queue"/>, the shared drain's stage (ScanRing, Flush).</summary>
     public string StageName => Stage == VtdDrainStage.Queue ? _queue.StageName : Stage.ToString();
 
     /// <summary>Where the final wait writes its status: the drain's own slot, as qi_submit_sync's desc_status.</summary>
     public ulong StatusAddress { get; }
 
+    /// <summary>When the drain began.</summary>
     public long StartedAt { get; }
+    /// <summary>When the framework flush began, or null before.</summary>
     public long? FlushStartedAt => _queue.FlushStartedAt;
     /// <summary>When the flush had nothing left of this (device, PASID) to wait for.</summary>
     public long? OwnGroupsDoneAt => _queue.OwnGroupsDoneAt;
+    /// <summary>When the framework flush completed, or null.</summary>
     public long? FlushDoneAt => _queue.FlushDoneAt;
+    /// <summary>When the drain finished, or null while it runs.</summary>
     public long? DoneAt { get; private set; }
     /// <summary>Hardware drains submitted: more than one when PRO was set afterwards (R33).</summary>
     public int HardwareRounds { get; private set; }
     /// <summary>Queued groups of the PASID answered INVALID before the flush (hardened).</summary>
     public int CancelledGroups => _queue.CancelledGroups;
+    /// <inheritdoc />
     public int FlushedGroups => _queue.FlushedGroups;
+    /// <inheritdoc />
     public long UnrelatedWaitNs => _queue.UnrelatedWaitNs;
 
+    /// <inheritdoc />
     public bool IsDone => Stage == VtdDrainStage.Done;
 
     internal void OnWaitCompleted() => _waitCompleted = true;

@@ -3,10 +3,14 @@ using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
 
+/// <summary>What the VT-d driver's fault path counted.</summary>
 public sealed class VtdDriverCounters
 {
+    /// <summary>Runs of the page request thread.</summary>
     public long Batches;
+    /// <summary>PRQ descriptors the thread consumed.</summary>
     public long Descriptors;
+    /// <summary>Page requests reported to the fault framework.</summary>
     public long Reported;
     /// <summary>R31 step 2: Stop Markers dropped without a response.</summary>
     public long StopMarkersDropped;
@@ -14,11 +18,13 @@ public sealed class VtdDriverCounters
     public long BadRequestsAnswered;
     /// <summary>R31: bad requests that were not last, dropped.</summary>
     public long BadRequestsDropped;
+    /// <summary>PRQ descriptors that did not decode: consumed and dropped, no response.</summary>
     public long MalformedDescriptors;
     /// <summary>R32: overflow cleared once the ring was empty.</summary>
     public long OverflowsCleared;
     /// <summary>R32: overflow seen with entries still queued; PRO left set for the next interrupt.</summary>
     public long OverflowsDeferred;
+    /// <summary>Page group response descriptors submitted: framework responses and bad-request answers.</summary>
     public long ResponsesSubmitted;
     /// <summary>The invalidation queue was full; the descriptor waited for room (qi_submit_sync spins).</summary>
     public long InvalidationQueueWaits;
@@ -40,6 +46,7 @@ public sealed class VtdDriver : IPageResponder
     private readonly CommandSubmitter _submitter;
     private ulong _nextStatusAddress = 0x1000;
 
+    /// <summary>The driver of <paramref name="iommu"/>, with its own IOPF queue in <paramref name="framework"/>.</summary>
     public VtdDriver(VtdIommu iommu, FaultFramework framework, int virtualAddressBits = 48)
     {
         _iommu = iommu;
@@ -49,8 +56,11 @@ public sealed class VtdDriver : IPageResponder
         _submitter = new CommandSubmitter(iommu.SubmitInvalidation);
     }
 
+    /// <summary>The unit this driver runs.</summary>
     public VtdIommu Iommu => _iommu;
+    /// <summary>This unit's IOPF queue (<c>&lt;name&gt;-iopfq</c>), where its devices' faults go.</summary>
     public FaultQueue Queue { get; }
+    /// <summary>What the driver counted.</summary>
     public VtdDriverCounters Counters { get; } = new();
 
     /// <summary>Width of canonical addresses (48 with 4-level paging, 57 with 5-level).</summary>
@@ -147,6 +157,7 @@ public sealed class VtdDriver : IPageResponder
         SubmitResponse(descriptor);
     }
 
+    /// <summary>The requester id <paramref name="device"/> was added with, or null for a device this driver did not add.</summary>
     public RequesterId? RequesterOf(FaultDevice device) => _requesterOf.TryGetValue(device, out var r) ? r : null;
 
     /// <summary>

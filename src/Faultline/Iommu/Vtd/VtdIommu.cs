@@ -9,13 +9,16 @@ namespace Faultline.Iommu.Vtd;
 /// </summary>
 public sealed class VtdIommu
 {
+    /// <summary>PRS.PPR, bit 0: pending page request.</summary>
     public const uint PrsPendingPageRequest = 1 << 0;
+    /// <summary>PRS.PRO, bit 1: page request overflow.</summary>
     public const uint PrsOverflow = 1 << 1;
 
     private readonly IVtdPlatform _platform;
     private readonly Dictionary<RequesterId, ContextEntry> _contexts = new();
     private readonly byte[] _scratch = new byte[PageRequestDescriptor.Size];
 
+    /// <summary>A unit with an empty PRQ and invalidation queue, no context entries, and events unmasked.</summary>
     public VtdIommu(VtdConfig config, IVtdPlatform platform)
     {
         Config = config;
@@ -24,10 +27,15 @@ public sealed class VtdIommu
         InvalidationQueue = new RingQueue(config.InvalidationQueueEntries, PageGroupResponseDescriptor.Size, RingFullRule.ReserveOneSlot, RingOverflowMode.Latch);
     }
 
+    /// <summary>The unit's configuration.</summary>
     public VtdConfig Config { get; }
+    /// <summary>The unit's name (<see cref="VtdConfig.Name"/>).</summary>
     public string Name => Config.Name;
+    /// <summary>What the hardware model counted.</summary>
     public VtdCounters Counters { get; } = new();
+    /// <summary>The PRQ: 32-byte page request descriptors, one slot kept free, nothing written while PRO is set (H-VTD-4).</summary>
     public RingQueue PageRequestQueue { get; }
+    /// <summary>The invalidation queue: 32-byte descriptors software submits at IQT.</summary>
     public RingQueue InvalidationQueue { get; }
 
     /// <summary>PRS.PPR: set when a descriptor is queued, cleared by software (RW1C).</summary>
@@ -47,6 +55,7 @@ public sealed class VtdIommu
         return entry;
     }
 
+    /// <summary>Whether <paramref name="requester"/> has a context entry.</summary>
     public bool HasContext(RequesterId requester) => _contexts.ContainsKey(requester);
 
     /// <summary>The ATS translation agent (pcie.md §1 step 2).</summary>
@@ -92,7 +101,9 @@ public sealed class VtdIommu
         return write;
     }
 
+    /// <summary>PQH: the page request queue head, a byte offset.</summary>
     public ulong Pqh => PageRequestQueue.ByteOffset(PageRequestQueue.Consumer);
+    /// <summary>PQT: the page request queue tail, a byte offset.</summary>
     public ulong Pqt => PageRequestQueue.ByteOffset(PageRequestQueue.Producer);
 
     /// <summary>Software writes PQH; false if the offset is misaligned or outside the valid entries.</summary>
@@ -105,6 +116,7 @@ public sealed class VtdIommu
             ? PageRequestQueue.At(position)
             : throw new ArgumentOutOfRangeException(nameof(offset), offset, "no descriptor there");
 
+    /// <summary>PRS: PPR (bit 0) and PRO (bit 1).</summary>
     public uint Prs => (PendingPageRequest ? PrsPendingPageRequest : 0) | (PageRequestQueue.Overflowed ? PrsOverflow : 0);
 
     /// <summary>PRS is RW1C.</summary>

@@ -26,8 +26,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
 
     /// <inheritdoc />
     public override string Kind => "amd";
-    /// <inheritdoc />
-    public override string IopfRefusal => "the IOMMU does not support PPR (EFR.PPRSup)";
+    internal override string IopfRefusal => "the IOMMU does not support PPR (EFR.PPRSup)";
     /// <summary>The IOMMU hardware: the PPR log and the command buffer.</summary>
     public AmdIommu Hardware { get; }
     /// <summary>The amd_iommu driver's fault path (<c>ppr.c</c>): the PPR interrupt thread and COMPLETE_PPR_REQUEST.</summary>

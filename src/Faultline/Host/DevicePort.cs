@@ -28,7 +28,7 @@ public abstract class DevicePort
     /// <summary>The framework's handle, when the driver enabled IOPF for it.</summary>
     public FaultDevice? FaultDevice { get; internal set; }
     /// <summary>The IOMMU's PASID table for the device (context entry, CD table, DTE or context bank), where bound address spaces are installed.</summary>
-    public IPasidTable PasidTable { get; internal set; } = null!;
+    internal IPasidTable PasidTable { get; set; } = null!;
     internal Dictionary<string, uint> BoundPasids { get; } = new();
     /// <summary>Processes bound to the device, by name, and their PASIDs.</summary>
     public IReadOnlyDictionary<string, uint> Pasids => BoundPasids;

@@ -57,7 +57,7 @@ public abstract class IommuUnit
     public virtual bool HasPasids => true;
 
     /// <summary>Why this IOMMU's driver refuses IOPF to a function whose PRI is enabled, for a note.</summary>
-    public abstract string IopfRefusal { get; }
+    internal abstract string IopfRefusal { get; }
 
     /// <summary>The IOPF queues whose work the workers run, in the order they are served.</summary>
     public abstract IReadOnlyList<FaultQueue> FaultQueues { get; }

@@ -48,8 +48,7 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
 
     /// <inheritdoc />
     public override bool HasPasids => false;
-    /// <inheritdoc />
-    public override string IopfRefusal => "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only";
+    internal override string IopfRefusal => "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only";
 
     internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now) =>
         (PciEnableError.None, FaultStatus.NoDevice, null, null);

@@ -33,8 +33,7 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
 
     /// <inheritdoc />
     public override string Kind => "smmuv3";
-    /// <inheritdoc />
-    public override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
+    internal override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
     /// <summary>The SMMU hardware: the PRI, event and command queues, the stream table and the stall buffer.</summary>
     public Smmuv3Iommu Hardware { get; }
     /// <summary>The arm-smmu-v3 driver's fault paths: the PRIQ and EVTQ threads and <c>arm_smmu_page_response</c>.</summary>

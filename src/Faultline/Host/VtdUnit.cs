@@ -23,8 +23,7 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
 
     /// <inheritdoc />
     public override string Kind => "vtd";
-    /// <inheritdoc />
-    public override string IopfRefusal => "no page-drain support (H-VTD-14)";
+    internal override string IopfRefusal => "no page-drain support (H-VTD-14)";
     /// <summary>The remapping hardware: the page request queue, the invalidation queue, context entries.</summary>
     public VtdIommu Hardware { get; }
     /// <summary>The intel-iommu driver's fault path (<c>prq.c</c>): the PRQ thread and <c>page_response</c>.</summary>

@@ -6,6 +6,7 @@ namespace Faultline;
 /// </summary>
 public static class Clock
 {
+    /// <summary>The provider's current timestamp converted to nanoseconds (exact when its frequency is 1 GHz).</summary>
     public static long Nanoseconds(this TimeProvider time) =>
         time.TimestampFrequency == 1_000_000_000
             ? time.GetTimestamp()

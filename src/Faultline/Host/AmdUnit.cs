@@ -24,13 +24,19 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
         Driver.EnablePprLog();
     }
 
+    /// <inheritdoc />
     public override string Kind => "amd";
-    public override string IopfRefusal => "the IOMMU does not support PPR (EFR.PPRSup)";
+    internal override string IopfRefusal => "the IOMMU does not support PPR (EFR.PPRSup)";
+    /// <summary>The IOMMU hardware: the PPR log and the command buffer.</summary>
     public AmdIommu Hardware { get; }
+    /// <summary>The amd_iommu driver's fault path (<c>ppr.c</c>): the PPR interrupt thread and COMPLETE_PPR_REQUEST.</summary>
     public AmdDriver Driver { get; }
+    /// <inheritdoc />
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
 
+    /// <inheritdoc />
     public override string ThreadName(int thread) => "ppr thread";
+    /// <inheritdoc />
     public override RingQueue? ThreadQueue(int thread) => Hardware.PprLog;
 
     /// <summary>The PPR interrupt thread; an entry not yet in memory makes it poll again one interval later (R35, H-AMD-3).</summary>
@@ -74,6 +80,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
         base.CheckEnd(invariants, now);
     }
 
+    /// <inheritdoc />
     public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;

@@ -19,13 +19,16 @@ public abstract class DevicePort
 
     /// <summary>Its place in <see cref="HostKernel.Devices"/>, as <see cref="HostAction.Target"/> names it.</summary>
     public int Id { get; }
+    /// <summary>The device's name, as its function or master config gives it.</summary>
     public abstract string Name { get; }
     /// <summary>Its process in a trace.</summary>
     public abstract string TraceName { get; }
+    /// <summary>The IOMMU the device sits behind.</summary>
     public IommuUnit Unit { get; }
     /// <summary>The framework's handle, when the driver enabled IOPF for it.</summary>
     public FaultDevice? FaultDevice { get; internal set; }
-    public IPasidTable PasidTable { get; internal set; } = null!;
+    /// <summary>The IOMMU's PASID table for the device (context entry, CD table, DTE or context bank), where bound address spaces are installed.</summary>
+    internal IPasidTable PasidTable { get; set; } = null!;
     internal Dictionary<string, uint> BoundPasids { get; } = new();
     /// <summary>Processes bound to the device, by name, and their PASIDs.</summary>
     public IReadOnlyDictionary<string, uint> Pasids => BoundPasids;
@@ -45,9 +48,13 @@ public sealed class FunctionPort : DevicePort
         Credits = credits;
     }
 
+    /// <summary>The function's model.</summary>
     public PriFunction Function { get; }
+    /// <inheritdoc />
     public override string Name => Function.Name;
+    /// <summary>The function's requester id (bus, device, function).</summary>
     public RequesterId Requester => Function.Requester;
+    /// <inheritdoc />
     public override string TraceName => $"{Name} (PCIe {Requester} behind {Unit.Name})";
     /// <summary>The PRI credits its driver asks for; null: the function's capacity.</summary>
     public uint? Credits { get; }
@@ -66,11 +73,15 @@ public sealed class MasterPort : DevicePort
         StallOwner = owner;
     }
 
+    /// <summary>The master's model.</summary>
     public StallMaster Master { get; }
+    /// <inheritdoc />
     public override string Name => Master.Config.Name;
+    /// <summary>The StreamID the master's transactions carry.</summary>
     public uint StreamId => Master.Config.StreamId;
     /// <summary>Whose POL-12 stall budget its stalls count against; null: the master itself.</summary>
     public string? StallOwner { get; }
+    /// <inheritdoc />
     public override string TraceName => $"{Name} (stall master 0x{StreamId:x} behind {Unit.Name})";
 
     internal override bool QueueHolds(uint pasid) => Unit.MasterQueueHolds(StreamId, pasid);

@@ -23,14 +23,19 @@ public sealed class GuestAttachment
 
     /// <summary>Its place in <see cref="HostKernel.Guests"/>, as <see cref="HostAction.Target"/> names it.</summary>
     public int Id { get; }
+    /// <summary>The guest's name.</summary>
     public string Name { get; }
+    /// <summary>The function given to the guest.</summary>
     public FunctionPort Port { get; }
+    /// <summary>The PASID the fault-capable HWPT is attached at.</summary>
     public uint Pasid { get; }
     /// <summary>The guest's stage-1 address space, the translation at its PASID.</summary>
     public AddressSpace AddressSpace { get; }
     /// <summary>The function's iommufd device id (the records' dev_id).</summary>
     public uint DevId { get; }
+    /// <summary>The iommufd fault queue the guest reads faults from and writes responses to.</summary>
     public UserFaultQueue Queue { get; }
+    /// <summary>The host detached the function from the guest's HWPT (<see cref="HostKernel.DetachGuest"/>).</summary>
     public bool Detached { get; internal set; }
     /// <summary>Credits the POL-9 PRI reset gave back to the device.</summary>
     public long CreditsRecoveredByReset { get; internal set; }
@@ -41,9 +46,14 @@ public sealed class GuestAttachment
 /// <summary>The trace a host may keep of what the kernel does (the simulator's Perfetto trace).</summary>
 public interface IHostTrace
 {
+    /// <summary>A span on a thread of a process; spans on one thread nest.</summary>
     void Span(string process, string thread, string name, long startNs, long durationNs, string category, params (string Key, string Value)[] args);
+    /// <summary>An interval on a track of a process, which may overlap others on that track.</summary>
     void Interval(string process, string track, string name, long startNs, long endNs, string category, params (string Key, string Value)[] args);
+    /// <summary>A moment on a thread of a process.</summary>
     void Instant(string process, string thread, string name, long timeNs, string category, params (string Key, string Value)[] args);
+    /// <summary>A moment for the whole trace, such as a broken invariant.</summary>
     void GlobalInstant(string name, long timeNs, string category, params (string Key, string Value)[] args);
+    /// <summary>A counter of a process takes a new value, such as a ring's fill.</summary>
     void Counter(string process, string name, long timeNs, long value);
 }

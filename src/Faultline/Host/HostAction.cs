@@ -45,20 +45,30 @@ public readonly struct HostAction
     /// <summary>The <see cref="At"/> of an action that has no time of its own.</summary>
     public const long NoTime = long.MinValue;
 
+    /// <summary>What the kernel asks for, and so which fields are meaningful.</summary>
     public HostActionKind Kind { get; init; }
     /// <summary>The IOMMU unit's index in <see cref="HostKernel.Units"/>.</summary>
     public int Unit { get; init; }
     /// <summary>The function, master or guest attachment the action is for (its <c>Id</c>), or the driver thread's index.</summary>
     public int Target { get; init; }
+    /// <summary>When the action is due, in ns, for a poll (<see cref="HostActionKind.RunThread"/>), a PPR log write or a POL-5 timer.</summary>
     public long At { get; init; }
+    /// <summary>Which look of POL-9 a <see cref="HostActionKind.PriResetPoll"/> is, from 1.</summary>
     public int Attempt { get; init; }
+    /// <summary>The PRG Response, for <see cref="HostActionKind.PrgResponse"/>.</summary>
     public PrgResponse PrgResponse { get; init; }
+    /// <summary>The ATS Invalidate Request, for <see cref="HostActionKind.InvalidateRequest"/>.</summary>
     public InvalidateRequest InvalidateRequest { get; init; }
+    /// <summary>The ATS Translation Completion, for <see cref="HostActionKind.TranslationCompletion"/>.</summary>
     public TranslationCompletion TranslationCompletion { get; init; }
+    /// <summary>The master's transaction that ended, for <see cref="HostActionKind.TransactionEnded"/>.</summary>
     public StallTransaction Transaction { get; init; }
+    /// <summary>How that transaction ended, for <see cref="HostActionKind.TransactionEnded"/>.</summary>
     public TransactionOutcome Outcome { get; init; }
+    /// <summary>The fault work item (group and handler) the worker takes, for <see cref="HostActionKind.RunWork"/>.</summary>
     public FaultWorkItem Work { get; init; }
 
+    /// <summary>The kind, unit, target and, unless it is <see cref="NoTime"/>, <see cref="At"/>, for logs.</summary>
     public override string ToString() => $"{Kind} unit {Unit} target {Target}{(At == NoTime ? "" : $" at {At}")}";
 }
 

@@ -9,6 +9,8 @@ namespace Faultline.Host;
 
 /// <summary>What a worker found when it ran a fault work item (<see cref="HostKernel.RunWork"/>).</summary>
 /// <param name="Ran">False when the group had gone with its device (R4): nothing to answer, the worker is free again.</param>
+/// <param name="Outcome">The handler's response code and the model time it took to resolve the group.</param>
+/// <param name="Group">The group the worker ran, or null when it had gone.</param>
 public readonly record struct WorkRun(bool Ran, FaultWorkOutcome Outcome, FaultGroup? Group);
 
 /// <summary>
@@ -31,6 +33,7 @@ public sealed class HostKernel
     private uint _ioas;
     private long _now;
 
+    /// <summary>A kernel with no IOMMU yet, under <paramref name="policy"/>, handing its outputs to <paramref name="host"/> and, if given, its trace to <paramref name="trace"/>.</summary>
     public HostKernel(HostSpec spec, FaultPolicy policy, IKernelHost host, IHostTrace? trace = null)
     {
         _host = host;
@@ -47,19 +50,29 @@ public sealed class HostKernel
         Clock = new KernelClock(this);
     }
 
+    /// <summary>The spec the kernel was built from.</summary>
     public HostSpec Spec { get; }
+    /// <summary>The fault framework (io-pgfault.c) every unit reports to, under the kernel's policy.</summary>
     public FaultFramework Framework { get; }
+    /// <summary>SVA binding (iommu-sva.c): PASIDs and domains per process.</summary>
     public SvaBinder Binder { get; }
+    /// <summary>The invariants broken so far, checked as the kernel runs and at <see cref="CheckEnd"/>.</summary>
     public InvariantLog Invariants { get; } = new();
+    /// <summary>Where the kernel traces what it does, or null.</summary>
     public IHostTrace? Trace { get; }
     /// <summary>What the kernel refused or did that a user should read (refused binds, IOPF refusals, detaches, resets).</summary>
     public List<string> Notes { get; } = [];
+    /// <summary>The IOMMU units, by <see cref="IommuUnit.Index"/>.</summary>
     public List<IommuUnit> Units { get; } = [];
     /// <summary>Functions and masters, by <see cref="DevicePort.Id"/>.</summary>
     public List<DevicePort> Devices { get; } = [];
+    /// <summary>The PCIe functions, in the order they were added.</summary>
     public List<FunctionPort> Functions { get; } = [];
+    /// <summary>The platform stall masters, in the order they were added.</summary>
     public List<MasterPort> Masters { get; } = [];
+    /// <summary>Functions given to guests, by <see cref="GuestAttachment.Id"/>.</summary>
     public IReadOnlyList<GuestAttachment> Guests => _guests;
+    /// <summary>Every PASID teardown begun, finished or not, in the order begun.</summary>
     public IReadOnlyList<PasidTeardown> Teardowns => _teardowns;
 
     /// <summary>
@@ -75,6 +88,7 @@ public sealed class HostKernel
 
     // ---- topology ----
 
+    /// <summary>Adds the IOMMU <paramref name="spec"/> describes: its hardware model and its Linux driver.</summary>
     public IommuUnit AddIommu(IommuSpec spec)
     {
         IommuUnit unit = spec.Type switch

@@ -26,10 +26,13 @@ public abstract class IommuUnit
     }
 
     private protected HostKernel Kernel { get; }
+    /// <summary>The spec the unit was built from.</summary>
     public IommuSpec Spec { get; }
+    /// <summary>The IOMMU's name, from its spec.</summary>
     public string Name => Spec.Name;
     /// <summary>Its place in <see cref="HostKernel.Units"/>, as <see cref="HostAction.Unit"/> names it.</summary>
     public int Index { get; }
+    /// <summary>The architecture's short name: <c>vtd</c>, <c>smmuv3</c>, <c>amd</c> or <c>smmuv2</c>.</summary>
     public abstract string Kind { get; }
     /// <summary>Its process in a trace.</summary>
     public string TraceName => $"{Name} ({Kind})";
@@ -54,7 +57,7 @@ public abstract class IommuUnit
     public virtual bool HasPasids => true;
 
     /// <summary>Why this IOMMU's driver refuses IOPF to a function whose PRI is enabled, for a note.</summary>
-    public abstract string IopfRefusal { get; }
+    internal abstract string IopfRefusal { get; }
 
     /// <summary>The IOPF queues whose work the workers run, in the order they are served.</summary>
     public abstract IReadOnlyList<FaultQueue> FaultQueues { get; }
@@ -161,6 +164,7 @@ public abstract class IommuUnit
 
     // ---- reporting ----
 
+    /// <summary>The unit's counters at <paramref name="now"/>: its hardware queue, its driver, and its stall model where it has one.</summary>
     public abstract IommuReport Report(long now);
 
     /// <summary>What must hold of this IOMMU at the end of a run.</summary>

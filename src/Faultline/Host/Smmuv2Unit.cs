@@ -23,12 +23,18 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
         Driver = new Smmuv2Driver(Hardware, kernel.Framework, kernel.Clock);
     }
 
+    /// <inheritdoc />
     public override string Kind => "smmuv2";
+    /// <summary>The SMMU hardware: its context banks and their fault registers.</summary>
     public Smmuv2 Hardware { get; }
+    /// <summary>The context fault handler (<c>arm_smmu_context_fault</c>) and its RESUME writes, as the Adreno path runs them.</summary>
     public Smmuv2Driver Driver { get; }
+    /// <inheritdoc />
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
 
+    /// <inheritdoc />
     public override string ThreadName(int thread) => $"cb{thread} irq";
+    /// <inheritdoc />
     public override RingQueue? ThreadQueue(int thread) => null;
     private protected override int HandleThread(int thread, long now) => Driver.HandleContextFault(thread, now) ? 1 : 0;
 
@@ -40,8 +46,9 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
     internal override void OnPageRequest(in PageRequest request, long now) =>
         throw new InvalidOperationException($"SMMUv2 {Name} enables no PRI, so no function can send it page requests");
 
+    /// <inheritdoc />
     public override bool HasPasids => false;
-    public override string IopfRefusal => "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only";
+    internal override string IopfRefusal => "an SMMUv2 has no ATS, PRI or PASIDs: it serves platform masters only";
 
     internal override (PciEnableError Probe, FaultStatus Status, FaultDevice? Device, IPasidTable? Table) AddFunction(PriFunction function, uint? credits, long now) =>
         (PciEnableError.None, FaultStatus.NoDevice, null, null);
@@ -82,6 +89,7 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
         base.CheckEnd(invariants, now);
     }
 
+    /// <inheritdoc />
     public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;

@@ -31,15 +31,21 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
         Driver = new Smmuv3Driver(Hardware, kernel.Framework, config);
     }
 
+    /// <inheritdoc />
     public override string Kind => "smmuv3";
-    public override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
+    internal override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
+    /// <summary>The SMMU hardware: the PRI, event and command queues, the stream table and the stall buffer.</summary>
     public Smmuv3Iommu Hardware { get; }
+    /// <summary>The arm-smmu-v3 driver's fault paths: the PRIQ and EVTQ threads and <c>arm_smmu_page_response</c>.</summary>
     public Smmuv3Driver Driver { get; }
     /// <summary>The shared stall buffer's fill over time (H-SMMU-9).</summary>
     internal OccupancyTimeline StallOccupancy { get; } = new();
+    /// <inheritdoc />
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.PriFaultQueue, Driver.EventFaultQueue];
 
+    /// <inheritdoc />
     public override string ThreadName(int thread) => thread == PriThread ? "priq thread" : "evtq thread";
+    /// <inheritdoc />
     public override RingQueue? ThreadQueue(int thread) => thread == PriThread ? Hardware.PriQueue : Hardware.EventQueue;
     private protected override int HandleThread(int thread, long now) => thread == PriThread ? Driver.HandlePageRequests() : Driver.HandleEvents();
 
@@ -84,6 +90,7 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
         base.CheckEnd(invariants, now);
     }
 
+    /// <inheritdoc />
     public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;

@@ -21,13 +21,19 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
         Driver = new VtdDriver(Hardware, kernel.Framework, kernel.Spec.VirtualAddressBits);
     }
 
+    /// <inheritdoc />
     public override string Kind => "vtd";
-    public override string IopfRefusal => "no page-drain support (H-VTD-14)";
+    internal override string IopfRefusal => "no page-drain support (H-VTD-14)";
+    /// <summary>The remapping hardware: the page request queue, the invalidation queue, context entries.</summary>
     public VtdIommu Hardware { get; }
+    /// <summary>The intel-iommu driver's fault path (<c>prq.c</c>): the PRQ thread and <c>page_response</c>.</summary>
     public VtdDriver Driver { get; }
+    /// <inheritdoc />
     public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
 
+    /// <inheritdoc />
     public override string ThreadName(int thread) => "prq thread";
+    /// <inheritdoc />
     public override RingQueue? ThreadQueue(int thread) => Hardware.PageRequestQueue;
     private protected override int HandleThread(int thread, long now) => Driver.HandlePageRequests();
 
@@ -69,6 +75,7 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
         base.CheckEnd(invariants, now);
     }
 
+    /// <inheritdoc />
     public override IommuReport Report(long now)
     {
         var hw = Hardware.Counters;

@@ -5,16 +5,18 @@ public enum HostLoopState
 {
     /// <summary>Built; posts and timers queue up until <see cref="HostLoop.Start"/>.</summary>
     Created,
+    /// <summary>Started: the loop thread runs posts and timers as they come due.</summary>
     Running,
     /// <summary><see cref="HostLoop.StopAsync"/> was called: what was posted still runs, then the thread ends.</summary>
     Stopping,
+    /// <summary>The loop thread has ended without a fault, or the loop was stopped or disposed before it started; nothing more runs.</summary>
     Stopped,
     /// <summary>An action threw; the loop stopped at once and <see cref="HostLoop.Fault"/> holds the exception.</summary>
     Faulted,
 }
 
 /// <summary>
-/// The wall-clock twin of the simulator's <see cref="Simulation.Scheduler"/>: the one thread that owns a
+/// The wall-clock twin of the simulator's <c>Simulation.Scheduler</c>: the one thread that owns a
 /// sans-IO core (DESIGN rule 1). Any thread may <see cref="Post"/> work or set timers; only this thread
 /// runs them, one at a time, so the core is never entered concurrently and needs no locks of its own.
 /// Posts from one thread run in the order that thread made them; timers run in (due time, insertion)
@@ -35,6 +37,7 @@ public sealed class HostLoop : IDisposable
     private ITimer? _wakeTimer;
     private long _wakeArmedFor = long.MinValue;
 
+    /// <summary>A loop whose timers follow <paramref name="time"/>, on a background thread named <paramref name="name"/>; nothing runs until <see cref="Start"/>.</summary>
     public HostLoop(TimeProvider time, string name = "faultline-host")
     {
         Time = time;
@@ -47,6 +50,7 @@ public sealed class HostLoop : IDisposable
     /// <summary>The clock now, in nanoseconds (<see cref="Clock.Nanoseconds"/>).</summary>
     public long Now => Time.Nanoseconds();
 
+    /// <summary>Where the loop is in its life.</summary>
     public HostLoopState State { get; private set; }
 
     /// <summary>The exception that stopped the loop, if one did.</summary>
@@ -64,6 +68,7 @@ public sealed class HostLoop : IDisposable
     /// <summary>Whether the caller is on the loop thread, the only one allowed to touch the core.</summary>
     public bool IsLoopThread => Thread.CurrentThread == _thread;
 
+    /// <summary>Starts the loop thread; throws <see cref="InvalidOperationException"/> unless the loop is <see cref="HostLoopState.Created"/>.</summary>
     public void Start()
     {
         lock (_gate)
@@ -96,6 +101,7 @@ public sealed class HostLoop : IDisposable
     /// </remarks>
     public void At(long dueNs, Action action) => Enqueue(new LoopItem(action, null), dueNs);
 
+    /// <summary>Runs <paramref name="action"/> on the loop thread <paramref name="delayNs"/> from now (a negative delay counts as 0).</summary>
     public void After(long delayNs, Action action) => At(Now + Math.Max(0, delayNs), action);
 
     /// <summary>

@@ -15,6 +15,7 @@ public sealed class RuntimeDevice
 
     /// <summary>The kernel's view of the device; read it on the loop thread only.</summary>
     public DevicePort Port { get; }
+    /// <summary>The device's name.</summary>
     public string Name => Port.Name;
 }
 
@@ -53,6 +54,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     private long _refused;
     private int _disposed;
 
+    /// <summary>A kernel built from <paramref name="spec"/> under <paramref name="policy"/>, run on <paramref name="loop"/>; its calls run once the loop is started.</summary>
     public RuntimeHost(HostLoop loop, HostSpec spec, FaultPolicy policy, RuntimeOptions? options = null)
     {
         Loop = loop;
@@ -62,6 +64,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         _drainSubmitted = DrainSubmitted;
     }
 
+    /// <summary>The loop thread that owns the kernel and the devices.</summary>
     public HostLoop Loop { get; }
 
     /// <summary>The core: touch it only on the loop thread (<see cref="HostLoop.InvokeAsync{T}"/>).</summary>
@@ -75,6 +78,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
 
     // ---- topology and the kernel's calls (any thread; they run on the loop) ----
 
+    /// <summary>Adds the IOMMU <paramref name="spec"/> describes, of any kind; the unit is the loop's, to pass back to <see cref="AddFunction"/> and <see cref="AddMaster"/>.</summary>
     public Task<IommuUnit> AddIommu(IommuSpec spec) => Loop.InvokeAsync(() => Kernel.AddIommu(spec));
 
     /// <summary>A PCIe function behind <paramref name="unit"/>; its driver probes it with <paramref name="credits"/> and enables IOPF.</summary>
@@ -110,6 +114,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         return true;
     });
 
+    /// <summary>The process exits: its faults are answered INVALID (R27) and every binding of it is torn down (R25), then its PASID freed.</summary>
     public Task Exit(AddressSpace mm, PasidStopMode mode) => Loop.InvokeAsync(() =>
     {
         Kernel.Exit(mm, mode, Loop.Now);
@@ -127,6 +132,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     public Task<GuestAttachment?> AttachGuest(string name, RuntimeDevice device, uint pasid, AddressSpace mm) =>
         Loop.InvokeAsync(() => Kernel.AttachGuest(name, (FunctionPort)device.Port, pasid, mm, Loop.Now));
 
+    /// <summary>Takes the function away from the guest (iommufd detach, R43); false if iommufd refused.</summary>
     public Task<bool> DetachGuest(GuestAttachment guest) => Loop.InvokeAsync(() => Kernel.DetachGuest(guest, Loop.Now));
 
     /// <summary>read(2) on the guest's fault queue (R46): whole groups into <paramref name="groups"/>, which the caller must not touch until the task completes.</summary>

@@ -13,15 +13,18 @@ public sealed class AddressSpace(string name) : IPageTable
     // Memory by ranges, not pages: six 2^24-page VMAs resident whole took 5.5 GB as a set of pages (issue 9).
     private readonly PageSet _resident = new();
 
+    /// <summary>The process's name, used in messages and reports.</summary>
     public string Name { get; } = name;
 
     /// <summary>The mm is being torn down; faults on it are answered INVALID (R27).</summary>
     public bool Exiting { get; set; }
 
+    /// <summary>The VMAs, sorted by start address and never overlapping.</summary>
     public IReadOnlyList<Vma> Vmas => _vmas;
     /// <summary>Pages mapped; past int.MaxValue (possible only through the range form) it throws rather than wraps.</summary>
     public int ResidentPages => checked((int)_resident.Count);
 
+    /// <summary><c>mmap</c>: adds a VMA, or throws <see cref="ArgumentException"/> with the <see cref="Refusal"/> reason.</summary>
     public void Map(Vma vma)
     {
         int at = FirstAtOrAbove(vma.Start);
@@ -75,6 +78,7 @@ public sealed class AddressSpace(string name) : IPageTable
         return null;
     }
 
+    /// <summary>Whether the page holding <paramref name="address"/> is mapped in the page table.</summary>
     public bool IsResident(ulong address) => _resident.Contains(address >> PageShift);
 
     /// <summary>Maps a page in the page table (the effect of a successful CPU fault).</summary>
@@ -123,6 +127,7 @@ public sealed class AddressSpace(string name) : IPageTable
         return Faults.PageResponseCode.Success;
     }
 
+    /// <summary>The IOMMU's walk of this page table: present with the VMA's rights if the page is resident, else not present.</summary>
     public Translation Translate(ulong address)
     {
         if (!IsResident(address) || FindVma(address) is not { } vma) return Translation.NotPresent;
@@ -130,5 +135,6 @@ public sealed class AddressSpace(string name) : IPageTable
         return new Translation(true, p.HasFlag(VmaPermissions.Read), p.HasFlag(VmaPermissions.Write), p.HasFlag(VmaPermissions.Exec));
     }
 
+    /// <inheritdoc />
     public override string ToString() => Name;
 }

@@ -15,8 +15,10 @@ public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasi
     private readonly SortedSet<uint> _freed = [];
     private uint _nextPasid = firstPasid;
 
+    /// <summary>The PASID allocated to <paramref name="mm"/> (<c>mm->pasid</c>), or null if it was never bound or has been released.</summary>
     public uint? PasidOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Pasid : null;
 
+    /// <summary>The SVA domain shared by every device bound to <paramref name="mm"/>, or null if it has none.</summary>
     public SvaDomain? DomainOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Domain : null;
 
     /// <summary>Binds <paramref name="mm"/> to <paramref name="device"/>; returns the PASID.</summary>

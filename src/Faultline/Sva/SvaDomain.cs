@@ -14,12 +14,15 @@ namespace Faultline.Sva;
 /// </summary>
 public sealed class SvaDomain(AddressSpace mm, SvaCosts costs, bool atRid = false) : IFaultHandler, IFaultWork
 {
+    /// <summary>The mm this domain's faults are resolved against.</summary>
     public AddressSpace AddressSpace { get; } = mm;
+    /// <summary>The model time charged per page resolved.</summary>
     public SvaCosts Costs { get; } = costs;
 
     /// <summary>Attached at the RID: serves faults without a PASID, and no others.</summary>
     public bool AtRid { get; } = atRid;
 
+    /// <summary><c>iommu_sva_iopf_handler</c>: queues the group's work on the device's fault queue (R26); false if the device has none.</summary>
     public bool Handle(FaultGroup group)
     {
         if (group.Device.Queue is not { } queue) return false;
@@ -27,6 +30,7 @@ public sealed class SvaDomain(AddressSpace mm, SvaCosts costs, bool atRid = fals
         return true;
     }
 
+    /// <summary><c>iommu_sva_handle_iopf</c>: resolves the group's faults in order against the mm (R27), stopping at the first that fails (R26).</summary>
     public FaultWorkOutcome Run(FaultGroup group)
     {
         long cost = 0;

@@ -6,6 +6,7 @@ namespace Faultline.Userspace;
 /// </summary>
 public enum FaultQueueErrno
 {
+    /// <summary>Success: no errno.</summary>
     None = 0,
     /// <summary>No such object, or one of another type (R40 fault_id lookup); a nested-from-vIOMMU attach without a vDEVICE (R41).</summary>
     ENOENT = 2,
@@ -33,6 +34,7 @@ public enum FaultQueueErrno
     ESTALE = 116,
 }
 
+/// <summary>Spelling of a <see cref="FaultQueueErrno"/> as the kernel returns it.</summary>
 public static class FaultQueueErrnoNames
 {
     /// <summary>"-ESPIPE" and so on; "0" for none.</summary>
@@ -53,17 +55,22 @@ public readonly record struct FaultQueueResult
 
     /// <summary>Bytes transferred; 0 when <see cref="IsError"/>.</summary>
     public int Bytes { get; }
+    /// <summary>The errno the call failed with; <see cref="FaultQueueErrno.None"/> when it transferred bytes.</summary>
     public FaultQueueErrno Error { get; }
+    /// <summary>True when the call returned an errno rather than a byte count.</summary>
     public bool IsError => Error != FaultQueueErrno.None;
 
+    /// <summary>A call that moved <paramref name="bytes"/> bytes (0 or more).</summary>
     public static FaultQueueResult Transferred(int bytes) =>
         bytes >= 0 ? new(bytes, FaultQueueErrno.None) : throw new ArgumentOutOfRangeException(nameof(bytes));
 
+    /// <summary>A call that failed with <paramref name="error"/> and moved nothing.</summary>
     public static FaultQueueResult Failed(FaultQueueErrno error) =>
         error != FaultQueueErrno.None ? new(0, error) : throw new ArgumentOutOfRangeException(nameof(error));
 
     /// <summary>The system call's return value: bytes, or minus the errno.</summary>
     public long ToSyscallReturn() => IsError ? -(long)Error : Bytes;
 
+    /// <summary>The byte count, or the errno as <c>-EINVAL</c> and so on.</summary>
     public override string ToString() => IsError ? Error.Name() : Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -16,7 +16,9 @@ public sealed class Hwpt : IommufdObject
         IsAutoDomain = isAutoDomain;
     }
 
+    /// <inheritdoc />
     public override IommufdObjectType Type => IsNested ? IommufdObjectType.HwptNested : IommufdObjectType.HwptPaging;
+    /// <summary>The <c>flags</c> of its <c>IOMMU_HWPT_ALLOC</c>.</summary>
     public HwptAllocFlags Flags { get; }
 
     /// <summary>The IOAS of a paging HWPT.</summary>
@@ -28,7 +30,9 @@ public sealed class Hwpt : IommufdObject
     /// <summary>The vIOMMU of a nested HWPT allocated on one.</summary>
     public Viommu? Viommu { get; }
 
+    /// <summary>A nested HWPT (<c>iommufd_hwpt_nested</c>): on a nest parent or a vIOMMU, not on an IOAS.</summary>
     public bool IsNested => Ioas is null;
+    /// <summary>Allocated with <see cref="HwptAllocFlags.NestParent"/>: nested HWPTs and vIOMMUs may sit on it.</summary>
     public bool IsNestParent => (Flags & HwptAllocFlags.NestParent) != 0;
 
     /// <summary>Made by attaching a device to an IOAS; it goes when its last attachment does.</summary>
@@ -40,6 +44,7 @@ public sealed class Hwpt : IommufdObject
     /// <summary>The FAULT object whose queue handles this HWPT's faults (R40), or null.</summary>
     public IommufdFault? Fault { get; internal set; }
 
+    /// <summary>Has a <see cref="Fault"/> object: its faults go to that queue (R40).</summary>
     public bool IsFaultCapable => Fault is not null;
 
     /// <summary>The name its attach handles carry.</summary>

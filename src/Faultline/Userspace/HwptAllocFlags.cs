@@ -4,6 +4,7 @@ namespace Faultline.Userspace;
 [Flags]
 public enum HwptAllocFlags : uint
 {
+    /// <summary>A plain paging HWPT.</summary>
     None = 0,
     /// <summary><c>IOMMU_HWPT_ALLOC_NEST_PARENT</c>: a paging HWPT nested HWPTs and vIOMMUs may sit on.</summary>
     NestParent = 1u << 0,

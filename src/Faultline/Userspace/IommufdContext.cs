@@ -44,6 +44,7 @@ public sealed class IommufdContext
         _time = time;
     }
 
+    /// <summary>The fault framework whose devices the context attaches and whose routing reaches its fault queues (R9).</summary>
     public FaultFramework Framework { get; }
 
     /// <summary>
@@ -56,8 +57,11 @@ public sealed class IommufdContext
     /// <summary>Ids of the visible objects, ascending.</summary>
     public uint[] Ids() => [.. _objects.Keys];
 
+    /// <summary>The visible object with <paramref name="id"/>, or null.</summary>
     public IommufdObject? Find(uint id) => _objects.GetValueOrDefault(id);
+    /// <summary>The bound device with <paramref name="id"/>, or null if there is none or it is another type.</summary>
     public IommufdDevice? FindDevice(uint id) => Find(id) as IommufdDevice;
+    /// <summary>The HWPT with <paramref name="id"/>, or null if there is none or it is another type.</summary>
     public Hwpt? FindHwpt(uint id) => Find(id) as Hwpt;
 
     /// <summary>The queue (and file) of FAULT object <paramref name="faultId"/>, or null.</summary>

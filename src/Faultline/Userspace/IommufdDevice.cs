@@ -20,8 +20,11 @@ public sealed class IommufdDevice : IommufdObject
         HeldBy = 1;
     }
 
+    /// <inheritdoc />
     public override IommufdObjectType Type => IommufdObjectType.Device;
+    /// <summary>The framework's device, whose attach handles the context sets.</summary>
     public FaultDevice Device { get; }
+    /// <summary>The function's config space: the PRI capability read for R41 and for its POL-6 depth share.</summary>
     public IPciConfigSpace Function { get; }
 
     /// <summary>The device's vDEVICE, if any (one per device).</summary>
@@ -30,6 +33,7 @@ public sealed class IommufdDevice : IommufdObject
     /// <summary>Attachments by PASID (0 = RID), ascending.</summary>
     internal SortedDictionary<uint, HwptAttachment> Attachments { get; } = new();
 
+    /// <summary>What <paramref name="pasid"/> (0 = RID) is attached to, or null.</summary>
     public HwptAttachment? AttachmentAt(uint pasid) => Attachments.TryGetValue(pasid, out var a) ? a : null;
 
     /// <summary>PASIDs with an attachment, ascending.</summary>

@@ -13,7 +13,9 @@ public abstract class IommufdObject
         Id = id;
     }
 
+    /// <summary>The object id user space names it by (never 0).</summary>
     public uint Id { get; }
+    /// <summary>What kind of object it is (<c>obj->type</c>).</summary>
     public abstract IommufdObjectType Type { get; }
 
     /// <summary>Long-term references held by other objects, attachments or (for a device) its driver.</summary>
@@ -24,6 +26,7 @@ public abstract class IommufdObject
 
     internal int HeldBy { get; set; }
 
+    /// <summary>The type and id, as <c>Hwpt#3</c>.</summary>
     public override string ToString() => $"{Type}#{Id}";
 }
 
@@ -34,6 +37,7 @@ public sealed class Ioas : IommufdObject
     {
     }
 
+    /// <inheritdoc />
     public override IommufdObjectType Type => IommufdObjectType.Ioas;
 }
 
@@ -48,8 +52,11 @@ public sealed class IommufdFault : IommufdObject
         Queue = queue;
     }
 
+    /// <inheritdoc />
     public override IommufdObjectType Type => IommufdObjectType.Fault;
+    /// <summary>The queue and file this object stands for.</summary>
     public UserFaultQueue Queue { get; }
+    /// <summary>One per HWPT allocated with this fault id (R40), plus one while the fd is open (R45).</summary>
     public override int Users => Queue.HwptReferences + (Queue.FdOpen ? 1 : 0);
 }
 
@@ -61,7 +68,9 @@ public sealed class Viommu : IommufdObject
         Parent = parent;
     }
 
+    /// <inheritdoc />
     public override IommufdObjectType Type => IommufdObjectType.Viommu;
+    /// <summary>The nest-parent HWPT the vIOMMU sits on (<c>hwpt_id</c> of <c>IOMMU_VIOMMU_ALLOC</c>).</summary>
     public Hwpt Parent { get; }
 
     /// <summary>vDEVICEs by virtual id (the guest's RID or stream id for the device).</summary>
@@ -81,8 +90,12 @@ public sealed class Vdevice : IommufdObject
         VirtId = virtId;
     }
 
+    /// <inheritdoc />
     public override IommufdObjectType Type => IommufdObjectType.Vdevice;
+    /// <summary>The vIOMMU the device is known to.</summary>
     public Viommu Viommu { get; }
+    /// <summary>The bound device it stands for.</summary>
     public IommufdDevice Device { get; }
+    /// <summary><c>virt_id</c>: the device's id in the guest (its virtual RID or stream id).</summary>
     public ulong VirtId { get; }
 }

@@ -10,6 +10,7 @@ namespace Faultline.Userspace;
 [Flags]
 public enum PageFaultFlags : uint
 {
+    /// <summary>No PASID, and not the last fault of its group.</summary>
     None = 0,
     /// <summary><c>IOMMU_PGFAULT_FLAGS_PASID_VALID</c>.</summary>
     PasidValid = 1 << 0,
@@ -23,8 +24,11 @@ public enum PageFaultFlags : uint
 [Flags]
 public enum PageFaultPermissions : uint
 {
+    /// <summary>No access asked for.</summary>
     None = 0,
+    /// <summary><c>IOMMU_PGFAULT_PERM_READ</c>.</summary>
     Read = 1 << 0,
+    /// <summary><c>IOMMU_PGFAULT_PERM_WRITE</c>.</summary>
     Write = 1 << 1,
     /// <summary>PCIe Execute-Requested.</summary>
     Exec = 1 << 2,
@@ -47,22 +51,34 @@ public readonly record struct PageFaultRecord(
     uint Length,
     uint Cookie)
 {
+    /// <summary>The record's size in bytes: <c>sizeof(struct iommu_hwpt_pgfault)</c>.</summary>
     public const int Size = 40;
 
+    /// <summary>Byte offset of <c>flags</c>.</summary>
     public const int FlagsOffset = 0;
+    /// <summary>Byte offset of <c>dev_id</c>.</summary>
     public const int DevIdOffset = 4;
+    /// <summary>Byte offset of <c>pasid</c>.</summary>
     public const int PasidOffset = 8;
+    /// <summary>Byte offset of <c>grpid</c>.</summary>
     public const int GroupIdOffset = 12;
+    /// <summary>Byte offset of <c>perm</c>.</summary>
     public const int PermOffset = 16;
+    /// <summary>Byte offset of <c>__reserved</c>.</summary>
     public const int ReservedOffset = 20;
+    /// <summary>Byte offset of <c>addr</c>.</summary>
     public const int AddressOffset = 24;
+    /// <summary>Byte offset of <c>length</c>.</summary>
     public const int LengthOffset = 32;
+    /// <summary>Byte offset of <c>cookie</c>.</summary>
     public const int CookieOffset = 36;
 
     /// <summary>The flag bits the uAPI defines (<c>PASID_VALID</c>, <c>LAST_PAGE</c>).</summary>
     public const PageFaultFlags DefinedFlags = PageFaultFlags.PasidValid | PageFaultFlags.LastPage;
 
+    /// <summary><c>IOMMU_PGFAULT_FLAGS_PASID_VALID</c> is set: <c>pasid</c> is meaningful.</summary>
     public bool HasPasid => (Flags & PageFaultFlags.PasidValid) != 0;
+    /// <summary><c>IOMMU_PGFAULT_FLAGS_LAST_PAGE</c> is set: the last fault of its group, the one to answer.</summary>
     public bool IsLast => (Flags & PageFaultFlags.LastPage) != 0;
 
     /// <summary>Writes the 40 bytes; <c>__reserved</c> is always written as 0.</summary>

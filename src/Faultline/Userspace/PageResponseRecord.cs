@@ -22,13 +22,17 @@ public enum IommufdPageResponseCode : uint
 /// </summary>
 public readonly record struct PageResponseRecord(uint Cookie, IommufdPageResponseCode Code)
 {
+    /// <summary>The record's size in bytes: <c>sizeof(struct iommu_hwpt_page_response)</c>.</summary>
     public const int Size = 8;
+    /// <summary>Byte offset of <c>cookie</c>.</summary>
     public const int CookieOffset = 0;
+    /// <summary>Byte offset of <c>code</c>.</summary>
     public const int CodeOffset = 4;
 
     /// <summary>SUCCESS (0) or INVALID (1): the only codes R47 accepts.</summary>
     public bool HasDefinedCode => Code is IommufdPageResponseCode.Success or IommufdPageResponseCode.Invalid;
 
+    /// <summary>Writes the 8 bytes, the code as it is, defined or not.</summary>
     public void Encode(Span<byte> destination)
     {
         if (destination.Length < Size) throw new ArgumentException($"needs {Size} bytes", nameof(destination));
@@ -46,6 +50,7 @@ public readonly record struct PageResponseRecord(uint Cookie, IommufdPageRespons
             (IommufdPageResponseCode)BinaryPrimitives.ReadUInt32LittleEndian(bytes[CodeOffset..]));
     }
 
+    /// <summary>The uAPI field names, the code's name if it is defined, and whether R47 accepts it.</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
         json.WriteStartObject();

@@ -6,6 +6,7 @@ namespace Faultline.Userspace;
 /// </summary>
 public enum ResponseRejection
 {
+    /// <summary>The response was applied.</summary>
     None,
     /// <summary>A code other than SUCCESS (0) or INVALID (1) (R47, BUG-10).</summary>
     BadCode,

@@ -71,7 +71,9 @@ public sealed class UserFaultQueue : IFaultHandler
 
     /// <summary><c>out_fault_id</c>.</summary>
     public uint Id { get; }
+    /// <summary>The framework's policy, which sets record flags (F11), cookie reuse (POL-7), depth (POL-6) and deadline (POL-5).</summary>
     public FaultPolicy Policy => _framework.Policy;
+    /// <summary>What the queue delivered, answered, expired and rejected.</summary>
     public UserFaultQueueCounters Counters { get; } = new();
 
     /// <summary>
@@ -87,8 +89,11 @@ public sealed class UserFaultQueue : IFaultHandler
     /// </summary>
     public Action<UserFaultQueue>? Readable { get; set; }
 
+    /// <summary>The fault fd is still open; it holds one reference (R45).</summary>
     public bool FdOpen { get; private set; } = true;
+    /// <summary>HWPTs allocated with this fault id that still hold it (R40).</summary>
     public int HwptReferences { get; private set; }
+    /// <summary>IOMMU_DESTROY succeeded: outstanding groups were answered INVALID (R44) and nothing more is delivered.</summary>
     public bool IsDestroyed { get; private set; }
 
     /// <summary>Groups delivered and not yet read (the deliver list).</summary>
@@ -97,6 +102,7 @@ public sealed class UserFaultQueue : IFaultHandler
     /// <summary>Groups read and not yet answered (the response xarray).</summary>
     public int Unanswered => _responses.Count;
 
+    /// <summary>Whether <paramref name="cookie"/> names a group read and not yet answered.</summary>
     public bool IsOutstanding(uint cookie) => _responses.ContainsKey(cookie);
 
     /// <summary>Outstanding cookies, ascending.</summary>

@@ -34,6 +34,7 @@ public sealed class UserFaultQueueCounters
     /// <summary>Responses written and not applied, by reason (R47, POL-7).</summary>
     public long Rejected(ResponseRejection reason) => _rejected[(int)reason];
 
+    /// <summary>Responses written and not applied, for every reason.</summary>
     public long RejectedTotal => _rejected.Sum();
 
     internal void Reject(ResponseRejection reason) => _rejected[(int)reason]++;

@@ -61,15 +61,20 @@ public sealed class HostKernel
     /// <summary>Where the kernel traces what it does, or null.</summary>
     public IHostTrace? Trace { get; }
     /// <summary>What the kernel refused or did that a user should read (refused binds, IOPF refusals, detaches, resets).</summary>
-    public List<string> Notes { get; } = [];
+    public IReadOnlyList<string> Notes => _notes;
+    private readonly List<string> _notes = [];
     /// <summary>The IOMMU units, by <see cref="IommuUnit.Index"/>.</summary>
-    public List<IommuUnit> Units { get; } = [];
+    public IReadOnlyList<IommuUnit> Units => _units;
+    private readonly List<IommuUnit> _units = [];
     /// <summary>Functions and masters, by <see cref="DevicePort.Id"/>.</summary>
-    public List<DevicePort> Devices { get; } = [];
+    public IReadOnlyList<DevicePort> Devices => _devices;
+    private readonly List<DevicePort> _devices = [];
     /// <summary>The PCIe functions, in the order they were added.</summary>
-    public List<FunctionPort> Functions { get; } = [];
+    public IReadOnlyList<FunctionPort> Functions => _functions;
+    private readonly List<FunctionPort> _functions = [];
     /// <summary>The platform stall masters, in the order they were added.</summary>
-    public List<MasterPort> Masters { get; } = [];
+    public IReadOnlyList<MasterPort> Masters => _masters;
+    private readonly List<MasterPort> _masters = [];
     /// <summary>Functions given to guests, by <see cref="GuestAttachment.Id"/>.</summary>
     public IReadOnlyList<GuestAttachment> Guests => _guests;
     /// <summary>Every PASID teardown begun, finished or not, in the order begun.</summary>
@@ -98,7 +103,7 @@ public sealed class HostKernel
             IommuType.Smmuv2 => new Smmuv2Unit(this, spec),
             _ => new VtdUnit(this, spec),
         };
-        Units.Add(unit);
+        _units.Add(unit);
         return unit;
     }
 
@@ -106,9 +111,11 @@ public sealed class HostKernel
     public FunctionPort AddFunction(IommuUnit unit, PriFunction function, uint? credits, long now)
     {
         _now = now;
+        if (unit.Functions.ContainsKey(function.Requester))
+            throw new ArgumentException($"{unit.Name} already has a function at {function.Requester}", nameof(function));
         var port = new FunctionPort(Devices.Count, unit, function, credits);
-        Devices.Add(port);
-        Functions.Add(port);
+        _devices.Add(port);
+        _functions.Add(port);
         unit.Functions.Add(function.Requester, port);
         var (probe, status, device, table) = unit.AddFunction(function, credits, now);
         if (function.ConfigViolations > 0)
@@ -121,7 +128,7 @@ public sealed class HostKernel
         else
         {
             string why = probe != PciEnableError.None ? $"PRI not enabled ({probe})" : unit.IopfRefusal;
-            Notes.Add($"{function.Name}: IOPF refused by {unit.Name} ({status.Errno()}): {why}");
+            _notes.Add($"{function.Name}: IOPF refused by {unit.Name} ({status.Errno()}): {why}");
         }
         return port;
     }
@@ -134,8 +141,8 @@ public sealed class HostKernel
         if (status != FaultStatus.Ok || table is null)
             throw new InvalidOperationException($"{master.Name}: {unit.Name} refused the stall master ({status.Errno()})");
         var port = new MasterPort(Devices.Count, unit, master, owner) { FaultDevice = device, PasidTable = table };
-        Devices.Add(port);
-        Masters.Add(port);
+        _devices.Add(port);
+        _masters.Add(port);
         unit.Masters.Add(master.Config.StreamId, port);
         return port;
     }
@@ -151,12 +158,12 @@ public sealed class HostKernel
         _now = now;
         if (port.FaultDevice is null)
         {
-            Notes.Add($"{port.Name}: cannot bind {mm.Name}: SVA needs IOPF on the device (R34)");
+            _notes.Add($"{port.Name}: cannot bind {mm.Name}: SVA needs IOPF on the device (R34)");
             return false;
         }
         if (mm.Exiting || port.BoundPasids.ContainsKey(mm.Name) || _teardowns.Any(t => t.Device == port && t.Mm == mm && t.DoneAt is null))
         {
-            Notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} refused: the process exited or is bound or still being unbound");
+            _notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} refused: the process exited or is bound or still being unbound");
             return false;
         }
         // Without PASIDs (SMMUv2) the master's one process is bound at the RID, no global PASID taken.
@@ -165,7 +172,7 @@ public sealed class HostKernel
             : Binder.Bind(port.FaultDevice, port.PasidTable, mm);
         if (status != FaultStatus.Ok)
         {
-            Notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} failed ({status.Errno()})");
+            _notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} failed ({status.Errno()})");
             return false;
         }
         port.BoundPasids.Add(mm.Name, pasid);
@@ -194,11 +201,11 @@ public sealed class HostKernel
         _now = now;
         if (port.FaultDevice is not { Queue: { } queue } device)
         {
-            Notes.Add($"t={now}ns {port.Name}: remove_device ignored: not on an IOPF queue");
+            _notes.Add($"t={now}ns {port.Name}: remove_device ignored: not on an IOPF queue");
             return;
         }
         Framework.RemoveDevice(queue, device);
-        Notes.Add($"t={now}ns {port.Name}: removed from {queue.Name}");
+        _notes.Add($"t={now}ns {port.Name}: removed from {queue.Name}");
     }
 
     /// <summary>The PASID of an exited process is freed once no binding and no teardown of it is left (R25).</summary>
@@ -217,7 +224,7 @@ public sealed class HostKernel
     {
         if (!port.BoundPasids.Remove(mm.Name, out uint pasid))
         {
-            Notes.Add($"t={now}ns {port.Name}: unbind of {mm.Name} ignored: not bound");
+            _notes.Add($"t={now}ns {port.Name}: unbind of {mm.Name} ignored: not bound");
             return;
         }
         var function = port as FunctionPort;
@@ -300,13 +307,13 @@ public sealed class HostKernel
         _now = now;
         if (port.FaultDevice is not { } device)
         {
-            Notes.Add($"{name}: {port.Name} has no IOPF, so no fault-capable domain can be attached (R34)");
+            _notes.Add($"{name}: {port.Name} has no IOPF, so no fault-capable domain can be attached (R34)");
             return null;
         }
         var rc = AttachFaultCapable(device, port, pasid, out uint devId, out var queue);
         if (rc != FaultQueueErrno.None)
         {
-            Notes.Add($"{name}: fault-capable HWPT on {port.Name} refused ({rc.Name()}){(port.Function.IsVirtualFunction ? ": a VF whose PF has PRI (R41)" : "")}");
+            _notes.Add($"{name}: fault-capable HWPT on {port.Name} refused ({rc.Name()}){(port.Function.IsVirtualFunction ? ": a VF whose PF has PRI (R41)" : "")}");
             return null;
         }
         port.PasidTable.Install(pasid, mm);
@@ -408,7 +415,7 @@ public sealed class HostKernel
     {
         if (_guests.FirstOrDefault(g => g.DevId == devId) is not { } guest) return;
         var port = guest.Port;
-        Notes.Add($"t={_now}ns {guest.Name}: {port.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
+        _notes.Add($"t={_now}ns {guest.Name}: {port.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
         Trace?.Instant(port.TraceName, "guest", $"detach from {guest.Name}: {answered} groups answered INVALID (R43)", _now, "guest");
         if (!Framework.Policy.PriResetOnDomainChange) return;
         PciAts.DisablePri(port.Function, _now);
@@ -433,7 +440,7 @@ public sealed class HostKernel
         var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
         guest.CreditsRecoveredByReset += held;
         Trace?.Instant(port.TraceName, "guest", $"PRI reset (POL-9): {held} credits back", now, "guest");
-        Notes.Add($"t={now}ns {guest.Name}: PRI reset of {port.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
+        _notes.Add($"t={now}ns {guest.Name}: PRI reset of {port.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
     }
 
     // ---- what devices send ----

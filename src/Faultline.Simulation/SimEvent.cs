@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Faultline.Faults;
 using Faultline.Host;
 
@@ -26,13 +27,17 @@ internal enum SimEventKind : byte
     GuestDetach,
 }
 
-/// <summary>One event of the simulator, as a value: a kind, a target (an index) and the payload its kind names.</summary>
+/// <summary>
+/// One event of the simulator, as a value: a kind, a target (an index) and the payload its kind names. A kernel
+/// output and a device message share their bytes, so an event stays small to copy in and out of the engine.
+/// </summary>
+[StructLayout(LayoutKind.Explicit)]
 internal struct SimEvent
 {
-    public SimEventKind Kind;
-    public int Target;
-    public HostAction Action;
-    public PageResponseCode Code;
-    public DeviceMessage Message;
-    public IReadOnlyList<(uint Cookie, uint Code)>? Answers;
+    [FieldOffset(0)] public IReadOnlyList<(uint Cookie, uint Code)>? Answers;
+    [FieldOffset(8)] public int Target;
+    [FieldOffset(12)] public PageResponseCode Code;
+    [FieldOffset(16)] public SimEventKind Kind;
+    [FieldOffset(24)] public HostAction Action;
+    [FieldOffset(24)] public DeviceMessage Message;
 }

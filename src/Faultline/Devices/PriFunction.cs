@@ -28,7 +28,8 @@ public sealed class PriFunction : IPciConfigSpace
     private readonly Dictionary<int, PendingPage> _translations = new();
     private readonly AddressTranslationCache _atc;
     // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
-    private readonly SortedDictionary<long, AccessState> _active = new();
+    // By access id; iterated only when a PASID stops, then in id order (rule 2), so a hash table serves.
+    private readonly Dictionary<long, AccessState> _active = new();
     private readonly SortedDictionary<uint, PasidStopState> _stops = new();
     private int _nextTag;
     private int _nextIndex;
@@ -352,7 +353,7 @@ public sealed class PriFunction : IPciConfigSpace
         if (_stops.ContainsKey(pasid.Value)) return false;
         var stop = new PasidStopState(mode);
         _stops.Add(pasid.Value, stop);
-        foreach (var state in _active.Values.Where(a => PasidKey(a.Access) == pasid.Value).ToList())
+        foreach (var state in _active.Values.Where(a => PasidKey(a.Access) == pasid.Value).OrderBy(a => a.Access.Id).ToList())
             EndAccess(state, AccessResult.PasidStopped, now);
         if (mode == PasidStopMode.StopMarker)
         {

@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using Faultline.Devices;
-using Faultline.Faults;
 using Faultline.Pcie;
 
 namespace Faultline.Host;
@@ -26,7 +26,7 @@ public enum HostActionKind : byte
     ProcessCommands,
     /// <summary>AMD (H-AMD-3): a PPR log entry becomes visible in memory at <see cref="HostAction.At"/>.</summary>
     CompleteLogWrites,
-    /// <summary>Worker <see cref="HostAction.Target"/> of the unit's fault queues takes <see cref="HostAction.Work"/> (R26), once awake.</summary>
+    /// <summary>Worker <see cref="HostAction.Target"/> of the unit's fault queues took a work item (R26); it runs once the worker is awake.</summary>
     RunWork,
     /// <summary>Guest <see cref="HostAction.Target"/>'s fault queue turned readable (R48): the host wakes its reader at once.</summary>
     FaultQueueReadable,
@@ -38,37 +38,50 @@ public enum HostActionKind : byte
 
 /// <summary>
 /// One output of the host kernel, as a value: a kind, where it goes (a unit, a function or master, a guest),
-/// and the payload of that kind. Only the fields its kind names are meaningful.
+/// and the payload of that kind. Only the fields its kind names are meaningful: the payloads share their bytes,
+/// so an action holds no reference and a host can copy it cheaply (a worker's item stays in its unit: <see cref="HostKernel.RunWork"/>).
 /// </summary>
+[StructLayout(LayoutKind.Explicit)]
 public readonly struct HostAction
 {
     /// <summary>The <see cref="At"/> of an action that has no time of its own.</summary>
     public const long NoTime = long.MinValue;
 
-    /// <summary>What the kernel asks for, and so which fields are meaningful.</summary>
-    public HostActionKind Kind { get; init; }
-    /// <summary>The IOMMU unit's index in <see cref="HostKernel.Units"/>.</summary>
-    public int Unit { get; init; }
-    /// <summary>The function, master or guest attachment the action is for (its <c>Id</c>), or the driver thread's index.</summary>
-    public int Target { get; init; }
-    /// <summary>When the action is due, in ns, for a poll (<see cref="HostActionKind.RunThread"/>), a PPR log write or a POL-5 timer.</summary>
-    public long At { get; init; }
-    /// <summary>Which look of POL-9 a <see cref="HostActionKind.PriResetPoll"/> is, from 1.</summary>
-    public int Attempt { get; init; }
-    /// <summary>The PRG Response, for <see cref="HostActionKind.PrgResponse"/>.</summary>
-    public PrgResponse PrgResponse { get; init; }
-    /// <summary>The ATS Invalidate Request, for <see cref="HostActionKind.InvalidateRequest"/>.</summary>
-    public InvalidateRequest InvalidateRequest { get; init; }
-    /// <summary>The ATS Translation Completion, for <see cref="HostActionKind.TranslationCompletion"/>.</summary>
-    public TranslationCompletion TranslationCompletion { get; init; }
-    /// <summary>The master's transaction that ended, for <see cref="HostActionKind.TransactionEnded"/>.</summary>
-    public StallTransaction Transaction { get; init; }
-    /// <summary>How that transaction ended, for <see cref="HostActionKind.TransactionEnded"/>.</summary>
-    public TransactionOutcome Outcome { get; init; }
-    /// <summary>The fault work item (group and handler) the worker takes, for <see cref="HostActionKind.RunWork"/>.</summary>
-    public FaultWorkItem Work { get; init; }
+    private const int Payload = 32;
 
-    /// <summary>The kind, unit, target and, unless it is <see cref="NoTime"/>, <see cref="At"/>, for logs.</summary>
+    [FieldOffset(0)] private readonly long _at;
+    [FieldOffset(8)] private readonly int _unit;
+    [FieldOffset(12)] private readonly int _target;
+    [FieldOffset(16)] private readonly int _attempt;
+    [FieldOffset(20)] private readonly TransactionOutcome _outcome;
+    [FieldOffset(24)] private readonly HostActionKind _kind;
+    [FieldOffset(Payload)] private readonly PrgResponse _prgResponse;
+    [FieldOffset(Payload)] private readonly InvalidateRequest _invalidateRequest;
+    [FieldOffset(Payload)] private readonly TranslationCompletion _translationCompletion;
+    [FieldOffset(Payload)] private readonly StallTransaction _transaction;
+
+    /// <summary>What the host is asked to do.</summary>
+    public HostActionKind Kind { get => _kind; init => _kind = value; }
+    /// <summary>The IOMMU unit's index in <see cref="HostKernel.Units"/>.</summary>
+    public int Unit { get => _unit; init => _unit = value; }
+    /// <summary>The function, master or guest attachment the action is for (its <c>Id</c>), the driver thread's index, or the worker's slot.</summary>
+    public int Target { get => _target; init => _target = value; }
+    /// <summary>When it is due, for the kinds that say so; else <see cref="NoTime"/> or 0.</summary>
+    public long At { get => _at; init => _at = value; }
+    /// <summary>POL-9: which look for a quiet function this is (1 for the first).</summary>
+    public int Attempt { get => _attempt; init => _attempt = value; }
+    /// <summary>The response, for <see cref="HostActionKind.PrgResponse"/>.</summary>
+    public PrgResponse PrgResponse { get => _prgResponse; init => _prgResponse = value; }
+    /// <summary>The ATS Invalidate Request, for <see cref="HostActionKind.InvalidateRequest"/>.</summary>
+    public InvalidateRequest InvalidateRequest { get => _invalidateRequest; init => _invalidateRequest = value; }
+    /// <summary>The ATS Translation Completion, for <see cref="HostActionKind.TranslationCompletion"/>.</summary>
+    public TranslationCompletion TranslationCompletion { get => _translationCompletion; init => _translationCompletion = value; }
+    /// <summary>The transaction that ended, for <see cref="HostActionKind.TransactionEnded"/>.</summary>
+    public StallTransaction Transaction { get => _transaction; init => _transaction = value; }
+    /// <summary>How it ended, for <see cref="HostActionKind.TransactionEnded"/>.</summary>
+    public TransactionOutcome Outcome { get => _outcome; init => _outcome = value; }
+
+    /// <inheritdoc />
     public override string ToString() => $"{Kind} unit {Unit} target {Target}{(At == NoTime ? "" : $" at {At}")}";
 }
 

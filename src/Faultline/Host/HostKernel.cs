@@ -597,7 +597,7 @@ public sealed class HostKernel
         foreach (var queue in unit.FaultQueues)
         {
             while (unit.BusyWorkers < Spec.Workers && queue.TryDequeueWork(out var item))
-                Emit(new HostAction { Kind = HostActionKind.RunWork, Unit = unit.Index, Target = unit.TakeWorker(), Work = item });
+                Emit(new HostAction { Kind = HostActionKind.RunWork, Unit = unit.Index, Target = unit.TakeWorker(item) });
         }
     }
 
@@ -609,21 +609,23 @@ public sealed class HostKernel
     {
         _now = now;
         var unit = Units[action.Unit];
-        if (Framework.Find(action.Work.Group) is not { } group)
+        var item = unit.WorkAt(action.Target);
+        if (Framework.Find(item.Group) is not { } group)
         {
             FinishWork(unit, action.Target); // the group went away with its device (R4)
             return default;
         }
-        CheckOwner(unit, group, action.Work.Work, now);
-        return new WorkRun(true, action.Work.Work.Run(group), group);
+        CheckOwner(unit, group, item.Work, now);
+        return new WorkRun(true, item.Work.Run(group), group);
     }
 
     /// <summary>The workqueue's respond → free step (R18, R19); the worker takes the next item.</summary>
     public void CompleteWork(in HostAction action, PageResponseCode code, long now)
     {
         _now = now;
-        Framework.Respond(action.Work.Group, code);
-        Framework.Free(action.Work.Group);
+        var group = Units[action.Unit].WorkAt(action.Target).Group;
+        Framework.Respond(group, code);
+        Framework.Free(group);
         FinishWork(Units[action.Unit], action.Target);
         AdvanceTeardowns();
     }
@@ -640,7 +642,8 @@ public sealed class HostKernel
     /// </summary>
     private void CheckOwner(IommuUnit unit, FaultGroup group, IFaultWork work, long now)
     {
-        if (work is not SvaDomain domain || AccessOwner is not { } owner) return;
+        // Until a PASID has been handed out again, the domain at a PASID is the only owner it ever had.
+        if (work is not SvaDomain domain || AccessOwner is not { } owner || Binder.PasidsReused == 0) return;
         var last = group.LastFault;
         var requester = unit.RequesterOf(group.Device);
         if (requester is null || !unit.Functions.TryGetValue(requester.Value, out var port)) return;

@@ -14,6 +14,7 @@ namespace Faultline.Host;
 public abstract class IommuUnit
 {
     private readonly SortedSet<int> _workers = [];
+    private FaultWorkItem[] _work = new FaultWorkItem[4]; // what each busy worker runs, by slot
     private readonly bool[] _threadPending;
     private bool _commandsPending;
 
@@ -42,16 +43,25 @@ public abstract class IommuUnit
     /// <summary>Workers of this IOMMU's fault queues busy now (R1: the workqueue's concurrency, <see cref="HostSpec.Workers"/>).</summary>
     public int BusyWorkers => _workers.Count;
 
-    /// <summary>A worker starts: the lowest free slot, so a trace draws each worker on its own track.</summary>
-    internal int TakeWorker()
+    /// <summary>A worker starts on <paramref name="item"/>: the lowest free slot, so a trace draws each worker on its own track.</summary>
+    internal int TakeWorker(in FaultWorkItem item)
     {
         int slot = 0;
         while (_workers.Contains(slot)) slot++;
         _workers.Add(slot);
+        if (slot >= _work.Length) Array.Resize(ref _work, _work.Length * 2);
+        _work[slot] = item;
         return slot;
     }
 
-    internal void ReleaseWorker(int slot) => _workers.Remove(slot);
+    /// <summary>The item worker <paramref name="slot"/> runs.</summary>
+    internal ref readonly FaultWorkItem WorkAt(int slot) => ref _work[slot];
+
+    internal void ReleaseWorker(int slot)
+    {
+        _workers.Remove(slot);
+        _work[slot] = default;
+    }
 
     /// <summary>Whether devices behind it have PASIDs (substreams); without them a device's one address space sits at the RID.</summary>
     public virtual bool HasPasids => true;

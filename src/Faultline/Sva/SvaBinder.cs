@@ -15,6 +15,9 @@ public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasi
     private readonly SortedSet<uint> _freed = [];
     private uint _nextPasid = firstPasid;
 
+    /// <summary>PASIDs handed out again after their process released them (<c>mm_pasid_drop</c>, then a new bind).</summary>
+    public long PasidsReused { get; private set; }
+
     /// <summary>The PASID allocated to <paramref name="mm"/> (<c>mm->pasid</c>), or null if it was never bound or has been released.</summary>
     public uint? PasidOf(AddressSpace mm) => _byMm.TryGetValue(mm, out var e) ? e.Pasid : null;
 
@@ -73,6 +76,7 @@ public sealed class SvaBinder(SvaCosts costs, uint firstPasid = 1, uint lastPasi
         {
             pasid = _freed.Min;
             _freed.Remove(pasid);
+            PasidsReused++;
             return true;
         }
         pasid = _nextPasid;

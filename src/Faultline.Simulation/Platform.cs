@@ -181,6 +181,15 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 
     private DevicePort DeviceNamed(string name) => _devices.First(d => d.Name == name).Port;
 
+    /// <summary>The PCIe function of that name, or null.</summary>
+    public FunctionNode? FunctionNamed(string name)
+    {
+        _functionsByName ??= Functions.ToDictionary(f => f.Name);
+        return _functionsByName.GetValueOrDefault(name);
+    }
+
+    private Dictionary<string, FunctionNode>? _functionsByName;
+
     // ---- IKernelHost: when each output of the kernel lands (one timing hop per kind) ----
 
     void IKernelHost.Take(in HostAction action)

@@ -82,6 +82,9 @@ public static class Simulator
 
     private static RunReport Report(Platform p, ulong seed, string policy, bool quiesced)
     {
+        // One pass over the workloads, so the report stays linear in devices (issue 9).
+        var skipped = new Dictionary<string, long>();
+        foreach (var w in p.Workloads) skipped[w.Spec.Device] = skipped.GetValueOrDefault(w.Spec.Device) + w.Skipped;
         var fc = p.Framework.Counters;
         return new RunReport
         {
@@ -115,7 +118,7 @@ public static class Simulator
                     TranslationRequests = c.TranslationRequests,
                     AtcHits = c.AtcHits,
                     AccessesStarted = c.AccessesStarted,
-                    AccessesSkipped = p.Workloads.Where(w => w.Spec.Device == n.Name).Sum(w => w.Skipped),
+                    AccessesSkipped = skipped.GetValueOrDefault(n.Name),
                     StopMarkers = c.StopMarkers,
                     DiscardedAfterStop = c.DiscardedAfterStop,
                     AccessesCompleted = c.AccessesCompleted,
@@ -142,7 +145,7 @@ public static class Simulator
                     Completed = c.Completed,
                     Aborted = c.Aborted,
                     TerminatedRazWi = c.TerminatedRazWi,
-                    AccessesSkipped = p.Workloads.Where(w => w.Spec.Device == n.Name).Sum(w => w.Skipped),
+                    AccessesSkipped = skipped.GetValueOrDefault(n.Name),
                     AccessLatency = LatencyReport.From(n.AccessLatency),
                 };
             }).ToList(),
@@ -185,23 +188,27 @@ public static class Simulator
     {
         var tenants = new List<TenantReport>();
         var guestDevices = p.Guests.Select(g => g.Node.Name).ToHashSet();
-        var hostProcesses = p.Workloads.Where(w => !guestDevices.Contains(w.Spec.Device)).Select(w => w.Spec.Process).Distinct();
-        foreach (var process in hostProcesses)
+        // Groups in order of first appearance, runners in workload order: the same rows as one scan per tenant.
+        var hostRunners = p.Workloads.Where(w => !guestDevices.Contains(w.Spec.Device)).ToLookup(w => w.Spec.Process);
+        var byDevice = p.Workloads.ToLookup(w => w.Spec.Device);
+        foreach (var runners in hostRunners)
         {
-            var runners = p.Workloads.Where(w => w.Spec.Process == process && !guestDevices.Contains(w.Spec.Device)).ToList();
-            tenants.Add(Tenant(p, process, "host", "sva", runners, runners.Select(w => w.Spec.Device).Distinct(), null));
+            var list = runners.ToList();
+            tenants.Add(Tenant(p, runners.Key, "host", "sva", list, list.Select(w => w.Spec.Device).ToHashSet(), null));
         }
         foreach (var guest in p.Guests)
         {
-            var runners = p.Workloads.Where(w => w.Spec.Device == guest.Node.Name).ToList();
-            tenants.Add(Tenant(p, guest.Spec.Name, "guest", BehaviourName(guest.Spec.Behaviour), runners, [guest.Node.Name], guest));
+            var runners = byDevice[guest.Node.Name].ToList();
+            tenants.Add(Tenant(p, guest.Spec.Name, "guest", BehaviourName(guest.Spec.Behaviour), runners, new HashSet<string> { guest.Node.Name }, guest));
         }
         return tenants;
     }
 
-    private static TenantReport Tenant(Platform p, string name, string kind, string behaviour, List<WorkloadRunner> runners, IEnumerable<string> deviceNames, Guest? guest)
+    private static TenantReport Tenant(Platform p, string name, string kind, string behaviour, List<WorkloadRunner> runners, IReadOnlySet<string> deviceNames, Guest? guest)
     {
-        var devices = p.Functions.Where(f => deviceNames.Contains(f.Name)).ToList();
+        var devices = deviceNames.Count == 1 && p.FunctionNamed(deviceNames.First()) is { } only
+            ? [only]
+            : p.Functions.Where(f => deviceNames.Contains(f.Name)).ToList();
         long completed = runners.Sum(w => w.Completed);
         long first = runners.Where(w => w.FirstStartNs is not null).Select(w => w.FirstStartNs!.Value).DefaultIfEmpty(0).Min();
         long last = runners.Select(w => w.LastEndNs).DefaultIfEmpty(0).Max();

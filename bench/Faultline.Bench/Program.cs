@@ -1,11 +1,12 @@
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Running;
 
 namespace Faultline.Bench;
 
 /// <summary>
 /// BenchmarkDotNet for the micro benchmarks (any arguments it takes, e.g. <c>--filter *Engine*</c>); plain console
-/// modes for whole runs, whose figures BenchmarkDotNet does not derive: <c>e2e</c>, <c>scale</c>, and <c>once</c>
-/// (one run of a scenario file, for an outside profiler).
+/// modes for whole runs, whose figures BenchmarkDotNet does not derive: <c>e2e</c>, <c>scale</c>, <c>once</c>
+/// (one run of a scenario file, for an outside profiler) and <c>sizes</c> (what the engine copies per event).
 /// </summary>
 public static class Program
 {
@@ -21,6 +22,9 @@ public static class Program
                 return ScaleBenchmark.RunChild(args[1..]);
             case "once":
                 return Once(args[1..]);
+            case "sizes":
+                Console.WriteLine($"SimEvent {EngineBenchmark.SimEventSize} B, HostAction {Unsafe.SizeOf<Host.HostAction>()} B, DeviceMessage {Unsafe.SizeOf<Host.DeviceMessage>()} B");
+                return 0;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;

@@ -62,7 +62,7 @@ public class EndToEndBenchmark
 
     private static void Print(List<(string Name, RunFigures Figures)> table, int runs)
     {
-        string[] header = ["run", "wall s", "events", "page reqs", "answered", "answered/s", "page reqs/s", "events/s", "events/answered", "B/event", "B/answered", "gen0/1/2", "peak MiB"];
+        string[] header = ["run", "wall s", "cpu s", "gc pause s", "events", "page reqs", "answered", "answered/s", "page reqs/s", "events/s", "events/answered", "B/event", "B/answered", "gen0/1/2", "peak MiB"];
         var rows = table.Select(t => Row(t.Name, t.Figures)).ToList();
         var warm = table.Skip(1).Select(t => t.Figures).ToList();
         if (warm.Count > 0)
@@ -70,6 +70,8 @@ public class EndToEndBenchmark
             rows.Add([
                 $"median of {runs} warm",
                 Fmt(RunFigures.Median(warm.Select(f => f.WallSeconds)), "0.000"),
+                Fmt(RunFigures.Median(warm.Select(f => f.CpuSeconds)), "0.000"),
+                Fmt(RunFigures.Median(warm.Select(f => f.GcPauseSeconds)), "0.000"),
                 warm[0].Events.ToString("N0", CultureInfo.InvariantCulture),
                 warm[0].PageRequests.ToString("N0", CultureInfo.InvariantCulture),
                 warm[0].Answered.ToString("N0", CultureInfo.InvariantCulture),
@@ -90,13 +92,16 @@ public class EndToEndBenchmark
         System.Console.WriteLine();
         System.Console.WriteLine("answered = PRG responses the functions received (success + invalid + failure), one per page request group;");
         System.Console.WriteLine("page reqs = page requests the functions sent; B/event = bytes allocated (GC.GetTotalAllocatedBytes) / events;");
-        System.Console.WriteLine("peak MiB = the process's peak resident set during that run (VmHWM reset before each run).");
+        System.Console.WriteLine("peak MiB = the process's peak resident set during that run (VmHWM reset before each run);");
+        System.Console.WriteLine("cpu s = the process's CPU time over the run (GC threads included), steadier than wall s when the machine is shared.");
     }
 
     private static string[] Row(string name, RunFigures f) =>
     [
         name,
         Fmt(f.WallSeconds, "0.000"),
+        Fmt(f.CpuSeconds, "0.000"),
+        Fmt(f.GcPauseSeconds, "0.000"),
         f.Events.ToString("N0", CultureInfo.InvariantCulture),
         f.PageRequests.ToString("N0", CultureInfo.InvariantCulture),
         f.Answered.ToString("N0", CultureInfo.InvariantCulture),

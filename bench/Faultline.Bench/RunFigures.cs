@@ -10,6 +10,8 @@ namespace Faultline.Bench;
 /// </summary>
 internal sealed record RunFigures(
     double WallSeconds,
+    double CpuSeconds,
+    double GcPauseSeconds,
     long Events,
     long PageRequests,
     long Answered,
@@ -43,12 +45,18 @@ internal sealed record RunFigures(
         ResetPeakWorkingSet();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var pause = GC.GetTotalPauseDuration();
+        var cpu = CpuTime();
         var clock = Stopwatch.StartNew();
         var report = Simulator.Run(scenario);
         clock.Stop();
+        cpu = CpuTime() - cpu;
+        pause = GC.GetTotalPauseDuration() - pause;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         return new RunFigures(
             clock.Elapsed.TotalSeconds,
+            cpu.TotalSeconds,
+            pause.TotalSeconds,
             report.Events,
             report.Devices.Sum(d => d.PageRequests),
             AnsweredBy(report),
@@ -77,6 +85,13 @@ internal sealed record RunFigures(
         {
             // Not allowed here: the peak is then the process's peak so far.
         }
+    }
+
+    /// <summary>The process's CPU time (every thread: the run's and the GC's), steadier than wall time on a shared machine.</summary>
+    public static TimeSpan CpuTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     public static long PeakWorkingSet()

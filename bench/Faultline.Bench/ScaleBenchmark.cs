@@ -50,7 +50,7 @@ internal static class ScaleBenchmark
 
         Console.WriteLine($"scale: VT-d, {perUnit} functions per unit, 4 workers per unit, {PagesPerAccess}-page accesses and groups, 32 credits; each run in its own process, stopped after {timeoutSeconds} s");
         Console.WriteLine();
-        string[] header = ["functions", "units", "target reqs", "parse s", "run s", "page reqs", "answered", "events", "events/answered", "answered/s", "µs/answered", "B/event", "peak MiB", "max RSS MiB", "virtual s", "note"];
+        string[] header = ["functions", "units", "target reqs", "parse s", "run s", "cpu s", "gc pause s", "page reqs", "answered", "events", "events/answered", "answered/s", "µs/answered", "B/event", "peak MiB", "max RSS MiB", "virtual s", "note"];
         var rows = new List<string[]>();
         var results = new List<(int Functions, long Requests, Dictionary<string, string>? Result)>();
         foreach (long total in requests)
@@ -64,7 +64,7 @@ internal static class ScaleBenchmark
                 if (result is null)
                 {
                     rows.Add([f.ToString(CultureInfo.InvariantCulture), units.ToString(CultureInfo.InvariantCulture), total.ToString("N0", CultureInfo.InvariantCulture),
-                        "", $">{elapsed:0}", "", "", "", "", "", "", "", "", RunFigures.Mib(maxRss), "", note]);
+                        "", $">{elapsed:0}", "", "", "", "", "", "", "", "", "", "", RunFigures.Mib(maxRss), "", note]);
                     continue;
                 }
                 double run = Double(result, "wall");
@@ -76,6 +76,8 @@ internal static class ScaleBenchmark
                     total.ToString("N0", CultureInfo.InvariantCulture),
                     Double(result, "parse").ToString("0.00", CultureInfo.InvariantCulture),
                     run.ToString("0.00", CultureInfo.InvariantCulture),
+                    Double(result, "cpu").ToString("0.00", CultureInfo.InvariantCulture),
+                    Double(result, "gcpause").ToString("0.00", CultureInfo.InvariantCulture),
                     Long(result, "requests").ToString("N0", CultureInfo.InvariantCulture),
                     answered.ToString("N0", CultureInfo.InvariantCulture),
                     events.ToString("N0", CultureInfo.InvariantCulture),
@@ -187,7 +189,7 @@ internal static class ScaleBenchmark
         yaml = "";
         var f = RunFigures.Measure(scenario);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ResultTag} parse={parse.Elapsed.TotalSeconds} wall={f.WallSeconds} events={f.Events} requests={f.PageRequests} answered={f.Answered} allocated={f.AllocatedBytes} peak={f.PeakWorkingSetBytes} gen2={f.Gen2} quiesced={f.Quiesced} violations={f.Violations} endns={f.EndTimeNs}"));
+            $"{ResultTag} parse={parse.Elapsed.TotalSeconds} wall={f.WallSeconds} cpu={f.CpuSeconds} gcpause={f.GcPauseSeconds} events={f.Events} requests={f.PageRequests} answered={f.Answered} allocated={f.AllocatedBytes} peak={f.PeakWorkingSetBytes} gen2={f.Gen2} quiesced={f.Quiesced} violations={f.Violations} endns={f.EndTimeNs}"));
         return 0;
     }
 

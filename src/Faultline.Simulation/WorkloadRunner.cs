@@ -95,13 +95,16 @@ internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec 
 
     private DmaAccess Next(uint pasid)
     {
-        long totalPages = Process.Vmas.Sum(v => (long)(v.Length >> 12));
+        // Index loops: an enumerator over the interface would be boxed on every access.
+        var vmas = Process.Vmas;
+        long totalPages = 0;
+        for (int i = 0; i < vmas.Count; i++) totalPages += (long)(vmas[i].Length >> 12);
         long pick = random.NextInclusive(0, totalPages - 1);
-        var vma = Process.Vmas[0];
-        foreach (var v in Process.Vmas)
+        var vma = vmas[0];
+        for (int i = 0; i < vmas.Count; i++)
         {
-            long pages = (long)(v.Length >> 12);
-            if (pick < pages) { vma = v; break; }
+            long pages = (long)(vmas[i].Length >> 12);
+            if (pick < pages) { vma = vmas[i]; break; }
             pick -= pages;
         }
         long vmaPages = (long)(vma.Length >> 12);

@@ -245,11 +245,11 @@ public sealed class PriFunction : IPciConfigSpace
         }
         else
         {
-            state.NeedPri.Add(page);
+            (state.NeedPri ??= []).Add(page);
         }
 
         // The misses of one translation round go out together, so they can share groups.
-        if (state.PendingTranslations > 0 || state.NeedPri.Count == 0 || state.Ended) return;
+        if (state.PendingTranslations > 0 || state.NeedPri is not { Count: > 0 } || state.Ended) return;
         foreach (var p in state.NeedPri) _backlog.Enqueue(p);
         state.NeedPri.Clear();
         SendGroups(now);
@@ -620,7 +620,8 @@ public sealed class PriFunction : IPciConfigSpace
         public DmaAccess Access { get; } = access;
         public int Remaining = access.Pages;
         public int PendingTranslations;
-        public readonly List<PendingPage> NeedPri = [];
+        /// <summary>Pages of the current translation round that need PRI; made on the first such page.</summary>
+        public List<PendingPage>? NeedPri;
         public bool Ended;
     }
 

@@ -32,7 +32,8 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
     /// <summary>The amd_iommu driver's fault path (<c>ppr.c</c>): the PPR interrupt thread and COMPLETE_PPR_REQUEST.</summary>
     public AmdDriver Driver { get; }
     /// <inheritdoc />
-    public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
+    public override IReadOnlyList<FaultQueue> FaultQueues => _faultQueues ??= [Driver.Queue];
+    private FaultQueue[]? _faultQueues; // asked on every batch and work item: made once
 
     /// <inheritdoc />
     public override string ThreadName(int thread) => "ppr thread";

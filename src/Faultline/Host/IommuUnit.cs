@@ -13,8 +13,9 @@ namespace Faultline.Host;
 /// </summary>
 public abstract class IommuUnit
 {
-    private readonly SortedSet<int> _workers = [];
     private FaultWorkItem[] _work = new FaultWorkItem[4]; // what each busy worker runs, by slot
+    private bool[] _busy = new bool[4];
+    private int _busyCount;
     private readonly bool[] _threadPending;
     private bool _commandsPending;
 
@@ -41,15 +42,20 @@ public abstract class IommuUnit
     internal Dictionary<uint, MasterPort> Masters { get; } = new();
 
     /// <summary>Workers of this IOMMU's fault queues busy now (R1: the workqueue's concurrency, <see cref="HostSpec.Workers"/>).</summary>
-    public int BusyWorkers => _workers.Count;
+    public int BusyWorkers => _busyCount;
 
     /// <summary>A worker starts on <paramref name="item"/>: the lowest free slot, so a trace draws each worker on its own track.</summary>
     internal int TakeWorker(in FaultWorkItem item)
     {
         int slot = 0;
-        while (_workers.Contains(slot)) slot++;
-        _workers.Add(slot);
-        if (slot >= _work.Length) Array.Resize(ref _work, _work.Length * 2);
+        while (slot < _busy.Length && _busy[slot]) slot++;
+        if (slot == _busy.Length)
+        {
+            Array.Resize(ref _busy, _busy.Length * 2);
+            Array.Resize(ref _work, _work.Length * 2);
+        }
+        _busy[slot] = true;
+        _busyCount++;
         _work[slot] = item;
         return slot;
     }
@@ -59,7 +65,9 @@ public abstract class IommuUnit
 
     internal void ReleaseWorker(int slot)
     {
-        _workers.Remove(slot);
+        if (!_busy[slot]) return;
+        _busy[slot] = false;
+        _busyCount--;
         _work[slot] = default;
     }
 

@@ -30,7 +30,8 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
     /// <summary>The context fault handler (<c>arm_smmu_context_fault</c>) and its RESUME writes, as the Adreno path runs them.</summary>
     public Smmuv2Driver Driver { get; }
     /// <inheritdoc />
-    public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
+    public override IReadOnlyList<FaultQueue> FaultQueues => _faultQueues ??= [Driver.Queue];
+    private FaultQueue[]? _faultQueues; // asked on every batch and work item: made once
 
     /// <inheritdoc />
     public override string ThreadName(int thread) => $"cb{thread} irq";

@@ -41,7 +41,8 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
     /// <summary>The shared stall buffer's fill over time (H-SMMU-9).</summary>
     internal OccupancyTimeline StallOccupancy { get; } = new();
     /// <inheritdoc />
-    public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.PriFaultQueue, Driver.EventFaultQueue];
+    public override IReadOnlyList<FaultQueue> FaultQueues => _faultQueues ??= [Driver.PriFaultQueue, Driver.EventFaultQueue];
+    private FaultQueue[]? _faultQueues; // asked on every batch and work item: made once
 
     /// <inheritdoc />
     public override string ThreadName(int thread) => thread == PriThread ? "priq thread" : "evtq thread";

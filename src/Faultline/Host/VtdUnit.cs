@@ -29,7 +29,8 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
     /// <summary>The intel-iommu driver's fault path (<c>prq.c</c>): the PRQ thread and <c>page_response</c>.</summary>
     public VtdDriver Driver { get; }
     /// <inheritdoc />
-    public override IReadOnlyList<FaultQueue> FaultQueues => [Driver.Queue];
+    public override IReadOnlyList<FaultQueue> FaultQueues => _faultQueues ??= [Driver.Queue];
+    private FaultQueue[]? _faultQueues; // asked on every batch and work item: made once
 
     /// <inheritdoc />
     public override string ThreadName(int thread) => "prq thread";

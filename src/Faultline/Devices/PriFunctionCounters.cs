@@ -4,43 +4,43 @@ namespace Faultline.Devices;
 public sealed class PriFunctionCounters
 {
     /// <summary>ATS Translation Requests sent.</summary>
-    public long TranslationRequests;
+    public long TranslationRequests { get; internal set; }
     /// <summary>Pages of started accesses the ATC already granted, without a Translation Request.</summary>
-    public long AtcHits;
+    public long AtcHits { get; internal set; }
     /// <summary>Page Requests sent, Stop Markers not included.</summary>
-    public long PageRequests;
+    public long PageRequests { get; internal set; }
     /// <summary>Page request groups sent.</summary>
-    public long Groups;
+    public long Groups { get; internal set; }
     /// <summary>PRG Responses with Success for an outstanding group.</summary>
-    public long ResponsesSuccess;
+    public long ResponsesSuccess { get; internal set; }
     /// <summary>PRG Responses with Invalid Request for an outstanding group.</summary>
-    public long ResponsesInvalid;
+    public long ResponsesInvalid { get; internal set; }
     /// <summary>PRG Responses with Response Failure, with or without an outstanding group (H-PCI-5).</summary>
-    public long ResponsesFailure;
+    public long ResponsesFailure { get; internal set; }
     /// <summary>PRG Responses with a reserved code, acted on as Response Failure (pcie.md §3.3).</summary>
-    public long ResponsesReserved;
+    public long ResponsesReserved { get; internal set; }
     /// <summary>H-PCI-10: responses for an index with no outstanding group (UPRGI set).</summary>
-    public long UnexpectedResponses;
+    public long UnexpectedResponses { get; internal set; }
     /// <summary>H-PCI-9: responses ignored because RF is set.</summary>
-    public long IgnoredResponses;
+    public long IgnoredResponses { get; internal set; }
     /// <summary>Times RF went from 0 to 1.</summary>
-    public long ResponseFailureEvents;
+    public long ResponseFailureEvents { get; internal set; }
     /// <summary>Most PRI credits in use at once on the function's PRI capability (the PF's, for a VF).</summary>
-    public long CreditsHighWater;
+    public long CreditsHighWater { get; internal set; }
     /// <summary>Stop Markers sent (H-PCI-20).</summary>
-    public long StopMarkers;
+    public long StopMarkers { get; internal set; }
     /// <summary>Fault injection: groups sent without their last request.</summary>
-    public long GroupsWithoutLast;
+    public long GroupsWithoutLast { get; internal set; }
     /// <summary>H-PCI-22: late responses for groups abandoned by a Stop Marker, discarded without UPRGI.</summary>
-    public long DiscardedAfterStop;
+    public long DiscardedAfterStop { get; internal set; }
     /// <summary>ATS Invalidate Requests received.</summary>
-    public long InvalidateRequests;
+    public long InvalidateRequests { get; internal set; }
     /// <summary>Pages translated again after a Success response (H-PCI-7).</summary>
-    public long Retries;
+    public long Retries { get; internal set; }
     /// <summary>Accesses started.</summary>
-    public long AccessesStarted;
+    public long AccessesStarted { get; internal set; }
     /// <summary>Accesses that ended <see cref="AccessResult.Completed"/>.</summary>
-    public long AccessesCompleted;
+    public long AccessesCompleted { get; internal set; }
     /// <summary>Accesses that ended with any other result.</summary>
-    public long AccessesFailed;
+    public long AccessesFailed { get; internal set; }
 }

@@ -30,19 +30,19 @@ public interface IStallMasterObserver
 public sealed class StallMasterCounters
 {
     /// <summary>Transactions sent to the SMMU.</summary>
-    public long Transactions;
+    public long Transactions { get; internal set; }
     /// <summary>Accesses ended.</summary>
-    public long Accesses;
+    public long Accesses { get; internal set; }
     /// <summary>Accesses whose every transaction completed.</summary>
-    public long Completed;
+    public long Completed { get; internal set; }
     /// <summary>Accesses ended by an abort (CMD_RESUME Abort, or a terminate with CD.A = 1).</summary>
-    public long Aborted;
+    public long Aborted { get; internal set; }
     /// <summary>Accesses ended by a RAZ/WI terminate (CD.A = 0).</summary>
-    public long TerminatedRazWi;
+    public long TerminatedRazWi { get; internal set; }
     /// <summary>Completions the host delivered for no transaction in flight (ignored).</summary>
-    public long UnexpectedCompletions;
+    public long UnexpectedCompletions { get; internal set; }
     /// <summary>Longest start-to-end time of an access.</summary>
-    public long MaxLatency;
+    public long MaxLatency { get; internal set; }
 }
 
 /// <summary>

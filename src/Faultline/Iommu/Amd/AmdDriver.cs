@@ -9,35 +9,35 @@ namespace Faultline.Iommu.Amd;
 public sealed class AmdDriverCounters
 {
     /// <summary>PPR interrupts the thread began to handle (a call that resumes a waiting pass does not count).</summary>
-    public long Interrupts;
+    public long Interrupts { get; internal set; }
     /// <summary>Passes over the PPR log (a pass resumed after a poll counts once).</summary>
-    public long Batches;
+    public long Batches { get; internal set; }
     /// <summary>PPR log entries consumed.</summary>
-    public long Entries;
+    public long Entries { get; internal set; }
     /// <summary>Page requests reported to the fault framework.</summary>
-    public long Reported;
+    public long Reported { get; internal set; }
     /// <summary>R35: an entry whose type is not a page service request: "Unknown PPR request received", no response.</summary>
-    public long UnknownRequests;
+    public long UnknownRequests { get; internal set; }
     /// <summary>R35: no PCI device at the entry's DeviceID: dropped, no response.</summary>
-    public long UnknownDevices;
+    public long UnknownDevices { get; internal set; }
     /// <summary>R35, H-AMD-4: GN = 0 or RVSD set, answered FAILURE.</summary>
-    public long InvalidRequests;
+    public long InvalidRequests { get; internal set; }
     /// <summary>R35, H-AMD-4: PASID 0 or at least the device's limit: "Invalid PASID", answered FAILURE.</summary>
-    public long InvalidPasids;
+    public long InvalidPasids { get; internal set; }
     /// <summary>Entries whose bytes do not decode (bits no source defines): counted, dropped.</summary>
-    public long MalformedEntries;
+    public long MalformedEntries { get; internal set; }
     /// <summary>H-AMD-3: 1 µs polls of an entry still zero.</summary>
-    public long EntryPolls;
+    public long EntryPolls { get; internal set; }
     /// <summary>H-AMD-3: entries taken as they were after <see cref="AmdDriverOptions.PollLimit"/> polls.</summary>
-    public long EntryPollTimeouts;
+    public long EntryPollTimeouts { get; internal set; }
     /// <summary>H-AMD-2: PPR log restarts.</summary>
-    public long LogRestarts;
+    public long LogRestarts { get; internal set; }
     /// <summary>H-AMD-2: overflow seen with PPRLogRun still 1: nothing done.</summary>
-    public long RestartsNotNeeded;
+    public long RestartsNotNeeded { get; internal set; }
     /// <summary>COMPLETE_PPR_REQUEST commands submitted: framework responses and FAILURE answers.</summary>
-    public long ResponsesSubmitted;
+    public long ResponsesSubmitted { get; internal set; }
     /// <summary>The command buffer was full; the command waited for room (iommu_queue_command spins).</summary>
-    public long CommandBufferWaits;
+    public long CommandBufferWaits { get; internal set; }
 }
 
 /// <summary>What a pass over the PPR log ended with.</summary>

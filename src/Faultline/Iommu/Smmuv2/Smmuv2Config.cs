@@ -26,33 +26,33 @@ public interface ISmmuv2Platform
 public sealed class Smmuv2Counters
 {
     /// <summary>Masters' transactions that reached the SMMU.</summary>
-    public long Transactions;
+    public long Transactions { get; internal set; }
     /// <summary>Transactions translated without a fault and performed (bypassed ones are in <see cref="Bypassed"/>).</summary>
-    public long Completed;
+    public long Completed { get; internal set; }
     /// <summary>SCTLR.M = 0: the context bank let the transaction through untranslated.</summary>
-    public long Bypassed;
+    public long Bypassed { get; internal set; }
     /// <summary>No stream mapping for the StreamID (sCR0.USFCFG = 1 behaviour): aborted.</summary>
-    public long UnmatchedStreams;
+    public long UnmatchedStreams { get; internal set; }
     /// <summary>H-SMMUv2-3: faults that stalled (FSR.SS set).</summary>
-    public long Stalls;
+    public long Stalls { get; internal set; }
     /// <summary>H-SMMUv2-5: RESUME writes with TnR = 0.</summary>
-    public long Retries;
+    public long Retries { get; internal set; }
     /// <summary>H-SMMUv2-5: RESUME writes with TnR = 1.</summary>
-    public long ResumeTerminations;
+    public long ResumeTerminations { get; internal set; }
     /// <summary>H-SMMUv2-9: faults terminated at once (CFCFG = 0, or a stall that could not be recorded).</summary>
-    public long FaultTerminations;
+    public long FaultTerminations { get; internal set; }
     /// <summary>H-SMMUv2-10: transactions terminated because HUPCF = 0 and a fault was still recorded.</summary>
-    public long TerminatedUnderFault;
+    public long TerminatedUnderFault { get; internal set; }
     /// <summary>H-SMMUv2-4: transactions held behind a stalled one.</summary>
-    public long HeldBehind;
+    public long HeldBehind { get; internal set; }
     /// <summary>H-SMMUv2-7: faults found while FSR already recorded one (MULTI).</summary>
-    public long MultiFaults;
+    public long MultiFaults { get; internal set; }
     /// <summary>The longest time (ns) a stalled or held transaction waited before it ended or went on.</summary>
-    public long LongestHold;
+    public long LongestHold { get; internal set; }
     /// <summary>Rising edges of the context banks' interrupt lines.</summary>
-    public long ContextInterrupts;
+    public long ContextInterrupts { get; internal set; }
     /// <summary>RESUME written with no transaction stalled: ignored.</summary>
-    public long ResumesWithoutStall;
+    public long ResumesWithoutStall { get; internal set; }
     /// <summary>Register writes with reserved bits set: ignored (docs/smmuv2.md §2).</summary>
-    public long RejectedWrites;
+    public long RejectedWrites { get; internal set; }
 }

@@ -6,23 +6,23 @@ namespace Faultline.Iommu.Smmuv2;
 public sealed class Smmuv2DriverCounters
 {
     /// <summary>Context fault interrupts handled.</summary>
-    public long Interrupts;
+    public long Interrupts { get; internal set; }
     /// <summary>The handler found no fault in FSR (Linux returns IRQ_NONE).</summary>
-    public long SpuriousInterrupts;
+    public long SpuriousInterrupts { get; internal set; }
     /// <summary>H-SMMUv2-11: stalled faults reported to the framework as one-fault groups.</summary>
-    public long Reported;
+    public long Reported { get; internal set; }
     /// <summary>Terminate-model faults (no SS): FSR cleared, nothing to resume.</summary>
-    public long NonStallFaults;
+    public long NonStallFaults { get; internal set; }
     /// <summary>FSR.MULTI seen: a fault whose syndrome was lost.</summary>
-    public long MultiSeen;
+    public long MultiSeen { get; internal set; }
     /// <summary>A stall whose StreamID (CBFRSYNRA) belongs to no master: terminated at once.</summary>
-    public long UnknownStreams;
+    public long UnknownStreams { get; internal set; }
     /// <summary>H-SMMUv2-12: RESUME written with TnR = 0 (response Success).</summary>
-    public long Retries;
+    public long Retries { get; internal set; }
     /// <summary>H-SMMUv2-12: RESUME written with TnR = 1 (any other response).</summary>
-    public long Terminates;
+    public long Terminates { get; internal set; }
     /// <summary>A response that does not name the bank's outstanding stall: no RESUME written.</summary>
-    public long StaleResponses;
+    public long StaleResponses { get; internal set; }
 }
 
 /// <summary>

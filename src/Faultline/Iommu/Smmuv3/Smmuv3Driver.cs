@@ -7,49 +7,49 @@ namespace Faultline.Iommu.Smmuv3;
 public sealed class Smmuv3DriverCounters
 {
     /// <summary>Runs of the PRIQ thread.</summary>
-    public long PriBatches;
+    public long PriBatches { get; internal set; }
     /// <summary>PRIQ entries the thread consumed.</summary>
-    public long PriEntries;
+    public long PriEntries { get; internal set; }
     /// <summary>R38: requests logged as "unexpected PRI request received" (<see cref="PriService.Deny"/>).</summary>
-    public long UnexpectedPriRequests;
+    public long UnexpectedPriRequests { get; internal set; }
     /// <summary>R38: last requests answered CMD_PRI_RESP Deny.</summary>
-    public long DenyResponses;
+    public long DenyResponses { get; internal set; }
     /// <summary>Stop Markers discarded without a response (H-PCI-20).</summary>
-    public long StopMarkersDropped;
+    public long StopMarkersDropped { get; internal set; }
     /// <summary>Page requests reported to the fault framework.</summary>
-    public long PriReported;
+    public long PriReported { get; internal set; }
     /// <summary>Entries or events naming a StreamID the driver has no master for.</summary>
-    public long UnknownStreams;
+    public long UnknownStreams { get; internal set; }
     /// <summary>PRIQ entries or events that did not decode: consumed and dropped.</summary>
-    public long MalformedEntries;
+    public long MalformedEntries { get; internal set; }
     /// <summary>R37: "PRIQ overflow detected -- requests lost".</summary>
-    public long PriOverflows;
+    public long PriOverflows { get; internal set; }
     /// <summary>Runs of the EVTQ thread.</summary>
-    public long EventBatches;
+    public long EventBatches { get; internal set; }
     /// <summary>Events the EVTQ thread consumed.</summary>
-    public long Events;
+    public long Events { get; internal set; }
     /// <summary>R36: stall events reported to the framework as one-fault groups.</summary>
-    public long StallsReported;
+    public long StallsReported { get; internal set; }
     /// <summary>Events that are not stall faults (or stage-2 ones): printed, not reported (R36).</summary>
-    public long EventsPrinted;
+    public long EventsPrinted { get; internal set; }
     /// <summary>R37: "EVTQ overflow detected -- events lost".</summary>
-    public long EventOverflows;
+    public long EventOverflows { get; internal set; }
     /// <summary>R16, BUG-15: the framework returned non-zero for a report; the driver prints the raw record.</summary>
-    public long ReportsPrinted;
+    public long ReportsPrinted { get; internal set; }
     /// <summary>POL-12: stall events of an owner past its budget, terminated at once instead of reported.</summary>
-    public long BudgetTerminated;
+    public long BudgetTerminated { get; internal set; }
     /// <summary>CMD_RESUMEs submitted for framework responses (R22); budget terminations are in <see cref="BudgetTerminated"/>.</summary>
-    public long ResumesSubmitted;
+    public long ResumesSubmitted { get; internal set; }
     /// <summary>CMD_PRI_RESPs submitted for framework responses (R22); Deny answers are in <see cref="DenyResponses"/>.</summary>
-    public long PriResponsesSubmitted;
+    public long PriResponsesSubmitted { get; internal set; }
     /// <summary>R22: a response code the driver has no command value for (-EINVAL): nothing sent.</summary>
-    public long ResponsesRefused;
+    public long ResponsesRefused { get; internal set; }
     /// <summary>CMD_STALL_TERMs submitted when a stall master was torn down (H-SMMU-13).</summary>
-    public long StallTermsSubmitted;
+    public long StallTermsSubmitted { get; internal set; }
     /// <summary>R22, T25: a response for a device this driver set up neither for stalls nor for PRI (WARN, nothing sent).</summary>
-    public long ResponsesWarned;
+    public long ResponsesWarned { get; internal set; }
     /// <summary>The command queue was full; the command waited for room.</summary>
-    public long CommandQueueWaits;
+    public long CommandQueueWaits { get; internal set; }
 }
 
 /// <summary>

@@ -7,27 +7,27 @@ namespace Faultline.Iommu.Vtd;
 public sealed class VtdDriverCounters
 {
     /// <summary>Runs of the page request thread.</summary>
-    public long Batches;
+    public long Batches { get; internal set; }
     /// <summary>PRQ descriptors the thread consumed.</summary>
-    public long Descriptors;
+    public long Descriptors { get; internal set; }
     /// <summary>Page requests reported to the fault framework.</summary>
-    public long Reported;
+    public long Reported { get; internal set; }
     /// <summary>R31 step 2: Stop Markers dropped without a response.</summary>
-    public long StopMarkersDropped;
+    public long StopMarkersDropped { get; internal set; }
     /// <summary>R31 steps 1 and 3 (H-VTD-12): bad requests answered INVALID (last or private data).</summary>
-    public long BadRequestsAnswered;
+    public long BadRequestsAnswered { get; internal set; }
     /// <summary>R31: bad requests that were not last, dropped.</summary>
-    public long BadRequestsDropped;
+    public long BadRequestsDropped { get; internal set; }
     /// <summary>PRQ descriptors that did not decode: consumed and dropped, no response.</summary>
-    public long MalformedDescriptors;
+    public long MalformedDescriptors { get; internal set; }
     /// <summary>R32: overflow cleared once the ring was empty.</summary>
-    public long OverflowsCleared;
+    public long OverflowsCleared { get; internal set; }
     /// <summary>R32: overflow seen with entries still queued; PRO left set for the next interrupt.</summary>
-    public long OverflowsDeferred;
+    public long OverflowsDeferred { get; internal set; }
     /// <summary>Page group response descriptors submitted: framework responses and bad-request answers.</summary>
-    public long ResponsesSubmitted;
+    public long ResponsesSubmitted { get; internal set; }
     /// <summary>The invalidation queue was full; the descriptor waited for room (qi_submit_sync spins).</summary>
-    public long InvalidationQueueWaits;
+    public long InvalidationQueueWaits { get; internal set; }
 }
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Faultline.Userspace;
 
@@ -117,30 +116,5 @@ public readonly record struct PageFaultRecord(
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[AddressOffset..]),
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[LengthOffset..]),
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[CookieOffset..]));
-    }
-
-    /// <summary>The uAPI field names, plus the flag and permission bits spelled out.</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "iommufd-fault");
-        json.WriteNumber("flags", (uint)Flags);
-        json.WriteBoolean("pasid_valid", HasPasid);
-        json.WriteBoolean("last_page", IsLast);
-        json.WriteBoolean("needs_pasid", (Flags & PageFaultFlags.ResponseNeedsPasid) != 0);
-        json.WriteNumber("undefined_flags", (uint)(Flags & ~(DefinedFlags | PageFaultFlags.ResponseNeedsPasid)));
-        json.WriteNumber("dev_id", DevId);
-        json.WriteNumber("pasid", Pasid);
-        json.WriteNumber("grpid", GroupId);
-        json.WriteNumber("perm", (uint)Perm);
-        json.WriteBoolean("read", (Perm & PageFaultPermissions.Read) != 0);
-        json.WriteBoolean("write", (Perm & PageFaultPermissions.Write) != 0);
-        json.WriteBoolean("exec", (Perm & PageFaultPermissions.Exec) != 0);
-        json.WriteBoolean("priv", (Perm & PageFaultPermissions.Priv) != 0);
-        json.WriteNumber("__reserved", 0);
-        json.WriteString("addr", $"0x{Address:x}");
-        json.WriteNumber("length", Length);
-        json.WriteNumber("cookie", Cookie);
-        json.WriteEndObject();
     }
 }

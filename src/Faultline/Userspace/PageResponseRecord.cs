@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Faultline.Userspace;
 
@@ -48,18 +47,5 @@ public readonly record struct PageResponseRecord(uint Cookie, IommufdPageRespons
         return new PageResponseRecord(
             BinaryPrimitives.ReadUInt32LittleEndian(bytes[CookieOffset..]),
             (IommufdPageResponseCode)BinaryPrimitives.ReadUInt32LittleEndian(bytes[CodeOffset..]));
-    }
-
-    /// <summary>The uAPI field names, the code's name if it is defined, and whether R47 accepts it.</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "iommufd-response");
-        json.WriteNumber("cookie", Cookie);
-        json.WriteNumber("code", (uint)Code);
-        if (HasDefinedCode) json.WriteString("response", Code == IommufdPageResponseCode.Success ? "SUCCESS" : "INVALID");
-        else json.WriteNull("response");
-        json.WriteBoolean("accepted_code", HasDefinedCode);
-        json.WriteEndObject();
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Amd;
@@ -88,21 +87,5 @@ public readonly record struct CompletePprRequestCommand(
             (word2 & GnBit) != 0,
             new PrgIndex((ushort)(word3 & PrgIndex.Mask)),
             ResponseCodes.FromWire((int)(word3 >> StatusShift)));
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "amd-complete-ppr" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "amd-complete-ppr");
-        json.WriteNumber("opcode", Opcode);
-        json.WriteString("device_id", $"0x{DeviceId.Value:x4}");
-        json.WriteString("device", DeviceId.ToString());
-        json.WriteString("pasid", $"0x{Pasid.Value:x}");
-        json.WriteBoolean("gn", Gn);
-        json.WriteNumber("prg_index", Index.Value);
-        json.WriteNumber("status", (byte)Status);
-        json.WriteString("response", Status.Name());
-        json.WriteEndObject();
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Amd;
@@ -145,29 +144,5 @@ public readonly record struct PprLogEntry(
             (qw0 & FlagGn) != 0,
             (byte)(qw0 >> TypeShift),
             qw1 & PageRequest.PageMask);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "amd-ppr-entry" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "amd-ppr-entry");
-        json.WriteNumber("type", RequestType);
-        json.WriteBoolean("page_service_request", IsPageServiceRequest);
-        json.WriteString("device_id", $"0x{DeviceId.Value:x4}");
-        json.WriteString("device", DeviceId.ToString());
-        json.WriteString("pasid", $"0x{Pasid.Value:x}");
-        json.WriteString("tag", $"0x{Tag:x3}");
-        json.WriteNumber("prg_index", PrgIndex.Value);
-        json.WriteBoolean("last", Last);
-        json.WriteBoolean("execute", ExecuteRequested);
-        json.WriteBoolean("read", ReadRequested);
-        json.WriteBoolean("write", WriteRequested);
-        json.WriteBoolean("us", User);
-        json.WriteBoolean("privileged", PrivilegedModeRequested);
-        json.WriteBoolean("rvsd", Rvsd);
-        json.WriteBoolean("gn", Gn);
-        json.WriteString("page_address", $"0x{PageAddress:x}");
-        json.WriteEndObject();
     }
 }

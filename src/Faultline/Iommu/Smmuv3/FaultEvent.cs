@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Smmuv3;
@@ -138,29 +137,5 @@ public readonly record struct FaultEvent(
             (byte)((dw1 >> ClassShift) & ClassMask),
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]) & IpaMask);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-event" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "smmuv3-event");
-        json.WriteString("event_id", $"0x{EventId:x2}");
-        if (EventName is { } name) json.WriteString("event", name);
-        else json.WriteNull("event");
-        json.WriteBoolean("recoverable_fault", IsRecoverableFault);
-        json.WriteString("sid", $"0x{StreamId:x8}");
-        json.WriteBoolean("ssv", SubstreamValid);
-        json.WriteString("ssid", $"0x{SubstreamId.Value:x}");
-        json.WriteString("stag", $"0x{StallTag:x4}");
-        json.WriteBoolean("stall", Stall);
-        json.WriteBoolean("pnu", PnU);
-        json.WriteBoolean("ind", InD);
-        json.WriteBoolean("rnw", RnW);
-        json.WriteBoolean("s2", S2);
-        json.WriteNumber("class", Class);
-        json.WriteString("input_address", $"0x{InputAddress:x}");
-        json.WriteString("ipa", $"0x{Ipa:x}");
-        json.WriteEndObject();
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Smmuv3;
@@ -107,24 +106,5 @@ public readonly record struct PriQueueEntry(
             (dw0 & LastBit) != 0,
             new PrgIndex((ushort)(dw1 & PrgIndex.Mask)),
             dw1 & PageAddressMask);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-pri-entry" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "smmuv3-pri-entry");
-        json.WriteString("sid", $"0x{StreamId:x8}");
-        json.WriteBoolean("ssv", SubstreamValid);
-        json.WriteString("ssid", $"0x{SubstreamId.Value:x}");
-        json.WriteBoolean("priv", Privileged);
-        json.WriteBoolean("exec", Execute);
-        json.WriteBoolean("read", Read);
-        json.WriteBoolean("write", Write);
-        json.WriteBoolean("last", Last);
-        json.WriteNumber("prg_index", Index.Value);
-        json.WriteString("page_address", $"0x{PageAddress:x}");
-        json.WriteBoolean("stop_marker", IsStopMarker);
-        json.WriteEndObject();
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Smmuv3;
@@ -155,21 +154,5 @@ public readonly record struct PriResponseCommand(
             new Pasid((uint)(dw0 >> SubstreamIdShift) & Pasid.Mask),
             new PrgIndex((ushort)(dw1 & PrgIndex.Mask)),
             response);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-pri-resp" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "smmuv3-pri-resp");
-        json.WriteString("opcode", $"0x{Opcode:x2}");
-        json.WriteString("sid", $"0x{StreamId:x8}");
-        json.WriteBoolean("ssv", SubstreamValid);
-        json.WriteString("ssid", $"0x{SubstreamId.Value:x}");
-        json.WriteNumber("prg_index", Index.Value);
-        json.WriteNumber("resp", (byte)Response);
-        json.WriteString("response", Response.Name());
-        json.WriteString("response_code", Response.IsDefined() ? Code.Name() : "none");
-        json.WriteEndObject();
     }
 }

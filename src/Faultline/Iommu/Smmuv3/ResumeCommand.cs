@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Smmuv3;
@@ -106,18 +105,5 @@ public readonly record struct ResumeCommand(uint StreamId, ResumeAction Action, 
         if (!action.IsDefined())
             return DecodeResult<ResumeCommand>.Fail("action", $"DW0[13:12] is {(byte)action}, the action is 0 (terminate), 1 (retry) or 2 (abort)");
         return new ResumeCommand((uint)(dw0 >> StreamIdShift), action, (ushort)dw1);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-resume" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "smmuv3-resume");
-        json.WriteString("opcode", $"0x{Opcode:x2}");
-        json.WriteString("sid", $"0x{StreamId:x8}");
-        json.WriteNumber("action", (byte)Action);
-        json.WriteString("action_name", Action.Name());
-        json.WriteString("stag", $"0x{StallTag:x4}");
-        json.WriteEndObject();
     }
 }

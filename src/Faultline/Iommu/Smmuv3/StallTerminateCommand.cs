@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Faultline.Iommu.Smmuv3;
 
@@ -49,15 +48,5 @@ public readonly record struct StallTerminateCommand(uint StreamId)
         if (opcode != Opcode)
             return DecodeResult<StallTerminateCommand>.Fail("opcode", $"DW0[7:0] is 0x{opcode:x2}, CMD_STALL_TERM has opcode 0x{Opcode:x2}");
         return new StallTerminateCommand((uint)(dw0 >> StreamIdShift));
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-stall-term" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "smmuv3-stall-term");
-        json.WriteString("opcode", $"0x{Opcode:x2}");
-        json.WriteString("sid", $"0x{StreamId:x8}");
-        json.WriteEndObject();
     }
 }

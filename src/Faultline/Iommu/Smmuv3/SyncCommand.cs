@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Faultline.Iommu.Smmuv3;
 
@@ -72,20 +71,5 @@ public readonly record struct SyncCommand(SyncCompletion Completion, byte Sharea
             return DecodeResult<SyncCommand>.Fail("cs", "DW0[13:12] is 3, the completion signal is 0 (none), 1 (IRQ) or 2 (SEV)");
         return new SyncCommand(completion, (byte)((dw0 >> ShareabilityShift) & 0x3), (byte)((dw0 >> MsiAttributesShift) & 0xF),
             (uint)(dw0 >> MsiDataShift), dw1 & MsiAddressMask);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "smmuv3-sync" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "smmuv3-sync");
-        json.WriteString("opcode", $"0x{Opcode:x2}");
-        json.WriteNumber("cs", (byte)Completion);
-        json.WriteString("cs_name", Completion switch { SyncCompletion.None => "NONE", SyncCompletion.Irq => "IRQ", _ => "SEV" });
-        json.WriteNumber("msh", Shareability);
-        json.WriteNumber("msiattr", MsiAttributes);
-        json.WriteString("msidata", $"0x{MsiData:x8}");
-        json.WriteString("msiaddr", $"0x{MsiAddress:x16}");
-        json.WriteEndObject();
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
@@ -70,21 +69,5 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
             return DecodeResult<DeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW0 bits 8:4, 31:21, 51:48 and QW1 bits 11:1 must be 0 (QW0 0x{qw0:x16}, QW1 0x{qw1:x16})");
         return new DeviceTlbInvalidationDescriptor(new RequesterId((ushort)(qw0 >> 32)), DeviceTlbRange.DecodePfsid(qw0),
             (byte)((qw0 >> 16) & 0x1F), (qw1 & 1) != 0, qw1 & ~0xFFFUL);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-devtlb-invalidation" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "vtd-devtlb-invalidation");
-        json.WriteNumber("type", Type);
-        json.WriteString("sid", $"0x{SourceId.Value:x4}");
-        json.WriteString("source", SourceId.ToString());
-        json.WriteString("pfsid", $"0x{PhysicalFunctionSourceId.Value:x4}");
-        json.WriteNumber("max_invs_pending", MaxInvalidationsPending);
-        json.WriteBoolean("size", SizeBit);
-        json.WriteString("address", $"0x{Address:x}");
-        json.WriteNumber("size_order", SizeOrder);
-        json.WriteEndObject();
     }
 }

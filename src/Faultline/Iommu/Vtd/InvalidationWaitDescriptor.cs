@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Faultline.Iommu.Vtd;
 
@@ -85,20 +84,5 @@ public readonly record struct InvalidationWaitDescriptor(
             (qw0 & (1UL << 7)) != 0,
             (uint)(qw0 >> 32),
             qw1);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-invalidation-wait" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "vtd-invalidation-wait");
-        json.WriteNumber("type", Type);
-        json.WriteBoolean("interrupt_flag", InterruptFlag);
-        json.WriteBoolean("status_write", StatusWrite);
-        json.WriteBoolean("fence", Fence);
-        json.WriteBoolean("page_request_drain", PageRequestDrain);
-        json.WriteNumber("status_data", StatusData);
-        json.WriteString("status_address", $"0x{StatusAddress:x}");
-        json.WriteEndObject();
     }
 }

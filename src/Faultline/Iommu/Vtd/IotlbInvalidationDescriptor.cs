@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Faultline.Iommu.Vtd;
 
@@ -82,22 +81,5 @@ public readonly record struct IotlbInvalidationDescriptor(
             return DecodeResult<IotlbInvalidationDescriptor>.Fail("granularity", "QW0[5:4] = 0 is not a granularity (1 global, 2 domain, 3 page)");
         return new IotlbInvalidationDescriptor(granularity, (qw0 & (1UL << 7)) != 0, (qw0 & (1UL << 6)) != 0, (ushort)(qw0 >> 16),
             qw1 & ~0xFFFUL, (byte)(qw1 & 0x3F), (qw1 & (1UL << 6)) != 0);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-iotlb-invalidation" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "vtd-iotlb-invalidation");
-        json.WriteNumber("type", Type);
-        json.WriteNumber("granularity", (byte)Granularity);
-        json.WriteString("granularity_name", Granularity.ToString());
-        json.WriteBoolean("drain_reads", DrainReads);
-        json.WriteBoolean("drain_writes", DrainWrites);
-        json.WriteNumber("domain_id", DomainId);
-        json.WriteString("address", $"0x{Address:x}");
-        json.WriteNumber("address_mask", AddressMask);
-        json.WriteBoolean("invalidation_hint", InvalidationHint);
-        json.WriteEndObject();
     }
 }

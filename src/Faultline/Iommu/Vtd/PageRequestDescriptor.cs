@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
@@ -96,28 +95,5 @@ public readonly record struct PageRequestDescriptor(
             (qw0 & (1UL << 9)) != 0,
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-page-request" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "vtd-page-request");
-        json.WriteNumber("type", Type);
-        json.WriteBoolean("pasid_present", PasidPresent);
-        json.WriteBoolean("private_data_present", PrivateDataPresent);
-        json.WriteString("rid", $"0x{Requester.Value:x4}");
-        json.WriteString("requester", Requester.ToString());
-        json.WriteString("pasid", $"0x{Pasid.Value:x}");
-        json.WriteBoolean("execute_requested", ExecuteRequested);
-        json.WriteBoolean("privileged_mode_requested", PrivilegedModeRequested);
-        json.WriteBoolean("read_requested", ReadRequested);
-        json.WriteBoolean("write_requested", WriteRequested);
-        json.WriteBoolean("lpig", LastPageInGroup);
-        json.WriteNumber("prg_index", Index.Value);
-        json.WriteString("page_address", $"0x{PageAddress:x}");
-        json.WriteString("private_data", $"0x{PrivateData0:x16}/0x{PrivateData1:x16}");
-        json.WriteBoolean("stop_marker", IsStopMarker);
-        json.WriteEndObject();
     }
 }

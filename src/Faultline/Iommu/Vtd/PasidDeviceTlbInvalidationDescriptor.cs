@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
@@ -112,23 +111,5 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
             (qw1 & 1) != 0,
             (qw1 & (1UL << 11)) != 0,
             qw1 & PageMask);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-pasid-devtlb-invalidation" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "vtd-pasid-devtlb-invalidation");
-        json.WriteNumber("type", Type);
-        json.WriteString("sid", $"0x{SourceId.Value:x4}");
-        json.WriteString("source", SourceId.ToString());
-        json.WriteString("pasid", $"0x{Pasid.Value:x}");
-        json.WriteString("pfsid", $"0x{PhysicalFunctionSourceId.Value:x4}");
-        json.WriteNumber("max_invs_pending", MaxInvalidationsPending);
-        json.WriteBoolean("global", Global);
-        json.WriteBoolean("size", SizeBit);
-        json.WriteString("address", $"0x{Address:x}");
-        json.WriteNumber("size_order", SizeOrder);
-        json.WriteEndObject();
     }
 }

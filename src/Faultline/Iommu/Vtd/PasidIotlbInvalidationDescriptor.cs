@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Faultline.Pcie;
 
 namespace Faultline.Iommu.Vtd;
@@ -96,26 +95,5 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
             qw1 & PageMask,
             (byte)(qw1 & AddressMaskLimit),
             (qw1 & (1UL << 6)) != 0);
-    }
-
-    /// <summary>Writes the fields as a JSON object whose "record" is "vtd-pasid-iotlb-invalidation" (what <c>faultline decode</c> prints).</summary>
-    public void WriteJson(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("record", "vtd-pasid-iotlb-invalidation");
-        json.WriteNumber("type", Type);
-        json.WriteNumber("granularity", (byte)Granularity);
-        json.WriteString("granularity_name", Granularity switch
-        {
-            PasidIotlbGranularity.PasidSelective => "pasid-selective",
-            PasidIotlbGranularity.PageSelectiveWithinPasid => "page-selective-within-pasid",
-            _ => "reserved",
-        });
-        json.WriteNumber("domain_id", DomainId);
-        json.WriteString("pasid", $"0x{Pasid.Value:x}");
-        json.WriteString("address", $"0x{Address:x}");
-        json.WriteNumber("address_mask", AddressMask);
-        json.WriteBoolean("invalidation_hint", InvalidationHint);
-        json.WriteEndObject();
     }
 }

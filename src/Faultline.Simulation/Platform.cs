@@ -15,7 +15,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 {
     private readonly Dictionary<PriFunction, FunctionNode> _functionNodes = new();
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
-    private readonly List<DeviceNode> _devices = []; // by DevicePort.Id
+    private readonly Dictionary<string, DeviceNode> _devicesByName = new(); // for scenario events and tenants
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
     private long _lastAccessId;
 
@@ -82,7 +82,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         }, node, this);
         _functionNodes.Add(function, node);
         Functions.Add(node);
-        _devices.Add(node);
+        _devicesByName.Add(node.Name, node);
         node.SetPort(Kernel.AddFunction(unit, function, spec.Credits, Now));
         return node;
     }
@@ -93,7 +93,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         Trace?.Process($"{spec.Name} (stall master 0x{spec.StreamId:x} behind {unit.Name})");
         node.SetPort(Kernel.AddMaster(unit, node.Master, spec.Owner, spec.ContextBank, Now));
         Masters.Add(node);
-        _devices.Add(node);
+        _devicesByName.Add(node.Name, node);
         return node;
     }
 
@@ -179,16 +179,10 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         }
     }
 
-    private DevicePort DeviceNamed(string name) => _devices.First(d => d.Name == name).Port;
+    private DevicePort DeviceNamed(string name) => _devicesByName[name].Port;
 
     /// <summary>The PCIe function of that name, or null.</summary>
-    public FunctionNode? FunctionNamed(string name)
-    {
-        _functionsByName ??= Functions.ToDictionary(f => f.Name);
-        return _functionsByName.GetValueOrDefault(name);
-    }
-
-    private Dictionary<string, FunctionNode>? _functionsByName;
+    public FunctionNode? FunctionNamed(string name) => _devicesByName.GetValueOrDefault(name) as FunctionNode;
 
     // ---- IKernelHost: when each output of the kernel lands (one timing hop per kind) ----
 

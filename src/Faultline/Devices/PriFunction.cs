@@ -193,12 +193,18 @@ public sealed class PriFunction : IPciConfigSpace
         }
     }
 
+    /// <summary>H-PCI-4: why a page that needs PRI cannot have it (no PRI, no allocation, or RF set), or null when it can.</summary>
+    private AccessResult? PriRefusal() =>
+        Pri.ResponseFailure ? AccessResult.ResponseFailure
+        : !Pri.Enabled || Pri.Allocation == 0 ? AccessResult.PriUnavailable
+        : null;
+
     /// <summary><see cref="PriFunctionConfig.Ats"/> off: every page is a page request at once, grouped as PRI allows.</summary>
     private void RequestPagesDirectly(AccessState state, long now)
     {
-        if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
+        if (PriRefusal() is { } refused)
         {
-            EndAccess(state, Pri.ResponseFailure ? AccessResult.ResponseFailure : AccessResult.PriUnavailable, now); // H-PCI-4
+            EndAccess(state, refused, now);
             return;
         }
         var access = state.Access;
@@ -231,10 +237,9 @@ public sealed class PriFunction : IPciConfigSpace
             _atc.Insert(PasidKey(access), page.Page, new AtcEntry(completion.Read, completion.Write, completion.Execute));
             PageDone(page, now);
         }
-        else if (!Pri.Enabled || Pri.Allocation == 0 || Pri.ResponseFailure)
+        else if (PriRefusal() is { } refused)
         {
-            // H-PCI-4: no PRI, no recovery.
-            EndAccess(state, Pri.ResponseFailure ? AccessResult.ResponseFailure : AccessResult.PriUnavailable, now);
+            EndAccess(state, refused, now);
             return;
         }
         else if (page.Attempt > Config.RetryLimit)

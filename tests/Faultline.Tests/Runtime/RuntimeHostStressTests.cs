@@ -40,7 +40,6 @@ public class RuntimeHostStressTests
                     ?? throw new InvalidOperationException($"bind of p{p} to {rig.Devices[d].Name} refused");
 
         var results = new ConcurrentDictionary<AccessResult, int>();
-        var failures = new ConcurrentQueue<string>();
         var devices = Enumerable.Range(0, Devices).Select(d => Task.Run(async () =>
         {
             var random = new Random(seed * 100 + d);
@@ -93,10 +92,8 @@ public class RuntimeHostStressTests
             rig.Host.Kernel.Teardowns.Count,
             rig.Host.Kernel.Functions.Count(f => f.Function.Pri.UnexpectedPrgIndex)));
         Assert.Equal(0, uprgi);
-        Assert.True(failures.IsEmpty, string.Join("\n", failures));
         Assert.True(faultGroups >= 200, $"the devices faulted ({faultGroups} groups)");
         Assert.True(teardowns >= ChurnRounds / 4, $"teardowns ran while they did ({teardowns})");
-        Console.Error.WriteLine($"stress {type} {mode}: {faultGroups} groups, {teardowns} teardowns, results {string.Join(", ", results.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
 
         int[] ProcessesOf(int d) => smmuv2 ? [d] : [0, 1];
     }

@@ -70,12 +70,12 @@ public class FaultPathBenchmark
             var device = _devices[d];
             for (uint g = 0; g < GroupsPerDevice; g++)
                 for (int p = 0; p < PagesPerGroup; p++)
-                    _framework.Report(device, MakeFault(g, p));
+                    _framework.Report(device, MakeFault(g, p), now: 0);
         }
         var handles = _sink.Handles;
         for (int i = 0; i < _sink.Count; i++)
         {
-            _framework.Respond(handles[i], PageResponseCode.Success);
+            _framework.Respond(handles[i], PageResponseCode.Success, now: 0);
             _framework.Free(handles[i]);
         }
         long groups = _sink.Count;
@@ -95,7 +95,7 @@ public class FaultPathBenchmark
         public FaultGroupHandle[] Handles { get; } = new FaultGroupHandle[capacity];
         public int Count { get; set; }
 
-        public bool Handle(FaultGroup group)
+        public bool Handle(FaultGroup group, long now)
         {
             Handles[Count++] = group.Handle;
             return true;
@@ -104,6 +104,6 @@ public class FaultPathBenchmark
 
     private sealed class NullResponder : IPageResponder
     {
-        public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response) { }
+        public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now) { }
     }
 }

@@ -1,8 +1,9 @@
 namespace Faultline;
 
 /// <summary>
-/// The one place the core reads an injected clock (DESIGN rule 1): a <see cref="TimeProvider"/>'s
-/// timestamp in nanoseconds, whatever its frequency — the simulator's virtual time, or a wall clock.
+/// The one place a host in this assembly reads a clock: the runtime's <see cref="Runtime.HostLoop"/> turns its
+/// <see cref="TimeProvider"/>'s timestamp into the nanoseconds every input of the core carries (DESIGN rule 1:
+/// the fault path itself reads no clock).
 /// </summary>
 public static class Clock
 {

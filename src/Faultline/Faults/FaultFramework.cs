@@ -53,13 +53,13 @@ public sealed class FaultFramework
     /// (device, PASID) still waiting for a worker are answered INVALID and freed, so the flush waits only
     /// for work already running. Returns how many were cancelled.
     /// </summary>
-    public int CancelQueuedWork(FaultDevice device, uint pasid)
+    public int CancelQueuedWork(FaultDevice device, uint pasid, long now)
     {
         if (Policy.QueuedWorkAtTeardown != QueuedWorkAtTeardownPolicy.Cancel || device.Queue is not { } queue) return 0;
         var cancelled = queue.RemoveWork(item => _pool.Resolve(item.Group) is { } g && g.Device == device && g.LastFault.RoutedPasid == pasid);
         foreach (var item in cancelled)
         {
-            Respond(item.Group, PageResponseCode.Invalid);
+            Respond(item.Group, PageResponseCode.Invalid, now);
             Free(item.Group);
         }
         Counters.CancelledAtTeardown += cancelled.Count;
@@ -141,7 +141,7 @@ public sealed class FaultFramework
     /// R4: frees every partial, answers every pending group INVALID and frees it (the 2025 fix,
     /// BUG-1), then unpublishes the device. Handles to those groups resolve to nothing afterwards.
     /// </summary>
-    public FaultStatus RemoveDevice(FaultQueue queue, FaultDevice device)
+    public FaultStatus RemoveDevice(FaultQueue queue, FaultDevice device, long now)
     {
         var param = device.Param;
         bool historical = Policy.RemovePending == RemovePendingPolicy.RefuseBusy;
@@ -151,7 +151,7 @@ public sealed class FaultFramework
         Counters.RemovedPartials += param.Partials.Clear();
         while (param.PendingHead is { } group)
         {
-            SendResponse(group, PageResponseCode.Invalid);
+            SendResponse(group, PageResponseCode.Invalid, now);
             param.UnlinkPending(group);
             Counters.RemovedGroups++;
             _pool.Return(group);
@@ -162,10 +162,10 @@ public sealed class FaultFramework
     }
 
     /// <summary>R2: removes every device still on the queue, then drops the queued work.</summary>
-    public void FreeQueue(FaultQueue? queue)
+    public void FreeQueue(FaultQueue? queue, long now)
     {
         if (queue is null) return;
-        foreach (var device in queue.Devices.ToArray()) RemoveDevice(queue, device); // R5 (HIST) may refuse some
+        foreach (var device in queue.Devices.ToArray()) RemoveDevice(queue, device, now); // R5 (HIST) may refuse some
         while (queue.TryDequeueWork(out _)) { }
     }
 
@@ -186,12 +186,12 @@ public sealed class FaultFramework
     /// was accepted or aborted-and-answered, <see cref="FaultStatus.Invalid"/> for the no-handler path
     /// and <see cref="FaultStatus.NoMemory"/> when a partial copy could not be allocated.
     /// </summary>
-    public FaultStatus Report(FaultDevice device, in Fault fault)
+    public FaultStatus Report(FaultDevice device, in Fault fault, long now)
     {
         Counters.Reports++;
         var param = device.Param; // R11: a device being removed yields "no param"
         var attachment = device.Route(fault);
-        if (attachment?.Handler is null || param is null) return ReportWithoutHandler(device, fault);
+        if (attachment?.Handler is null || param is null) return ReportWithoutHandler(device, fault, now);
 
         var key = GroupKey.Of(fault, Policy.GroupKey);
         if (!fault.IsLast)
@@ -227,14 +227,14 @@ public sealed class FaultFramework
 
         if (aborted)
         {
-            Abort(group, Policy.Abort == AbortPolicy.Failure ? PageResponseCode.Failure : PageResponseCode.Success);
+            Abort(group, Policy.Abort == AbortPolicy.Failure ? PageResponseCode.Failure : PageResponseCode.Success, now);
             if (Policy.Abort == AbortPolicy.Defer) Counters.Deferrals++;
             _abortGroup.Reset();
         }
-        else if (!attachment.Handler.Handle(group))
+        else if (!attachment.Handler.Handle(group, now))
         {
             // R15: "iopf with pasid %d aborted". F7: hardened never sends FAILURE on its own account.
-            Abort(group, Policy.Abort == AbortPolicy.Failure ? PageResponseCode.Failure : PageResponseCode.Invalid);
+            Abort(group, Policy.Abort == AbortPolicy.Failure ? PageResponseCode.Failure : PageResponseCode.Invalid, now);
             _pool.Return(group);
         }
         return FaultStatus.Ok;
@@ -245,12 +245,12 @@ public sealed class FaultFramework
     /// pending. A group already answered, freed or never reported is not answered again (R20); under
     /// POL-7 <c>hardened</c> the caller learns why.
     /// </summary>
-    public ResponseStatus Respond(FaultGroupHandle handle, PageResponseCode code)
+    public ResponseStatus Respond(FaultGroupHandle handle, PageResponseCode code, long now)
     {
         var group = _pool.Resolve(handle);
         if (group is { State: FaultGroupState.Pending })
         {
-            SendResponse(group, code);
+            SendResponse(group, code, now);
             group.Device.Param?.UnlinkPending(group);
             group.State = FaultGroupState.Responded;
             return ResponseStatus.Responded;
@@ -273,7 +273,7 @@ public sealed class FaultFramework
     /// state, for version != 1, unknown flags, nothing pending ("no pending PRQ, drop response") or no
     /// match. O(pending) — the list scan F8 criticises. The handler still frees the group (R19).
     /// </summary>
-    public FaultStatus RespondByMessage(FaultDevice device, in PageResponseMessage message)
+    public FaultStatus RespondByMessage(FaultDevice device, in PageResponseMessage message, long now)
     {
         if (device.Responder is null) return FaultStatus.NoDevice;
         if (device.Param is not { } param || message.Version != PageResponseMessage.Version1
@@ -288,7 +288,7 @@ public sealed class FaultFramework
             if (last.GroupId == message.GroupId && (!needsPasid || (hasPasid && last.Pasid == message.Pasid))) match = g;
         }
         if (match is null) return FaultStatus.Invalid;
-        Respond(match.Handle, message.Code);
+        Respond(match.Handle, message.Code, now);
         return FaultStatus.Ok;
     }
 
@@ -312,7 +312,7 @@ public sealed class FaultFramework
     /// <summary>Resolves a handle to its live group, or null.</summary>
     public FaultGroup? Find(FaultGroupHandle handle) => _pool.Resolve(handle);
 
-    private FaultStatus ReportWithoutHandler(FaultDevice device, in Fault fault)
+    private FaultStatus ReportWithoutHandler(FaultDevice device, in Fault fault, long now)
     {
         // R10 / POL-1. F4: answering a non-last request lets the function see two responses for one group.
         if (fault.IsLast && Policy.NoHandler == NoHandlerPolicy.AnswerLastOnly && device.Param is { } param)
@@ -326,7 +326,7 @@ public sealed class FaultFramework
             if (device.Responder is { } responder)
             {
                 var response = new PageResponse(fault.Pasid, fault.GroupId, PageResponseCode.Invalid);
-                responder.PageResponse(device, fault, response);
+                responder.PageResponse(device, fault, response, now);
                 Counters.CountResponse(PageResponseCode.Invalid);
             }
             Counters.NoHandlerAnswers++;
@@ -338,18 +338,18 @@ public sealed class FaultFramework
         return FaultStatus.Invalid;
     }
 
-    private void Abort(FaultGroup group, PageResponseCode code)
+    private void Abort(FaultGroup group, PageResponseCode code, long now)
     {
         Counters.AbortedGroups++;
-        SendResponse(group, code);
+        SendResponse(group, code, now);
         group.Device.Param?.UnlinkPending(group);
     }
 
-    private void SendResponse(FaultGroup group, PageResponseCode code)
+    private void SendResponse(FaultGroup group, PageResponseCode code, long now)
     {
         var last = group.LastFault;
         var response = new PageResponse(last.Pasid, last.GroupId, code);
-        group.Device.Responder!.PageResponse(group.Device, last, response);
+        group.Device.Responder!.PageResponse(group.Device, last, response, now);
         Counters.CountResponse(code);
     }
 

@@ -6,15 +6,15 @@ namespace Faultline.Faults;
 /// </summary>
 public interface IFaultHandler
 {
-    /// <summary>Takes a completed group: true hands it over (respond, R18; free, R19), false aborts it (R15).</summary>
-    bool Handle(FaultGroup group);
+    /// <summary>Takes a group completed at <paramref name="now"/>: true hands it over (respond, R18; free, R19), false aborts it (R15).</summary>
+    bool Handle(FaultGroup group, long now);
 }
 
 /// <summary>The IOMMU driver's <c>page_response</c> op: turns a response into a hardware command (R22).</summary>
 public interface IPageResponder
 {
-    /// <summary>Sends <paramref name="response"/> for the group closed by <paramref name="lastFault"/> to the device (<c>ops->page_response</c>).</summary>
-    void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response);
+    /// <summary>Sends <paramref name="response"/> for the group closed by <paramref name="lastFault"/> to the device (<c>ops->page_response</c>) at <paramref name="now"/>.</summary>
+    void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now);
 }
 
 /// <summary>

@@ -44,7 +44,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
     private protected override int HandleThread(int thread, long now)
     {
         long before = Driver.Counters.Entries;
-        if (Driver.HandleInterrupt() == PprPoll.EntryNotWritten) WakeThread(0, now + AmdDriver.PollInterval);
+        if (Driver.HandleInterrupt(now) == PprPoll.EntryNotWritten) WakeThread(0, now + AmdDriver.PollInterval);
         return (int)(Driver.Counters.Entries - before);
     }
 

@@ -31,7 +31,7 @@ public sealed class HostKernel
     private readonly List<GuestAttachment> _guests = [];
     private IommufdContext? _iommufd;
     private uint _ioas;
-    private long _now;
+    private long _now; // the input being handled: the hardware models' and iommufd's call-backs carry no time of their own
 
     /// <summary>A kernel with no IOMMU yet, under <paramref name="policy"/>, handing its outputs to <paramref name="host"/> and, if given, its trace to <paramref name="trace"/>.</summary>
     public HostKernel(HostSpec spec, FaultPolicy policy, IKernelHost host, IHostTrace? trace = null)
@@ -47,7 +47,6 @@ public sealed class HostKernel
         Framework = new FaultFramework(policy);
         foreach (long nth in spec.FailGroupAllocations) Framework.FailAllocationAt(AllocationSite.Group, nth); // R13, POL-3
         Binder = new SvaBinder(spec.Costs);
-        Clock = new KernelClock(this);
     }
 
     /// <summary>The spec the kernel was built from.</summary>
@@ -85,9 +84,6 @@ public sealed class HostKernel
     /// address space than its access's, one that reuses the PASID, is reported (R25).
     /// </summary>
     public Func<DmaAccess, AddressSpace?>? AccessOwner { get; set; }
-
-    /// <summary>The time of the latest input, for the parts of the core that stamp what they hold (the fault queue's deadlines, SMMUv2 RESUME).</summary>
-    internal TimeProvider Clock { get; }
 
     internal void Emit(in HostAction action) => _host.Take(action);
 
@@ -204,7 +200,7 @@ public sealed class HostKernel
             _notes.Add($"t={now}ns {port.Name}: remove_device ignored: not on an IOPF queue");
             return;
         }
-        Framework.RemoveDevice(queue, device);
+        Framework.RemoveDevice(queue, device, now);
         _notes.Add($"t={now}ns {port.Name}: removed from {queue.Name}");
     }
 
@@ -310,7 +306,7 @@ public sealed class HostKernel
             _notes.Add($"{name}: {port.Name} has no IOPF, so no fault-capable domain can be attached (R34)");
             return null;
         }
-        var rc = AttachFaultCapable(device, port, pasid, out uint devId, out var queue);
+        var rc = AttachFaultCapable(device, port, pasid, now, out uint devId, out var queue);
         if (rc != FaultQueueErrno.None)
         {
             _notes.Add($"{name}: fault-capable HWPT on {port.Name} refused ({rc.Name()}){(port.Function.IsVirtualFunction ? ": a VF whose PF has PRI (R41)" : "")}");
@@ -330,7 +326,7 @@ public sealed class HostKernel
     }
 
     /// <summary>The VMM's iommufd calls, in order; the first errno stops them.</summary>
-    private FaultQueueErrno AttachFaultCapable(FaultDevice device, FunctionPort port, uint pasid, out uint devId, out UserFaultQueue? queue)
+    private FaultQueueErrno AttachFaultCapable(FaultDevice device, FunctionPort port, uint pasid, long now, out uint devId, out UserFaultQueue? queue)
     {
         queue = null;
         var ctx = Iommufd;
@@ -340,7 +336,7 @@ public sealed class HostKernel
         if (rc != FaultQueueErrno.None) return rc;
         rc = ctx.AllocHwpt(devId, _ioas, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId, out uint hwptId);
         if (rc != FaultQueueErrno.None) return rc;
-        rc = ctx.Attach(devId, pasid, hwptId, out _);
+        rc = ctx.Attach(devId, pasid, hwptId, now, out _);
         if (rc != FaultQueueErrno.None) return rc;
         queue = ctx.QueueOf(faultId);
         return FaultQueueErrno.None;
@@ -353,7 +349,7 @@ public sealed class HostKernel
         {
             if (_iommufd is null)
             {
-                _iommufd = new IommufdContext(Framework, Clock) { FaultCapableDomainLeft = OnFaultCapableDomainLeft };
+                _iommufd = new IommufdContext(Framework) { FaultCapableDomainLeft = OnFaultCapableDomainLeft };
                 _iommufd.AllocIoas(out _ioas);
             }
             return _iommufd;
@@ -371,7 +367,7 @@ public sealed class HostKernel
     public FaultQueueResult WriteResponse(GuestAttachment guest, ReadOnlySpan<byte> record, long now)
     {
         _now = now;
-        return guest.Queue.Write(record, 0);
+        return guest.Queue.Write(record, 0, now);
     }
 
     /// <summary>POL-5: a timer at the queue's next deadline; it answers what expired and re-arms.</summary>
@@ -397,7 +393,7 @@ public sealed class HostKernel
     public bool DetachGuest(GuestAttachment guest, long now)
     {
         _now = now;
-        if (Iommufd.Detach(guest.DevId, guest.Pasid) != FaultQueueErrno.None) return false;
+        if (Iommufd.Detach(guest.DevId, guest.Pasid, now) != FaultQueueErrno.None) return false;
         guest.Port.PasidTable.Remove(guest.Pasid);
         guest.Port.BoundPasids.Remove(guest.AddressSpace.Name);
         guest.Detached = true;
@@ -624,7 +620,7 @@ public sealed class HostKernel
     {
         _now = now;
         var group = Units[action.Unit].WorkAt(action.Target).Group;
-        Framework.Respond(group, code);
+        Framework.Respond(group, code, now);
         Framework.Free(group);
         FinishWork(Units[action.Unit], action.Target);
         AdvanceTeardowns();
@@ -704,12 +700,5 @@ public sealed class HostKernel
             Invariants.Report("R19", now, "framework", $"{Framework.GroupsInUse} groups never freed{why}");
         }
         if (Framework.Counters.FreedUnanswered > 0) Invariants.Report("R8", now, "framework", $"{Framework.Counters.FreedUnanswered} groups freed without a response");
-    }
-
-    /// <summary>The kernel's time as the parts of the core that stamp what they hold read it: the latest input's.</summary>
-    private sealed class KernelClock(HostKernel kernel) : TimeProvider
-    {
-        public override long TimestampFrequency => 1_000_000_000;
-        public override long GetTimestamp() => kernel._now;
     }
 }

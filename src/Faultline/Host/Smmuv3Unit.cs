@@ -48,7 +48,7 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
     public override string ThreadName(int thread) => thread == PriThread ? "priq thread" : "evtq thread";
     /// <inheritdoc />
     public override RingQueue? ThreadQueue(int thread) => thread == PriThread ? Hardware.PriQueue : Hardware.EventQueue;
-    private protected override int HandleThread(int thread, long now) => thread == PriThread ? Driver.HandlePageRequests() : Driver.HandleEvents();
+    private protected override int HandleThread(int thread, long now) => thread == PriThread ? Driver.HandlePageRequests(now) : Driver.HandleEvents(now);
 
     private protected override void ExecuteCommands(long now)
     {

@@ -36,7 +36,7 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
     public override string ThreadName(int thread) => "prq thread";
     /// <inheritdoc />
     public override RingQueue? ThreadQueue(int thread) => Hardware.PageRequestQueue;
-    private protected override int HandleThread(int thread, long now) => Driver.HandlePageRequests();
+    private protected override int HandleThread(int thread, long now) => Driver.HandlePageRequests(now);
 
     private protected override void ExecuteCommands(long now)
     {

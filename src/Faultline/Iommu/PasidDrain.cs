@@ -83,7 +83,7 @@ public sealed class QueueDrain(FaultFramework framework, FaultDevice device, Fau
             if (Device.Queue == queue)
             {
                 if (ringHolds()) return false;
-                CancelledGroups = framework.CancelQueuedWork(Device, Pasid);
+                CancelledGroups = framework.CancelQueuedWork(Device, Pasid, now);
                 _flush = framework.BeginFlush(Device, Pasid);
                 FlushedGroups = _flush.SnapshotCount;
                 FlushStartedAt = now;

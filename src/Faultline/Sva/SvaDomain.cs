@@ -23,7 +23,7 @@ public sealed class SvaDomain(AddressSpace mm, SvaCosts costs, bool atRid = fals
     public bool AtRid { get; } = atRid;
 
     /// <summary><c>iommu_sva_iopf_handler</c>: queues the group's work on the device's fault queue (R26); false if the device has none.</summary>
-    public bool Handle(FaultGroup group)
+    public bool Handle(FaultGroup group, long now)
     {
         if (group.Device.Queue is not { } queue) return false;
         queue.QueueWork(group, this);

@@ -30,18 +30,16 @@ public sealed class IommufdContext
         HwptAllocFlags.NestParent | HwptAllocFlags.DirtyTracking | HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid;
     private const HwptAllocFlags NestedFlags = HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid;
 
-    private readonly TimeProvider? _time;
     private readonly SortedDictionary<uint, IommufdObject> _objects = new();
     private readonly SortedSet<uint> _freeIds = [];
     private uint _nextId = 1;
     private int _failNth;
 
-    /// <summary>A context on <paramref name="framework"/>; <paramref name="time"/> goes to its fault queues (POL-5).</summary>
-    public IommufdContext(FaultFramework framework, TimeProvider? time = null)
+    /// <summary>A context on <paramref name="framework"/>.</summary>
+    public IommufdContext(FaultFramework framework)
     {
         ArgumentNullException.ThrowIfNull(framework);
         Framework = framework;
-        _time = time;
     }
 
     /// <summary>The fault framework whose devices the context attaches and whose routing reaches its fault queues (R9).</summary>
@@ -132,7 +130,7 @@ public sealed class IommufdContext
         if (flags != 0) return FaultQueueErrno.EOPNOTSUPP;
         var rc = ReserveId(out uint id);
         if (rc != FaultQueueErrno.None) return rc;
-        UserFaultQueue.Allocate(Framework, flags, id, out var queue, _time);
+        UserFaultQueue.Allocate(Framework, flags, id, out var queue);
         return Finalize(new IommufdFault(queue!), out faultId);
     }
 
@@ -236,8 +234,8 @@ public sealed class IommufdContext
     /// HWPT's id. Unknown ids → ENOENT, other kinds → EINVAL; already attached elsewhere → EINVAL, to the same HWPT
     /// → EBUSY; the checks of <see cref="Prepare"/> (PASID capability, R41, vDEVICE).
     /// </summary>
-    public FaultQueueErrno Attach(uint devId, uint pasid, uint ptId, out uint hwptId) =>
-        ChangePt(devId, pasid, ptId, replace: false, out hwptId);
+    public FaultQueueErrno Attach(uint devId, uint pasid, uint ptId, long now, out uint hwptId) =>
+        ChangePt(devId, pasid, ptId, replace: false, now, out hwptId);
 
     /// <summary>
     /// <c>iommufd_device_replace</c> (R29): as <see cref="Attach"/>, but the (device, PASID) must be attached
@@ -245,19 +243,19 @@ public sealed class IommufdContext
     /// successful one swaps the handle and then, if the old HWPT was fault-capable, answers every group of the
     /// old handle INVALID (R43). Replacing with the HWPT already attached does nothing.
     /// </summary>
-    public FaultQueueErrno Replace(uint devId, uint pasid, uint ptId, out uint hwptId) =>
-        ChangePt(devId, pasid, ptId, replace: true, out hwptId);
+    public FaultQueueErrno Replace(uint devId, uint pasid, uint ptId, long now, out uint hwptId) =>
+        ChangePt(devId, pasid, ptId, replace: true, now, out hwptId);
 
     /// <summary>
     /// <c>iommufd_device_detach</c>: the hardware detach (<see cref="FaultFramework.Detach"/>), then R43 for a
     /// fault-capable HWPT. Not attached → EINVAL. An auto domain left without attachments goes.
     /// </summary>
-    public FaultQueueErrno Detach(uint devId, uint pasid)
+    public FaultQueueErrno Detach(uint devId, uint pasid, long now)
     {
         if (FindDevice(devId) is not { } idev) return FaultQueueErrno.ENOENT;
         if (!idev.Attachments.Remove(pasid, out var current)) return FaultQueueErrno.EINVAL;
         Framework.Detach(idev.Device, pasid);
-        Leave(idev, pasid, current);
+        Leave(idev, pasid, current, now);
         return FaultQueueErrno.None;
     }
 
@@ -269,12 +267,12 @@ public sealed class IommufdContext
     /// held (an attached HWPT, a nest parent with children, a vIOMMU with HWPTs or vDEVICEs, a bound device); else
     /// it goes and drops what it held (an HWPT its fault object's reference, R40).
     /// </summary>
-    public FaultQueueErrno Destroy(uint id)
+    public FaultQueueErrno Destroy(uint id, long now)
     {
         if (!_objects.TryGetValue(id, out var obj)) return FaultQueueErrno.ENOENT;
         if (obj is IommufdFault fault)
         {
-            var rc = fault.Queue.Destroy();
+            var rc = fault.Queue.Destroy(now);
             if (rc != FaultQueueErrno.None) return rc;
         }
         else
@@ -293,18 +291,18 @@ public sealed class IommufdContext
     /// LAST_PAGE, PASID_VALID iff <paramref name="pasid"/> ≠ 0 — reported to the framework; its result is ignored.
     /// Unknown device → ENOENT.
     /// </summary>
-    public FaultQueueErrno TriggerIopf(uint devId, uint pasid, uint grpid = 2,
+    public FaultQueueErrno TriggerIopf(uint devId, uint pasid, long now, uint grpid = 2,
         FaultPermissions perm = FaultPermissions.Read | FaultPermissions.Write, ulong addr = 0xdeadbeaf)
     {
         if (FindDevice(devId) is not { } idev) return FaultQueueErrno.ENOENT;
         var flags = FaultFlags.LastPage | (pasid != 0 ? FaultFlags.PasidValid : FaultFlags.None);
-        Framework.Report(idev.Device, new Fault(flags, pasid, grpid, perm, addr));
+        Framework.Report(idev.Device, new Fault(flags, pasid, grpid, perm, addr), now);
         return FaultQueueErrno.None;
     }
 
     // ---- Internals ---------------------------------------------------------------------------------------
 
-    private FaultQueueErrno ChangePt(uint devId, uint pasid, uint ptId, bool replace, out uint hwptId)
+    private FaultQueueErrno ChangePt(uint devId, uint pasid, uint ptId, bool replace, long now, out uint hwptId)
     {
         hwptId = 0;
         if (FindDevice(devId) is not { } idev) return FaultQueueErrno.ENOENT;
@@ -331,7 +329,7 @@ public sealed class IommufdContext
                 return FaultQueueErrno.EINVAL;
         }
 
-        var result = replace ? DoReplace(idev, pasid, target) : DoAttach(idev, pasid, target);
+        var result = replace ? DoReplace(idev, pasid, target, now) : DoAttach(idev, pasid, target, now);
         if (result != FaultQueueErrno.None)
         {
             if (made) Abort(target);
@@ -342,7 +340,7 @@ public sealed class IommufdContext
         return FaultQueueErrno.None;
     }
 
-    private FaultQueueErrno DoAttach(IommufdDevice idev, uint pasid, Hwpt hwpt)
+    private FaultQueueErrno DoAttach(IommufdDevice idev, uint pasid, Hwpt hwpt, long now)
     {
         if (idev.AttachmentAt(pasid) is { } current) return current.Hwpt == hwpt ? FaultQueueErrno.EBUSY : FaultQueueErrno.EINVAL;
         var rc = Prepare(idev, pasid, hwpt, out var handle);
@@ -350,14 +348,14 @@ public sealed class IommufdContext
         if (idev.Device.Attach(pasid, handle!) != FaultStatus.Ok)
         {
             // The slot was taken behind the context's back (R28 compare-exchange): forget the unused handle.
-            hwpt.Fault?.Queue.AutoRespond(handle!);
+            hwpt.Fault?.Queue.AutoRespond(handle!, now);
             return FaultQueueErrno.EBUSY;
         }
         Enter(idev, pasid, hwpt, handle!);
         return FaultQueueErrno.None;
     }
 
-    private FaultQueueErrno DoReplace(IommufdDevice idev, uint pasid, Hwpt hwpt)
+    private FaultQueueErrno DoReplace(IommufdDevice idev, uint pasid, Hwpt hwpt, long now)
     {
         if (idev.AttachmentAt(pasid) is not { } current) return FaultQueueErrno.EINVAL; // BUG-13: before anything else
         if (current.Hwpt == hwpt) return FaultQueueErrno.None;
@@ -366,7 +364,7 @@ public sealed class IommufdContext
         Framework.Detach(idev.Device, pasid);
         idev.Device.Attach(pasid, handle!); // the slot was just emptied
         Enter(idev, pasid, hwpt, handle!);
-        Leave(idev, pasid, current);
+        Leave(idev, pasid, current, now);
         return FaultQueueErrno.None;
     }
 
@@ -395,11 +393,11 @@ public sealed class IommufdContext
     }
 
     /// <summary>After the hardware detach or a successful replace: R43 for the old handle, then the HWPT's hold goes.</summary>
-    private void Leave(IommufdDevice idev, uint pasid, HwptAttachment old)
+    private void Leave(IommufdDevice idev, uint pasid, HwptAttachment old, long now)
     {
         if (old.Hwpt.Fault is { } fault)
         {
-            int answered = fault.Queue.AutoRespond(old.Handle);
+            int answered = fault.Queue.AutoRespond(old.Handle, now);
             FaultCapableDomainLeft?.Invoke(idev.Id, pasid, answered);
         }
         old.Hwpt.HeldBy--;

@@ -24,7 +24,6 @@ public sealed class UserFaultQueue : IFaultHandler
     private const int FateMemory = 4096;
 
     private readonly FaultFramework _framework;
-    private readonly TimeProvider? _time;
     private readonly Dictionary<FaultAttachment, (uint DevId, int DepthShare)> _handles = new(ReferenceEqualityComparer.Instance);
     private readonly Queue<Entry> _deliver = new();
     private readonly Dictionary<uint, Entry> _responses = new();
@@ -38,21 +37,20 @@ public sealed class UserFaultQueue : IFaultHandler
 
     /// <summary>
     /// A fault object on <paramref name="framework"/>, whose policy sets the record flags (F11), cookie reuse
-    /// (POL-7), depth (POL-6) and response deadline (POL-5). <paramref name="time"/> stamps deliveries for the
-    /// deadline; without it every group counts as delivered at time 0.
+    /// (POL-7), depth (POL-6) and response deadline (POL-5). A group's deadline runs from the time the framework
+    /// hands it over (<see cref="Handle"/>'s <c>now</c>).
     /// </summary>
-    public UserFaultQueue(FaultFramework framework, uint id = 1, TimeProvider? time = null)
-        : this(framework, id, time, MaxCookie)
+    public UserFaultQueue(FaultFramework framework, uint id = 1)
+        : this(framework, id, MaxCookie)
     {
     }
 
     /// <summary>For tests: a cookie range 1…<paramref name="maxCookie"/> small enough to exhaust.</summary>
-    internal UserFaultQueue(FaultFramework framework, uint id, TimeProvider? time, uint maxCookie)
+    internal UserFaultQueue(FaultFramework framework, uint id, uint maxCookie)
     {
         ArgumentNullException.ThrowIfNull(framework);
         ArgumentOutOfRangeException.ThrowIfZero(id); // R39: an object id is never 0
         _framework = framework;
-        _time = time;
         Id = id;
         _cookies = new CookieAllocator(maxCookie, framework.Policy.Cookies);
     }
@@ -61,11 +59,11 @@ public sealed class UserFaultQueue : IFaultHandler
     /// <c>IOMMU_FAULT_QUEUE_ALLOC</c> (R39): <paramref name="flags"/> != 0 → EOPNOTSUPP; else a queue whose
     /// file is open.
     /// </summary>
-    public static FaultQueueErrno Allocate(FaultFramework framework, uint flags, uint id, out UserFaultQueue? queue, TimeProvider? time = null)
+    public static FaultQueueErrno Allocate(FaultFramework framework, uint flags, uint id, out UserFaultQueue? queue)
     {
         queue = null;
         if (flags != 0) return FaultQueueErrno.EOPNOTSUPP;
-        queue = new UserFaultQueue(framework, id, time);
+        queue = new UserFaultQueue(framework, id);
         return FaultQueueErrno.None;
     }
 
@@ -158,11 +156,11 @@ public sealed class UserFaultQueue : IFaultHandler
     /// (R40, R45); ENOENT if already destroyed; else R44 — every group, unread then read-but-unanswered
     /// in cookie order, answered INVALID and freed (the BUG-3 fix covers the second kind).
     /// </summary>
-    public FaultQueueErrno Destroy()
+    public FaultQueueErrno Destroy(long now)
     {
         if (IsDestroyed) return FaultQueueErrno.ENOENT;
         if (FdOpen || HwptReferences > 0) return FaultQueueErrno.EBUSY;
-        Counters.DestroyResponses += AnswerInvalid(null);
+        Counters.DestroyResponses += AnswerInvalid(null, now);
         _handles.Clear();
         _depthShares = 0;
         IsDestroyed = true;
@@ -175,10 +173,10 @@ public sealed class UserFaultQueue : IFaultHandler
     /// and freed, its cookie invalidated; then the handle is forgotten. Returns how many were answered.
     /// O(unread + unanswered), as Linux (F10). A failed replace must not call this.
     /// </summary>
-    public int AutoRespond(FaultAttachment attachment)
+    public int AutoRespond(FaultAttachment attachment, long now)
     {
         ArgumentNullException.ThrowIfNull(attachment);
-        int answered = AnswerInvalid(attachment);
+        int answered = AnswerInvalid(attachment, now);
         Counters.AutoResponses += answered;
         if (_handles.Remove(attachment, out var handle)) _depthShares -= handle.DepthShare;
         return answered;
@@ -192,7 +190,7 @@ public sealed class UserFaultQueue : IFaultHandler
     /// queue does not know or no longer serves. Past <see cref="Depth"/> (POL-6) the group is answered SUCCESS
     /// at once, so the function retries later, and counted as a lost event.
     /// </summary>
-    public bool Handle(FaultGroup group)
+    public bool Handle(FaultGroup group, long now)
     {
         ArgumentNullException.ThrowIfNull(group);
         if (IsDestroyed || group.Attachment is not { } attachment || !_handles.TryGetValue(attachment, out var handle))
@@ -203,10 +201,10 @@ public sealed class UserFaultQueue : IFaultHandler
         if (Depth is { } depth && _deliver.Count + _responses.Count >= depth && LiveGroups() >= depth)
         {
             Counters.LostEvents++;
-            Answer(group.Handle, PageResponseCode.Success);
+            Answer(group.Handle, PageResponseCode.Success, now);
             return true;
         }
-        _deliver.Enqueue(new Entry(group.Handle, attachment, handle.DevId, Now()));
+        _deliver.Enqueue(new Entry(group.Handle, attachment, handle.DevId, now));
         Counters.Delivered++;
         Counters.HighWater = Math.Max(Counters.HighWater, _deliver.Count + _responses.Count);
         if (_deliver.Count == 1) Readable?.Invoke(this);
@@ -246,7 +244,7 @@ public sealed class UserFaultQueue : IFaultHandler
                 Counters.StaleGroups++; // freed meanwhile (R4): nothing to expire
                 continue;
             }
-            Answer(unread.Handle, PageResponseCode.Invalid);
+            Answer(unread.Handle, PageResponseCode.Invalid, now);
             expired++;
         }
         while (_readByAge.TryPeek(out var read) && read.DeliveredAt + deadline <= now)
@@ -261,7 +259,7 @@ public sealed class UserFaultQueue : IFaultHandler
                 continue;
             }
             Retire(read.Cookie, ResponseRejection.Expired);
-            Answer(entry.Handle, PageResponseCode.Invalid);
+            Answer(entry.Handle, PageResponseCode.Invalid, now);
             expired++;
         }
         Counters.Expired += expired;
@@ -353,7 +351,7 @@ public sealed class UserFaultQueue : IFaultHandler
     /// applied), else the error — never a positive count for a failed copy (BUG-11).</item>
     /// </list>
     /// </summary>
-    public FaultQueueResult Write(ReadOnlySpan<byte> buffer, long position, int? copyFaultAt = null)
+    public FaultQueueResult Write(ReadOnlySpan<byte> buffer, long position, long now, int? copyFaultAt = null)
     {
         if (!FdOpen) return FaultQueueResult.Failed(FaultQueueErrno.EBADF);
         if (position != 0 || buffer.Length % PageResponseRecord.Size != 0) return FaultQueueResult.Failed(FaultQueueErrno.ESPIPE);
@@ -379,7 +377,7 @@ public sealed class UserFaultQueue : IFaultHandler
                 break;
             }
             Retire(response.Cookie, ResponseRejection.AlreadyAnswered);
-            Answer(entry.Handle, (PageResponseCode)response.Code);
+            Answer(entry.Handle, (PageResponseCode)response.Code, now);
             Counters.Responses++;
             done += PageResponseRecord.Size;
         }
@@ -432,11 +430,11 @@ public sealed class UserFaultQueue : IFaultHandler
     }
 
     /// <summary><see cref="Write"/> of one <c>{cookie, code}</c> record: 8 bytes, or the error.</summary>
-    public FaultQueueResult Respond(uint cookie, IommufdPageResponseCode code)
+    public FaultQueueResult Respond(uint cookie, IommufdPageResponseCode code, long now)
     {
         Span<byte> bytes = stackalloc byte[PageResponseRecord.Size];
         new PageResponseRecord(cookie, code).Encode(bytes);
-        return Write(bytes, 0);
+        return Write(bytes, 0, now);
     }
 
     // ---- Internals ------------------------------------------------------------------------------------
@@ -467,7 +465,7 @@ public sealed class UserFaultQueue : IFaultHandler
     /// The one auto-response loop of R43 and R44: groups of <paramref name="attachment"/> (all when null),
     /// first from the deliver list in order, then from the response table in cookie order (xa_for_each).
     /// </summary>
-    private int AnswerInvalid(FaultAttachment? attachment)
+    private int AnswerInvalid(FaultAttachment? attachment, long now)
     {
         int answered = 0;
         for (int n = _deliver.Count; n > 0; n--)
@@ -475,7 +473,7 @@ public sealed class UserFaultQueue : IFaultHandler
             var entry = _deliver.Dequeue();
             if (attachment is null || entry.Attachment == attachment)
             {
-                Answer(entry.Handle, PageResponseCode.Invalid);
+                Answer(entry.Handle, PageResponseCode.Invalid, now);
                 answered++;
             }
             else
@@ -492,16 +490,16 @@ public sealed class UserFaultQueue : IFaultHandler
         {
             _responses.Remove(cookie, out var entry);
             Retire(cookie, ResponseRejection.AnsweredByHost);
-            Answer(entry.Handle, PageResponseCode.Invalid);
+            Answer(entry.Handle, PageResponseCode.Invalid, now);
             answered++;
         }
         return answered;
     }
 
     /// <summary><c>iopf_group_response</c> then <c>iopf_free_group</c> (R18, R19).</summary>
-    private void Answer(FaultGroupHandle handle, PageResponseCode code)
+    private void Answer(FaultGroupHandle handle, PageResponseCode code, long now)
     {
-        var status = _framework.Respond(handle, code);
+        var status = _framework.Respond(handle, code, now);
         bool freed = _framework.Free(handle);
         if (status != ResponseStatus.Responded || !freed) Counters.StaleGroups++;
     }
@@ -543,7 +541,6 @@ public sealed class UserFaultQueue : IFaultHandler
     private bool IsStillOutstanding(uint cookie, FaultGroupHandle group) =>
         _responses.TryGetValue(cookie, out var entry) && entry.Handle == group;
 
-    private long Now() => _time?.Nanoseconds() ?? 0;
 
     private readonly record struct Entry(FaultGroupHandle Handle, FaultAttachment Attachment, uint DevId, long DeliveredAt);
 }

@@ -15,16 +15,16 @@ public class HistoricalTests
         rig.Report(Pri.Partial(2, 0x1000), Pri.Last(1, 0x3000));
         Assert.Equal(1, rig.Device.PartialCount);
 
-        Assert.Equal(FaultStatus.Busy, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        Assert.Equal(FaultStatus.Busy, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
         Assert.Empty(rig.Responder.Records); // nothing answered on the device's behalf
         Assert.Same(rig.Queue, rig.Device.Queue);
         Assert.Equal(1, rig.Device.PartialCount);
 
-        rig.Framework.Respond(rig.Handler.Groups[0].Handle, PageResponseCode.Success);
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        rig.Framework.Respond(rig.Handler.Groups[0].Handle, PageResponseCode.Success, now: 0);
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
         Assert.Null(rig.Device.Queue);
         Assert.Equal(1, rig.Framework.Counters.RemovedPartials); // freed "just in case"
-        Assert.Equal(FaultStatus.NoDevice, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        Assert.Equal(FaultStatus.NoDevice, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public class HistoricalTests
         Assert.Equal(RemovePendingPolicy.AnswerInvalid, FaultPolicy.Hardened.RemovePending);
         var rig = Rig();
         rig.Report(Pri.Last(1, 0x3000));
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
         Assert.Equal(PageResponseCode.Invalid, Assert.Single(rig.Responder.Records).Response.Code);
     }
 
@@ -48,11 +48,11 @@ public class HistoricalTests
         var (older, newer) = (rig.Handler.Groups[0].Handle, rig.Handler.Groups[1].Handle);
 
         // The group needs its PASID: a message without it, or with another, matches nothing.
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 0, 0, 4, PageResponseCode.Success)));
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 1, 8, 4, PageResponseCode.Success)));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 0, 0, 4, PageResponseCode.Success), now: 0));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 1, 8, 4, PageResponseCode.Success), now: 0));
         Assert.Empty(rig.Responder.Records);
 
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 1, 7, 4, PageResponseCode.Invalid)));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 1, 7, 4, PageResponseCode.Invalid), now: 0));
         var record = Assert.Single(rig.Responder.Records);
         Assert.Equal(0x1000UL, record.LastFault.Address); // FIFO: the oldest
         Assert.Equal(FaultGroupState.Responded, rig.Framework.Find(older)!.State);
@@ -64,7 +64,7 @@ public class HistoricalTests
     {
         var rig = Rig();
         rig.Report(Pri.Last(9, 0x5000)); // PASID-less, at the RID
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 1, 33, 9, PageResponseCode.Success)));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(1, 1, 33, 9, PageResponseCode.Success), now: 0));
         Assert.Equal(new PageResponse(0, 9, PageResponseCode.Success), Assert.Single(rig.Responder.Records).Response);
     }
 
@@ -75,7 +75,7 @@ public class HistoricalTests
     {
         var rig = Rig();
         rig.Report(Pri.Last(9, 0x5000));
-        Assert.True(FaultStatus.Invalid == rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(version, flags, 0, 9, PageResponseCode.Success)), why);
+        Assert.True(FaultStatus.Invalid == rig.Framework.RespondByMessage(rig.Device, new PageResponseMessage(version, flags, 0, 9, PageResponseCode.Success), now: 0), why);
         Assert.Empty(rig.Responder.Records);
     }
 
@@ -84,8 +84,8 @@ public class HistoricalTests
     {
         var rig = Rig();
         var message = new PageResponseMessage(1, 0, 0, 9, PageResponseCode.Success);
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.Device, message)); // "no pending PRQ, drop response"
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.NewDevice("unqueued", null), message));
-        Assert.Equal(FaultStatus.NoDevice, rig.Framework.RespondByMessage(new FaultDevice("no-op", null), message));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.Device, message, now: 0)); // "no pending PRQ, drop response"
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RespondByMessage(rig.NewDevice("unqueued", null), message, now: 0));
+        Assert.Equal(FaultStatus.NoDevice, rig.Framework.RespondByMessage(new FaultDevice("no-op", null), message, now: 0));
     }
 }

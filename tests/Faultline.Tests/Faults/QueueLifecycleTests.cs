@@ -22,7 +22,7 @@ public class QueueLifecycleTests
         var rig = new FaultRig();
         rig.Report(Pri.Last(1, 0x1000));
 
-        rig.Framework.FreeQueue(null);
+        rig.Framework.FreeQueue(null, now: 0);
 
         Assert.Same(rig.Queue, rig.Device.Queue);
         Assert.Equal(1, rig.Device.PendingCount);
@@ -42,7 +42,7 @@ public class QueueLifecycleTests
         rig.Report(other, Pri.Partial(8, 0xa000));
         Assert.Equal(3, rig.Queue.QueuedWork);
 
-        rig.Framework.FreeQueue(rig.Queue);
+        rig.Framework.FreeQueue(rig.Queue, now: 0);
 
         Assert.Empty(rig.Queue.Devices);
         Assert.Null(rig.Device.Queue);
@@ -106,7 +106,7 @@ public class QueueLifecycleTests
         var second = rig.Handler.Groups[1].Handle;
         Assert.Empty(rig.Responder.Records);
 
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
 
         // Pending list is walked head first: the newest group is answered first (R13, R4).
         Assert.Equal(
@@ -121,7 +121,7 @@ public class QueueLifecycleTests
         Assert.Null(rig.Device.Queue);
 
         // A handler answering or freeing afterwards reaches nothing.
-        Assert.Equal(late, rig.Framework.Respond(first, PageResponseCode.Success));
+        Assert.Equal(late, rig.Framework.Respond(first, PageResponseCode.Success, now: 0));
         Assert.False(rig.Framework.Free(second));
         Assert.Equal(2, rig.Responder.Records.Count);
     }
@@ -134,7 +134,7 @@ public class QueueLifecycleTests
         var rig = new FaultRig(policy);
         rig.Report(Pri.Last(1, 0x1000));
         var stale = rig.LastGroup.Handle;
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
         Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(rig.Queue, rig.Device));
         rig.Responder.Clear();
 
@@ -142,7 +142,7 @@ public class QueueLifecycleTests
         var fresh = rig.LastGroup.Handle;
         Assert.Equal(stale.Slot, fresh.Slot); // the pool reuses the slot
 
-        Assert.NotEqual(ResponseStatus.Responded, rig.Framework.Respond(stale, PageResponseCode.Success));
+        Assert.NotEqual(ResponseStatus.Responded, rig.Framework.Respond(stale, PageResponseCode.Success, now: 0));
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(FaultGroupState.Pending, rig.Framework.Find(fresh)!.State);
     }
@@ -154,7 +154,7 @@ public class QueueLifecycleTests
         rig.Report(Pri.Partial(5, 0x1000), Pri.Partial(5, 0x2000));
         Assert.Equal(2, rig.Device.PartialCount);
 
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
         Assert.Equal(2, rig.Framework.Counters.RemovedPartials);
         Assert.Empty(rig.Responder.Records); // partials never get their own response
         FaultFramework.AddDevice(rig.Queue, rig.Device);
@@ -168,9 +168,9 @@ public class QueueLifecycleTests
     {
         var rig = new FaultRig();
         rig.Report(Pri.Last(1, 0x1000), Pri.Last(2, 0x2000));
-        rig.Framework.Respond(rig.Handler.Groups[0].Handle, PageResponseCode.Success);
+        rig.Framework.Respond(rig.Handler.Groups[0].Handle, PageResponseCode.Success, now: 0);
 
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
 
         Assert.Equal(
             [new PageResponse(0, 1, PageResponseCode.Success), new PageResponse(0, 2, PageResponseCode.Invalid)],
@@ -186,8 +186,8 @@ public class QueueLifecycleTests
         var otherQueue = FaultFramework.AllocateQueue("q1");
         var stranger = new FaultDevice("stranger", rig.Responder);
 
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RemoveDevice(otherQueue, rig.Device));
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RemoveDevice(rig.Queue, stranger));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RemoveDevice(otherQueue, rig.Device, now: 0));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RemoveDevice(rig.Queue, stranger, now: 0));
 
         Assert.Same(rig.Queue, rig.Device.Queue);
         Assert.Equal(1, rig.Device.PendingCount);

@@ -23,7 +23,7 @@ public sealed class R9RoutingTests
     public void R9_a_pasid_with_its_own_handle_uses_it()
     {
         var (framework, device, rid, pasid5) = Rig(userManaged: true, nested: true);
-        Assert.Equal(FaultStatus.Ok, framework.Report(device, Last(5)));
+        Assert.Equal(FaultStatus.Ok, framework.Report(device, Last(5), now: 0));
         Assert.Single(pasid5.Groups);
         Assert.Empty(rid.Groups);
     }
@@ -32,7 +32,7 @@ public sealed class R9RoutingTests
     public void R9_a_user_managed_pasid_table_sends_other_pasids_to_the_nested_handle_at_the_rid()
     {
         var (framework, device, rid, _) = Rig(userManaged: true, nested: true);
-        Assert.Equal(FaultStatus.Ok, framework.Report(device, Last(9)));
+        Assert.Equal(FaultStatus.Ok, framework.Report(device, Last(9), now: 0));
         Assert.Single(rid.Groups);
     }
 
@@ -42,7 +42,7 @@ public sealed class R9RoutingTests
     public void R9_otherwise_a_pasid_without_a_handle_has_no_handler(bool userManaged, bool nested)
     {
         var (framework, device, rid, _) = Rig(userManaged, nested);
-        Assert.Equal(FaultStatus.Invalid, framework.Report(device, Last(9))); // R10
+        Assert.Equal(FaultStatus.Invalid, framework.Report(device, Last(9), now: 0)); // R10
         Assert.Empty(rid.Groups);
     }
 }

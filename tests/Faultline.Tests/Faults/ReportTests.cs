@@ -29,7 +29,7 @@ public class ReportTests
                 rig.Device.Attach(0, new FaultAttachment("blocking", handler: null));
                 break;
             case ReportPath.DeviceNotAdded:
-                rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+                rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
                 break;
             case ReportPath.HandlerRefuses:
                 rig.Handler.Accept = false;
@@ -59,12 +59,12 @@ public class ReportTests
         var rig = Arrange(policy, path);
         var fault = Pri.Last(4, 0x4000, pasid: null, FaultPermissions.Write);
 
-        rig.Framework.Report(rig.Device, fault);
+        rig.Framework.Report(rig.Device, fault, now: 0);
         if (path == ReportPath.Accepted)
         {
             var handle = rig.LastGroup.Handle;
             Assert.Empty(rig.Responder.Records); // the handler owns the answer
-            rig.Framework.Respond(handle, PageResponseCode.Success);
+            rig.Framework.Respond(handle, PageResponseCode.Success, now: 0);
             rig.Framework.Free(handle);
         }
 
@@ -92,7 +92,7 @@ public class ReportTests
     {
         var rig = Arrange(policy, path);
 
-        Assert.Equal(expected, rig.Framework.Report(rig.Device, Pri.Last(1, 0x1000)));
+        Assert.Equal(expected, rig.Framework.Report(rig.Device, Pri.Last(1, 0x1000), now: 0));
     }
 
     [Theory]
@@ -102,9 +102,9 @@ public class ReportTests
     {
         var rig = new FaultRig(policy);
 
-        Assert.Equal(FaultStatus.Ok, rig.Framework.Report(rig.Device, Pri.Partial(1, 0x1000)));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.Report(rig.Device, Pri.Partial(1, 0x1000), now: 0));
         rig.Framework.FailNextAllocations(AllocationSite.Partial, 1);
-        Assert.Equal(FaultStatus.NoMemory, rig.Framework.Report(rig.Device, Pri.Partial(1, 0x2000)));
+        Assert.Equal(FaultStatus.NoMemory, rig.Framework.Report(rig.Device, Pri.Partial(1, 0x2000), now: 0));
         Assert.Equal(1, rig.Device.PartialCount);
     }
 
@@ -202,7 +202,7 @@ public class ReportTests
         rig.Device.Attach(5, five);
         rig.Device.Attach(6, new FaultAttachment("no-iopf", handler: null));
 
-        var status = rig.Framework.Report(rig.Device, Pri.Last(1, 0x1000, pasid));
+        var status = rig.Framework.Report(rig.Device, Pri.Last(1, 0x1000, pasid), now: 0);
 
         var expectedHandler = target switch { "rid" => rig.Handler, "pasid5" => atFive, _ => null };
         foreach (var handler in new[] { rig.Handler, atFive })
@@ -230,7 +230,7 @@ public class ReportTests
         rig.Device.Detach(0);
         var fault = Pri.Last(3, 0x3000, pasid: 2, FaultPermissions.Read | FaultPermissions.Write);
 
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.Report(rig.Device, fault));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.Report(rig.Device, fault, now: 0));
 
         var record = Assert.Single(rig.Responder.Records);
         Assert.Equal(fault, record.LastFault);
@@ -284,7 +284,7 @@ public class ReportTests
     public void R11_device_not_added_takes_the_no_handler_path_even_with_a_handler_attached(string policy, int responses)
     {
         var rig = new FaultRig(policy);
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
 
         var statuses = rig.Report(Pri.Partial(1, 0x1000), Pri.Last(1, 0x2000));
 
@@ -325,7 +325,7 @@ public class ReportTests
         rig.Framework.FailNextAllocations(AllocationSite.Group, 1);
         var last = Pri.Last(1, 0x3000);
 
-        Assert.Equal(FaultStatus.Ok, rig.Framework.Report(rig.Device, last));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.Report(rig.Device, last, now: 0));
 
         Assert.Empty(rig.Handler.Groups);
         var record = Assert.Single(rig.Responder.Records);
@@ -351,11 +351,11 @@ public class ReportTests
         rig.Report(Pri.Last(1, 0x1000));
         var held = rig.LastGroup.Handle;
 
-        Assert.Equal(FaultStatus.Ok, rig.Framework.Report(rig.Device, Pri.Last(2, 0x2000)));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.Report(rig.Device, Pri.Last(2, 0x2000), now: 0));
         Assert.Equal(new PageResponse(0, 2, code), Assert.Single(rig.Responder.Records).Response);
         Assert.Single(rig.Handler.Groups);
 
-        rig.Framework.Respond(held, PageResponseCode.Success);
+        rig.Framework.Respond(held, PageResponseCode.Success, now: 0);
         rig.Framework.Free(held);
         rig.Report(Pri.Last(3, 0x3000));
         Assert.Equal(2, rig.Handler.Groups.Count);

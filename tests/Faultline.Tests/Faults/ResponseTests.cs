@@ -17,7 +17,7 @@ public class ResponseTests
         rig.Report(Pri.Partial(0x1ff, 0x1000, pasid: 7), last);
         var handle = rig.LastGroup.Handle;
 
-        Assert.Equal(ResponseStatus.Responded, rig.Framework.Respond(handle, code));
+        Assert.Equal(ResponseStatus.Responded, rig.Framework.Respond(handle, code, now: 0));
 
         var record = Assert.Single(rig.Responder.Records);
         Assert.Same(rig.Device, record.Device);
@@ -35,7 +35,7 @@ public class ResponseTests
         rig.Device.Attach(2, rig.Rid);
         rig.Report(Pri.Partial(4, 0x1000, pasid: 2), Pri.Last(4, 0x2000, pasid: 1));
 
-        rig.Framework.Respond(rig.LastGroup.Handle, PageResponseCode.Success);
+        rig.Framework.Respond(rig.LastGroup.Handle, PageResponseCode.Success, now: 0);
 
         Assert.Equal(new PageResponse(1, 4, PageResponseCode.Success), Assert.Single(rig.Responder.Records).Response);
     }
@@ -46,7 +46,7 @@ public class ResponseTests
         var rig = new FaultRig();
         rig.Report(Pri.Last(1, 0x1000), Pri.Last(2, 0x2000));
         var handle = rig.Handler.Groups[0].Handle;
-        rig.Framework.Respond(handle, PageResponseCode.Success);
+        rig.Framework.Respond(handle, PageResponseCode.Success, now: 0);
 
         Assert.True(rig.Framework.Free(handle));
         Assert.Equal(1, rig.Framework.GroupsInUse);
@@ -69,7 +69,7 @@ public class ResponseTests
         Assert.Equal(1, rig.Framework.Counters.FreedUnanswered);
         Assert.Equal(0, rig.Device.PendingCount);
         Assert.Equal(0, rig.Framework.GroupsInUse);
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
         Assert.Empty(rig.Responder.Records); // not pending any more, so remove does not answer it either
     }
 
@@ -102,7 +102,7 @@ public class ResponseTests
         {
             rig.Report(Pri.Last(1, 0x1000));
             stale = rig.LastGroup.Handle;
-            Assert.Equal(ResponseStatus.Responded, rig.Framework.Respond(stale, PageResponseCode.Success));
+            Assert.Equal(ResponseStatus.Responded, rig.Framework.Respond(stale, PageResponseCode.Success, now: 0));
             if (kind != StaleKind.AnsweredTwice) rig.Framework.Free(stale);
             if (kind == StaleKind.SlotReused)
             {
@@ -112,7 +112,7 @@ public class ResponseTests
         }
         int before = rig.Responder.Records.Count;
 
-        Assert.Equal(expected, rig.Framework.Respond(stale, PageResponseCode.Invalid));
+        Assert.Equal(expected, rig.Framework.Respond(stale, PageResponseCode.Invalid, now: 0));
 
         Assert.Equal(before, rig.Responder.Records.Count);
         Assert.DoesNotContain(rig.Responder.Records, r => r.Response.Code == PageResponseCode.Invalid);

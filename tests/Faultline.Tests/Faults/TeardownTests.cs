@@ -105,7 +105,7 @@ public class TeardownTests
         var rig = new FaultRig(policy);
         var stranger = rig.NewDevice("stranger", queue: null);
         rig.Report(Pri.Last(1, 0x1000));
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
 
         foreach (var device in new[] { stranger, rig.Device })
         {
@@ -348,7 +348,7 @@ public class TeardownTests
         Assert.Equal(0, rig.Device.PendingCountAt(3));
         Assert.Equal(partialsAfterFlush, rig.Device.PartialCount); // linux: the PASID's partial lingers (F4)
         // 3. Remove the device (last fault-capable domain gone, R6).
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
 
         Assert.Equal(0, rig.Device.PendingCountAt(3));
         Assert.Equal(0, rig.Device.PartialCount);
@@ -371,7 +371,7 @@ public class TeardownTests
         rig.Report(other, Pri.Last(9, 0x9000));
         var flushOfOther = rig.Framework.BeginFlush(other, 0);
 
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
 
         Assert.Equal(
             [new PageResponse(0, 2, PageResponseCode.Invalid), new PageResponse(0, 1, PageResponseCode.Invalid)],
@@ -388,7 +388,7 @@ public class TeardownTests
         Assert.True(rig.Framework.IsFlushComplete(flushOfOther));
         Assert.Equal(2, rig.Responder.For(rig.Device).Length);
         Assert.Equal(PageResponseCode.Success, Assert.Single(rig.Responder.For(other)).Response.Code);
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.RemoveDevice(rig.Queue, rig.Device)); // a second removal is a no-op
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0)); // a second removal is a no-op
         Assert.Equal(2, rig.Responder.For(rig.Device).Length);
     }
 
@@ -403,22 +403,22 @@ public class TeardownTests
         rig.Report(Pri.Last(1, 0x1000), Pri.Last(2, 0x2000), Pri.Partial(4, 0x4000));
         var answered = rig.Handler.Groups[0].Handle;
         var unanswered = rig.Handler.Groups[1].Handle;
-        Assert.Equal(ResponseStatus.Responded, rig.Framework.Respond(answered, PageResponseCode.Success)); // not freed yet
+        Assert.Equal(ResponseStatus.Responded, rig.Framework.Respond(answered, PageResponseCode.Success, now: 0)); // not freed yet
 
-        rig.Framework.RemoveDevice(rig.Queue, rig.Device);
+        rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0);
 
         // The answered group is still the handler's until it frees it (§1.4); the unanswered one was answered and freed (R4).
         Assert.Equal(FaultGroupState.Responded, rig.Framework.Find(answered)!.State);
         Assert.Null(rig.Framework.Find(unanswered));
         // A report arriving after removal sees no param: R10, INVALID, no handler call, no stale partial joins.
-        Assert.Equal(FaultStatus.Invalid, rig.Framework.Report(rig.Device, Pri.Last(4, 0x5000)));
+        Assert.Equal(FaultStatus.Invalid, rig.Framework.Report(rig.Device, Pri.Last(4, 0x5000), now: 0));
         Assert.Equal(2, rig.Handler.Groups.Count);
         Assert.Equal(new PageResponse(0, 4, PageResponseCode.Invalid), rig.Responder.Records[^1].Response);
         Assert.Equal(Pri.Last(4, 0x5000), rig.Responder.Records[^1].LastFault);
 
         Assert.True(rig.Framework.Free(answered));
         Assert.Equal(0, rig.Framework.GroupsInUse);
-        Assert.NotEqual(ResponseStatus.Responded, rig.Framework.Respond(answered, PageResponseCode.Success));
+        Assert.NotEqual(ResponseStatus.Responded, rig.Framework.Respond(answered, PageResponseCode.Success, now: 0));
         Assert.Equal(3, rig.Responder.Records.Count); // SUCCESS for 1, INVALID for 2 at removal, INVALID for 4
         Assert.Equal(0, rig.Framework.Counters.FreedUnanswered);
     }

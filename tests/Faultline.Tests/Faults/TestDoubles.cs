@@ -13,7 +13,7 @@ public sealed class RecordingResponder : IPageResponder
 
     public IReadOnlyList<ResponseRecord> Records => _records;
 
-    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response) =>
+    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now) =>
         _records.Add(new ResponseRecord(device, lastFault, response));
 
     public ResponseRecord[] For(FaultDevice device) => _records.Where(r => r.Device == device).ToArray();
@@ -41,7 +41,7 @@ public sealed class RecordingHandler : IFaultHandler, IFaultWork
 
     public IReadOnlyList<HandledGroup> Groups => _groups;
 
-    public bool Handle(FaultGroup group)
+    public bool Handle(FaultGroup group, long now)
     {
         _groups.Add(new HandledGroup(group.Handle, group.Device, group.Attachment, group.Faults.ToArray()));
         if (Accept && QueueWork) group.Device.Queue!.QueueWork(group, this);
@@ -130,7 +130,7 @@ public sealed class FaultRig
     /// <summary>What queued SVA work does when it ends (R26): answer the group, then free it.</summary>
     public void Answer(FaultGroupHandle handle, PageResponseCode code = PageResponseCode.Success)
     {
-        Assert.Equal(ResponseStatus.Responded, Framework.Respond(handle, code));
+        Assert.Equal(ResponseStatus.Responded, Framework.Respond(handle, code, now: 0));
         Assert.True(Framework.Free(handle));
     }
 
@@ -142,7 +142,7 @@ public sealed class FaultRig
     public FaultStatus[] Report(params Fault[] faults) => Report(Device, faults);
 
     public FaultStatus[] Report(FaultDevice device, params Fault[] faults) =>
-        faults.Select(f => Framework.Report(device, f)).ToArray();
+        faults.Select(f => Framework.Report(device, f, now: 0)).ToArray();
 
     /// <summary>The group the handler was handed last.</summary>
     public HandledGroup LastGroup => Handler.Groups[^1];

@@ -16,7 +16,7 @@ internal sealed class AcceptingFaultHandler : IFaultHandler
     /// <summary>Runs after a group is recorded, while the driver is still inside its batch.</summary>
     public Action<FaultGroup>? OnHandle { get; set; }
 
-    public bool Handle(FaultGroup group)
+    public bool Handle(FaultGroup group, long now)
     {
         Groups.Add(group.Handle);
         Faults.Add(group.Faults.ToArray());

@@ -75,7 +75,7 @@ public sealed class VtdDrainTests
     {
         int groupsBefore = rig.Handler.Groups.Count;
         for (int i = 0; i < count; i++) rig.Deliver(Request(index: first + i, pasid: null));
-        Assert.Equal(count, rig.Driver.HandlePageRequests());
+        Assert.Equal(count, rig.Driver.HandlePageRequests(now: 0));
         Assert.Equal(groupsBefore + count, rig.Handler.Groups.Count);
         for (int g = groupsBefore; g < groupsBefore + count; g++) rig.Respond(g, PageResponseCode.Success);
     }
@@ -137,7 +137,7 @@ public sealed class VtdDrainTests
     public void R33_drain_of_a_device_no_longer_iopf_enabled_is_a_no_op()
     {
         var rig = new VtdRig(FaultPolicy.Linux);
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Driver.Queue, rig.Device));
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Driver.Queue, rig.Device, now: 0));
         Assert.Null(rig.Device.Queue);
 
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
@@ -289,7 +289,7 @@ public sealed class VtdDrainTests
         Assert.Equal(0, rig.Framework.Counters.Flushes);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
 
-        Assert.Equal(1, rig.Driver.HandlePageRequests());
+        Assert.Equal(1, rig.Driver.HandlePageRequests(now: 0));
         Assert.False(rig.Driver.RingHolds(new RequesterId(DeviceRid), DevicePasid));
 
         // The group it made is the drain's own: the flush waits for it under both policies.
@@ -317,7 +317,7 @@ public sealed class VtdDrainTests
         Assert.False(drain.Advance(0));
         Assert.Equal("ScanRing", drain.StageName);
 
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.False(drain.Advance(1));
         Assert.Equal(VtdDrainStage.Hardware, drain.Stage); // a partial is not a pending group
     }
@@ -362,7 +362,7 @@ public sealed class VtdDrainTests
         Assert.Equal("ScanRing", drain.StageName);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
 
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         if (last)
         {
             Assert.False(drain.Advance(1));
@@ -411,7 +411,7 @@ public sealed class VtdDrainTests
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         AddDevice(rig, OtherRid, "dev1");
         rig.Deliver(Request(index: 8, rid: OtherRid));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Single(rig.Handler.Groups);
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
 
@@ -437,7 +437,7 @@ public sealed class VtdDrainTests
     {
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         rig.Deliver(Request(index: 8, pasid: null)); // the RID's group, not PASID 0x42's
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
 
         Assert.False(drain.Advance(0));
@@ -452,7 +452,7 @@ public sealed class VtdDrainTests
     {
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         rig.Deliver(Request(index: 8));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
 
         Assert.False(drain.Advance(0));
@@ -475,7 +475,7 @@ public sealed class VtdDrainTests
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         AddDevice(rig, OtherRid, "dev1");
         rig.Deliver(Request(index: 8), Request(index: 9, rid: OtherRid));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal(2, rig.Handler.Groups.Count); // [0] own (dev0, 0x42), [1] dev1's
         var drain = rig.Driver.BeginDrain(rig.Device, DevicePasid, 0);
 
@@ -524,7 +524,7 @@ public sealed class VtdDrainTests
         Assert.Equal(VtdDrainStage.OverflowRetry, drain.Stage);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
 
-        Assert.Equal(rig.Prq.Capacity, rig.Driver.HandlePageRequests());
+        Assert.Equal(rig.Prq.Capacity, rig.Driver.HandlePageRequests(now: 0));
         Assert.Equal(0u, rig.Iommu.Prs & VtdIommu.PrsOverflow);
         Assert.False(drain.Advance(30));
 
@@ -561,7 +561,7 @@ public sealed class VtdDrainTests
             Assert.Equal(VtdDrainStage.OverflowRetry, drain.Stage);
             Assert.Equal(round, drain.HardwareRounds);
 
-            rig.Driver.HandlePageRequests();
+            rig.Driver.HandlePageRequests(now: 0);
             Assert.False(drain.Advance(10 * round + 5));
             Assert.Equal(VtdDrainStage.Hardware, drain.Stage);
             Assert.Equal(round + 1, drain.HardwareRounds);
@@ -589,7 +589,7 @@ public sealed class VtdDrainTests
         Assert.Equal(VtdDrainStage.LateRequests, drain.Stage);
         Assert.True(rig.Driver.RingHolds(new RequesterId(DeviceRid), DevicePasid));
 
-        Assert.Equal(1, rig.Driver.HandlePageRequests());
+        Assert.Equal(1, rig.Driver.HandlePageRequests(now: 0));
         Assert.False(drain.Advance(20)); // handled, not yet answered
         Assert.Equal(VtdDrainStage.LateRequests, drain.Stage);
         Assert.Equal(1, rig.Device.PendingCountAt(DevicePasid));

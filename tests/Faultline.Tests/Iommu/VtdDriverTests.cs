@@ -45,13 +45,13 @@ public sealed class VtdDriverTests
             rig.Deliver(Request(index: 2)); // arrives while the thread is in its batch
         };
 
-        Assert.Equal(1, rig.Driver.HandlePageRequests());
+        Assert.Equal(1, rig.Driver.HandlePageRequests(now: 0));
 
         // PPR was already clear when the second request landed: it raised an event and PPR stays set.
         Assert.Equal(2, rig.Platform.Events);
         Assert.Equal(Ppr, rig.Iommu.Prs & Ppr);
         Assert.Equal(1, rig.Prq.Count);
-        Assert.Equal(1, rig.Driver.HandlePageRequests());
+        Assert.Equal(1, rig.Driver.HandlePageRequests(now: 0));
         Assert.Equal(2, rig.Handler.Groups.Count);
     }
 
@@ -63,7 +63,7 @@ public sealed class VtdDriverTests
         var heads = new List<ulong>();
         rig.Handler.OnHandle = _ => heads.Add(rig.Iommu.Pqh);
 
-        Assert.Equal(3, rig.Driver.HandlePageRequests());
+        Assert.Equal(3, rig.Driver.HandlePageRequests(now: 0));
 
         Assert.Equal([0UL, 0UL, 0UL], heads);
         Assert.Equal(96UL, rig.Iommu.Pqh);
@@ -80,7 +80,7 @@ public sealed class VtdDriverTests
             Request(read: false, write: true, last: false, index: 0x1AB, address: 0x7FFF_0000_3000, execute: true),
             Request(read: true, write: false, last: true, index: 0x1AB, address: 0xFFFF_8000_0000_1000));
 
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
 
         var faults = Assert.Single(rig.Handler.Faults);
         Assert.Equal(
@@ -98,7 +98,7 @@ public sealed class VtdDriverTests
     {
         var rig = new VtdRig();
         rig.Deliver(Request(read: true, write: true, index: 7, pasid: null));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         var fault = Assert.Single(Assert.Single(rig.Handler.Faults));
         Assert.Equal(new Fault(FaultFlags.LastPage, 0, 7, FaultPermissions.Read | FaultPermissions.Write, 0x1000), fault);
     }
@@ -109,7 +109,7 @@ public sealed class VtdDriverTests
         var rig = new VtdRig();
         rig.Deliver(PageRequest.StopMarker(new RequesterId(DeviceRid), new Pasid(DevicePasid), new PrgIndex(3)));
 
-        Assert.Equal(1, rig.Driver.HandlePageRequests());
+        Assert.Equal(1, rig.Driver.HandlePageRequests(now: 0));
         rig.Iommu.ProcessInvalidationQueue();
 
         Assert.Empty(rig.Handler.Groups);
@@ -128,7 +128,7 @@ public sealed class VtdDriverTests
         var request = BadRequest(kind, last: true);
         rig.Deliver(request);
 
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         var descriptor = Assert.Single(rig.Submitted());
         rig.Iommu.ProcessInvalidationQueue();
 
@@ -147,7 +147,7 @@ public sealed class VtdDriverTests
         var rig = RigWithUnknownRid();
         rig.Deliver(BadRequest(kind, last: false));
 
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         rig.Iommu.ProcessInvalidationQueue();
 
         Assert.Empty(rig.Platform.Responses);
@@ -165,7 +165,7 @@ public sealed class VtdDriverTests
         rig.Produce(new PageRequestDescriptor(new RequesterId(DeviceRid), true, new Pasid(DevicePasid), false, true, true, false, false,
             new PrgIndex(0x31), 0x4000, PrivateDataPresent: true, 0xDEAD_BEEF_0000_0001, 0xCAFE_F00D_0000_0002));
 
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
 
         Assert.Equal(
             new PageGroupResponseDescriptor(new RequesterId(DeviceRid), true, new Pasid(DevicePasid), ResponseCode.InvalidRequest, false,
@@ -180,7 +180,7 @@ public sealed class VtdDriverTests
         rig.Deliver(
             Request(read: false, write: true, index: 1, address: 0xFFFF_8000_0000_0000, execute: true),
             Request(read: false, write: true, index: 2, address: 0x0000_7FFF_FFFF_F000, privileged: false));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal(2, rig.Handler.Groups.Count);
         Assert.Empty(rig.Submitted());
     }
@@ -197,7 +197,7 @@ public sealed class VtdDriverTests
             BadRequest("unknown-rid", last: false),
             Request(last: true, index: 4));
 
-        Assert.Equal(6, rig.Driver.HandlePageRequests());
+        Assert.Equal(6, rig.Driver.HandlePageRequests(now: 0));
 
         Assert.Equal(3, rig.Driver.ReportSequence);
         Assert.Equal(3, rig.Driver.Counters.Reported);
@@ -211,14 +211,14 @@ public sealed class VtdDriverTests
     {
         var rig = new VtdRig();
         rig.Deliver(Request(last: false, index: 5));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal(1, rig.Device.PartialCount);
 
         while (!rig.Prq.IsFull) rig.Deliver(PageRequest.StopMarker(new RequesterId(DeviceRid), new Pasid(DevicePasid), new PrgIndex(6)));
         Assert.Equal(RingWrite.Full, rig.Iommu.OnPageRequest(Request(last: false, index: 5)));
         Assert.Equal(Pro, rig.Iommu.Prs & Pro);
 
-        Assert.Equal(127, rig.Driver.HandlePageRequests());
+        Assert.Equal(127, rig.Driver.HandlePageRequests(now: 0));
 
         Assert.Equal(0, rig.Device.PartialCount);
         Assert.Equal(0u, rig.Iommu.Prs & Pro);
@@ -232,7 +232,7 @@ public sealed class VtdDriverTests
     {
         var rig = new VtdRig(autoResponse: DiscardAutoResponse.None);
         rig.Deliver(Request(last: false, index: 5));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal(1, rig.Device.PartialCount);
 
         rig.Deliver(Request(last: true, index: 7));
@@ -246,7 +246,7 @@ public sealed class VtdDriverTests
             Assert.Equal(RingWrite.Full, rig.Iommu.OnPageRequest(Request(last: false, index: 8)));
         };
 
-        Assert.Equal(1, rig.Driver.HandlePageRequests());
+        Assert.Equal(1, rig.Driver.HandlePageRequests(now: 0));
 
         Assert.NotEqual(rig.Iommu.Pqh, rig.Iommu.Pqt);
         Assert.Equal(Pro, rig.Iommu.Prs & Pro);
@@ -255,7 +255,7 @@ public sealed class VtdDriverTests
         Assert.Equal(0, rig.Driver.Counters.OverflowsCleared);
 
         // The next interrupt empties the ring and only then clears PRO and drops the partials.
-        Assert.Equal(126, rig.Driver.HandlePageRequests());
+        Assert.Equal(126, rig.Driver.HandlePageRequests(now: 0));
         Assert.Equal(0u, rig.Iommu.Prs & Pro);
         Assert.Equal(0, rig.Device.PartialCount);
         Assert.Equal(1, rig.Driver.Counters.OverflowsCleared);
@@ -269,7 +269,7 @@ public sealed class VtdDriverTests
         var rig = new VtdRig();
         rig.Deliver(Request(last: false, index: 0x1AB, pasid: withPasid ? DevicePasid : null),
             Request(last: true, index: 0x1AB, address: 0x2000, pasid: withPasid ? DevicePasid : null));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal(2, Assert.Single(rig.Handler.Faults).Length);
         Assert.True(rig.Iommu.InvalidationQueue.IsEmpty);
 
@@ -300,7 +300,7 @@ public sealed class VtdDriverTests
     {
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         rig.Deliver(Request(index: 0x33));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
 
         rig.Respond(0, code);
 
@@ -319,7 +319,7 @@ public sealed class VtdDriverTests
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         rig.Produce(new PageRequestDescriptor(new RequesterId(DeviceRid), true, new Pasid(DevicePasid), false, false, true, false, true,
             new PrgIndex(0x44), 0x5000, PrivateDataPresent: true, 0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
 
         rig.Respond(0, PageResponseCode.Success);
 

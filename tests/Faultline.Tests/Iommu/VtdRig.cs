@@ -81,7 +81,7 @@ internal sealed class VtdRig
     }
 
     public void Respond(int group, PageResponseCode code) =>
-        Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code));
+        Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code, now: 0));
 }
 
 /// <summary>A link nobody sends on: these tests put requests into the IOMMU directly.</summary>

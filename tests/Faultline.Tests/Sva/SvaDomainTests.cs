@@ -37,12 +37,12 @@ public class SvaDomainTests
         {
             var (address, perm) = pages[i];
             var fault = i == pages.Length - 1 ? Pri.Last(1, address, pasid, perm) : Pri.Partial(1, address, pasid, perm);
-            Assert.Equal(FaultStatus.Ok, _rig.Framework.Report(_rig.Device, fault));
+            Assert.Equal(FaultStatus.Ok, _rig.Framework.Report(_rig.Device, fault, now: 0));
         }
         Assert.True(_rig.Queue.TryDequeueWork(out var item));
         var group = _rig.Framework.Find(item.Group)!;
         var outcome = item.Work.Run(group);
-        Assert.Equal(ResponseStatus.Responded, _rig.Framework.Respond(item.Group, outcome.Code));
+        Assert.Equal(ResponseStatus.Responded, _rig.Framework.Respond(item.Group, outcome.Code, now: 0));
         Assert.True(_rig.Framework.Free(item.Group));
         return outcome;
     }
@@ -155,10 +155,10 @@ public class SvaDomainTests
 
     private FaultWorkOutcome RunOn(FaultDevice device, Fault fault)
     {
-        Assert.Equal(FaultStatus.Ok, _rig.Framework.Report(device, fault));
+        Assert.Equal(FaultStatus.Ok, _rig.Framework.Report(device, fault, now: 0));
         Assert.True(_rig.Queue.TryDequeueWork(out var item));
         var outcome = item.Work.Run(_rig.Framework.Find(item.Group)!);
-        Assert.Equal(ResponseStatus.Responded, _rig.Framework.Respond(item.Group, outcome.Code));
+        Assert.Equal(ResponseStatus.Responded, _rig.Framework.Respond(item.Group, outcome.Code, now: 0));
         Assert.True(_rig.Framework.Free(item.Group));
         return outcome;
     }

@@ -20,10 +20,10 @@ public sealed class IommufdContextTests
         Assert.True(queue.FdOpen);
         Ok(ctx.AllocIoas(out uint ioas2));
         Assert.Equal(4u, ioas2);
-        Ok(ctx.Destroy(rig.IoasId));
+        Ok(ctx.Destroy(rig.IoasId, now: 0));
         Ok(ctx.AllocIoas(out uint reused));
         Assert.Equal(1u, reused);
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Destroy(99));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Destroy(99, now: 0));
         Assert.Equal([1u, 2u, 3u, 4u], ctx.Ids());
     }
 
@@ -82,7 +82,7 @@ public sealed class IommufdContextTests
         if (fault == "destroyed")
         {
             queue.Close();
-            Ok(ctx.Destroy(faultId));
+            Ok(ctx.Destroy(faultId, now: 0));
             fid = faultId;
         }
         var ids = ctx.Ids();
@@ -115,22 +115,22 @@ public sealed class IommufdContextTests
         uint a = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid, faultId);
         uint b = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid, faultId);
         Assert.Equal(2, queue.HwptReferences);
-        Ok(ctx.Attach(rig.DevId, 0, a, out _));
-        Ok(ctx.Attach(devId2, 0, b, out _));
+        Ok(ctx.Attach(rig.DevId, 0, a, now: 0, out _));
+        Ok(ctx.Attach(devId2, 0, b, now: 0, out _));
 
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 1));
-        Ok(ctx.TriggerIopf(devId2, 0, grpid: 2));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 1));
+        Ok(ctx.TriggerIopf(devId2, 0, now: 0, grpid: 2));
         var (_, records) = Read(queue, 2);
         Assert.Equal([rig.DevId, devId2], records.Select(r => r.DevId)); // R49: records carry dev_id
 
         Assert.True(queue.Close());
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(a)); // attached
-        Ok(ctx.Detach(rig.DevId, 0));
-        Ok(ctx.Destroy(a));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId)); // HWPT b still references it
-        Ok(ctx.Detach(devId2, 0));
-        Ok(ctx.Destroy(b));
-        Ok(ctx.Destroy(faultId));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(a, now: 0)); // attached
+        Ok(ctx.Detach(rig.DevId, 0, now: 0));
+        Ok(ctx.Destroy(a, now: 0));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId, now: 0)); // HWPT b still references it
+        Ok(ctx.Detach(devId2, 0, now: 0));
+        Ok(ctx.Destroy(b, now: 0));
+        Ok(ctx.Destroy(faultId, now: 0));
         Assert.Equal([1u, 2u], rig.AnsweredGroupIds); // each by its own detach (R43), none twice
         Assert.All(rig.Codes, c => Assert.Equal(PageResponseCode.Invalid, c));
         Assert.Equal(0, dev2.PendingCount + rig.Device.PendingCount);
@@ -146,16 +146,16 @@ public sealed class IommufdContextTests
         Ok(ctx.AllocVdevice(viommu, rig.DevId, 0x99, out uint vdevice));
         Assert.Equal(FaultQueueErrno.EEXIST, ctx.AllocVdevice(viommu, rig.DevId, 0x98, out _)); // one per device
 
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(rig.IoasId)); // the parent sits on it
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(parent));     // the vIOMMU sits on it
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(viommu));     // the vDEVICE holds it
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(rig.DevId));  // its driver holds it
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(rig.IoasId, now: 0)); // the parent sits on it
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(parent, now: 0));     // the vIOMMU sits on it
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(viommu, now: 0));     // the vDEVICE holds it
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(rig.DevId, now: 0));  // its driver holds it
         Assert.Equal(FaultQueueErrno.EBUSY, ctx.Unbind(rig.DevId));   // the vDEVICE holds it
-        Ok(ctx.Destroy(vdevice));
+        Ok(ctx.Destroy(vdevice, now: 0));
         Assert.Null(ctx.FindDevice(rig.DevId)!.Vdevice);
-        Ok(ctx.Destroy(viommu));
-        Ok(ctx.Destroy(parent));
-        Ok(ctx.Destroy(rig.IoasId));
+        Ok(ctx.Destroy(viommu, now: 0));
+        Ok(ctx.Destroy(parent, now: 0));
+        Ok(ctx.Destroy(rig.IoasId, now: 0));
         Ok(ctx.Unbind(rig.DevId));
         Assert.Empty(ctx.Ids());
     }
@@ -167,12 +167,12 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         uint a = rig.Hwpt(rig.IoasId, HwptAllocFlags.None);
         uint b = rig.Hwpt(rig.IoasId, HwptAllocFlags.None);
-        Ok(ctx.Attach(rig.DevId, 0, a, out _));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Attach(rig.DevId, 0, a, out _));
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 0, b, out _));
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Detach(rig.DevId, 5));
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Attach(rig.DevId, 0, 77, out _));
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 0, rig.DevId, out _)); // a device is no page table
+        Ok(ctx.Attach(rig.DevId, 0, a, now: 0, out _));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Attach(rig.DevId, 0, a, now: 0, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 0, b, now: 0, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Detach(rig.DevId, 5, now: 0));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Attach(rig.DevId, 0, 77, now: 0, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 0, rig.DevId, now: 0, out _)); // a device is no page table
         Assert.Equal(a, ctx.AttachedHwpt(rig.DevId, 0));
     }
 
@@ -183,15 +183,15 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         var (_, devId2) = rig.Bind("mock1", Devices.Rig.Enabled(4).Function);
         uint auto = rig.MockDomain();
-        Ok(ctx.Attach(devId2, 0, rig.IoasId, out uint shared));
+        Ok(ctx.Attach(devId2, 0, rig.IoasId, now: 0, out uint shared));
         Assert.Equal(auto, shared);
         Assert.True(ctx.FindHwpt(auto)!.IsAutoDomain);
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(auto));
-        Ok(ctx.Detach(rig.DevId, 0));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(auto, now: 0));
+        Ok(ctx.Detach(rig.DevId, 0, now: 0));
         Assert.NotNull(ctx.Find(auto));
-        Ok(ctx.Detach(devId2, 0));
+        Ok(ctx.Detach(devId2, 0, now: 0));
         Assert.Null(ctx.Find(auto));
-        Ok(ctx.Destroy(rig.IoasId)); // nothing holds the IOAS any more
+        Ok(ctx.Destroy(rig.IoasId, now: 0)); // nothing holds the IOAS any more
     }
 
     [Fact]
@@ -201,20 +201,20 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         var (faultId, queue) = rig.Fault();
         uint iopf = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId);
-        Ok(ctx.Attach(rig.DevId, 0, iopf, out _));
-        Ok(ctx.Attach(rig.DevId, 7, iopf, out _));
-        Ok(ctx.TriggerIopf(rig.DevId, 0));
-        Ok(ctx.TriggerIopf(rig.DevId, 7, grpid: 5, perm: FaultPermissions.Read, addr: 0x4000));
+        Ok(ctx.Attach(rig.DevId, 0, iopf, now: 0, out _));
+        Ok(ctx.Attach(rig.DevId, 7, iopf, now: 0, out _));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0));
+        Ok(ctx.TriggerIopf(rig.DevId, 7, now: 0, grpid: 5, perm: FaultPermissions.Read, addr: 0x4000));
         var (_, records) = Read(queue, 2);
         Assert.Equal(new PageFaultRecord(PageFaultFlags.LastPage, rig.DevId, 0, 2,
             PageFaultPermissions.Read | PageFaultPermissions.Write, 0xdeadbeaf, 0, records[0].Cookie), records[0]);
         Assert.Equal(new PageFaultRecord(PageFaultFlags.LastPage | PageFaultFlags.PasidValid, rig.DevId, 7, 5,
             PageFaultPermissions.Read, 0x4000, 0, records[1].Cookie), records[1]);
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.TriggerIopf(99, 0));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.TriggerIopf(99, 0, now: 0));
 
         // With no fault-capable HWPT the result is ignored: the framework answers it INVALID (R10), the op returns 0.
-        Ok(ctx.Detach(rig.DevId, 7));
-        Ok(ctx.TriggerIopf(rig.DevId, 7, grpid: 9));
+        Ok(ctx.Detach(rig.DevId, 7, now: 0));
+        Ok(ctx.TriggerIopf(rig.DevId, 7, now: 0, grpid: 9));
         Assert.Equal(new PageResponse(7, 9, PageResponseCode.Invalid), rig.Responder.Records[^1].Response);
     }
 
@@ -227,9 +227,9 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         var (faultId, queue) = rig.Fault();
         uint iopf = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid, faultId);
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 0, iopf, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 0, iopf, now: 0, out _));
         uint auto = rig.MockDomain(); // a plain domain is fine
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(rig.DevId, 0, iopf, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(rig.DevId, 0, iopf, now: 0, out _));
         Assert.Equal(auto, ctx.AttachedHwpt(rig.DevId, 0));
         Assert.Null(rig.Device.AttachmentAt(0)!.Handler);
         Assert.Equal(0, queue.Counters.AutoResponses);
@@ -242,10 +242,10 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         var (faultId, queue) = rig.Fault();
         uint iopf = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId);
-        Ok(ctx.Attach(rig.DevId, 0, iopf, out _));
-        Ok(ctx.Attach(rig.DevId, 3, iopf, out _));
+        Ok(ctx.Attach(rig.DevId, 0, iopf, now: 0, out _));
+        Ok(ctx.Attach(rig.DevId, 3, iopf, now: 0, out _));
         Assert.Equal(8, queue.Depth); // 4 credits per handle
-        Ok(ctx.Detach(rig.DevId, 3));
+        Ok(ctx.Detach(rig.DevId, 3, now: 0));
         Assert.Equal(4, queue.Depth);
     }
 
@@ -256,14 +256,14 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         var (faultId, queue) = rig.Fault();
         uint iopf = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId);
-        Ok(ctx.Attach(rig.DevId, 0, iopf, out _));
-        Ok(ctx.Attach(rig.DevId, 9, iopf, out _));
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 1));
-        Ok(ctx.TriggerIopf(rig.DevId, 9, grpid: 2));
-        Ok(ctx.TriggerIopf(rig.DevId, 9, grpid: 3));
+        Ok(ctx.Attach(rig.DevId, 0, iopf, now: 0, out _));
+        Ok(ctx.Attach(rig.DevId, 9, iopf, now: 0, out _));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 1));
+        Ok(ctx.TriggerIopf(rig.DevId, 9, now: 0, grpid: 2));
+        Ok(ctx.TriggerIopf(rig.DevId, 9, now: 0, grpid: 3));
         var (_, read) = Read(queue, 2); // 1 (RID) and 2 (PASID 9) read, 3 unread
 
-        Ok(ctx.Detach(rig.DevId, 9));
+        Ok(ctx.Detach(rig.DevId, 9, now: 0));
 
         Assert.Equal([3u, 2u], rig.AnsweredGroupIds); // the deliver list, then the response table
         Assert.All(rig.Codes, c => Assert.Equal(PageResponseCode.Invalid, c));
@@ -286,26 +286,26 @@ public sealed class IommufdContextTests
         uint other = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid, faultId);
         uint noVdevice = rig.Hwpt(viommu, HwptAllocFlags.None);
         uint s2 = rig.Hwpt(rig.IoasId, HwptAllocFlags.None);
-        Ok(ctx.Attach(rig.DevId, 0, iopf, out _));
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 1));
+        Ok(ctx.Attach(rig.DevId, 0, iopf, now: 0, out _));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 1));
         var (_, read) = Read(queue, 1);
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 2));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 2));
 
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(rig.DevId, 0, noVdevice, out _)); // the driver refuses
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(rig.DevId, 0, noVdevice, now: 0, out _)); // the driver refuses
         rig.Context.FailNth(1);
-        Assert.Equal(FaultQueueErrno.ENOMEM, ctx.Replace(rig.DevId, 0, other, out _));     // the new handle
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(rig.DevId, 0, 1000, out _));
-        Ok(ctx.Replace(rig.DevId, 0, iopf, out _));                                         // the same HWPT: nothing to do
+        Assert.Equal(FaultQueueErrno.ENOMEM, ctx.Replace(rig.DevId, 0, other, now: 0, out _));     // the new handle
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(rig.DevId, 0, 1000, now: 0, out _));
+        Ok(ctx.Replace(rig.DevId, 0, iopf, now: 0, out _));                                         // the same HWPT: nothing to do
         Assert.Empty(rig.Responder.Records);
         Assert.Equal((1, 1), (queue.Unread, queue.Unanswered));
         Assert.True(queue.IsOutstanding(read[0].Cookie));
         Assert.Equal(4, queue.Depth); // no handle leaked by the failures (POL-6 shares)
 
-        Ok(ctx.Replace(rig.DevId, 0, s2, out _));
+        Ok(ctx.Replace(rig.DevId, 0, s2, now: 0, out _));
         Assert.Equal([2u, 1u], rig.AnsweredGroupIds);
         Assert.All(rig.Codes, c => Assert.Equal(PageResponseCode.Invalid, c));
         Assert.Null(queue.Depth);
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 3)); // R29: new faults take the no-handler path (R10)
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 3)); // R29: new faults take the no-handler path (R10)
         Assert.Equal(new PageResponse(0, 3, PageResponseCode.Invalid), rig.Responder.Records[^1].Response);
         Assert.Equal(0, queue.Unread);
     }
@@ -317,26 +317,26 @@ public sealed class IommufdContextTests
         var ctx = rig.Context;
         var (faultId, queue) = rig.Fault();
         uint iopf = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid, faultId);
-        Ok(ctx.Attach(rig.DevId, 0, iopf, out _));
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 1));
+        Ok(ctx.Attach(rig.DevId, 0, iopf, now: 0, out _));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 1));
         Read(queue, 1);
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 2));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 2));
 
         Assert.True(queue.Close());
         Assert.Empty(rig.Responder.Records);
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId)); // the HWPT holds it (R40)
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf));    // attached
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId, now: 0)); // the HWPT holds it (R40)
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf, now: 0));    // attached
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(2, rig.Device.PendingCount); // the device waits: only R43/R44 answer
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 3)); // the HWPT still delivers to the closed file
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 3)); // the HWPT still delivers to the closed file
         Assert.Equal(2, queue.Unread);
 
-        Ok(ctx.Detach(rig.DevId, 0));
+        Ok(ctx.Detach(rig.DevId, 0, now: 0));
         Assert.Equal([2u, 3u, 1u], rig.AnsweredGroupIds);
-        Ok(ctx.Destroy(iopf));
-        Ok(ctx.Destroy(faultId));
+        Ok(ctx.Destroy(iopf, now: 0));
+        Ok(ctx.Destroy(faultId, now: 0));
         Assert.Equal(3, rig.Responder.Records.Count); // R44 finds nothing left; nothing is answered twice
         Assert.Equal(0, rig.Framework.GroupsInUse);
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Destroy(faultId));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Destroy(faultId, now: 0));
     }
 }

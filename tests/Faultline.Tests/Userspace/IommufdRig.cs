@@ -43,7 +43,7 @@ public sealed class IommufdRig
     /// <summary><c>test_cmd_mock_domain</c>: the device's RID attached to the IOAS; returns the auto domain's id.</summary>
     public uint MockDomain()
     {
-        Ok(Context.Attach(DevId, 0, IoasId, out uint hwpt));
+        Ok(Context.Attach(DevId, 0, IoasId, now: 0, out uint hwpt));
         return hwpt;
     }
 
@@ -67,7 +67,7 @@ public sealed class IommufdRig
     }
 
     public static FaultQueueResult Write(UserFaultQueue queue, params (uint Cookie, uint Code)[] responses) =>
-        queue.Write(UserQueueRig.Responses(responses), 0);
+        queue.Write(UserQueueRig.Responses(responses), 0, now: 0);
 
     /// <summary>
     /// <c>_test_cmd_trigger_iopf</c> (userspace.md §3): trigger (R51), read 40 bytes (> 0), write
@@ -75,7 +75,7 @@ public sealed class IommufdRig
     /// </summary>
     public PageFaultRecord RoundTrip(UserFaultQueue queue, uint pasid, uint? devId = null)
     {
-        Ok(Context.TriggerIopf(devId ?? DevId, pasid));
+        Ok(Context.TriggerIopf(devId ?? DevId, pasid, now: 0));
         var (read, records) = Read(queue, 1);
         Assert.True(read.ToSyscallReturn() > 0, read.ToString());
         var write = Write(queue, (records[0].Cookie, 0));

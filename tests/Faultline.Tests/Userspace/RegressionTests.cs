@@ -16,7 +16,7 @@ public sealed class RegressionTests
         var rig = new IommufdRig(policy);
         var (faultId, queue) = rig.Fault();
         uint iopf = rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId);
-        Ok(rig.Context.Attach(rig.DevId, 0, iopf, out _));
+        Ok(rig.Context.Attach(rig.DevId, 0, iopf, now: 0, out _));
         return (rig, faultId, queue, iopf);
     }
 
@@ -26,15 +26,15 @@ public sealed class RegressionTests
         var (rig, _, queue, _) = Attached();
         int wakeups = 0;
         queue.Readable = _ => wakeups++;
-        Ok(rig.Context.TriggerIopf(rig.DevId, 0, grpid: 1));
-        Ok(rig.Context.TriggerIopf(rig.DevId, 0, grpid: 2));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 0, now: 0, grpid: 1));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 0, now: 0, grpid: 2));
 
         // The reader copies group 1, then its buffer page-faults on group 2 (the slow copy of S5).
         var buffer = new byte[2 * PageFaultRecord.Size];
         Assert.Equal(40, queue.Read(buffer, 0, copyFaultAt: PageFaultRecord.Size).Bytes);
 
         // Meanwhile the IRQ thread delivers: nothing waits for the reader, nothing is answered or refused.
-        Ok(rig.Context.TriggerIopf(rig.DevId, 0, grpid: 3));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 0, now: 0, grpid: 3));
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(0, queue.Counters.Refused);
         Assert.Equal(2, queue.Unread);
@@ -52,14 +52,14 @@ public sealed class RegressionTests
         // every group, read or not, before R44 runs, and none is answered twice.
         var (rig, faultId, queue, iopf) = Attached();
         var ctx = rig.Context;
-        for (uint g = 1; g <= 3; g++) Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: g));
+        for (uint g = 1; g <= 3; g++) Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: g));
         Read(queue, 2); // 1 and 2 read, 3 unread
         Assert.True(queue.Close());
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId, now: 0));
 
-        Ok(ctx.Detach(rig.DevId, 0));
-        Ok(ctx.Destroy(iopf));
-        Ok(ctx.Destroy(faultId));
+        Ok(ctx.Detach(rig.DevId, 0, now: 0));
+        Ok(ctx.Destroy(iopf, now: 0));
+        Ok(ctx.Destroy(faultId, now: 0));
 
         Assert.Equal([3u, 1u, 2u], rig.AnsweredGroupIds);
         Assert.All(rig.Codes, c => Assert.Equal(PageResponseCode.Invalid, c));
@@ -72,9 +72,9 @@ public sealed class RegressionTests
     public void BUG_4_R49_records_read_over_a_dirty_buffer_have_zero_reserved_bytes_and_length_and_are_40_bytes()
     {
         var (rig, _, queue, _) = Attached();
-        Ok(rig.Context.Attach(rig.DevId, 2048, rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, queue.Id), out _));
-        Ok(rig.Context.TriggerIopf(rig.DevId, 0));
-        Ok(rig.Context.TriggerIopf(rig.DevId, 2048));
+        Ok(rig.Context.Attach(rig.DevId, 2048, rig.Hwpt(rig.IoasId, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, queue.Id), now: 0, out _));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 0, now: 0));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 2048, now: 0));
         var buffer = new byte[3 * 40];
         buffer.AsSpan().Fill(0xAA); // a stack leak would show through
 
@@ -96,7 +96,7 @@ public sealed class RegressionTests
     public void BUG_10_R47_a_code_other_than_success_or_invalid_is_EINVAL_and_nothing_reaches_the_device(uint code)
     {
         var (rig, _, queue, _) = Attached();
-        Ok(rig.Context.TriggerIopf(rig.DevId, 0));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 0, now: 0));
         var (_, records) = Read(queue, 1);
 
         Assert.Equal(FaultQueueErrno.EINVAL, Write(queue, (records[0].Cookie, code)).Error);
@@ -114,10 +114,10 @@ public sealed class RegressionTests
     public void BUG_11_R47_a_write_whose_copy_fails_returns_EFAULT_never_a_positive_count(int copyFaultAt)
     {
         var (rig, _, queue, _) = Attached();
-        Ok(rig.Context.TriggerIopf(rig.DevId, 0));
+        Ok(rig.Context.TriggerIopf(rig.DevId, 0, now: 0));
         var (_, records) = Read(queue, 1);
 
-        var result = queue.Write(UserQueueRig.Responses((records[0].Cookie, 0)), 0, copyFaultAt);
+        var result = queue.Write(UserQueueRig.Responses((records[0].Cookie, 0)), 0, now: 0, copyFaultAt);
 
         Assert.Equal(-14L, result.ToSyscallReturn());
         Assert.Empty(rig.Responder.Records);
@@ -164,7 +164,7 @@ public sealed class RegressionTests
         // The object, its domain, then the copy of out_hwpt_id after the fault reference was taken.
         Assert.Equal([FaultQueueErrno.ENOMEM, FaultQueueErrno.ENOMEM, FaultQueueErrno.EFAULT], failures);
         Assert.True(queue.Close());
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId)); // the one reference the HWPT holds
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId, now: 0)); // the one reference the HWPT holds
     }
 
     [Fact]
@@ -174,14 +174,14 @@ public sealed class RegressionTests
         var ctx = rig.Context;
         var (_, idle) = rig.Bind("mock1", Devices.Rig.Enabled(4).Function); // bound, attached nowhere
         uint s2 = rig.Hwpt(rig.IoasId, HwptAllocFlags.Pasid);
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 1));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 1));
         var (_, read) = Read(queue, 1);
-        Ok(ctx.TriggerIopf(rig.DevId, 0, grpid: 2));
+        Ok(ctx.TriggerIopf(rig.DevId, 0, now: 0, grpid: 2));
         int? depth = queue.Depth;
 
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(idle, 0, iopf, out _));
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(idle, 0, s2, out _));
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(rig.DevId, 9, s2, out _)); // the RID is attached, PASID 9 is not
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(idle, 0, iopf, now: 0, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(idle, 0, s2, now: 0, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Replace(rig.DevId, 9, s2, now: 0, out _)); // the RID is attached, PASID 9 is not
 
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(0, queue.Counters.AutoResponses);

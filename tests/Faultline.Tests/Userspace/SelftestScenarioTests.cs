@@ -38,31 +38,31 @@ public sealed class SelftestScenarioTests
         Assert.Equal(IommufdObjectType.HwptNested, ctx.FindHwpt(iopf)!.Type);
 
         // A nest parent with children cannot go; replace walks the device across the nested HWPTs.
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(parent));
-        Ok(ctx.Replace(rig.DevId, 0, nested0, out _));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(parent, now: 0));
+        Ok(ctx.Replace(rig.DevId, 0, nested0, now: 0, out _));
         Assert.Null(ctx.Find(auto)); // the auto domain went with its last attachment
-        Ok(ctx.Replace(rig.DevId, 0, nested1, out _));
-        Ok(ctx.Destroy(nested0));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(nested1)); // attached (R40)
-        Ok(ctx.Replace(rig.DevId, 0, iopf, out _));
-        Ok(ctx.Destroy(nested1));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf));
+        Ok(ctx.Replace(rig.DevId, 0, nested1, now: 0, out _));
+        Ok(ctx.Destroy(nested0, now: 0));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(nested1, now: 0)); // attached (R40)
+        Ok(ctx.Replace(rig.DevId, 0, iopf, now: 0, out _));
+        Ok(ctx.Destroy(nested1, now: 0));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf, now: 0));
 
         var record = rig.RoundTrip(queue, pasid: 1);
         Assert.Equal(rig.DevId, record.DevId);
         Assert.Equal(new PageResponse(1, 2, PageResponseCode.Success), Assert.Single(rig.Responder.Records).Response);
 
-        Ok(ctx.Replace(rig.DevId, 0, parent, out _)); // back to the parent: R43 with nothing pending
+        Ok(ctx.Replace(rig.DevId, 0, parent, now: 0, out _)); // back to the parent: R43 with nothing pending
         Assert.Single(rig.Responder.Records);
-        Ok(ctx.Destroy(iopf));
+        Ok(ctx.Destroy(iopf, now: 0));
         Assert.Equal(0, queue.HwptReferences);
-        Ok(ctx.Replace(rig.DevId, 0, rig.IoasId, out uint newAuto));
+        Ok(ctx.Replace(rig.DevId, 0, rig.IoasId, now: 0, out uint newAuto));
         Assert.True(ctx.FindHwpt(newAuto)!.IsAutoDomain);
-        Ok(ctx.Destroy(parent));
-        Ok(ctx.Destroy(parentNotWork));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId)); // the fd is still open (R45)
+        Ok(ctx.Destroy(parent, now: 0));
+        Ok(ctx.Destroy(parentNotWork, now: 0));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(faultId, now: 0)); // the fd is still open (R45)
         Assert.True(queue.Close());
-        Ok(ctx.Destroy(faultId));
+        Ok(ctx.Destroy(faultId, now: 0));
         Assert.Null(ctx.QueueOf(faultId));
         Assert.Equal(0, rig.Framework.GroupsInUse);
         Assert.Equal([rig.IoasId, rig.DevId, newAuto], ctx.Ids());
@@ -79,7 +79,7 @@ public sealed class SelftestScenarioTests
         Assert.Equal(FaultQueueErrno.ENOENT,
             ctx.AllocHwpt(noDevice, rig.IoasId, HwptAllocFlags.NestParent | HwptAllocFlags.FaultIdValid, faultId, out _));
         Assert.Equal(FaultQueueErrno.ENOENT, ctx.AllocHwpt(noDevice, rig.IoasId, HwptAllocFlags.FaultIdValid, faultId, out _));
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(noDevice, 0, rig.IoasId, out _));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(noDevice, 0, rig.IoasId, now: 0, out _));
         Assert.Equal([rig.IoasId, rig.DevId, faultId], ctx.Ids());
     }
 
@@ -101,25 +101,25 @@ public sealed class SelftestScenarioTests
 
         // R41: a nested HWPT of a vIOMMU needs the device's vDEVICE there first; the failed replace changes nothing.
         uint before = ctx.AttachedHwpt(rig.DevId, 0)!.Value;
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(rig.DevId, 0, iopf, out _));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Replace(rig.DevId, 0, iopf, now: 0, out _));
         Assert.Equal(before, ctx.AttachedHwpt(rig.DevId, 0));
         Ok(ctx.AllocVdevice(viommu, rig.DevId, 0x99, out uint vdevice));
-        Ok(ctx.Replace(rig.DevId, 0, iopf, out _));
+        Ok(ctx.Replace(rig.DevId, 0, iopf, now: 0, out _));
         Assert.Equal(iopf, ctx.AttachedHwpt(rig.DevId, 0));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf));
-        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(viommu)); // held by the HWPT and the vDEVICE
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(iopf, now: 0));
+        Assert.Equal(FaultQueueErrno.EBUSY, ctx.Destroy(viommu, now: 0)); // held by the HWPT and the vDEVICE
 
         var record = rig.RoundTrip(queue, pasid: 1);
         Assert.Equal(rig.DevId, record.DevId); // the iommufd device id, not the virtual id
         Assert.Equal(PageResponseCode.Success, Assert.Single(rig.Responder.Records).Response.Code);
 
-        Ok(ctx.Replace(rig.DevId, 0, rig.IoasId, out _));
-        Ok(ctx.Destroy(iopf));
+        Ok(ctx.Replace(rig.DevId, 0, rig.IoasId, now: 0, out _));
+        Ok(ctx.Destroy(iopf, now: 0));
         Assert.True(queue.Close());
-        Ok(ctx.Destroy(faultId));
-        Ok(ctx.Destroy(vdevice));
-        Ok(ctx.Destroy(viommu));
-        Ok(ctx.Destroy(parent));
+        Ok(ctx.Destroy(faultId, now: 0));
+        Ok(ctx.Destroy(vdevice, now: 0));
+        Ok(ctx.Destroy(viommu, now: 0));
+        Ok(ctx.Destroy(parent, now: 0));
         Assert.Single(rig.Responder.Records);
     }
 
@@ -131,7 +131,7 @@ public sealed class SelftestScenarioTests
         uint parent = rig.Hwpt(rig.IoasId, HwptAllocFlags.NestParent);
         Ok(ctx.AllocViommu(rig.DevId, parent, out uint viommu));
         uint nested = rig.Hwpt(viommu, HwptAllocFlags.None);
-        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Attach(rig.DevId, 0, nested, out _));
+        Assert.Equal(FaultQueueErrno.ENOENT, ctx.Attach(rig.DevId, 0, nested, now: 0, out _));
         Assert.Null(ctx.AttachedHwpt(rig.DevId, 0));
         Assert.Null(rig.Device.AttachmentAt(0));
         Assert.Equal(FaultQueueErrno.EINVAL, ctx.AllocViommu(rig.DevId, rig.Hwpt(rig.IoasId, HwptAllocFlags.None), out _));
@@ -149,7 +149,7 @@ public sealed class SelftestScenarioTests
         uint iopf = rig.Hwpt(parent, HwptAllocFlags.FaultIdValid | HwptAllocFlags.Pasid, faultId);
         uint s2 = rig.Hwpt(rig.IoasId, HwptAllocFlags.Pasid);
 
-        Ok(ctx.Attach(rig.DevId, pasid, iopf, out uint attached));
+        Ok(ctx.Attach(rig.DevId, pasid, iopf, now: 0, out uint attached));
         Assert.Equal(iopf, attached);
         Assert.Equal(iopf, ctx.AttachedHwpt(rig.DevId, pasid)); // "check domain"
         Assert.Equal(ctx.FindHwpt(iopf)!.Domain, rig.Device.AttachmentAt(pasid)!.Domain);
@@ -159,14 +159,14 @@ public sealed class SelftestScenarioTests
         Assert.Equal(pasid, record.Pasid);
         Assert.Equal(new PageResponse(pasid, 2, PageResponseCode.Success), Assert.Single(rig.Responder.Records).Response);
 
-        Ok(ctx.Replace(rig.DevId, pasid, s2, out _)); // the R43 path with nothing pending
+        Ok(ctx.Replace(rig.DevId, pasid, s2, now: 0, out _)); // the R43 path with nothing pending
         Assert.Equal(0, queue.Counters.AutoResponses);
         Assert.Single(rig.Responder.Records);
-        Ok(ctx.Detach(rig.DevId, pasid));
+        Ok(ctx.Detach(rig.DevId, pasid, now: 0));
         Assert.Null(rig.Device.AttachmentAt(pasid));
-        Ok(ctx.Destroy(iopf));
+        Ok(ctx.Destroy(iopf, now: 0));
         Assert.True(queue.Close());
-        Ok(ctx.Destroy(faultId));
+        Ok(ctx.Destroy(faultId, now: 0));
     }
 
     [Fact]
@@ -177,10 +177,10 @@ public sealed class SelftestScenarioTests
         var (faultId, queue) = rig.Fault();
         uint parent = rig.Hwpt(rig.IoasId, HwptAllocFlags.NestParent);
         uint ridOnly = rig.Hwpt(parent, HwptAllocFlags.FaultIdValid, faultId);
-        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 2048, ridOnly, out _));
+        Assert.Equal(FaultQueueErrno.EINVAL, ctx.Attach(rig.DevId, 2048, ridOnly, now: 0, out _));
         Assert.Null(rig.Device.AttachmentAt(2048));
         Assert.Null(queue.Depth); // no handle was made
-        Ok(ctx.Attach(rig.DevId, 0, ridOnly, out _));
+        Ok(ctx.Attach(rig.DevId, 0, ridOnly, now: 0, out _));
         Assert.Equal(4, queue.Depth);
     }
 }

@@ -62,7 +62,7 @@ public sealed class UserFaultQueueLifecycleTests
         var rig = new UserQueueRig("hardened", depthShare: 3);
         var second = rig.Queue.CreateAttachment(0x77, depthShare: 5);
         Assert.Equal(8, rig.Queue.Depth);
-        rig.Queue.AutoRespond(second);
+        rig.Queue.AutoRespond(second, now: 0);
         Assert.Equal(3, rig.Queue.Depth);
     }
 
@@ -96,7 +96,7 @@ public sealed class UserFaultQueueLifecycleTests
         rig.Trigger(pasid: 0, grpid: 4);
 
         Assert.Same(pasid9, rig.Framework.Detach(rig.Device, 9));
-        Assert.Equal(2, rig.Queue.AutoRespond(pasid9));
+        Assert.Equal(2, rig.Queue.AutoRespond(pasid9, now: 0));
 
         Assert.Equal([3u, 2u], rig.AnsweredGroupIds); // deliver list first, then the response table
         Assert.All(rig.Codes, c => Assert.Equal(PageResponseCode.Invalid, c));
@@ -128,7 +128,7 @@ public sealed class UserFaultQueueLifecycleTests
         // Replace success: old handle out, new in, then the old handle's faults are answered.
         var old = rig.Framework.Detach(rig.Device, 0)!;
         Assert.Equal(FaultStatus.Ok, rig.Device.Attach(0, other));
-        Assert.Equal(2, rig.Queue.AutoRespond(old));
+        Assert.Equal(2, rig.Queue.AutoRespond(old, now: 0));
         Assert.Equal([2u, 1u], rig.AnsweredGroupIds);
         rig.Trigger(grpid: 3);
         Assert.Equal([3u], rig.Read(1).Records.Select(r => r.GroupId)); // new faults go through the new handle
@@ -143,7 +143,7 @@ public sealed class UserFaultQueueLifecycleTests
         rig.Trigger(grpid: 2);
         Assert.True(rig.Queue.Close());
         Assert.Empty(rig.Responder.Records);
-        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy(now: 0));
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(FaultQueueErrno.EBADF, rig.Read(1).Result.Error);
         Assert.Equal(FaultQueueErrno.EBADF, rig.Write((1, 0)).Error);
@@ -163,10 +163,10 @@ public sealed class UserFaultQueueLifecycleTests
         rig.Trigger(grpid: 4);
 
         Assert.Same(rig.Rid, rig.Framework.Detach(rig.Device, 0));
-        Assert.Equal(4, rig.Queue.AutoRespond(rig.Rid)); // R43 alone would already answer them ...
+        Assert.Equal(4, rig.Queue.AutoRespond(rig.Rid, now: 0)); // R43 alone would already answer them ...
         Assert.True(rig.Queue.ReleaseHwptReference());
         Assert.True(rig.Queue.Close());
-        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy(now: 0));
         Assert.Equal(4, rig.Responder.Records.Count); // ... and destroy answers none twice
     }
 
@@ -181,13 +181,13 @@ public sealed class UserFaultQueueLifecycleTests
         rig.Queue.ReleaseHwptReference();
         rig.Queue.Close();
 
-        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy(now: 0));
         Assert.Equal([2u, 3u, 1u], rig.AnsweredGroupIds); // deliver list, then the response table
         Assert.All(rig.Codes, c => Assert.Equal(PageResponseCode.Invalid, c));
         Assert.Equal(0, rig.Framework.GroupsInUse);
         Assert.Equal(0, rig.Device.PendingCount);
         Assert.Equal(0, rig.Queue.Unanswered + rig.Queue.Unread);
-        Assert.Equal(FaultQueueErrno.ENOENT, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.ENOENT, rig.Queue.Destroy(now: 0));
         Assert.Equal(FaultQueueErrno.ENOENT, rig.Queue.AddHwptReference());
     }
 
@@ -196,16 +196,16 @@ public sealed class UserFaultQueueLifecycleTests
     {
         var rig = new UserQueueRig();
         rig.Trigger(grpid: 1);
-        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy()); // fd open and HWPT reference
+        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy(now: 0)); // fd open and HWPT reference
         rig.Queue.Close();
-        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy()); // HWPT reference
+        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy(now: 0)); // HWPT reference
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(FaultQueueErrno.None, rig.Queue.AddHwptReference()); // a second HWPT
         rig.Queue.ReleaseHwptReference();
-        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.EBUSY, rig.Queue.Destroy(now: 0));
         rig.Queue.ReleaseHwptReference();
         Assert.False(rig.Queue.ReleaseHwptReference());
-        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy(now: 0));
         Assert.Equal([PageResponseCode.Invalid], rig.Codes);
     }
 
@@ -215,7 +215,7 @@ public sealed class UserFaultQueueLifecycleTests
         var rig = new UserQueueRig();
         rig.Queue.ReleaseHwptReference();
         rig.Queue.Close();
-        rig.Queue.Destroy();
+        rig.Queue.Destroy(now: 0);
         rig.Trigger(grpid: 1);
         Assert.Single(rig.Responder.Records); // R15 abort: FAILURE under linux
         Assert.Equal(PageResponseCode.Failure, rig.Codes[0]);
@@ -229,10 +229,10 @@ public sealed class UserFaultQueueLifecycleTests
         rig.Trigger(grpid: 1);
         rig.Trigger(grpid: 2);
         rig.Read(1);
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.FaultQueue, rig.Device)); // R4 answers both
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.FaultQueue, rig.Device, now: 0)); // R4 answers both
         Assert.Equal(2, rig.Responder.Records.Count);
         Assert.Equal(0, rig.Read(1).Result.Bytes);
-        Assert.Equal(1, rig.Queue.AutoRespond(rig.Rid)); // the read one: its cookie goes, nothing is sent twice
+        Assert.Equal(1, rig.Queue.AutoRespond(rig.Rid, now: 0)); // the read one: its cookie goes, nothing is sent twice
         Assert.Equal(2, rig.Responder.Records.Count);
         Assert.Equal(2, rig.Queue.Counters.StaleGroups);
     }
@@ -269,10 +269,10 @@ public sealed class UserFaultQueueLifecycleTests
         rig.Write((records[0].Cookie, 0));
         // replace back to the parent: detach the iopf handle, auto-respond (nothing pending)
         var old = rig.Framework.Detach(rig.Device, 1)!;
-        Assert.Equal(0, rig.Queue.AutoRespond(old));
+        Assert.Equal(0, rig.Queue.AutoRespond(old, now: 0));
         rig.Queue.ReleaseHwptReference(); // destroy the iopf HWPT
         Assert.True(rig.Queue.Close());   // close the fault fd
-        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy(now: 0));
         Assert.Single(rig.Responder.Records);
     }
 
@@ -291,7 +291,7 @@ public sealed class UserFaultQueueLifecycleTests
 
         Assert.Same(iopf, rig.Framework.Detach(rig.Device, 2048)); // replace with an S2 HWPT
         Assert.Equal(FaultStatus.Ok, rig.Device.Attach(2048, new FaultAttachment("s2", null)));
-        Assert.Equal(0, rig.Queue.AutoRespond(iopf));
+        Assert.Equal(0, rig.Queue.AutoRespond(iopf, now: 0));
         Assert.Single(rig.Responder.Records);
     }
 }

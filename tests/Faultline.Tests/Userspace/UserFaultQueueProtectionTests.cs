@@ -11,12 +11,11 @@ public sealed class UserFaultQueueProtectionTests
     [Fact]
     public void POL_5_linux_holds_an_unanswered_group_forever()
     {
-        var time = new ManualTime();
-        var rig = new UserQueueRig("linux", time: time);
+        var rig = new UserQueueRig("linux");
         rig.Trigger(grpid: 1);
-        time.Now = 10_000_000_000_000;
+        rig.Now = 10_000_000_000_000;
         Assert.Null(rig.Queue.NextDeadline);
-        Assert.Equal(0, rig.Queue.Expire(time.Now));
+        Assert.Equal(0, rig.Queue.Expire(rig.Now));
         Assert.Empty(rig.Responder.Records);
         Assert.Equal(1, rig.Queue.Unread);
     }
@@ -24,11 +23,10 @@ public sealed class UserFaultQueueProtectionTests
     [Fact]
     public void POL_5_hardened_answers_invalid_at_the_deadline_read_or_not()
     {
-        var time = new ManualTime { Now = 100 };
-        var rig = new UserQueueRig(ShortDeadline, time: time);
+        var rig = new UserQueueRig(ShortDeadline) { Now = 100 };
         rig.Trigger(grpid: 1);          // delivered at 100, read
         var (_, records) = rig.Read(1);
-        time.Now = 600;
+        rig.Now = 600;
         rig.Trigger(grpid: 2);          // delivered at 600, never read
         Assert.Equal(1_100, rig.Queue.NextDeadline);
 
@@ -53,8 +51,7 @@ public sealed class UserFaultQueueProtectionTests
     [Fact]
     public void POL_5_a_group_answered_in_time_is_not_expired_later()
     {
-        var time = new ManualTime();
-        var rig = new UserQueueRig(ShortDeadline, time: time);
+        var rig = new UserQueueRig(ShortDeadline);
         rig.Trigger(grpid: 1);
         var (_, records) = rig.Read(1);
         rig.Write((records[0].Cookie, 0));
@@ -87,7 +84,7 @@ public sealed class UserFaultQueueProtectionTests
         rig.Trigger(pasid: 3, grpid: 1);
         var (_, records) = rig.Read(1);
         rig.Device.Detach(3);
-        Assert.Equal(1, rig.Queue.AutoRespond(handle));
+        Assert.Equal(1, rig.Queue.AutoRespond(handle, now: 0));
         Assert.Equal(expected, rig.Write((records[0].Cookie, 0)).Error);
         Assert.Equal(1, rig.Queue.Counters.Rejected(ResponseRejection.AnsweredByHost));
         Assert.Equal([PageResponseCode.Invalid], rig.Codes);
@@ -168,19 +165,18 @@ public sealed class UserFaultQueueProtectionTests
     [Fact]
     public void POL_5_POL_6_groups_freed_with_their_device_neither_expire_nor_count_toward_the_depth()
     {
-        var time = new ManualTime();
-        var rig = new UserQueueRig(ShortDeadline, depthShare: 2, time: time);
+        var rig = new UserQueueRig(ShortDeadline, depthShare: 2);
         rig.Trigger(grpid: 1);
         rig.Trigger(grpid: 2);
         rig.Read(1);                                                   // one read, one unread
-        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.FaultQueue, rig.Device)); // R4 answers both
+        Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.FaultQueue, rig.Device, now: 0)); // R4 answers both
         Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(rig.FaultQueue, rig.Device));
         rig.Trigger(grpid: 3);                                         // the queue still holds two stale entries
         Assert.Equal(0, rig.Queue.Counters.LostEvents);                 // depth 2 counts live groups only
         Assert.Equal(1, rig.Queue.Unread);
 
-        time.Now = 1_000_000;
-        Assert.Equal(1, rig.Queue.Expire(time.Now));                   // only group 3
+        rig.Now = 1_000_000;
+        Assert.Equal(1, rig.Queue.Expire(rig.Now));                   // only group 3
         Assert.Equal(1, rig.Queue.Counters.Expired);
         Assert.Equal(2, rig.Queue.Counters.StaleGroups);
     }

@@ -179,7 +179,7 @@ public sealed class UserFaultQueueReadTests
             var rig = new UserQueueRig(policy);
             rig.AttachPasid(1);
             rig.Framework.Report(rig.Device, new Fault(FaultFlags.PasidValid | FaultFlags.LastPage | FaultFlags.ResponseNeedsPasid | FaultFlags.PrivateDataValid,
-                1, 2, FaultPermissions.Read, 0x1000, 0xAA, 0xBB));
+                1, 2, FaultPermissions.Read, 0x1000, 0xAA, 0xBB), now: 0);
             var (_, records) = rig.Read(1);
             Assert.Equal(expected, (uint)records[0].Flags); // Faultline's own bit 3 never leaves, Linux has no such bit
         }
@@ -224,7 +224,7 @@ public sealed class UserFaultQueueReadTests
                     random.NextBytes(buffer);
                     for (int k = 4; k + 4 <= buffer.Length; k += 8) buffer[k] = (byte)random.Next(3); // codes mostly 0..2
                     for (int k = 0; k + 4 <= buffer.Length; k += 8) if (random.Next(2) == 0) buffer.AsSpan(k + 1, 3).Clear(); // small cookies
-                    var result = rig.Queue.Write(buffer, 0, random.Next(6) == 0 ? random.Next(0, 40) : null);
+                    var result = rig.Queue.Write(buffer, 0, now: 0, random.Next(6) == 0 ? random.Next(0, 40) : null);
                     Assert.True(result.IsError || result.Bytes % 8 == 0);
                     break;
                 }
@@ -234,7 +234,7 @@ public sealed class UserFaultQueueReadTests
         Assert.Equal(rig.Framework.GroupsInUse, rig.Queue.Unread + rig.Queue.Unanswered);
         rig.Queue.Close();
         rig.Queue.ReleaseHwptReference();
-        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy());
+        Assert.Equal(FaultQueueErrno.None, rig.Queue.Destroy(now: 0));
         Assert.Equal(0, rig.Framework.GroupsInUse);
         Assert.Equal(rig.Framework.Counters.Groups, rig.Responder.Records.Count);
     }

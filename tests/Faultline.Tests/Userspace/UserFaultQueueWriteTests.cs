@@ -24,7 +24,7 @@ public sealed class UserFaultQueueWriteTests
         var (rig, cookies) = ReadGroups(1);
         var bytes = new byte[count];
         if (count >= 8) UserQueueRig.Responses((cookies[0], 0)).CopyTo(bytes, 0);
-        Assert.Equal(FaultQueueErrno.ESPIPE, rig.Queue.Write(bytes, position).Error);
+        Assert.Equal(FaultQueueErrno.ESPIPE, rig.Queue.Write(bytes, position, now: 0).Error);
         Assert.True(rig.Queue.IsOutstanding(cookies[0]));
         Assert.Empty(rig.Responder.Records);
     }
@@ -33,7 +33,7 @@ public sealed class UserFaultQueueWriteTests
     public void T15_empty_write_returns_0()
     {
         var (rig, _) = ReadGroups(1);
-        Assert.Equal(FaultQueueResult.Transferred(0), rig.Queue.Write([], 0));
+        Assert.Equal(FaultQueueResult.Transferred(0), rig.Queue.Write([], 0, now: 0));
     }
 
     [Theory]
@@ -111,12 +111,12 @@ public sealed class UserFaultQueueWriteTests
     {
         var (rig, cookies) = ReadGroups(2);
         var bytes = UserQueueRig.Responses((cookies[0], 0), (cookies[1], 0));
-        var failed = rig.Queue.Write(bytes, 0, copyFaultAt: 0);
+        var failed = rig.Queue.Write(bytes, 0, now: 0, copyFaultAt: 0);
         Assert.Equal(FaultQueueErrno.EFAULT, failed.Error);
         Assert.Equal(-14L, failed.ToSyscallReturn());
         Assert.Empty(rig.Responder.Records);
 
-        var partial = rig.Queue.Write(bytes, 0, copyFaultAt: 12); // the first entry copies, the second does not
+        var partial = rig.Queue.Write(bytes, 0, now: 0, copyFaultAt: 12); // the first entry copies, the second does not
         Assert.Equal(8, partial.Bytes);
         Assert.Equal([0x10u], rig.AnsweredGroupIds);
     }
@@ -129,9 +129,9 @@ public sealed class UserFaultQueueWriteTests
         var groups = new List<UserFaultGroup>();
         Assert.Equal(40, rig.Queue.ReadGroups(groups).Bytes);
         var group = Assert.Single(groups);
-        Assert.Equal(8, rig.Queue.Respond(group.Cookie, IommufdPageResponseCode.Success).Bytes);
-        Assert.Equal(FaultQueueErrno.EINVAL, rig.Queue.Respond(group.Cookie, IommufdPageResponseCode.Success).Error);
-        Assert.Equal(FaultQueueErrno.EINVAL, rig.Queue.Respond(group.Cookie, (IommufdPageResponseCode)2).Error);
+        Assert.Equal(8, rig.Queue.Respond(group.Cookie, IommufdPageResponseCode.Success, now: 0).Bytes);
+        Assert.Equal(FaultQueueErrno.EINVAL, rig.Queue.Respond(group.Cookie, IommufdPageResponseCode.Success, now: 0).Error);
+        Assert.Equal(FaultQueueErrno.EINVAL, rig.Queue.Respond(group.Cookie, (IommufdPageResponseCode)2, now: 0).Error);
         Assert.Equal([PageResponseCode.Success], rig.Codes);
     }
 

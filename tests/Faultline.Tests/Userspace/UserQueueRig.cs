@@ -13,18 +13,18 @@ public sealed class UserQueueRig
 {
     public const uint DevId = 0x99;
 
-    public UserQueueRig(string policy = "linux", uint maxCookie = UserFaultQueue.MaxCookie, int depthShare = 0, TimeProvider? time = null)
-        : this(FaultRig.PolicyNamed(policy), maxCookie, depthShare, time)
+    public UserQueueRig(string policy = "linux", uint maxCookie = UserFaultQueue.MaxCookie, int depthShare = 0)
+        : this(FaultRig.PolicyNamed(policy), maxCookie, depthShare)
     {
     }
 
-    public UserQueueRig(FaultPolicy policy, uint maxCookie = UserFaultQueue.MaxCookie, int depthShare = 0, TimeProvider? time = null)
+    public UserQueueRig(FaultPolicy policy, uint maxCookie = UserFaultQueue.MaxCookie, int depthShare = 0)
     {
         Framework = new FaultFramework(policy);
         FaultQueue = FaultFramework.AllocateQueue("q0");
         Device = new FaultDevice("dev0", Responder);
         Assert.Equal(FaultStatus.Ok, FaultFramework.AddDevice(FaultQueue, Device));
-        Queue = new UserFaultQueue(Framework, 7, time, maxCookie);
+        Queue = new UserFaultQueue(Framework, 7, maxCookie);
         Assert.Equal(FaultQueueErrno.None, Queue.AddHwptReference());
         Rid = Queue.CreateAttachment(DevId, depthShare: depthShare);
         Assert.Equal(FaultStatus.Ok, Device.Attach(0, Rid));
@@ -36,6 +36,9 @@ public sealed class UserQueueRig
     public FaultDevice Device { get; }
     public UserFaultQueue Queue { get; }
     public FaultAttachment Rid { get; }
+
+    /// <summary>The time the rig's faults are reported and its responses written at (POL-5 deadlines run from it).</summary>
+    public long Now { get; set; }
 
     /// <summary>Attaches a new handle of the queue at <paramref name="pasid"/> for <paramref name="devId"/>.</summary>
     public FaultAttachment AttachPasid(uint pasid, uint devId = DevId)
@@ -50,7 +53,7 @@ public sealed class UserQueueRig
         ulong addr = 0xdeadbeaf, FaultFlags extra = FaultFlags.None)
     {
         var flags = FaultFlags.LastPage | extra | (pasid != 0 ? FaultFlags.PasidValid : FaultFlags.None);
-        return Framework.Report(Device, new Fault(flags, pasid, grpid, perm, addr));
+        return Framework.Report(Device, new Fault(flags, pasid, grpid, perm, addr), Now);
     }
 
     /// <summary>A group of <paramref name="addresses"/>.Length faults: partials, then the last.</summary>
@@ -59,7 +62,7 @@ public sealed class UserQueueRig
         for (int i = 0; i < addresses.Length; i++)
         {
             var fault = i < addresses.Length - 1 ? Pri.Partial(grpid, addresses[i]) : Pri.Last(grpid, addresses[i]);
-            Assert.Equal(FaultStatus.Ok, Framework.Report(Device, fault));
+            Assert.Equal(FaultStatus.Ok, Framework.Report(Device, fault, Now));
         }
     }
 
@@ -94,7 +97,7 @@ public sealed class UserQueueRig
         return bytes;
     }
 
-    public FaultQueueResult Write(params (uint Cookie, uint Code)[] responses) => Queue.Write(Responses(responses), 0);
+    public FaultQueueResult Write(params (uint Cookie, uint Code)[] responses) => Queue.Write(Responses(responses), 0, Now);
 
     public PageResponseCode[] Codes => Responder.Records.Select(r => r.Response.Code).ToArray();
     public uint[] AnsweredGroupIds => Responder.Records.Select(r => r.Response.GroupId).ToArray();

@@ -164,7 +164,7 @@ public sealed class AmdDriver : IPageResponder
     /// and read Status back (erratum ERBT1312). A pass waiting on a late entry returns
     /// <see cref="PprPoll.EntryNotWritten"/>; the next call resumes it.
     /// </summary>
-    public PprPoll HandleInterrupt()
+    public PprPoll HandleInterrupt(long now)
     {
         if (_irqStatus is not { } status)
         {
@@ -178,7 +178,7 @@ public sealed class AmdDriver : IPageResponder
                 _iommu.WriteStatus(InterruptMask);
                 _irqStatus = status;
             }
-            if (HandlePprLog() == PprPoll.EntryNotWritten) return PprPoll.EntryNotWritten;
+            if (HandlePprLog(now) == PprPoll.EntryNotWritten) return PprPoll.EntryNotWritten;
             _irqStatus = null;
             if ((status & AmdIommu.StatusPprOverflow) != 0) RestartPprLog();
             status = _iommu.Status;
@@ -192,7 +192,7 @@ public sealed class AmdDriver : IPageResponder
     /// <see cref="PollInterval"/>, up to <see cref="AmdDriverOptions.PollLimit"/>), copy it, zero its
     /// slot unless SNP, publish the new head, and only then handle the copy.
     /// </summary>
-    public PprPoll HandlePprLog()
+    public PprPoll HandlePprLog(long now)
     {
         if (!_inPass)
         {
@@ -221,7 +221,7 @@ public sealed class AmdDriver : IPageResponder
             _head = (_head + PprLogEntry.Size) % size;
             _iommu.WritePprHead(_head);
             Counters.Entries++;
-            Handle(_entry);
+            Handle(_entry, now);
         }
         _inPass = false;
         return PprPoll.Drained;
@@ -253,7 +253,7 @@ public sealed class AmdDriver : IPageResponder
     /// grpid masked to 9 bits, GN from the function's PRG-Response-PASID-Required bit, and the code per
     /// POL-11 (Linux puts the enum value in the status field, so FAILURE goes out as 2).
     /// </summary>
-    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response) =>
+    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now) =>
         Complete(_byDevice[device], response.Pasid, response.GroupId, response.Code);
 
     /// <summary>
@@ -274,7 +274,7 @@ public sealed class AmdDriver : IPageResponder
     /// <summary>Commands waiting for room in the command buffer.</summary>
     public int WaitingSubmissions => _submitter.Waiting;
 
-    private void Handle(ReadOnlySpan<byte> bytes)
+    private void Handle(ReadOnlySpan<byte> bytes, long now)
     {
         var decoded = PprLogEntry.Decode(bytes);
         if (!decoded.IsOk)
@@ -314,7 +314,7 @@ public sealed class AmdDriver : IPageResponder
         if (e.WriteRequested) perm |= FaultPermissions.Write;
         if (e.ExecuteRequested) perm |= FaultPermissions.Exec;
         if (e.PrivilegedModeRequested) perm |= FaultPermissions.Priv; // PRIV iff U/S clear
-        _framework.Report(data.Device, new Fault(flags, pasid, e.PrgIndex.Value, perm, e.PageAddress));
+        _framework.Report(data.Device, new Fault(flags, pasid, e.PrgIndex.Value, perm, e.PageAddress), now);
         Counters.Reported++;
     }
 

@@ -38,7 +38,6 @@ public sealed class Smmuv2Driver : IPageResponder
 
     private readonly Smmuv2 _smmu;
     private readonly FaultFramework _framework;
-    private readonly TimeProvider _time;
     private readonly bool _hitUnderPreviousFault;
     private readonly Dictionary<uint, FaultDevice> _byStream = new();
     private readonly Dictionary<FaultDevice, int> _bankOf = new();
@@ -47,17 +46,11 @@ public sealed class Smmuv2Driver : IPageResponder
 
     /// <param name="smmu">The SMMU whose context banks this driver sets up and services.</param>
     /// <param name="framework">The fault framework its masters' faults are reported to, through this driver's own IOPF queue.</param>
-    /// <param name="time">
-    /// The host's clock, read only to stamp a RESUME written from <see cref="PageResponse"/>: the framework's
-    /// response carries no time of its own. Its timestamps are nanoseconds (the model's unit).
-    /// </param>
     /// <param name="hitUnderPreviousFault">SCTLR.HUPCF for the banks this driver sets up (Adreno sets it; H-SMMUv2-4).</param>
-    public Smmuv2Driver(Smmuv2 smmu, FaultFramework framework, TimeProvider time, bool hitUnderPreviousFault = false)
+    public Smmuv2Driver(Smmuv2 smmu, FaultFramework framework, bool hitUnderPreviousFault = false)
     {
-        ArgumentNullException.ThrowIfNull(time);
         _smmu = smmu;
         _framework = framework;
-        _time = time;
         _hitUnderPreviousFault = hitUnderPreviousFault;
         _outstanding = new long[smmu.ContextBanks.Count];
         Array.Fill(_outstanding, NoStall);
@@ -141,12 +134,12 @@ public sealed class Smmuv2Driver : IPageResponder
         if (syndrome.Ind) perm |= FaultPermissions.Exec;
         if (syndrome.Pnu) perm |= FaultPermissions.Priv;
         Counters.Reported++;
-        _framework.Report(device, new Fault(FaultFlags.LastPage, 0, groupId, perm, far));
+        _framework.Report(device, new Fault(FaultFlags.LastPage, 0, groupId, perm, far), now);
         return true;
     }
 
     /// <summary>H-SMMUv2-12: Success retries the stalled transaction, anything else terminates it; CFIE goes back on.</summary>
-    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
+    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now)
     {
         int contextBank = _bankOf[device];
         if (_outstanding[contextBank] != response.GroupId)
@@ -154,7 +147,7 @@ public sealed class Smmuv2Driver : IPageResponder
             Counters.StaleResponses++;
             return;
         }
-        Resume(_smmu.ContextBanks[contextBank], terminate: response.Code != PageResponseCode.Success, _time.Nanoseconds());
+        Resume(_smmu.ContextBanks[contextBank], terminate: response.Code != PageResponseCode.Success, now);
     }
 
     private void Resume(ContextBank bank, bool terminate, long now)

@@ -168,10 +168,10 @@ public sealed class Smmuv3Driver : IPageResponder
     /// OVFLG copied. Under <see cref="PriService.Framework"/> an overflow discards every partial group, since
     /// the lost entry may have been a last one (H-SMMU-3); upstream has nothing to discard (R37).
     /// </summary>
-    public int HandlePageRequests()
+    public int HandlePageRequests(long now)
     {
         Counters.PriBatches++;
-        int handled = DrainQueue(_smmu.PriQueue, pri: true, out bool overflow);
+        int handled = DrainQueue(_smmu.PriQueue, pri: true, now, out bool overflow);
         Counters.PriEntries += handled;
         if (overflow)
         {
@@ -183,10 +183,10 @@ public sealed class Smmuv3Driver : IPageResponder
     }
 
     /// <summary>The EVTQ thread (<c>arm_smmu_evtq_thread</c>, R36, R37): every event from CONS to PROD, then the overflow.</summary>
-    public int HandleEvents()
+    public int HandleEvents(long now)
     {
         Counters.EventBatches++;
-        int handled = DrainQueue(_smmu.EventQueue, pri: false, out bool overflow);
+        int handled = DrainQueue(_smmu.EventQueue, pri: false, now, out bool overflow);
         Counters.Events += handled;
         if (overflow)
         {
@@ -201,7 +201,7 @@ public sealed class Smmuv3Driver : IPageResponder
     /// <see cref="ResumeActionFor"/>. A PCIe function: CMD_PRI_RESP with SSV iff the request had a PASID and
     /// the function needs it back, Resp per POL-11 (<see cref="PriResponseFor"/>). No CMD_SYNC follows (H-SMMU-8).
     /// </summary>
-    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
+    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now)
     {
         if (!_masterOf.TryGetValue(device, out var master))
         {
@@ -236,10 +236,10 @@ public sealed class Smmuv3Driver : IPageResponder
     /// (Linux <c>arm_smmu_flush_evtq</c>; here the thread drains the queue at once), then terminate the
     /// stream's leftover stalls with CMD_STALL_TERM.
     /// </summary>
-    public void TearDownStallMaster(FaultDevice device)
+    public void TearDownStallMaster(FaultDevice device, long now)
     {
         var master = _masterOf[device];
-        HandleEvents();
+        HandleEvents(now);
         new StallTerminateCommand(master.StreamId).Encode(_command);
         Submit();
         Counters.StallTermsSubmitted++;
@@ -306,7 +306,7 @@ public sealed class Smmuv3Driver : IPageResponder
     /// Reads a queue from CONS to PROD, writing CONS past each entry (<c>queue_remove_raw</c>), then syncs
     /// OVACKFLG with OVFLG ("as we believe we're up to speed"). Reports whether they differed.
     /// </summary>
-    private int DrainQueue(RingQueue queue, bool pri, out bool overflow)
+    private int DrainQueue(RingQueue queue, bool pri, long now, out bool overflow)
     {
         uint field = (uint)(queue.Entries << 1) - 1;
         uint prod = pri ? _smmu.PriQueueProducer : _smmu.EventQueueProducer;
@@ -314,8 +314,8 @@ public sealed class Smmuv3Driver : IPageResponder
         int handled = 0;
         while (((prod ^ cons) & field) != 0)
         {
-            if (pri) HandlePageRequest(_smmu.ReadPriQueue(cons));
-            else HandleEvent(_smmu.ReadEventQueue(cons));
+            if (pri) HandlePageRequest(_smmu.ReadPriQueue(cons), now);
+            else HandleEvent(_smmu.ReadEventQueue(cons), now);
             cons = (cons & OverflowFlag) | ((cons + 1) & field);
             WriteConsumer(pri, cons);
             handled++;
@@ -331,7 +331,7 @@ public sealed class Smmuv3Driver : IPageResponder
         else _smmu.WriteEventQueueConsumer(value);
     }
 
-    private void HandlePageRequest(ReadOnlySpan<byte> bytes)
+    private void HandlePageRequest(ReadOnlySpan<byte> bytes, long now)
     {
         var decoded = PriQueueEntry.Decode(bytes);
         if (!decoded.IsOk)
@@ -377,7 +377,7 @@ public sealed class Smmuv3Driver : IPageResponder
         if (e.Execute) perm |= FaultPermissions.Exec;
         if (e.Privileged) perm |= FaultPermissions.Priv;
         Counters.PriReported++;
-        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.Index.Value, perm, e.PageAddress));
+        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.Index.Value, perm, e.PageAddress), now);
         // Current core answers the no-handler case itself (R10); answering again would duplicate the response.
         if (status != FaultStatus.Ok) Counters.ReportsPrinted++;
     }
@@ -389,7 +389,7 @@ public sealed class Smmuv3Driver : IPageResponder
         Counters.DenyResponses++;
     }
 
-    private void HandleEvent(ReadOnlySpan<byte> bytes)
+    private void HandleEvent(ReadOnlySpan<byte> bytes, long now)
     {
         var decoded = FaultEvent.Decode(bytes);
         if (!decoded.IsOk)
@@ -423,7 +423,7 @@ public sealed class Smmuv3Driver : IPageResponder
         if (e.PnU) perm |= FaultPermissions.Priv;
         var flags = FaultFlags.LastPage | (e.SubstreamValid ? FaultFlags.PasidValid : FaultFlags.None);
         Counters.StallsReported++;
-        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress));
+        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress), now);
         if (status != FaultStatus.Ok)
         {
             Counters.ReportsPrinted++; // R16, BUG-15

@@ -104,7 +104,7 @@ public sealed class VtdDriver : IPageResponder
     /// descriptor from head to tail, write PQH once for the batch, then deal with an overflow.
     /// Returns how many descriptors it consumed.
     /// </summary>
-    public int HandlePageRequests()
+    public int HandlePageRequests(long now)
     {
         Counters.Batches++;
         _iommu.WritePrs(VtdIommu.PrsPendingPageRequest);
@@ -113,7 +113,7 @@ public sealed class VtdDriver : IPageResponder
         int handled = 0;
         for (; head != tail; head = (head + PageRequestDescriptor.Size) % size)
         {
-            Handle(_iommu.ReadPageRequestQueue(head));
+            Handle(_iommu.ReadPageRequestQueue(head), now);
             handled++;
         }
         _iommu.WritePqh(tail);
@@ -140,7 +140,7 @@ public sealed class VtdDriver : IPageResponder
     /// R22: one page group response descriptor on the invalidation queue, code mapped per POL-11,
     /// private data echoed or dropped per policy (H-VTD-9).
     /// </summary>
-    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response)
+    public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now)
     {
         var requester = _requesterOf[device];
         bool echo = (lastFault.Flags & FaultFlags.PrivateDataValid) != 0 && _framework.Policy.PrivateData == PrivateDataPolicy.Echo;
@@ -218,7 +218,7 @@ public sealed class VtdDriver : IPageResponder
         _drains[drain.StatusAddress] = drain;
     }
 
-    private void Handle(ReadOnlySpan<byte> bytes)
+    private void Handle(ReadOnlySpan<byte> bytes, long now)
     {
         var decoded = PageRequestDescriptor.Decode(bytes);
         if (!decoded.IsOk)
@@ -259,7 +259,7 @@ public sealed class VtdDriver : IPageResponder
         if (d.PrivilegedModeRequested) perm |= FaultPermissions.Priv;
         var fault = new Fault(flags, d.PasidPresent ? d.Pasid.Value : 0, d.Index.Value, perm, d.PageAddress,
             d.PrivateDataPresent ? d.PrivateData0 : 0, d.PrivateDataPresent ? d.PrivateData1 : 0);
-        _framework.Report(device, fault);
+        _framework.Report(device, fault, now);
         Counters.Reported++;
         ReportSequence++;
     }

@@ -238,7 +238,7 @@ public sealed class AmdDriverTests
         Assert.Equal(1, rig.Platform.Interrupts);
 
         long now = 100;
-        while (rig.Driver.HandleInterrupt() == PprPoll.EntryNotWritten)
+        while (rig.Driver.HandleInterrupt(now: 0) == PprPoll.EntryNotWritten)
         {
             Assert.Empty(rig.Handler.Groups);
             Assert.Equal(0UL, rig.Iommu.PprHead); // nothing consumed while waiting
@@ -259,7 +259,7 @@ public sealed class AmdDriverTests
         rig.Deliver(Request(index: 7));
 
         int waits = 0;
-        while (rig.Driver.HandleInterrupt() == PprPoll.EntryNotWritten) waits++;
+        while (rig.Driver.HandleInterrupt(now: 0) == PprPoll.EntryNotWritten) waits++;
 
         Assert.Equal(AmdDriverOptions.LinuxPollLimit, waits);
         Assert.Equal((1L, 1L), (rig.Driver.Counters.EntryPollTimeouts, rig.Driver.Counters.UnknownRequests));
@@ -284,7 +284,7 @@ public sealed class AmdDriverTests
         }
         rig.Deliver(5000, Request(index: 5)); // back in slot 0, its write still in flight
 
-        var poll = rig.Driver.HandleInterrupt();
+        var poll = rig.Driver.HandleInterrupt(now: 0);
 
         if (snp)
         {
@@ -296,7 +296,7 @@ public sealed class AmdDriverTests
         {
             Assert.Equal(PprPoll.EntryNotWritten, poll); // erratum 733 workaround: the zeroed slot is recognised
             rig.Iommu.CompletePprLogWrites(5100);
-            Assert.Equal(PprPoll.Drained, rig.Driver.HandleInterrupt());
+            Assert.Equal(PprPoll.Drained, rig.Driver.HandleInterrupt(now: 0));
             Assert.Equal([1u, 2u, 3u, 4u, 5u], rig.Handler.Faults.Select(f => f.Single().GroupId));
         }
     }

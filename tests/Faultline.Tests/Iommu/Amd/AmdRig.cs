@@ -69,8 +69,8 @@ internal sealed class AmdRig
     }
 
     /// <summary>The interrupt thread, run to the end (no late entries expected).</summary>
-    public void RunInterruptThread() => Assert.Equal(PprPoll.Drained, Driver.HandleInterrupt());
+    public void RunInterruptThread() => Assert.Equal(PprPoll.Drained, Driver.HandleInterrupt(now: 0));
 
     public void Respond(int group, PageResponseCode code) =>
-        Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code));
+        Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code, now: 0));
 }

@@ -1,7 +1,6 @@
 using Faultline.Devices;
 using Faultline.Faults;
 using Faultline.Iommu.Smmuv2;
-using Faultline.Tests.Userspace;
 using static Faultline.Tests.Iommu.Smmuv2.Smmuv2Rig;
 
 namespace Faultline.Tests.Iommu.Smmuv2;
@@ -13,16 +12,17 @@ public sealed class Smmuv2DriverTests
         public DriverRig(FaultPolicy? policy = null, bool attach = true)
         {
             Framework = new FaultFramework(policy ?? FaultPolicy.Hardened);
-            Driver = new Smmuv2Driver(Hw.Smmu, Framework, Time);
+            Driver = new Smmuv2Driver(Hw.Smmu, Framework);
             var (status, device) = Driver.AddMaster(Sid, Bank, "gpu", now: 0);
             Assert.Equal(FaultStatus.Ok, status);
             Device = device!;
             if (attach) Assert.Equal(FaultStatus.Ok, Device.Attach(0, new FaultAttachment("rid", Handler)));
-            Hw.Platform.OnInterrupt = bank => Driver.HandleContextFault(bank, Time.Now);
+            Hw.Platform.OnInterrupt = bank => Driver.HandleContextFault(bank, Now);
         }
 
         public Smmuv2Rig Hw { get; } = new();
-        public ManualTime Time { get; } = new();
+        /// <summary>The time the next interrupt is handled at, and of the latest response.</summary>
+        public long Now { get; set; }
         public FaultFramework Framework { get; }
         public Smmuv2Driver Driver { get; }
         public FaultDevice Device { get; }
@@ -30,8 +30,8 @@ public sealed class Smmuv2DriverTests
 
         public void Respond(int group, PageResponseCode code, long now)
         {
-            Time.Now = now;
-            Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code));
+            Now = now;
+            Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code, now));
             Framework.Free(Handler.Groups[group]);
         }
     }
@@ -118,7 +118,7 @@ public sealed class Smmuv2DriverTests
     {
         var rig = new DriverRig();
         rig.Hw.Send(Unmapped);
-        rig.Driver.PageResponse(rig.Device, default, new PageResponse(0, 7, PageResponseCode.Success));
+        rig.Driver.PageResponse(rig.Device, default, new PageResponse(0, 7, PageResponseCode.Success), now: 0);
         Assert.Equal(1, rig.Driver.Counters.StaleResponses);
         Assert.NotNull(rig.Hw.Cb.Stalled);
         Assert.Equal(0, rig.Hw.Smmu.Counters.Retries);

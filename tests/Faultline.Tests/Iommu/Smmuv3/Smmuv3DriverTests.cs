@@ -25,7 +25,7 @@ public sealed class Smmuv3DriverTests
         rig.Smmu.OnPageRequest(Smmuv3Rig.Request(write: true, last: false, index: 3, address: 0x7000, privileged: true));
         rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: true, index: 3, address: 0x8000, execute: true));
         rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: true, index: 4, address: 0x9000, pasid: null));
-        Assert.Equal(3, rig.Driver.HandlePageRequests());
+        Assert.Equal(3, rig.Driver.HandlePageRequests(now: 0));
 
         Assert.Equal([
             "unexpected PRI request received:",
@@ -56,7 +56,7 @@ public sealed class Smmuv3DriverTests
         rig.Smmu.OnPageRequest(Smmuv3Rig.Request(read: false, write: true, last: false, index: 6, address: 0x7000));
         rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: true, index: 6, address: 0x8000, execute: true, privileged: true));
         rig.Smmu.OnPageRequest(PageRequest.StopMarker(Rid, new Pasid(Smmuv3Rig.FunctionPasid), PrgIndex.Create(7)));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal(1, rig.Driver.Counters.StopMarkersDropped);
         var faults = Assert.Single(rig.Handler.Faults);
         var flags = FaultFlags.PasidValid | FaultFlags.ResponseNeedsPasid;
@@ -90,7 +90,7 @@ public sealed class Smmuv3DriverTests
             var (_, device, _) = rig.Driver.AddDevice(rig.ProbedFunction(), "fn");
             device!.Attach(Smmuv3Rig.FunctionPasid, new FaultAttachment("sva", rig.Handler));
             rig.Smmu.OnPageRequest(Smmuv3Rig.Request());
-            rig.Driver.HandlePageRequests();
+            rig.Driver.HandlePageRequests(now: 0);
             rig.Respond(0, PageResponseCode.Invalid);
             rig.Smmu.ProcessCommandQueue(rig.Now);
             Assert.Equal(expected, Assert.Single(rig.Platform.Responses).Code);
@@ -105,7 +105,7 @@ public sealed class Smmuv3DriverTests
         device!.Attach(Smmuv3Rig.FunctionPasid, new FaultAttachment("sva", rig.Handler));
         for (int i = 0; i < 9; i++) rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: false, index: i));
         Assert.True(rig.Smmu.PriQueue.Overflowed);
-        Assert.Equal(8, rig.Driver.HandlePageRequests());
+        Assert.Equal(8, rig.Driver.HandlePageRequests(now: 0));
         Assert.Equal(0, device.PartialCount); // every partial discarded: the lost entry may have been a last one
         Assert.False(rig.Smmu.PriQueue.Overflowed);
         Assert.Equal(RingQueue.OverflowFlagBit | 0b1000u, rig.Smmu.PriQueueConsumer);
@@ -119,14 +119,14 @@ public sealed class Smmuv3DriverTests
         var rig = new Smmuv3Rig(FaultPolicy.Linux);
         rig.Driver.AddDevice(rig.ProbedFunction(), "fn");
         for (int i = 0; i < 9; i++) rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: false, index: i));
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.Equal("PRIQ overflow detected -- requests lost", rig.Log[^1]);
         Assert.False(rig.Smmu.PriQueue.Overflowed);
         Assert.Equal(0, rig.Framework.Counters.Reports);
         // A second batch without a new overflow logs nothing more.
         rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: false, index: 1));
         rig.Log.Clear();
-        rig.Driver.HandlePageRequests();
+        rig.Driver.HandlePageRequests(now: 0);
         Assert.DoesNotContain("PRIQ overflow detected -- requests lost", rig.Log);
     }
 
@@ -139,7 +139,7 @@ public sealed class Smmuv3DriverTests
         rig.Send(address: 0x4000_0abc, write: true, substream: 5, instruction: true, privileged: true);
         rig.Send(Smmuv3Rig.OtherSid, address: 0x6000);
         var stags = rig.Events().Select(e => e.StallTag).ToArray();
-        Assert.Equal(2, rig.Driver.HandleEvents());
+        Assert.Equal(2, rig.Driver.HandleEvents(now: 0));
         Assert.Equal([
             [new Fault(FaultFlags.LastPage | FaultFlags.PasidValid, 5, stags[0], FaultPermissions.Write | FaultPermissions.Exec | FaultPermissions.Priv, 0x4000_0abc)],
             [new Fault(FaultFlags.LastPage, 0, stags[1], FaultPermissions.Read, 0x6000)]], rig.Handler.Faults);
@@ -165,7 +165,7 @@ public sealed class Smmuv3DriverTests
         var good = rig.Send(address: 0x1000);
         var bad = rig.Send(address: 0x2000);
         var stags = rig.Events().Select(e => e.StallTag).ToArray();
-        rig.Driver.HandleEvents();
+        rig.Driver.HandleEvents(now: 0);
         table.Map(0x1000);
         rig.Respond(0, PageResponseCode.Success);
         rig.Respond(1, PageResponseCode.Invalid);
@@ -184,7 +184,7 @@ public sealed class Smmuv3DriverTests
     {
         var rig = new Smmuv3Rig();
         var stranger = new FaultDevice("stranger", rig.Driver);
-        rig.Driver.PageResponse(stranger, new Fault(FaultFlags.LastPage, 0, 1, FaultPermissions.Read, 0), new PageResponse(0, 1, PageResponseCode.Success));
+        rig.Driver.PageResponse(stranger, new Fault(FaultFlags.LastPage, 0, 1, FaultPermissions.Read, 0), new PageResponse(0, 1, PageResponseCode.Success), now: 0);
         Assert.Equal(1, rig.Driver.Counters.ResponsesWarned);
         Assert.Empty(rig.Commands());
     }
@@ -195,7 +195,7 @@ public sealed class Smmuv3DriverTests
         var rig = new Smmuv3Rig(FaultPolicy.Linux);
         var (_, _) = rig.AddMaster(attach: false); // no fault-capable domain
         var t = rig.Send(address: 0x1000);
-        rig.Driver.HandleEvents();
+        rig.Driver.HandleEvents(now: 0);
         Assert.Equal(1, rig.Driver.Counters.ReportsPrinted);
         Assert.Equal("event 0x10 received:", rig.Log[0]);
         Assert.Equal(5, rig.Log.Count);
@@ -215,7 +215,7 @@ public sealed class Smmuv3DriverTests
         Assert.Equal(RingWrite.Written, rig.Smmu.EventQueue.TryProduce(s2));
         rig.Smmu.SetStallDisabled(Smmuv3Rig.MasterSid, true);
         rig.Send(address: 0x2000); // recorded without Stall
-        rig.Driver.HandleEvents();
+        rig.Driver.HandleEvents(now: 0);
         Assert.Empty(rig.Handler.Faults);
         Assert.Equal(2, rig.Driver.Counters.EventsPrinted);
         Assert.Equal(["event 0x10 received:", "\t0x0000004000000010", "\t0x0000008880000009", "\t0x0000000000001000", "\t0x0000000000001000"], rig.Log.Take(5));
@@ -228,7 +228,7 @@ public sealed class Smmuv3DriverTests
         rig.AddMaster();
         for (int i = 0; i < 9; i++) rig.Send(address: (ulong)(i + 1) << 12);
         Assert.True(rig.Smmu.EventQueue.Overflowed);
-        Assert.Equal(8, rig.Driver.HandleEvents());
+        Assert.Equal(8, rig.Driver.HandleEvents(now: 0));
         Assert.Equal(["EVTQ overflow detected -- events lost"], rig.Log);
         Assert.False(rig.Smmu.EventQueue.Overflowed);
         Assert.Equal(1, rig.Driver.Counters.EventOverflows);
@@ -246,7 +246,7 @@ public sealed class Smmuv3DriverTests
         rig.Send(address: 0x1000);
         rig.Send(address: 0x2000);
         var third = rig.Send(address: 0x3000);
-        rig.Driver.HandleEvents();
+        rig.Driver.HandleEvents(now: 0);
         Assert.Equal(2, rig.Handler.Faults.Count);
         Assert.Equal(1, rig.Driver.Counters.BudgetTerminated);
         Assert.Equal(2, rig.Driver.OwnerStalls("guest"));
@@ -277,7 +277,7 @@ public sealed class Smmuv3DriverTests
         var (_, host) = rig.AddMaster(Smmuv3Rig.OtherSid, owner: "host");
         host.Map(0x9000);
         for (int i = 0; i < 4; i++) rig.Send(address: (ulong)(i + 1) << 12);
-        rig.Driver.HandleEvents();
+        rig.Driver.HandleEvents(now: 0);
         Assert.Equal(4, rig.Driver.OwnerStalls("guest"));
         rig.Send(Smmuv3Rig.OtherSid, address: 0x1000);       // needs a slot: waits
         var blocked = rig.Send(Smmuv3Rig.OtherSid, address: 0x9000); // mapped, stuck behind it
@@ -296,7 +296,7 @@ public sealed class Smmuv3DriverTests
         rig.Send(address: 0x2000);
         rig.Send(Smmuv3Rig.OtherSid, address: 0x1000);
         Assert.True(rig.Driver.RingHolds(Smmuv3Rig.MasterSid, 0));
-        rig.Driver.TearDownStallMaster(device);
+        rig.Driver.TearDownStallMaster(device, now: 0);
         Assert.False(rig.Driver.RingHolds(Smmuv3Rig.MasterSid, 0)); // every event consumed first
         Assert.Equal(3, rig.Handler.Faults.Count);
         Assert.Equal([new StallTerminateCommand(Smmuv3Rig.MasterSid)], rig.Commands().Select(c => StallTerminateCommand.Decode(c).Value));
@@ -343,7 +343,7 @@ public sealed class Smmuv3DriverTests
                 var master = masters[random.Next(2) == 0 ? Smmuv3Rig.MasterSid : Smmuv3Rig.OtherSid];
                 master.Start(new DmaAccess(step, null, (ulong)random.Next(1, 64) << 12, random.Next(1, 4), random.Next(2) == 0), rig.Now);
             }
-            rig.Driver.HandleEvents();
+            rig.Driver.HandleEvents(now: 0);
             while (answered < rig.Handler.Groups.Count && random.Next(2) == 0)
             {
                 var fault = rig.Handler.Faults[answered][0];
@@ -353,9 +353,9 @@ public sealed class Smmuv3DriverTests
                     tableA.Map(fault.Address & ~0xFFFUL);
                     tableB.Map(fault.Address & ~0xFFFUL);
                 }
-                rig.Framework.Respond(rig.Handler.Groups[answered++], choice == 0 ? PageResponseCode.Invalid : PageResponseCode.Success);
+                rig.Framework.Respond(rig.Handler.Groups[answered++], choice == 0 ? PageResponseCode.Invalid : PageResponseCode.Success, now: 0);
             }
-            if (random.Next(50) == 0) rig.Driver.TearDownStallMaster(deviceA);
+            if (random.Next(50) == 0) rig.Driver.TearDownStallMaster(deviceA, now: 0);
             rig.Smmu.ProcessCommandQueue(rig.Now);
             rig.AssertStallsBalance();
         }
@@ -363,13 +363,13 @@ public sealed class Smmuv3DriverTests
         for (int round = 0; round < 100 && !(masters.Values.All(m => m.Idle)); round++)
         {
             rig.Now += 10;
-            rig.Driver.HandleEvents();
+            rig.Driver.HandleEvents(now: 0);
             while (answered < rig.Handler.Groups.Count)
             {
                 var fault = rig.Handler.Faults[answered][0];
                 tableA.Map(fault.Address & ~0xFFFUL);
                 tableB.Map(fault.Address & ~0xFFFUL);
-                rig.Framework.Respond(rig.Handler.Groups[answered++], PageResponseCode.Success);
+                rig.Framework.Respond(rig.Handler.Groups[answered++], PageResponseCode.Success, now: 0);
             }
             rig.Smmu.ProcessCommandQueue(rig.Now);
         }

@@ -133,7 +133,7 @@ internal sealed class Smmuv3Rig
     }
 
     public void Respond(int group, PageResponseCode code) =>
-        Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code));
+        Assert.Equal(ResponseStatus.Responded, Framework.Respond(Handler.Groups[group], code, now: 0));
 
     /// <summary>A probed PCIe PRI function at <see cref="FunctionRid"/>, its link unused.</summary>
     public PriFunction ProbedFunction()

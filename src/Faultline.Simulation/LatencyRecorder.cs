@@ -1,38 +1,82 @@
-using Faultline.Host;
+using HdrHistogram;
 
 namespace Faultline.Simulation;
 
-/// <summary>Exact latency percentiles (nearest rank) over every sample of a run.</summary>
+/// <summary>
+/// Latency percentiles (nearest rank) of a run. Exact over every sample up to <see cref="ExactLimit"/> samples;
+/// past it the samples move into an HDR histogram (3 significant digits: a percentile is the top of a bucket
+/// at most 0.1 % wide), so a recorder holds at most ~512 KB however long the run. The maximum stays exact.
+/// </summary>
 public sealed class LatencyRecorder
 {
-    private readonly List<long> _samples = [];
-    private bool _sorted = true;
+    /// <summary>Samples kept one by one before the recorder turns to a histogram.</summary>
+    public const int ExactLimit = 1 << 16;
 
-    public int Count => _samples.Count;
+    /// <summary>Latencies above this (~2.4 h of model time) are counted in the histogram's last bucket.</summary>
+    private const long HighestTrackable = 1L << 43;
+
+    private List<long>? _samples = [];
+    private bool _sorted = true;
+    private LongHistogram? _histogram;
+
+    public long Count { get; private set; }
+
+    public long Max { get; private set; }
 
     public void Add(long nanoseconds)
     {
-        if (_samples.Count > 0 && nanoseconds < _samples[^1]) _sorted = false;
-        _samples.Add(nanoseconds);
+        Count++;
+        if (nanoseconds > Max) Max = nanoseconds;
+        if (_histogram is { } histogram)
+        {
+            histogram.RecordValue(Math.Clamp(nanoseconds, 0, HighestTrackable));
+            return;
+        }
+        var samples = _samples!;
+        if (samples.Count > 0 && nanoseconds < samples[^1]) _sorted = false;
+        samples.Add(nanoseconds);
+        if (samples.Count > ExactLimit) ToHistogram();
     }
 
     /// <summary>Every sample of <paramref name="other"/> as well.</summary>
     public void Add(LatencyRecorder other)
     {
-        foreach (long sample in other._samples) Add(sample);
+        if (other._histogram is { } theirs)
+        {
+            if (_histogram is null) ToHistogram();
+            _histogram!.Add(theirs);
+            Count += other.Count;
+            Max = Math.Max(Max, other.Max);
+            return;
+        }
+        foreach (long sample in other._samples!) Add(sample);
     }
 
     public long Percentile(double p)
     {
-        if (_samples.Count == 0) return 0;
+        if (Count == 0) return 0;
+        long rank = Math.Clamp((long)Math.Ceiling(p / 100.0 * Count), 1, Count);
+        if (_histogram is { } histogram)
+        {
+            foreach (var bucket in histogram.RecordedValues())
+                if (bucket.TotalCountToThisValue >= rank) return Math.Min(bucket.ValueIteratedTo, Max);
+            return Max;
+        }
+        var samples = _samples!;
         if (!_sorted)
         {
-            _samples.Sort();
+            samples.Sort();
             _sorted = true;
         }
-        int rank = (int)Math.Ceiling(p / 100.0 * _samples.Count);
-        return _samples[Math.Clamp(rank - 1, 0, _samples.Count - 1)];
+        return samples[(int)rank - 1];
     }
 
-    public long Max => Percentile(100);
+    private void ToHistogram()
+    {
+        var histogram = new LongHistogram(HighestTrackable, 3);
+        if (_samples is { } samples)
+            foreach (long sample in samples) histogram.RecordValue(Math.Clamp(sample, 0, HighestTrackable));
+        _histogram = histogram;
+        _samples = null;
+    }
 }

@@ -60,7 +60,7 @@ public sealed record TenantReport
 }
 
 /// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank): the distribution the report plots.</param>
-public sealed record LatencyReport(int Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf)
+public sealed record LatencyReport(long Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf)
 {
     public const int CdfSteps = 20;
 

@@ -199,6 +199,12 @@ public sealed record FaultPolicy
     /// <summary>POL-9: a PRI reset of a guest-owned function when its domain changes, so credits a guest held come back.</summary>
     public bool PriResetOnDomainChange { get; init; }
 
+    /// <summary>
+    /// H-PCI-20: a Stop Marker that an IOMMU logs like a page request (AMD's PPR log) is consumed by the driver,
+    /// never reported. VT-d's driver (R31) and the SMMUv3 PRI series drop them under either preset.
+    /// </summary>
+    public bool DropStopMarkers { get; init; }
+
     /// <summary>POL-12: how many stalls of a shared stall buffer one owner (a guest, a userspace driver) may hold.</summary>
     public StallBudgetPolicy StallBudget { get; init; }
 
@@ -232,6 +238,7 @@ public sealed record FaultPolicy
         UserRecordFlags = RecordFlagsPolicy.Verbatim,
         Cookies = CookiePolicy.LowestFree,
         PriResetOnDomainChange = false,
+        DropStopMarkers = false,
         StallBudget = StallBudgetPolicy.Unlimited,
     };
 
@@ -255,6 +262,7 @@ public sealed record FaultPolicy
         UserRecordFlags = RecordFlagsPolicy.DefinedOnly,
         Cookies = CookiePolicy.Cyclic,
         PriResetOnDomainChange = true,
+        DropStopMarkers = true,
         StallBudget = StallBudgetPolicy.HalfOfStallMax,
     };
 

@@ -101,7 +101,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
             Events = hw.Interrupts,
             DriverBatches = drv.Batches,
             Reported = drv.Reported,
-            StopMarkersDropped = 0, // ppr.c does not know Stop Markers: reported as faults
+            StopMarkersDropped = drv.StopMarkersDropped, // ppr.c does not know them: 0 under linux (H-PCI-20)
             BadRequestsAnswered = drv.InvalidRequests + drv.InvalidPasids,
             BadRequestsDropped = drv.UnknownRequests + drv.UnknownDevices + drv.MalformedEntries,
             OverflowsCleared = drv.LogRestarts,

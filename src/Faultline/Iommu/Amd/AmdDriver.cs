@@ -16,6 +16,8 @@ public sealed class AmdDriverCounters
     public long Entries { get; internal set; }
     /// <summary>Page requests reported to the fault framework.</summary>
     public long Reported { get; internal set; }
+    /// <summary>H-PCI-20 under <see cref="AmdDriverOptions.DropStopMarkers"/>: Stop Markers consumed without a report.</summary>
+    public long StopMarkersDropped { get; internal set; }
     /// <summary>R35: an entry whose type is not a page service request: "Unknown PPR request received", no response.</summary>
     public long UnknownRequests { get; internal set; }
     /// <summary>R35: no PCI device at the entry's DeviceID: dropped, no response.</summary>
@@ -297,6 +299,13 @@ public sealed class AmdDriver : IPageResponder
         {
             Counters.InvalidRequests++;
             Complete(data, e.Pasid.Value, e.PrgIndex.Value, PageResponseCode.Failure); // "Nobody cared, abort"
+            return;
+        }
+        // H-PCI-20: ppr.c reports a Stop Marker as a one-page group, whose answer reaches a function that has
+        // nothing outstanding at that index (UPRGI, H-PCI-10). Dropped here as VT-d's R31 step 2 does.
+        if (e.IsStopMarker && Options.DropStopMarkers)
+        {
+            Counters.StopMarkersDropped++;
             return;
         }
         uint pasid = e.Pasid.Value;

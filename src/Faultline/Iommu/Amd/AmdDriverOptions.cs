@@ -21,9 +21,16 @@ public sealed record AmdDriverOptions
     public bool DiscardPartialsOnRestart { get; init; }
 
     /// <summary>
+    /// Consume a logged Stop Marker (L = 1, R = W = 0) without reporting it (H-PCI-20). Upstream ppr.c has no
+    /// such check: the marker becomes a group of its own and its answer is a PRG Response nothing expects.
+    /// </summary>
+    public bool DropStopMarkers { get; init; }
+
+    /// <summary>
     /// The options a host policy implies: partials are discarded after a restart when the policy purges
-    /// partials that can no longer complete (POL-10 <see cref="DetachedPartialsPolicy.Purge"/>, i.e. <c>hardened</c>).
+    /// partials that can no longer complete (POL-10 <see cref="DetachedPartialsPolicy.Purge"/>, i.e. <c>hardened</c>);
+    /// Stop Markers are dropped as <see cref="FaultPolicy.DropStopMarkers"/> says.
     /// </summary>
     public static AmdDriverOptions For(FaultPolicy policy) =>
-        new() { DiscardPartialsOnRestart = policy.DetachedPartials == DetachedPartialsPolicy.Purge };
+        new() { DiscardPartialsOnRestart = policy.DetachedPartials == DetachedPartialsPolicy.Purge, DropStopMarkers = policy.DropStopMarkers };
 }

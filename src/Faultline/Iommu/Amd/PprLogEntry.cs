@@ -68,6 +68,9 @@ public readonly record struct PprLogEntry(
     /// <summary>Tag bit 9, the PCIe L bit: last request in the group.</summary>
     public bool Last => (Tag & LastFlag) != 0;
 
+    /// <summary>A PCIe Stop Marker as the IOMMU logs it: a PASID (GN), L = 1, neither read nor write (H-PCI-20).</summary>
+    public bool IsStopMarker => Gn && Last && !ReadRequested && !WriteRequested;
+
     /// <summary>Type 1. Linux ignores any other type without a response (R35).</summary>
     public bool IsPageServiceRequest => RequestType == PageServiceRequestType;
 

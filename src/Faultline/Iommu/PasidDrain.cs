@@ -79,7 +79,9 @@ public sealed class QueueDrain(FaultFramework framework, FaultDevice device, Fau
     {
         if (Stage == QueueDrainStage.ScanRing)
         {
-            // A no-op unless the device still takes faults through this queue.
+            // Linux does nothing for a device that no longer takes faults through this queue (removed, R4);
+            // hardened still waits until the driver has consumed what of the PASID is in the ring (R33).
+            if (Device.Queue != queue && framework.Policy.LateRequests == LateRequestPolicy.Handle && ringHolds()) return false;
             if (Device.Queue == queue)
             {
                 if (ringHolds()) return false;

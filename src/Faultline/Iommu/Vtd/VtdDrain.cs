@@ -96,8 +96,9 @@ public sealed class VtdDrain : IPasidDrain
             {
                 case VtdDrainStage.Queue:
                     if (!_queue.Advance(now)) return false;
-                    // R33: no hardware step for a device that no longer takes faults through this unit.
-                    if (_queue.FlushDoneAt is null)
+                    // R33: Linux has no hardware step for a device that no longer takes faults through this unit
+                    // (intel_iommu_drain_pasid_prq returns at once); hardened drains its requests in flight all the same.
+                    if (_queue.FlushDoneAt is null && _framework.Policy.LateRequests != LateRequestPolicy.Handle)
                     {
                         Stage = VtdDrainStage.Done;
                         break;

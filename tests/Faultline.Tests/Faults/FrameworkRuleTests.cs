@@ -70,9 +70,9 @@ public sealed class FrameworkRuleTests
             for (uint g = 0; g < (uint)count; g++)
             {
                 uint index = g % 512;
-                framework.Report(device, Pri.Partial(index, Pri.Page, Pasid));
-                framework.Report(device, Pri.Partial(index, 2 * Pri.Page, Pasid));
-                framework.Report(device, Pri.Last(index, 3 * Pri.Page, Pasid));
+                framework.Report(device, Pri.Partial(index, Pri.Page, Pasid), now: 0);
+                framework.Report(device, Pri.Partial(index, 2 * Pri.Page, Pasid), now: 0);
+                framework.Report(device, Pri.Last(index, 3 * Pri.Page, Pasid), now: 0);
             }
         }
 
@@ -94,10 +94,10 @@ public sealed class FrameworkRuleTests
         public FaultFramework Framework { get; set; } = null!;
         public int Answered { get; private set; }
 
-        public bool Handle(FaultGroup group)
+        public bool Handle(FaultGroup group, long now)
         {
             var handle = group.Handle;
-            if (group.Count == 3 && Framework.Respond(handle, PageResponseCode.Success) == ResponseStatus.Responded && Framework.Free(handle))
+            if (group.Count == 3 && Framework.Respond(handle, PageResponseCode.Success, now: 0) == ResponseStatus.Responded && Framework.Free(handle))
                 Answered++;
             return true;
         }
@@ -108,6 +108,6 @@ public sealed class FrameworkRuleTests
     {
         public int Responses { get; private set; }
 
-        public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response) => Responses++;
+        public void PageResponse(FaultDevice device, in Fault lastFault, in PageResponse response, long now) => Responses++;
     }
 }

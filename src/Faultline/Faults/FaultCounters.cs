@@ -45,6 +45,8 @@ public sealed class FaultCounters
     public long EvictedPartialGroups { get; internal set; }
     /// <summary>POL-4 <c>hardened</c>: the partial faults in those groups.</summary>
     public long EvictedPartials { get; internal set; }
+    /// <summary>Groups completed under another attachment than their first request was routed to (the isolation check).</summary>
+    public long IsolationBreaches { get; internal set; }
     /// <summary>POL-10 <c>hardened</c>: partials of a detached PASID, freed at detach.</summary>
     public long PurgedPartials { get; internal set; }
     /// <summary>R23 / POL-8: flushes begun on a device that is on a queue.</summary>

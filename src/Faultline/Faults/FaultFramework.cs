@@ -36,6 +36,13 @@ public sealed class FaultFramework
     /// <summary>What the framework did, counted.</summary>
     public FaultCounters Counters { get; } = new();
 
+    /// <summary>
+    /// Called when a group completes under another attachment than the one its first request was routed to
+    /// (the group, that first attachment, now): its faults would be resolved in an address space that was not
+    /// bound to their (device, PASID) when they arrived. The host reports it as the isolation invariant.
+    /// </summary>
+    public Action<FaultGroup, FaultAttachment, long>? IsolationBreached { get; set; }
+
     /// <summary>Groups reported and not yet freed, across every device.</summary>
     public int GroupsInUse => _pool.InUse;
 
@@ -201,7 +208,7 @@ public sealed class FaultFramework
                 Counters.PartialAllocationFailures++; // R12, BUG-6: the page is silently missing from its group
                 return FaultStatus.NoMemory;
             }
-            int evicted = param.Partials.Append(key, fault, PartialLimitOf(param));
+            int evicted = param.Partials.Append(key, fault, PartialLimitOf(param), attachment);
             if (evicted > 0)
             {
                 // POL-4, F2: the oldest incomplete group goes whole; its last request, if it ever
@@ -217,9 +224,17 @@ public sealed class FaultFramework
         bool aborted = group is null;
         group ??= _abortGroup;
         group.Device = device;
-        param.Partials.MoveTo(key, group);
+        var firstRoute = param.Partials.MoveTo(key, group);
         group.Complete(fault);
         group.Attachment = attachment;
+        if (firstRoute is not null && firstRoute != attachment)
+        {
+            // Isolation: the group's first request was routed to another (device, PASID) binding than the one
+            // that now resolves the whole group: a PRG index shared across PASIDs (R14, POL-2) or reused after
+            // a rebind (R25) merged faults of two address spaces.
+            Counters.IsolationBreaches++;
+            IsolationBreached?.Invoke(group, firstRoute, now);
+        }
         group.State = FaultGroupState.Pending;
         param.LinkPending(group);
         Counters.Groups++;

@@ -21,6 +21,8 @@ internal sealed class PartialFaultStore
         // Links in the age list (oldest first); the free list reuses Newer.
         public int Older;
         public int Newer;
+        // Where the chain's first request was routed when it arrived (the isolation check).
+        public FaultAttachment? FirstRoute;
     }
 
     private readonly Dictionary<ulong, int> _chainOf = new();
@@ -45,9 +47,10 @@ internal sealed class PartialFaultStore
     /// holds <paramref name="limit"/> faults, the oldest chain is dropped whole first (POL-4) — even
     /// when it is the chain of this key: a group that outgrew the bound is stale (its last request
     /// was lost and its index is being reused). The arriving fault is always kept.
-    /// Returns how many faults were dropped (0, or the size of the one chain dropped).
+    /// Returns how many faults were dropped (0, or the size of the one chain dropped). A new chain remembers
+    /// <paramref name="route"/>, the attachment its first request was routed to.
     /// </summary>
-    public int Append(GroupKey key, in Fault fault, int limit = int.MaxValue)
+    public int Append(GroupKey key, in Fault fault, int limit = int.MaxValue, FaultAttachment? route = null)
     {
         int evicted = Count >= limit && _oldest != None ? DropChain(_oldest) : 0;
         int node = AllocateNode();
@@ -64,15 +67,20 @@ internal sealed class PartialFaultStore
         else
         {
             slot = AllocateChain(key.Value, node);
+            _chains[slot].FirstRoute = route;
         }
         Count++;
         return evicted;
     }
 
-    /// <summary>Moves every partial of <paramref name="key"/>, oldest first, into <paramref name="group"/> (R14).</summary>
-    public void MoveTo(GroupKey key, FaultGroup group)
+    /// <summary>
+    /// Moves every partial of <paramref name="key"/>, oldest first, into <paramref name="group"/> (R14). Returns
+    /// where the first of them was routed when it arrived, or null when the key had none.
+    /// </summary>
+    public FaultAttachment? MoveTo(GroupKey key, FaultGroup group)
     {
-        if (!_chainOf.Remove(key.Value, out int slot)) return;
+        if (!_chainOf.Remove(key.Value, out int slot)) return null;
+        var firstRoute = _chains[slot].FirstRoute;
         for (int node = _chains[slot].Head; node != None;)
         {
             group.Add(_faults[node]);
@@ -81,6 +89,7 @@ internal sealed class PartialFaultStore
             node = next;
         }
         FreeChain(slot);
+        return firstRoute;
     }
 
     /// <summary>Drops every partial of <paramref name="key"/>; returns how many.</summary>

@@ -47,6 +47,7 @@ public sealed class HostKernel
         Framework = new FaultFramework(policy);
         foreach (long nth in spec.FailGroupAllocations) Framework.FailAllocationAt(AllocationSite.Group, nth); // R13, POL-3
         Binder = new SvaBinder(spec.Costs);
+        Framework.IsolationBreached = OnIsolationBreached;
     }
 
     /// <summary>The spec the kernel was built from.</summary>
@@ -398,6 +399,18 @@ public sealed class HostKernel
         guest.Port.BoundPasids.Remove(guest.AddressSpace.Name);
         guest.Detached = true;
         return true;
+    }
+
+    /// <summary>
+    /// The isolation invariant, checked by the framework as each group completes: every fault of a group is
+    /// resolved in the domain its (device, PASID) was bound to when the group's first request arrived.
+    /// </summary>
+    private void OnIsolationBreached(FaultGroup group, FaultAttachment first, long now)
+    {
+        var last = group.LastFault;
+        string why = Framework.Policy.GroupKey == GroupKeyPolicy.PrgIndexOnly ? " (R14: Linux joins partials by PRG index alone, POL-2)" : "";
+        Invariants.Report("isolation", now, $"{group.Device.Name} pasid {last.Pasid}",
+            $"group of PRG index 0x{last.GroupId:x} completed in {group.Attachment?.Domain}, but its first request was routed to {first.Domain}{why}");
     }
 
     /// <summary>

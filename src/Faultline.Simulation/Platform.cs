@@ -219,7 +219,8 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Scheduler.At(Math.Max(action.At, Now), new SimEvent { Kind = SimEventKind.Kernel, Action = action });
                 break;
             case HostActionKind.PriResetPoll:
-                Later(action.Attempt == 1 ? Timing.LinkNs : Timing.InterruptNs, action);
+            case HostActionKind.PasidStopPoll:
+                Later(action.Attempt <= 1 ? Timing.LinkNs : Timing.InterruptNs, action);
                 break;
         }
     }

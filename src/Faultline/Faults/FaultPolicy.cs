@@ -205,6 +205,12 @@ public sealed record FaultPolicy
     /// </summary>
     public bool DropStopMarkers { get; init; }
 
+    /// <summary>
+    /// POL-13: a PASID stop (H-PCI-19) that waits while the host holds nothing of the function — only a credit the
+    /// function keeps (H-PCI-21) can hold it — ends in a PRI reset of the function instead of a teardown that hangs.
+    /// </summary>
+    public bool PriResetOnStuckStop { get; init; }
+
     /// <summary>POL-12: how many stalls of a shared stall buffer one owner (a guest, a userspace driver) may hold.</summary>
     public StallBudgetPolicy StallBudget { get; init; }
 
@@ -239,6 +245,7 @@ public sealed record FaultPolicy
         Cookies = CookiePolicy.LowestFree,
         PriResetOnDomainChange = false,
         DropStopMarkers = false,
+        PriResetOnStuckStop = false,
         StallBudget = StallBudgetPolicy.Unlimited,
     };
 
@@ -263,6 +270,7 @@ public sealed record FaultPolicy
         Cookies = CookiePolicy.Cyclic,
         PriResetOnDomainChange = true,
         DropStopMarkers = true,
+        PriResetOnStuckStop = true,
         StallBudget = StallBudgetPolicy.HalfOfStallMax,
     };
 

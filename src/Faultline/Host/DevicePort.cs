@@ -60,6 +60,12 @@ public sealed class FunctionPort : DevicePort
     public uint? Credits { get; }
     /// <summary>PRG Responses the kernel sent that the host has not delivered yet (POL-9 waits for none).</summary>
     public int ResponsesInFlight { get; internal set; }
+    /// <summary>ATS Translation Completions the kernel sent that the host has not delivered yet (POL-13 waits for none).</summary>
+    public int TranslationsInFlight { get; internal set; }
+    /// <summary>POL-13: a look for a stuck PASID stop is on its way.</summary>
+    internal bool StopPollPending { get; set; }
+    /// <summary>POL-13: credits back by PRI resets of a stuck PASID stop.</summary>
+    public long CreditsRecoveredFromStuckStops { get; internal set; }
 
     internal override bool QueueHolds(uint pasid) => Unit.RingHolds(Requester, pasid);
 }

@@ -34,6 +34,8 @@ public enum HostActionKind : byte
     Timer,
     /// <summary>POL-9: look again whether guest <see cref="HostAction.Target"/>'s function is quiet enough for its PRI reset (<see cref="HostAction.Attempt"/> 1 after a link time, later ones an interrupt time apart).</summary>
     PriResetPoll,
+    /// <summary>POL-13: look again whether function <see cref="HostAction.Target"/>'s PASID stop is stuck with nothing of it in flight (after a link time, as <see cref="PriResetPoll"/>'s first look).</summary>
+    PasidStopPoll,
 }
 
 /// <summary>

@@ -226,8 +226,58 @@ public sealed class HostKernel
         }
         var function = port as FunctionPort;
         _teardowns.Add(new PasidTeardown(port, mm, pasid, function is null ? null : mode, now));
-        if (function is not null) function.Function.StopPasid(new Pasid(pasid), mode, now);
-        else StopMasters(now);
+        if (function is not null)
+        {
+            function.Function.StopPasid(new Pasid(pasid), mode, now);
+            CheckStuckStop(function);
+        }
+        else
+        {
+            StopMasters(now);
+        }
+    }
+
+    /// <summary>
+    /// POL-13: a PASID stop (H-PCI-19) still waiting while the host holds nothing of the function — no request in
+    /// the IOMMU's queue, no group pending, no response, translation or command on its way — can only be waiting
+    /// for a credit no response will return (H-PCI-21: a Stop Marker that keeps its credit). Under hardened the
+    /// kernel looks again after a link time (what was on the link has landed) and, if it is still so, resets the
+    /// function's PRI: the credits come back and the marker goes out. Only a stuck stop costs a look; Linux waits.
+    /// </summary>
+    private void CheckStuckStop(FunctionPort port)
+    {
+        if (!Framework.Policy.PriResetOnStuckStop || port.StopPollPending || !IsStuck(port)) return;
+        port.StopPollPending = true;
+        Emit(new HostAction { Kind = HostActionKind.PasidStopPoll, Target = port.Id, Attempt = 1 });
+    }
+
+    private void PollStuckStop(in HostAction poll, long now)
+    {
+        _now = now;
+        var port = (FunctionPort)Devices[poll.Target];
+        port.StopPollPending = false;
+        if (!IsStuck(port)) return; // it moved on by itself
+        uint held = port.Function.Pri.Outstanding;
+        var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
+        port.CreditsRecoveredFromStuckStops += held;
+        Trace?.Instant(port.TraceName, "teardowns", $"PRI reset (POL-13): {held} credits back", now, "teardown");
+        _notes.Add($"t={now}ns {port.Name}: PASID stop stuck with nothing in flight: PRI reset (POL-13), {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
+    }
+
+    private bool IsStuck(FunctionPort port)
+    {
+        bool stopping = false;
+        foreach (var teardown in _teardowns)
+        {
+            if (teardown.Device != port || teardown.StoppedAt is not null) continue;
+            stopping = true;
+            if (port.QueueHolds(teardown.Pasid)) return false;
+        }
+        if (!stopping || port.FaultDevice is { PendingCount: > 0 } || port.ResponsesInFlight > 0 || port.TranslationsInFlight > 0
+            || !port.Unit.CommandsIdle) return false;
+        foreach (uint pasid in port.BoundPasids.Values)
+            if (port.QueueHolds(pasid)) return false;
+        return true;
     }
 
     /// <summary>A master's PASID counts as stopped once none of its transactions on it is in flight or queued.</summary>
@@ -466,6 +516,7 @@ public sealed class HostKernel
                 break;
             case DeviceMessageKind.TranslationRequest:
                 var completion = port.Unit.Translate(message.TranslationRequest);
+                ((FunctionPort)port).TranslationsInFlight++;
                 Emit(new HostAction { Kind = HostActionKind.TranslationCompletion, Unit = port.Unit.Index, Target = port.Id, TranslationCompletion = completion });
                 break;
             case DeviceMessageKind.InvalidationCompletion:
@@ -548,12 +599,16 @@ public sealed class HostKernel
                 var port = (FunctionPort)Devices[action.Target];
                 port.ResponsesInFlight--;
                 port.Function.OnPrgResponse(action.PrgResponse, now);
+                CheckStuckStop(port);
                 break;
             case HostActionKind.InvalidateRequest:
                 ((FunctionPort)Devices[action.Target]).Function.OnInvalidateRequest(action.InvalidateRequest, now);
                 break;
             case HostActionKind.TranslationCompletion:
-                ((FunctionPort)Devices[action.Target]).Function.OnTranslationCompletion(action.TranslationCompletion, now);
+                var translated = (FunctionPort)Devices[action.Target];
+                translated.TranslationsInFlight--;
+                translated.Function.OnTranslationCompletion(action.TranslationCompletion, now);
+                CheckStuckStop(translated);
                 break;
             case HostActionKind.TransactionEnded:
                 ((MasterPort)Devices[action.Target]).Master.OnTransactionCompleted(action.Transaction, action.Outcome, now);
@@ -577,6 +632,9 @@ public sealed class HostKernel
                 break;
             case HostActionKind.PriResetPoll:
                 PollPriReset(action, now);
+                break;
+            case HostActionKind.PasidStopPoll:
+                PollStuckStop(action, now);
                 break;
             case HostActionKind.FaultQueueReadable:
                 throw new ArgumentException("a readable fault queue wakes the guest's reader, which is the host's", nameof(action));

@@ -219,7 +219,6 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Scheduler.At(Math.Max(action.At, Now), new SimEvent { Kind = SimEventKind.Kernel, Action = action });
                 break;
             case HostActionKind.PriResetPoll:
-            case HostActionKind.PasidStopPoll:
                 Later(action.Attempt <= 1 ? Timing.LinkNs : Timing.InterruptNs, action);
                 break;
         }

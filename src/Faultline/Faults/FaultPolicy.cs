@@ -211,6 +211,12 @@ public sealed record FaultPolicy
     /// </summary>
     public bool PriResetOnStuckStop { get; init; }
 
+    /// <summary>
+    /// POL-14: after an IOMMU lost page requests that nothing will answer (AMD's PPR log overflow, H-AMD-2), each
+    /// function behind it has its PRI reset once the host holds nothing of it, so the lost requests' credits return.
+    /// </summary>
+    public bool PriResetAfterLostRequests { get; init; }
+
     /// <summary>POL-12: how many stalls of a shared stall buffer one owner (a guest, a userspace driver) may hold.</summary>
     public StallBudgetPolicy StallBudget { get; init; }
 
@@ -246,6 +252,7 @@ public sealed record FaultPolicy
         PriResetOnDomainChange = false,
         DropStopMarkers = false,
         PriResetOnStuckStop = false,
+        PriResetAfterLostRequests = false,
         StallBudget = StallBudgetPolicy.Unlimited,
     };
 
@@ -271,6 +278,7 @@ public sealed record FaultPolicy
         PriResetOnDomainChange = true,
         DropStopMarkers = true,
         PriResetOnStuckStop = true,
+        PriResetAfterLostRequests = true,
         StallBudget = StallBudgetPolicy.HalfOfStallMax,
     };
 

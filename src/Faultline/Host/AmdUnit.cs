@@ -73,6 +73,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
 
     internal override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
     internal override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
+    internal override long RequestLossEvents => Driver.Counters.LogRestarts;
     internal override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
 
     internal override void CheckEnd(InvariantLog invariants, long now)

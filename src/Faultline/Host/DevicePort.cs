@@ -62,10 +62,14 @@ public sealed class FunctionPort : DevicePort
     public int ResponsesInFlight { get; internal set; }
     /// <summary>ATS Translation Completions the kernel sent that the host has not delivered yet (POL-13 waits for none).</summary>
     public int TranslationsInFlight { get; internal set; }
-    /// <summary>POL-13: a look for a stuck PASID stop is on its way.</summary>
-    internal bool StopPollPending { get; set; }
-    /// <summary>POL-13: credits back by PRI resets of a stuck PASID stop.</summary>
-    public long CreditsRecoveredFromStuckStops { get; internal set; }
+    /// <summary>Why the kernel waits to reset the function's PRI, or <see cref="PriResetReason.None"/>.</summary>
+    internal PriResetReason PendingReset { get; set; }
+    /// <summary>The guest whose domain change asked for the pending reset (POL-9).</summary>
+    internal GuestAttachment? ResetGuest { get; set; }
+    /// <summary>POL-14: its IOMMU lost page requests since the function's last PRI reset; some may have been its own.</summary>
+    internal bool MayHaveLostRequests { get; set; }
+    /// <summary>Credits the host's PRI resets of the function gave back (POL-9, POL-13, POL-14).</summary>
+    public long CreditsRecoveredByReset { get; internal set; }
 
     internal override bool QueueHolds(uint pasid) => Unit.RingHolds(Requester, pasid);
 }

@@ -32,10 +32,8 @@ public enum HostActionKind : byte
     FaultQueueReadable,
     /// <summary>A POL-5 response deadline of guest <see cref="HostAction.Target"/>'s fault queue, due at <see cref="HostAction.At"/>.</summary>
     Timer,
-    /// <summary>POL-9: look again whether guest <see cref="HostAction.Target"/>'s function is quiet enough for its PRI reset (<see cref="HostAction.Attempt"/> 1 after a link time, later ones an interrupt time apart).</summary>
+    /// <summary>POL-9, POL-13, POL-14: look again whether function <see cref="HostAction.Target"/> is quiet enough for its PRI reset (<see cref="HostAction.Attempt"/> 1 after a link time, later ones an interrupt time apart).</summary>
     PriResetPoll,
-    /// <summary>POL-13: look again whether function <see cref="HostAction.Target"/>'s PASID stop is stuck with nothing of it in flight (after a link time, as <see cref="PriResetPoll"/>'s first look).</summary>
-    PasidStopPoll,
 }
 
 /// <summary>
@@ -70,7 +68,7 @@ public readonly struct HostAction
     public int Target { get => _target; init => _target = value; }
     /// <summary>When it is due, for the kinds that say so; else <see cref="NoTime"/> or 0.</summary>
     public long At { get => _at; init => _at = value; }
-    /// <summary>POL-9: which look for a quiet function this is (1 for the first).</summary>
+    /// <summary>POL-9, POL-13, POL-14: which look for a quiet function this is (1 for the first).</summary>
     public int Attempt { get => _attempt; init => _attempt = value; }
     /// <summary>The response, for <see cref="HostActionKind.PrgResponse"/>.</summary>
     public PrgResponse PrgResponse { get => _prgResponse; init => _prgResponse = value; }

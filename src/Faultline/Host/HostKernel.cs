@@ -21,10 +21,9 @@ public readonly record struct WorkRun(bool Ran, FaultWorkOutcome Outcome, FaultG
 /// <see cref="HostAction"/> handed to the <see cref="IKernelHost"/> as it happens. It owns no thread and reads no
 /// clock: the simulator drives it in virtual time, the runtime on a wall clock, with the same results.
 /// </summary>
-public sealed class HostKernel
+public sealed partial class HostKernel
 {
     /// <summary>How often POL-9 looks for a quiet function before it gives up and says so.</summary>
-    private const int ResetAttempts = 10_000;
 
     private readonly IKernelHost _host;
     private readonly List<PasidTeardown> _teardowns = [];
@@ -229,55 +228,12 @@ public sealed class HostKernel
         if (function is not null)
         {
             function.Function.StopPasid(new Pasid(pasid), mode, now);
-            CheckStuckStop(function);
+            CheckPriResets(function);
         }
         else
         {
             StopMasters(now);
         }
-    }
-
-    /// <summary>
-    /// POL-13: a PASID stop (H-PCI-19) still waiting while the host holds nothing of the function — no request in
-    /// the IOMMU's queue, no group pending, no response, translation or command on its way — can only be waiting
-    /// for a credit no response will return (H-PCI-21: a Stop Marker that keeps its credit). Under hardened the
-    /// kernel looks again after a link time (what was on the link has landed) and, if it is still so, resets the
-    /// function's PRI: the credits come back and the marker goes out. Only a stuck stop costs a look; Linux waits.
-    /// </summary>
-    private void CheckStuckStop(FunctionPort port)
-    {
-        if (!Framework.Policy.PriResetOnStuckStop || port.StopPollPending || !IsStuck(port)) return;
-        port.StopPollPending = true;
-        Emit(new HostAction { Kind = HostActionKind.PasidStopPoll, Target = port.Id, Attempt = 1 });
-    }
-
-    private void PollStuckStop(in HostAction poll, long now)
-    {
-        _now = now;
-        var port = (FunctionPort)Devices[poll.Target];
-        port.StopPollPending = false;
-        if (!IsStuck(port)) return; // it moved on by itself
-        uint held = port.Function.Pri.Outstanding;
-        var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
-        port.CreditsRecoveredFromStuckStops += held;
-        Trace?.Instant(port.TraceName, "teardowns", $"PRI reset (POL-13): {held} credits back", now, "teardown");
-        _notes.Add($"t={now}ns {port.Name}: PASID stop stuck with nothing in flight: PRI reset (POL-13), {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
-    }
-
-    private bool IsStuck(FunctionPort port)
-    {
-        bool stopping = false;
-        foreach (var teardown in _teardowns)
-        {
-            if (teardown.Device != port || teardown.StoppedAt is not null) continue;
-            stopping = true;
-            if (port.QueueHolds(teardown.Pasid)) return false;
-        }
-        if (!stopping || port.FaultDevice is { PendingCount: > 0 } || port.ResponsesInFlight > 0 || port.TranslationsInFlight > 0
-            || !port.Unit.CommandsIdle) return false;
-        foreach (uint pasid in port.BoundPasids.Values)
-            if (port.QueueHolds(pasid)) return false;
-        return true;
     }
 
     /// <summary>A master's PASID counts as stopped once none of its transactions on it is in flight or queued.</summary>
@@ -464,11 +420,9 @@ public sealed class HostKernel
     }
 
     /// <summary>
-    /// iommufd answered what a guest's handle held (R43). Under POL-9 the function's PRI is reset once nothing of
-    /// it is in flight, so credits the guest's device can never get back (groups without a last request, answers
-    /// that never came) return: PRI off first, so the function sends nothing new; what it sent before arrives
-    /// within one link time and is answered; resetting only after that means no response reaches the function
-    /// after it forgot the request (H-PCI-10).
+    /// iommufd answered what a guest's handle held (R43). Under POL-9 the function's PRI is then reset once nothing
+    /// of it is in flight (<see cref="RequestPriReset"/>), so credits the guest's device can never get back (groups
+    /// without a last request, answers that never came) return.
     /// </summary>
     private void OnFaultCapableDomainLeft(uint devId, uint pasid, int answered)
     {
@@ -476,30 +430,7 @@ public sealed class HostKernel
         var port = guest.Port;
         _notes.Add($"t={_now}ns {guest.Name}: {port.Name} detached from its fault-capable domain; {answered} groups answered INVALID (R43)");
         Trace?.Instant(port.TraceName, "guest", $"detach from {guest.Name}: {answered} groups answered INVALID (R43)", _now, "guest");
-        if (!Framework.Policy.PriResetOnDomainChange) return;
-        PciAts.DisablePri(port.Function, _now);
-        Emit(new HostAction { Kind = HostActionKind.PriResetPoll, Target = guest.Id, Attempt = 1 });
-    }
-
-    /// <summary>POL-9: resets and re-enables the function's PRI once the driver holds nothing of it, else asks to look again.</summary>
-    private void PollPriReset(in HostAction poll, long now)
-    {
-        _now = now;
-        var guest = _guests[poll.Target];
-        var port = guest.Port;
-        bool quiet = !port.Unit.RingHolds(port.Requester, guest.Pasid) && port.FaultDevice!.PendingCount == 0
-            && port.Unit.CommandsIdle && port.ResponsesInFlight == 0;
-        if (!quiet)
-        {
-            if (poll.Attempt < ResetAttempts) Emit(new HostAction { Kind = HostActionKind.PriResetPoll, Target = guest.Id, Attempt = poll.Attempt + 1 });
-            else Invariants.Report("POL-9", now, port.Name, $"no PRI reset: requests of the function were still in flight {ResetAttempts} interrupt times after {guest.Name}'s detach");
-            return;
-        }
-        uint held = port.Function.Pri.Outstanding;
-        var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
-        guest.CreditsRecoveredByReset += held;
-        Trace?.Instant(port.TraceName, "guest", $"PRI reset (POL-9): {held} credits back", now, "guest");
-        _notes.Add($"t={now}ns {guest.Name}: PRI reset of {port.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
+        if (Framework.Policy.PriResetOnDomainChange) RequestPriReset(port, PriResetReason.DomainChange, guest);
     }
 
     // ---- what devices send ----
@@ -599,7 +530,7 @@ public sealed class HostKernel
                 var port = (FunctionPort)Devices[action.Target];
                 port.ResponsesInFlight--;
                 port.Function.OnPrgResponse(action.PrgResponse, now);
-                CheckStuckStop(port);
+                CheckPriResets(port);
                 break;
             case HostActionKind.InvalidateRequest:
                 ((FunctionPort)Devices[action.Target]).Function.OnInvalidateRequest(action.InvalidateRequest, now);
@@ -608,7 +539,7 @@ public sealed class HostKernel
                 var translated = (FunctionPort)Devices[action.Target];
                 translated.TranslationsInFlight--;
                 translated.Function.OnTranslationCompletion(action.TranslationCompletion, now);
-                CheckStuckStop(translated);
+                CheckPriResets(translated);
                 break;
             case HostActionKind.TransactionEnded:
                 ((MasterPort)Devices[action.Target]).Master.OnTransactionCompleted(action.Transaction, action.Outcome, now);
@@ -633,9 +564,6 @@ public sealed class HostKernel
             case HostActionKind.PriResetPoll:
                 PollPriReset(action, now);
                 break;
-            case HostActionKind.PasidStopPoll:
-                PollStuckStop(action, now);
-                break;
             case HostActionKind.FaultQueueReadable:
                 throw new ArgumentException("a readable fault queue wakes the guest's reader, which is the host's", nameof(action));
         }
@@ -656,6 +584,7 @@ public sealed class HostKernel
         _now = now;
         KickWorkers(Units[unit]);
         AdvanceTeardowns();
+        NoteLostRequests(Units[unit]);
     }
 
     /// <summary>Starts queued fault work on free workers of the unit's fault queues (R1, R26).</summary>

@@ -137,6 +137,11 @@ public abstract class IommuUnit
     /// <summary>Whether the hardware queue still holds requests of (requester, PASID) (the drain's scan).</summary>
     internal abstract bool RingHolds(RequesterId requester, uint pasid);
 
+    /// <summary>POL-14: how often the driver saw its queue lose page requests that nothing will answer (AMD's PPR log restarts, H-AMD-2); 0 where the hardware answers what it drops.</summary>
+    internal virtual long RequestLossEvents => 0;
+    /// <summary>POL-14: <see cref="RequestLossEvents"/> when the kernel last looked.</summary>
+    internal long RequestLossEventsSeen { get; set; }
+
     /// <summary>No response command is waiting in the driver or the IOMMU's command queue.</summary>
     internal abstract bool CommandsIdle { get; }
 

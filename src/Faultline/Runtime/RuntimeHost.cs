@@ -244,7 +244,6 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
                 Loop.At(action.At, () => Kernel.Land(a, Loop.Now));
                 break;
             case HostActionKind.PriResetPoll:
-            case HostActionKind.PasidStopPoll:
                 Loop.After(_options.PriResetPollNs, () => Kernel.Land(a, Loop.Now));
                 break;
             default:

@@ -37,7 +37,7 @@ public sealed class StuckPasidStopTests
         Assert.Empty(r.InvariantCounts);
         Assert.Equal(2, r.Teardowns.Count);
         Assert.All(r.Teardowns, t => Assert.True(t.Completed));
-        Assert.Contains(r.Notes, n => n.Contains("PRI reset (POL-13)", StringComparison.Ordinal));
+        Assert.Contains(r.Notes, n => n.Contains("PRI reset after a PASID stop stuck with nothing in flight (POL-13)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,0 +1,131 @@
+using Faultline.Pcie;
+
+namespace Faultline.Host;
+
+/// <summary>Why the host resets a function's PRI (Control.Reset, H-PCI-12) once nothing of it is in flight.</summary>
+internal enum PriResetReason
+{
+    /// <summary>No reset pending.</summary>
+    None,
+    /// <summary>POL-9: a guest-owned function left its fault-capable domain.</summary>
+    DomainChange,
+    /// <summary>POL-13: a PASID stop waits with nothing of the function in flight (credits kept by Stop Markers, H-PCI-21).</summary>
+    StuckStop,
+    /// <summary>POL-14: the IOMMU lost page requests that nothing will answer (AMD's PPR log, H-AMD-2).</summary>
+    LostRequests,
+}
+
+/// <summary>
+/// The host's PRI resets of a function (POL-9, POL-13, POL-14): one mechanism for every reason a function may hold
+/// credits no response will return. PRI goes off first, so the function sends nothing new; what it sent before
+/// arrives within one link time and is answered; the reset comes only once the host holds nothing of the function,
+/// so no response reaches the function after it forgot the request (H-PCI-10). A stuck stop keeps PRI on: the
+/// function has no credit to send anything, and turning PRI off would end the stop without its marker.
+/// </summary>
+public sealed partial class HostKernel
+{
+    /// <summary>How often a reset looks for a quiet function before it gives up and says so.</summary>
+    private const int ResetAttempts = 10_000;
+
+    private void RequestPriReset(FunctionPort port, PriResetReason reason, GuestAttachment? guest = null)
+    {
+        if (port.PendingReset != PriResetReason.None) return;
+        port.PendingReset = reason;
+        port.ResetGuest = guest;
+        if (reason != PriResetReason.StuckStop) PciAts.DisablePri(port.Function, _now);
+        Emit(new HostAction { Kind = HostActionKind.PriResetPoll, Target = port.Id, Attempt = 1 });
+    }
+
+    /// <summary>Something of the function landed or was handled: a stuck stop or lost requests may now call for a reset.</summary>
+    private void CheckPriResets(FunctionPort port)
+    {
+        if (port.PendingReset != PriResetReason.None) return;
+        // POL-13: only a stop still waiting with nothing in flight costs a look; Linux waits for ever.
+        if (Framework.Policy.PriResetOnStuckStop && IsStuck(port)) RequestPriReset(port, PriResetReason.StuckStop);
+        // POL-14: the function may hold credits of requests its IOMMU lost; once the host holds nothing of it, only
+        // those (or none) are left outstanding at the function.
+        else if (port.MayHaveLostRequests && HoldsNothingOf(port)) RequestPriReset(port, PriResetReason.LostRequests);
+    }
+
+    /// <summary>POL-14: after a thread batch, a unit that lost page requests since it was last looked at marks its functions.</summary>
+    private void NoteLostRequests(IommuUnit unit)
+    {
+        if (!Framework.Policy.PriResetAfterLostRequests) return;
+        if (unit.RequestLossEvents != unit.RequestLossEventsSeen)
+        {
+            unit.RequestLossEventsSeen = unit.RequestLossEvents;
+            foreach (var port in unit.Functions.Values) port.MayHaveLostRequests = true;
+        }
+        foreach (var port in unit.Functions.Values) CheckPriResets(port);
+    }
+
+    /// <summary>Resets and re-enables the function's PRI once the host holds nothing of it, else asks to look again.</summary>
+    private void PollPriReset(in HostAction poll, long now)
+    {
+        _now = now;
+        var port = (FunctionPort)Devices[poll.Target];
+        var reason = port.PendingReset;
+        if (reason == PriResetReason.StuckStop && !IsStuck(port))
+        {
+            port.PendingReset = PriResetReason.None; // it moved on by itself; the next thing that lands looks again
+            return;
+        }
+        if (!HoldsNothingOf(port))
+        {
+            if (poll.Attempt < ResetAttempts) Emit(new HostAction { Kind = HostActionKind.PriResetPoll, Target = port.Id, Attempt = poll.Attempt + 1 });
+            else Invariants.Report(RuleOf(reason), now, port.Name, $"no PRI reset: requests of the function were still in flight {ResetAttempts} interrupt times after {WhyOf(port)}");
+            return;
+        }
+        uint held = port.Function.Pri.Outstanding;
+        var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
+        port.CreditsRecoveredByReset += held;
+        if (port.ResetGuest is { } guest) guest.CreditsRecoveredByReset += held;
+        string rule = RuleOf(reason);
+        string failed = error == PciEnableError.None ? "" : $", re-enable failed: {error}";
+        Trace?.Instant(port.TraceName, port.ResetGuest is null ? "teardowns" : "guest", $"PRI reset ({rule}): {held} credits back", now, port.ResetGuest is null ? "teardown" : "guest");
+        _notes.Add(port.ResetGuest is { } g
+            ? $"t={now}ns {g.Name}: PRI reset of {port.Name} after the domain change ({rule}): {held} credits back{failed}"
+            : $"t={now}ns {port.Name}: PRI reset after {WhyOf(port)} ({rule}): {held} credits back{failed}");
+        if (reason == PriResetReason.LostRequests) port.MayHaveLostRequests = false;
+        port.PendingReset = PriResetReason.None;
+        port.ResetGuest = null;
+    }
+
+    private static string RuleOf(PriResetReason reason) => reason switch
+    {
+        PriResetReason.DomainChange => "POL-9",
+        PriResetReason.StuckStop => "POL-13",
+        _ => "POL-14",
+    };
+
+    private static string WhyOf(FunctionPort port) => port.PendingReset switch
+    {
+        PriResetReason.DomainChange => $"{port.ResetGuest!.Name}'s detach",
+        PriResetReason.StuckStop => "a PASID stop stuck with nothing in flight",
+        _ => $"{port.Unit.Name} lost page requests",
+    };
+
+    /// <summary>POL-13: a stop of the function still waits, and neither the host nor a translation on its way holds anything of it.</summary>
+    private bool IsStuck(FunctionPort port)
+    {
+        bool stopping = false;
+        foreach (var teardown in _teardowns)
+            if (teardown.Device == port && teardown.StoppedAt is null) stopping = true;
+        return stopping && port.TranslationsInFlight == 0 && HoldsNothingOf(port);
+    }
+
+    /// <summary>
+    /// Nothing of the function is in the IOMMU's queue (at any PASID it uses or is tearing down, or its guest's),
+    /// pending in the framework, or on its way back as a response or a command.
+    /// </summary>
+    private bool HoldsNothingOf(FunctionPort port)
+    {
+        if (port.FaultDevice is { PendingCount: > 0 } || port.ResponsesInFlight > 0 || !port.Unit.CommandsIdle) return false;
+        if (port.ResetGuest is { } guest && port.QueueHolds(guest.Pasid)) return false;
+        foreach (uint pasid in port.BoundPasids.Values)
+            if (port.QueueHolds(pasid)) return false;
+        foreach (var teardown in _teardowns)
+            if (teardown.Device == port && teardown.DoneAt is null && port.QueueHolds(teardown.Pasid)) return false;
+        return true;
+    }
+}

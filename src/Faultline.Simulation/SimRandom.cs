@@ -66,7 +66,40 @@ public sealed class SimRandom
     public bool Chance(double probability) => NextDouble() < probability;
 
     /// <summary>Exponentially distributed with the given mean, rounded to whole nanoseconds.</summary>
-    public long NextExponential(double mean) => mean <= 0 ? 0 : (long)Math.Round(-mean * Math.Log(1.0 - NextDouble()));
+    public long NextExponential(double mean) => mean <= 0 ? 0 : (long)Math.Round(-mean * Log(1.0 - NextDouble()));
+
+    /// <summary>
+    /// The natural logarithm of a positive finite <paramref name="x"/> from IEEE 754 additions, multiplications and
+    /// divisions only, each correctly rounded everywhere, so a variate has the same bits on every machine and
+    /// runtime (Math.Log's last bit is the platform's libm's; DESIGN rule 2). Within 2 ulp of the exact value:
+    /// x = m·2^e with m in [√½, √2), ln m = 2·atanh(s) with s = (m−1)/(m+1), |s| ≤ 0.172, summed to s^23.
+    /// </summary>
+    internal static double Log(double x)
+    {
+        if (!(x > 0) || double.IsInfinity(x)) throw new ArgumentOutOfRangeException(nameof(x), x, "the logarithm of a positive finite number");
+        long bits = BitConverter.DoubleToInt64Bits(x);
+        int exponent = (int)((bits >> 52) & 0x7FF);
+        if (exponent == 0) // subnormal: scale into the normal range exactly
+        {
+            bits = BitConverter.DoubleToInt64Bits(x * 18014398509481984.0); // 2^54
+            exponent = (int)((bits >> 52) & 0x7FF) - 54;
+        }
+        exponent -= 1023;
+        double m = BitConverter.Int64BitsToDouble((bits & 0x000F_FFFF_FFFF_FFFFL) | 0x3FF0_0000_0000_0000L); // [1, 2)
+        if (m > 1.4142135623730951)
+        {
+            m *= 0.5;
+            exponent++;
+        }
+        double s = (m - 1.0) / (m + 1.0);
+        double s2 = s * s;
+        // atanh(s)/s = 1 + s²/3 + s⁴/5 + …, Horner from the smallest term.
+        double series = 1.0 / 23;
+        for (int k = 21; k >= 1; k -= 2) series = 1.0 / k + s2 * series;
+        const double Ln2Hi = 0.693147180369123816490;   // ln 2, upper bits (exact times any exponent)
+        const double Ln2Lo = 1.90821492927058770002e-10; // ln 2 - Ln2Hi
+        return exponent * Ln2Hi + (exponent * Ln2Lo + 2.0 * s * series);
+    }
 
     private static ulong SplitMix(ref ulong x)
     {

@@ -299,12 +299,29 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         }
     }
 
-    /// <summary>The tenant a response belongs to: the guest that owns the device, else the process on that PASID.</summary>
-    private static string? TenantOf(DevicePort port, uint? pasid)
+    /// <summary>PRI credits the process's groups hold on the function: at the PASID it is bound to, or was last torn down at.</summary>
+    internal long CreditsHeldBy(FunctionNode node, string process)
+    {
+        if (node.Port.Pasids.TryGetValue(process, out uint bound)) return node.Function.CreditsHeldBy(new Pasid(bound));
+        var teardowns = Kernel.Teardowns;
+        for (int i = teardowns.Count - 1; i >= 0; i--)
+            if (teardowns[i].Device == node.Port && teardowns[i].Mm.Name == process) return node.Function.CreditsHeldBy(new Pasid(teardowns[i].Pasid));
+        return 0;
+    }
+
+    /// <summary>
+    /// The tenant a response belongs to: the guest that owns the device, else the process bound at that PASID, else
+    /// the process whose binding there is being (or was last) torn down — a response after its unbind began still
+    /// counts for it, so the tenants' samples add up to the run's.
+    /// </summary>
+    private string? TenantOf(DevicePort port, uint? pasid)
     {
         if (port.Owner is { } guest) return guest;
         if (pasid is not { } p) return null;
         foreach (var (process, bound) in port.Pasids) if (bound == p) return process;
+        var teardowns = Kernel.Teardowns;
+        for (int i = teardowns.Count - 1; i >= 0; i--)
+            if (teardowns[i].Device == port && teardowns[i].Pasid == p) return teardowns[i].Mm.Name;
         return null;
     }
 
@@ -332,5 +349,14 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         if (!quiesced)
             Invariants.Report("quiescence", Now, Scenario.Name, $"events still pending at the time limit ({Scenario.TimeLimitNs} ns): livelock or a workload too long for the limit");
         Kernel.CheckEnd(Now);
+        // Nothing is lost on a link: once the run is quiet, every page request and Stop Marker a function sent reached its IOMMU.
+        if (quiesced)
+            foreach (var unit in Kernel.Units)
+            {
+                long sent = Functions.Where(f => f.Port.Unit == unit).Sum(f => f.Function.Counters.PageRequests + f.Function.Counters.StopMarkers);
+                long received = unit.Report(Now).PageRequestsReceived;
+                if (sent != received)
+                    Invariants.Report("conservation", Now, unit.Name, $"its functions sent {sent} page requests and Stop Markers, but it received {received}");
+            }
     }
 }

@@ -94,6 +94,10 @@ public sealed record DeviceReport
     public required long StopMarkers { get; init; }
     /// <summary>H-PCI-22: late responses for groups abandoned by a Stop Marker.</summary>
     public required long DiscardedAfterStop { get; init; }
+    /// <summary>H-PCI-12: outstanding groups forgotten by a PRI reset (POL-9, POL-13, POL-14).</summary>
+    public required long GroupsForgotten { get; init; }
+    /// <summary>PRI credits still in use at the end (outstanding groups, and Stop Markers that keep theirs, H-PCI-21).</summary>
+    public required long CreditsHeld { get; init; }
     public required long AccessesCompleted { get; init; }
     public required IReadOnlyDictionary<string, long> AccessesFailed { get; init; }
     public required LatencyReport FaultLatency { get; init; }

@@ -121,6 +121,8 @@ public static class Simulator
                     AccessesSkipped = skipped.GetValueOrDefault(n.Name),
                     StopMarkers = c.StopMarkers,
                     DiscardedAfterStop = c.DiscardedAfterStop,
+                    GroupsForgotten = c.GroupsForgotten,
+                    CreditsHeld = n.Function.Pri.Outstanding,
                     AccessesCompleted = c.AccessesCompleted,
                     AccessesFailed = Enum.GetValues<AccessResult>()
                         .Where(r => r != AccessResult.Completed)
@@ -228,7 +230,9 @@ public static class Simulator
             ThroughputPerMs = last > first ? Math.Round(completed * 1e6 / (last - first), 3) : 0,
             AccessLatency = LatencyReport.From(access),
             FaultLatency = LatencyReport.From(p.TenantFaultLatency.GetValueOrDefault(name) ?? new LatencyRecorder()),
-            CreditsLeaked = devices.Sum(d => (long)d.Function.Pri.Outstanding),
+            // A guest owns its functions whole; a process is charged only its own PASID's groups (two tenants sharing a
+            // device each held all of them before).
+            CreditsLeaked = guest is not null ? devices.Sum(d => (long)d.Function.Pri.Outstanding) : devices.Sum(d => p.CreditsHeldBy(d, name)),
             CreditsRecoveredByReset = guest?.Attachment.CreditsRecoveredByReset ?? 0,
             Uprgi = devices.Any(d => d.Function.Pri.UnexpectedPrgIndex),
             ResponseFailure = devices.Any(d => d.Function.Pri.ResponseFailure),

@@ -106,6 +106,15 @@ public sealed class PriFunction : IPciConfigSpace
         return count;
     }
 
+    /// <summary>PRI credits held by outstanding groups of a PASID (a Stop Marker's kept credit, H-PCI-21, belongs to none).</summary>
+    public long CreditsHeldBy(Pasid pasid)
+    {
+        long credits = 0;
+        foreach (var group in _groups)
+            if (group is not null && group.Pasid == pasid.Value) credits += group.Credits;
+        return credits;
+    }
+
     /// <summary>Protocol violations software committed on this function's enables (H-PCI-13, H-PCI-14, H-PCI-16).</summary>
     public int ConfigViolations { get; private set; }
 
@@ -298,6 +307,7 @@ public sealed class PriFunction : IPciConfigSpace
         }
 
         CountResponse(response.Code);
+        Counters.GroupsAnswered++;
         Observer?.PrgResponseReceived(this, response, PrgResponseOutcome.Matched, now - group.SentAt, now);
         // The slot is free from here on (a re-entrant SendGroups may reuse it), so act on a copy.
         int count = group.Count;
@@ -586,7 +596,9 @@ public sealed class PriFunction : IPciConfigSpace
         {
             if (_groups[index] is not { } group) continue;
             for (int i = 0; i < group.Count; i++) ReleasePage(group.Pages[i], result, now);
-            if (forget) Forget(group);
+            if (!forget) continue;
+            Counters.GroupsForgotten++;
+            Forget(group);
         }
         // A waiting PASID stop may have been waiting for the groups just forgotten (H-PCI-19).
         if (forget && _stops.Count > 0) CompleteStops(now);

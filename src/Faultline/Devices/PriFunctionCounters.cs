@@ -33,6 +33,10 @@ public sealed class PriFunctionCounters
     public long GroupsWithoutLast { get; internal set; }
     /// <summary>H-PCI-22: late responses for groups abandoned by a Stop Marker, discarded without UPRGI.</summary>
     public long DiscardedAfterStop { get; internal set; }
+    /// <summary>Groups a response matched (the response codes above count responses, some of which match none).</summary>
+    public long GroupsAnswered { get; internal set; }
+    /// <summary>H-PCI-12: outstanding groups a PRI reset made the function forget, their credits back.</summary>
+    public long GroupsForgotten { get; internal set; }
     /// <summary>ATS Invalidate Requests received.</summary>
     public long InvalidateRequests { get; internal set; }
     /// <summary>Pages translated again after a Success response (H-PCI-7).</summary>

@@ -343,8 +343,12 @@ public sealed class FaultFramework
                 var response = new PageResponse(fault.Pasid, fault.GroupId, PageResponseCode.Invalid);
                 responder.PageResponse(device, fault, response, now);
                 Counters.CountResponse(PageResponseCode.Invalid);
+                Counters.NoHandlerAnswers++;
             }
-            Counters.NoHandlerAnswers++;
+            else
+            {
+                Counters.NoHandlerDrops++; // no page_response op: nothing can answer it
+            }
         }
         else
         {

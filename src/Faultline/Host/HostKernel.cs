@@ -700,5 +700,37 @@ public sealed partial class HostKernel
             Invariants.Report("R19", now, "framework", $"{Framework.GroupsInUse} groups never freed{why}");
         }
         if (Framework.Counters.FreedUnanswered > 0) Invariants.Report("R8", now, "framework", $"{Framework.Counters.FreedUnanswered} groups freed without a response");
+        CheckConservation(now);
+    }
+
+    /// <summary>
+    /// Every counter conserved (DESIGN rule 6): what went in came out, was dropped where a rule says so, or is still
+    /// held — each relation named in its message, so a model change that loses or invents a request shows here.
+    /// </summary>
+    private void CheckConservation(long now)
+    {
+        foreach (var port in Functions)
+        {
+            var f = port.Function;
+            var c = f.Counters;
+            long groups = c.GroupsAnswered + c.DiscardedAfterStop + c.GroupsForgotten + f.OutstandingGroups;
+            if (c.Groups != groups)
+                Invariants.Report("conservation", now, f.Name, $"{c.Groups} groups sent, but {c.GroupsAnswered} answered + {c.DiscardedAfterStop} discarded after a Stop Marker + {c.GroupsForgotten} forgotten by a PRI reset + {f.OutstandingGroups} outstanding = {groups}");
+            long accesses = c.AccessesCompleted + c.AccessesFailed + f.ActiveAccesses;
+            if (c.AccessesStarted != accesses)
+                Invariants.Report("conservation", now, f.Name, $"{c.AccessesStarted} accesses started, but {c.AccessesCompleted} completed + {c.AccessesFailed} failed + {f.ActiveAccesses} active = {accesses}");
+        }
+        foreach (var unit in Units)
+        {
+            var r = unit.Report(now);
+            long taken = r.Queued + r.RefusedAtGate + r.DiscardedFull + r.DiscardedWhileOverflowed;
+            if (r.PageRequestsReceived != taken)
+                Invariants.Report("conservation", now, unit.Name, $"{r.PageRequestsReceived} page requests received, but {r.Queued} queued + {r.RefusedAtGate} refused at the gate + {r.DiscardedFull} discarded full + {r.DiscardedWhileOverflowed} discarded while overflowed = {taken}");
+        }
+        var fc = Framework.Counters;
+        long pending = Devices.Sum(d => (long)(d.FaultDevice?.PendingCount ?? 0));
+        long answered = fc.ResponsesSuccess + fc.ResponsesInvalid + fc.ResponsesFailure;
+        if (fc.Groups + fc.NoHandlerAnswers != answered + pending + fc.FreedUnanswered)
+            Invariants.Report("conservation", now, "framework", $"{fc.Groups} groups + {fc.NoHandlerAnswers} no-handler answers, but {answered} responses + {pending} pending + {fc.FreedUnanswered} freed unanswered = {answered + pending + fc.FreedUnanswered}");
     }
 }

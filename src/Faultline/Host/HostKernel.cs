@@ -85,6 +85,12 @@ public sealed class HostKernel
     /// </summary>
     public Func<DmaAccess, AddressSpace?>? AccessOwner { get; set; }
 
+    /// <summary>Where the drivers' tracepoints and log lines go (an ftrace capture), or null; set before the first IOMMU is added.</summary>
+    public IDriverTrace? DriverTrace { get; init; }
+
+    /// <summary>The time of the input being handled, for what the drivers print from call-backs that carry none.</summary>
+    internal long Now => _now;
+
     internal void Emit(in HostAction action) => _host.Take(action);
 
     // ---- topology ----
@@ -436,6 +442,7 @@ public sealed class HostKernel
         var error = PciAts.ResetPri(port.Function, port.Credits ?? port.Function.Pri.Allocation, now);
         guest.CreditsRecoveredByReset += held;
         Trace?.Instant(port.TraceName, "guest", $"PRI reset (POL-9): {held} credits back", now, "guest");
+        DriverTrace?.Log(null, $"{port.Name}: PRI reset after the domain change (POL-9): {held} credits back", now);
         _notes.Add($"t={now}ns {guest.Name}: PRI reset of {port.Name} after the domain change (POL-9): {held} credits back{(error == PciEnableError.None ? "" : $", re-enable failed: {error}")}");
     }
 

@@ -139,7 +139,7 @@ public static class CaptureDecoder
         return new CaptureEvent
         {
             Kind = CaptureEventKind.PageRequest,
-            Iommu = "",
+            Iommu = IommuField(fields),
             Device = s[6..sp].ToString(),
             Pasid = (uint)pasid,
             HasPasid = (flags & 1) != 0,
@@ -168,7 +168,7 @@ public static class CaptureDecoder
         return new CaptureEvent
         {
             Kind = CaptureEventKind.Response,
-            Iommu = "",
+            Iommu = IommuField(fields),
             Device = s[6..sp].ToString(),
             Pasid = (uint)pasid,
             HasPasid = pasid != 0,
@@ -247,6 +247,16 @@ public static class CaptureDecoder
             Address = address,
             Sequence = -1,
         };
+    }
+
+    /// <summary>Faultline's <c>iommu=NAME</c> suffix of dev_fault and dev_page_response; "" on a kernel that prints none.</summary>
+    private static string IommuField(ReadOnlySpan<char> fields)
+    {
+        int at = fields.IndexOf(" iommu=");
+        if (at < 0) return "";
+        var v = fields[(at + 7)..];
+        int end = v.IndexOf(' ');
+        return (end < 0 ? v : v[..end]).ToString();
     }
 
     private static CaptureEvent Sign(CaptureEventKind kind, ReadOnlySpan<char> iommu) => new() { Kind = kind, Iommu = iommu.ToString(), Device = "", Sequence = -1 };

@@ -52,6 +52,8 @@ public readonly record struct CaptureEvent
     public ResponseCode Code { get; init; }
     /// <summary>VT-d <c>prq_report</c>: the driver's sequence number; else -1.</summary>
     public long Sequence { get; init; }
+    /// <summary>A request the driver answers itself, Deny, when it is the last of its group (SMMUv3 without PRI support, R38).</summary>
+    public bool DeniedByDriver { get; init; }
     /// <summary>An invalidation descriptor's four quadwords.</summary>
     public (ulong Qw0, ulong Qw1, ulong Qw2, ulong Qw3) Descriptor { get; init; }
 }

@@ -69,7 +69,7 @@ public sealed class TraceChecker
                 Request(device, e);
                 if (answer is { } own) Respond(device, own); // the response the framework sent while reporting this request
                 // R38: SMMUv3 answers a last PRI request Deny itself; its log line stands for both.
-                if (e.Requester is null && e.Iommu.Length > 0 && e.Last)
+                if (e.DeniedByDriver && e.Last)
                 {
                     iommu.Kind = "smmuv3";
                     Respond(device, e with { Kind = CaptureEventKind.Response, Code = ResponseCode.InvalidRequest });
@@ -87,7 +87,7 @@ public sealed class TraceChecker
                     }
                     DrainStep(iommu, e);
                     var target = DeviceOf(e);
-                    if (target.Open[e.Index] is null) iommu.Pending = e; // its request may be the next line (prq.c order)
+                    if (!target.Open.ContainsKey(e.Index)) iommu.Pending = e; // its request may be the next line (prq.c order)
                     else Respond(target, e);
                 }
                 else
@@ -113,14 +113,9 @@ public sealed class TraceChecker
                 string reset = e.Device;
                 foreach (var d in _devices.Values.Where(d => d.Name == reset))
                 {
-                    int voided = 0;
-                    for (int i = 0; i < d.Open.Length; i++)
-                    {
-                        if (d.Open[i] is null) continue;
-                        d.Open[i] = null;
-                        d.State[i] = IndexState.Idle;
-                        voided++;
-                    }
+                    int voided = d.Open.Count;
+                    foreach (var index in d.Open.Keys) d.State[index] = IndexState.Idle;
+                    d.Open.Clear();
                     if (voided > 0) Warn("POL-9", d.Name, e, $"PRI reset: {voided} outstanding groups void (their credits come back)");
                 }
                 break;
@@ -141,7 +136,7 @@ public sealed class TraceChecker
         }
         foreach (var device in _devices.Values)
         {
-            var open = device.Open.Where(g => g is not null).Select(g => g!).OrderBy(g => g.FirstLine).ToList();
+            var open = device.Open.Values.OrderBy(g => g.FirstLine).ToList();
             if (open.Count == 0) continue;
             var iommu = Iommu(device.Iommu);
             // H-VTD-5, H-SMMU-3: after an overflow the hardware answers a lost last request itself; the capture cannot show it.
@@ -208,8 +203,8 @@ public sealed class TraceChecker
     private static void Request(DeviceState device, in CaptureEvent e)
     {
         device.Requests++;
-        var group = device.Open[e.Index];
-        if (group is null && device.State[e.Index] == IndexState.AnsweredEarly)
+        var group = device.Open.GetValueOrDefault(e.Index);
+        if (group is null && device.State.GetValueOrDefault(e.Index) == IndexState.AnsweredEarly)
         {
             // A later request of a group answered before its last request (R10): it belongs to that group, which
             // the function no longer has outstanding; its response will be unexpected.
@@ -230,10 +225,8 @@ public sealed class TraceChecker
     {
         if (device.ResponseFailure) return; // H-PCI-9: the function ignores responses once RF is set
         Count(device, e.Code);
-        var group = device.Open[e.Index];
-        if (group is not null)
+        if (device.Open.Remove(e.Index, out var group))
         {
-            device.Open[e.Index] = null;
             device.Latency.Add(Math.Max(0, e.TimeNs - group.LastTime));
             if (group.Last)
             {
@@ -248,7 +241,7 @@ public sealed class TraceChecker
             if (e.Code == ResponseCode.ResponseFailure) Fail(device, e);
             return;
         }
-        if (device.State[e.Index] != IndexState.Idle)
+        if (device.State.GetValueOrDefault(e.Index) != IndexState.Idle)
         {
             device.Unexpected++;
             device.Duplicates++;
@@ -385,8 +378,9 @@ public sealed class TraceChecker
     {
         public string Iommu { get; } = iommu;
         public string Name { get; } = name;
-        public Group?[] Open { get; } = new Group?[PrgIndex.Mask + 1];
-        public IndexState[] State { get; } = new IndexState[PrgIndex.Mask + 1];
+        // By PRG index (or stall tag): the group outstanding there, and what became of the last one.
+        public Dictionary<ushort, Group> Open { get; } = new();
+        public Dictionary<ushort, IndexState> State { get; } = new();
         public LatencyRecorder Latency { get; } = new();
         public long Requests, Groups, Success, Invalid, Failure, Unanswered, Unexpected, Duplicates, NonLast, Unreported;
         public bool ResponseFailure;

@@ -151,6 +151,7 @@ public static class CaptureDecoder
             Privileged = (prot & 8) != 0,
             Address = addr,
             Sequence = -1,
+            Stall = fields.Contains(" stall=1", StringComparison.Ordinal),
         };
     }
 

@@ -54,6 +54,8 @@ public readonly record struct CaptureEvent
     public long Sequence { get; init; }
     /// <summary>A request the driver answers itself, Deny, when it is the last of its group (SMMUv3 without PRI support, R38).</summary>
     public bool DeniedByDriver { get; init; }
+    /// <summary>A stalled transaction of a platform master (dev_fault's <c>stall=1</c>), not a PCIe page request.</summary>
+    public bool Stall { get; init; }
     /// <summary>An invalidation descriptor's four quadwords.</summary>
     public (ulong Qw0, ulong Qw1, ulong Qw2, ulong Qw3) Descriptor { get; init; }
 }

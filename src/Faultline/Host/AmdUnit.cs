@@ -23,7 +23,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
         Driver = new AmdDriver(Hardware, kernel.Framework);
         if (kernel.DriverTrace is { } trace)
         {
-            Driver.FaultTraced = (device, fault) => trace.FaultReported(this, device.Name, fault, kernel.Now);
+            Driver.FaultTraced = (device, fault) => trace.FaultReported(this, device.Name, fault, stall: false, kernel.Now);
             Driver.ResponseTraced = (device, response) => trace.PageResponseSent(this, device.Name, response, kernel.Now);
             Driver.Log = line => trace.Log(this, line, kernel.Now);
         }

@@ -20,9 +20,10 @@ public interface IDriverTrace
 
     /// <summary>
     /// A driver without a page-request tracepoint upstream (SMMUv3, AMD) reported a fault of <paramref name="device"/>
-    /// to the framework: the proposed, never merged <c>iommu:dev_fault</c>.
+    /// to the framework: the proposed, never merged <c>iommu:dev_fault</c>. <paramref name="stall"/>: a stalled
+    /// transaction of a platform master (its group id is the stall tag), not a PCIe page request.
     /// </summary>
-    void FaultReported(IommuUnit unit, string device, in Fault fault, long now);
+    void FaultReported(IommuUnit unit, string device, in Fault fault, bool stall, long now);
 
     /// <summary>Such a driver sent a response for a group of <paramref name="device"/>: the proposed <c>iommu:dev_page_response</c>.</summary>
     void PageResponseSent(IommuUnit unit, string device, in PageResponse response, long now);

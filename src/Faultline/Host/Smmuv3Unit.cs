@@ -31,7 +31,7 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
         Driver = new Smmuv3Driver(Hardware, kernel.Framework, config);
         if (kernel.DriverTrace is { } trace)
         {
-            Driver.FaultTraced = (device, fault) => trace.FaultReported(this, device.Name, fault, kernel.Now);
+            Driver.FaultTraced = (device, fault, stall) => trace.FaultReported(this, device.Name, fault, stall, kernel.Now);
             Driver.ResponseTraced = (device, response) => trace.PageResponseSent(this, device.Name, response, kernel.Now);
             Driver.Log = line => trace.Log(this, line, kernel.Now);
         }

@@ -97,8 +97,8 @@ public sealed class Smmuv3Driver : IPageResponder
 
     /// <summary>The kernel log: each line the driver prints (R37, R38 formats), when a host wants them.</summary>
     public Action<string>? Log { get; set; }
-    /// <summary>Each fault reported to the framework (no upstream tracepoint: the proposed <c>iommu:dev_fault</c>), when a host wants them.</summary>
-    public Action<FaultDevice, Fault>? FaultTraced { get; set; }
+    /// <summary>Each fault reported to the framework, and whether it is a stall (no upstream tracepoint: the proposed <c>iommu:dev_fault</c>), when a host wants them.</summary>
+    public Action<FaultDevice, Fault, bool>? FaultTraced { get; set; }
     /// <summary>Each framework response the driver turned into a command (the proposed <c>iommu:dev_page_response</c>), when a host wants them.</summary>
     public Action<FaultDevice, PageResponse>? ResponseTraced { get; set; }
 
@@ -383,7 +383,7 @@ public sealed class Smmuv3Driver : IPageResponder
         if (e.Privileged) perm |= FaultPermissions.Priv;
         Counters.PriReported++;
         var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.Index.Value, perm, e.PageAddress);
-        FaultTraced?.Invoke(master.Device, fault);
+        FaultTraced?.Invoke(master.Device, fault, false);
         var status = _framework.Report(master.Device, fault, now);
         // Current core answers the no-handler case itself (R10); answering again would duplicate the response.
         if (status != FaultStatus.Ok) Counters.ReportsPrinted++;
@@ -431,7 +431,7 @@ public sealed class Smmuv3Driver : IPageResponder
         var flags = FaultFlags.LastPage | (e.SubstreamValid ? FaultFlags.PasidValid : FaultFlags.None);
         Counters.StallsReported++;
         var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress);
-        FaultTraced?.Invoke(master.Device, fault);
+        FaultTraced?.Invoke(master.Device, fault, true);
         var status = _framework.Report(master.Device, fault, now);
         if (status != FaultStatus.Ok)
         {

@@ -38,7 +38,7 @@ public static class CaptureDecoder
 
     // A sentinel for "a line that says nothing of the fault path", apart from null ("broken").
     private const CaptureEventKind Unrecognised = (CaptureEventKind)(-1);
-    private static readonly CaptureEvent Nothing = new() { Kind = Unrecognised, Iommu = "", Device = "" };
+    private static readonly CaptureEvent Nothing = new() { Kind = Unrecognised, Iommu = "", IommuKind = "", Device = "" };
 
     /// <summary><c>"%s/%s seq# %ld: rid=0x%llx addr=0x%llx %c%c%c%c%c pasid=0x%llx index=0x%llx[ private=0x%llx/0x%llx]"</c>.</summary>
     private static CaptureEvent? PrqReport(string text)
@@ -64,6 +64,7 @@ public static class CaptureDecoder
         {
             Kind = CaptureEventKind.PageRequest,
             Iommu = s[..slash].ToString(),
+            IommuKind = "vtd",
             Device = s[(slash + 1)..seqAt].ToString(),
             Requester = (ushort)rid,
             Pasid = (uint)pasid,
@@ -111,6 +112,7 @@ public static class CaptureDecoder
             {
                 Kind = CaptureEventKind.Response,
                 Iommu = iommu,
+                IommuKind = "vtd",
                 Device = "",
                 Requester = (ushort)(qw[0] >> 16),
                 HasPasid = (qw[0] & 0x10) != 0,
@@ -122,7 +124,7 @@ public static class CaptureDecoder
                 Descriptor = (qw[0], qw[1], qw[2], qw[3]),
             };
         }
-        return new CaptureEvent { Kind = CaptureEventKind.Invalidation, Iommu = iommu, Device = "", Sequence = -1, Descriptor = (qw[0], qw[1], qw[2], qw[3]) };
+        return new CaptureEvent { Kind = CaptureEventKind.Invalidation, Iommu = iommu, IommuKind = "vtd", Device = "", Sequence = -1, Descriptor = (qw[0], qw[1], qw[2], qw[3]) };
     }
 
     /// <summary><c>"IOMMU:%s type=%d reason=%d addr=0x%016llx fetch=0x%016llx pasid=%d group=%d flags=%x prot=%d"</c>.</summary>
@@ -139,7 +141,8 @@ public static class CaptureDecoder
         return new CaptureEvent
         {
             Kind = CaptureEventKind.PageRequest,
-            Iommu = IommuField(fields),
+            Iommu = Word(fields, " iommu="),
+            IommuKind = Word(fields, " kind="),
             Device = s[6..sp].ToString(),
             Pasid = (uint)pasid,
             HasPasid = (flags & 1) != 0,
@@ -169,7 +172,8 @@ public static class CaptureDecoder
         return new CaptureEvent
         {
             Kind = CaptureEventKind.Response,
-            Iommu = IommuField(fields),
+            Iommu = Word(fields, " iommu="),
+            IommuKind = Word(fields, " kind="),
             Device = s[6..sp].ToString(),
             Pasid = (uint)pasid,
             HasPasid = pasid != 0,
@@ -186,15 +190,15 @@ public static class CaptureDecoder
         var s = text.AsSpan();
         // DMAR: IOMMU: %s: PRQ overflow detected / cleared (intel/prq.c)
         if (s.StartsWith("DMAR: IOMMU: ") && s.EndsWith(": PRQ overflow detected"))
-            return Sign(CaptureEventKind.Overflow, s["DMAR: IOMMU: ".Length..^": PRQ overflow detected".Length]);
+            return Sign(CaptureEventKind.Overflow, s["DMAR: IOMMU: ".Length..^": PRQ overflow detected".Length], "vtd");
         if (s.StartsWith("DMAR: IOMMU: ") && s.EndsWith(": PRQ overflow cleared"))
-            return Sign(CaptureEventKind.OverflowCleared, s["DMAR: IOMMU: ".Length..^": PRQ overflow cleared".Length]);
+            return Sign(CaptureEventKind.OverflowCleared, s["DMAR: IOMMU: ".Length..^": PRQ overflow cleared".Length], "vtd");
         // AMD-Vi: IOMMU PPR log restarting (amd/init.c amd_iommu_restart_log): the overflow is over, requests were lost.
-        if (s.SequenceEqual("AMD-Vi: IOMMU PPR log restarting")) return Sign(CaptureEventKind.OverflowCleared, "");
+        if (s.SequenceEqual("AMD-Vi: IOMMU PPR log restarting")) return Sign(CaptureEventKind.OverflowCleared, "", "amd");
         if (s.StartsWith("faultline: ") && s.Contains(": PRI reset", StringComparison.Ordinal))
         {
             var rest = s["faultline: ".Length..];
-            return new CaptureEvent { Kind = CaptureEventKind.PriReset, Iommu = "", Device = rest[..rest.IndexOf(':')].ToString(), Sequence = -1 };
+            return new CaptureEvent { Kind = CaptureEventKind.PriReset, Iommu = "", IommuKind = "", Device = rest[..rest.IndexOf(':')].ToString(), Sequence = -1 };
         }
         if (s.StartsWith("arm-smmu-v3 "))
         {
@@ -202,7 +206,7 @@ public static class CaptureDecoder
             if (colon < 0) return Nothing;
             var smmu = s["arm-smmu-v3 ".Length..colon];
             var message = s[(colon + 2)..].TrimStart('\t').TrimStart(' ');
-            if (message.SequenceEqual("PRIQ overflow detected -- requests lost")) return Sign(CaptureEventKind.Overflow, smmu);
+            if (message.SequenceEqual("PRIQ overflow detected -- requests lost")) return Sign(CaptureEventKind.Overflow, smmu, "smmuv3");
             if (message.StartsWith("sid 0x")) return SmmuPriRequest(smmu.ToString(), message);
         }
         return Nothing;
@@ -236,6 +240,7 @@ public static class CaptureDecoder
         {
             Kind = CaptureEventKind.PageRequest,
             Iommu = smmu,
+            IommuKind = "smmuv3",
             Device = $"sid 0x{sid:x}",
             Pasid = (uint)ssid,
             HasPasid = ssid != 0,
@@ -247,20 +252,22 @@ public static class CaptureDecoder
             Execute = rwx.Contains('X'),
             Address = address,
             Sequence = -1,
+            DeniedByDriver = true,
         };
     }
 
-    /// <summary>Faultline's <c>iommu=NAME</c> suffix of dev_fault and dev_page_response; "" on a kernel that prints none.</summary>
-    private static string IommuField(ReadOnlySpan<char> fields)
+    /// <summary>A word of Faultline's suffix of dev_fault and dev_page_response (<c>iommu=NAME kind=KIND</c>); "" on a kernel that prints none.</summary>
+    private static string Word(ReadOnlySpan<char> fields, string key)
     {
-        int at = fields.IndexOf(" iommu=");
+        int at = fields.IndexOf(key);
         if (at < 0) return "";
-        var v = fields[(at + 7)..];
+        var v = fields[(at + key.Length)..];
         int end = v.IndexOf(' ');
         return (end < 0 ? v : v[..end]).ToString();
     }
 
-    private static CaptureEvent Sign(CaptureEventKind kind, ReadOnlySpan<char> iommu) => new() { Kind = kind, Iommu = iommu.ToString(), Device = "", Sequence = -1 };
+    private static CaptureEvent Sign(CaptureEventKind kind, ReadOnlySpan<char> iommu, string iommuKind) =>
+        new() { Kind = kind, Iommu = iommu.ToString(), IommuKind = iommuKind, Device = "", Sequence = -1 };
 
     private static bool Flag(char c, char set) => c == set || c == '-';
 

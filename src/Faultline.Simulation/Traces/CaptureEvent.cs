@@ -32,6 +32,8 @@ public readonly record struct CaptureEvent
     public long TimeNs { get; init; }
     /// <summary>The IOMMU, where the line names it ("" for <c>dev_fault</c>, <c>dev_page_response</c> and AMD log lines).</summary>
     public string Iommu { get; init; }
+    /// <summary>The IOMMU's architecture (vtd, smmuv3, amd) where the line tells it, else "".</summary>
+    public string IommuKind { get; init; }
     /// <summary>The device, where the line names it.</summary>
     public string Device { get; init; }
     /// <summary>The requester id (VT-d), or null.</summary>

@@ -18,8 +18,8 @@ namespace Faultline.Simulation.Traces;
 /// arm-smmu-v3.c), <c>AMD-Vi: </c> (amd/ppr.c, init.c).</item>
 /// <item><c>dev_fault</c> and <c>dev_page_response</c> for SMMUv3 and AMD, whose drivers have no page-request
 /// tracepoint upstream: the formats of the proposed, never merged "trace/iommu: Add sva trace events" (2019);
-/// a real capture has them only on a kernel carrying that patch. Faultline appends <c>iommu=NAME</c>, which the
-/// patch does not print, so that a reader knows which IOMMU's overflow concerns the device, and <c>stall=1</c> on a
+/// a real capture has them only on a kernel carrying that patch. Faultline appends <c>iommu=NAME kind=KIND</c>, which
+/// the patch does not print, so that a reader knows which IOMMU's overflow concerns the device, and <c>stall=1</c> on a
 /// stalled transaction of a platform master (group = its stall tag).</item>
 /// </list>
 /// Task names and CPUs are nominal: the driver's interrupt thread for what it reads, a kworker for what it sends.
@@ -115,7 +115,7 @@ public sealed class FtraceWriter : IDriverTrace
         Prefix(IrqThread(unit), 100 + unit.Index, unit.Index % Cpus, "d....", now, "dev_fault");
         // IOMMU_FAULT_PAGE_REQ is 2 in the uapi of the time (DMA_UNRECOV 1); flags and perm are the current kernel's bits.
         _out.Write(string.Create(CultureInfo.InvariantCulture,
-            $"IOMMU:{device} type=2 reason=0 addr=0x{fault.Address:x16} fetch=0x{0:x16} pasid={fault.Pasid} group={fault.GroupId} flags={(uint)fault.Flags & 0x7:x} prot={(uint)fault.Permissions} iommu={unit.Name}{(stall ? " stall=1" : "")}"));
+            $"IOMMU:{device} type=2 reason=0 addr=0x{fault.Address:x16} fetch=0x{0:x16} pasid={fault.Pasid} group={fault.GroupId} flags={(uint)fault.Flags & 0x7:x} prot={(uint)fault.Permissions} iommu={unit.Name} kind={unit.Kind}{(stall ? " stall=1" : "")}"));
         End();
     }
 
@@ -123,7 +123,7 @@ public sealed class FtraceWriter : IDriverTrace
     public void PageResponseSent(IommuUnit unit, string device, in PageResponse response, long now)
     {
         Prefix(Kworker(unit), 200 + unit.Index, (unit.Index + 1) % Cpus, ".....", now, "dev_page_response");
-        _out.Write(string.Create(CultureInfo.InvariantCulture, $"IOMMU:{device} code={(uint)response.Code} pasid={response.Pasid} group={response.GroupId} iommu={unit.Name}"));
+        _out.Write(string.Create(CultureInfo.InvariantCulture, $"IOMMU:{device} code={(uint)response.Code} pasid={response.Pasid} group={response.GroupId} iommu={unit.Name} kind={unit.Kind}"));
         End();
     }
 

@@ -117,12 +117,8 @@ public sealed class ReplayPlan
                     string device = e.Device;
                     ushort? requester = e.Requester ?? (e.DeniedByDriver ? SidOf(e.Device) : null);
                     if (!_devices.ContainsKey(device)) _devices.Add(device, (e.Iommu, requester));
-                    if (e.Requester is { } rid)
-                    {
-                        _byRequester[(e.Iommu, rid)] = device;
-                        _iommuKinds[e.Iommu] = "vtd";
-                    }
-                    if (e.DeniedByDriver) _iommuKinds[e.Iommu] = "smmuv3";
+                    if (e.Requester is { } rid) _byRequester[(e.Iommu, rid)] = device;
+                    if (e.IommuKind is { Length: > 0 } kind) _iommuKinds[e.Iommu] = kind;
                     var request = new ReplayRequest(e.TimeNs, device, e.HasPasid ? e.Pasid : 0, e.Index, e.Last, e.Read, e.Write, e.Execute, e.Privileged, e.Address);
                     _requests.Add(request);
                     if (!_open.TryGetValue((device, e.Index), out var group)) _open.Add((device, e.Index), group = []);
@@ -138,10 +134,7 @@ public sealed class ReplayPlan
                     string? target = e.Requester is { } r ? _byRequester.GetValueOrDefault((e.Iommu, r)) : e.Device;
                     if (target is not null && !_stallMasters.Contains(target)) Respond(target, e.Index, e.Code, e.TimeNs);
                     break;
-                case CaptureEventKind.Overflow when e.Iommu.Length > 0 && !e.Iommu.StartsWith("dmar", StringComparison.Ordinal):
-                    _iommuKinds.TryAdd(e.Iommu, "smmuv3");
-                    break;
-                case CaptureEventKind.OverflowCleared when e.Iommu.Length == 0:
+                case CaptureEventKind.Overflow or CaptureEventKind.OverflowCleared when e.IommuKind == "amd":
                     _amdSeen = true;
                     break;
             }
@@ -175,7 +168,8 @@ public sealed class ReplayPlan
                 {
                     "vtd" => IommuType.Vtd,
                     "smmuv3" => IommuType.Smmuv3,
-                    _ => _amdSeen ? IommuType.Amd : IommuType.Smmuv3,
+                    "amd" => IommuType.Amd,
+                    _ => _amdSeen ? IommuType.Amd : IommuType.Smmuv3, // a capture without Faultline's kind= (a patched kernel's dev_fault)
                 },
             }).ToList();
             var processes = _users.Keys.Select(pasid => new ProcessSpec

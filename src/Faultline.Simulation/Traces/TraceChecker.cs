@@ -32,7 +32,6 @@ public sealed class TraceChecker
     private readonly List<TraceFinding> _findings = [];
     private readonly SortedDictionary<string, long> _violations = new(StringComparer.Ordinal);
     private long _warnings;
-    private long _lastTime;
 
     /// <summary>Checks the capture <paramref name="input"/> holds, line by line.</summary>
     public static CheckReport Check(TextReader input)
@@ -50,8 +49,8 @@ public sealed class TraceChecker
     /// <summary>Takes the next event, in time order.</summary>
     public void Consume(in CaptureEvent e)
     {
-        _lastTime = e.TimeNs;
         var iommu = Iommu(e.Iommu);
+        if (e.IommuKind is { Length: > 0 } kind) iommu.Kind = kind;
         switch (e.Kind)
         {
             case CaptureEventKind.PageRequest:
@@ -71,7 +70,6 @@ public sealed class TraceChecker
                 // R38: SMMUv3 answers a last PRI request Deny itself; its log line stands for both.
                 if (e.DeniedByDriver && e.Last)
                 {
-                    iommu.Kind = "smmuv3";
                     Respond(device, e with { Kind = CaptureEventKind.Response, Code = ResponseCode.InvalidRequest });
                 }
                 break;
@@ -79,7 +77,6 @@ public sealed class TraceChecker
                 iommu.Responses++;
                 if (e.Requester is not null)
                 {
-                    iommu.Kind = "vtd";
                     if (iommu.Pending is { } earlier)
                     {
                         iommu.Pending = null;
@@ -96,18 +93,15 @@ public sealed class TraceChecker
                 }
                 break;
             case CaptureEventKind.Invalidation:
-                iommu.Kind = "vtd";
                 DrainStep(iommu, e);
                 break;
             case CaptureEventKind.Overflow:
                 iommu.Overflows++;
-                if (e.Iommu.Length > 0 && iommu.Kind.Length == 0) iommu.Kind = e.Iommu.StartsWith("dmar", StringComparison.Ordinal) ? "vtd" : "smmuv3";
                 Warn("overflow", e.Iommu, e, $"{Named(e.Iommu)} queue overflowed: page requests were lost");
                 break;
             case CaptureEventKind.OverflowCleared:
                 iommu.OverflowsCleared++;
-                if (e.Iommu.Length == 0) iommu.Kind = "amd";
-                else iommu.Overflows = Math.Max(iommu.Overflows, iommu.OverflowsCleared);
+                if (e.Iommu.Length > 0) iommu.Overflows = Math.Max(iommu.Overflows, iommu.OverflowsCleared);
                 break;
             case CaptureEventKind.PriReset:
                 string reset = e.Device;
@@ -278,7 +272,6 @@ public sealed class TraceChecker
 
     private void Sequence(IommuState iommu, in CaptureEvent e)
     {
-        iommu.Kind = "vtd";
         if (iommu.LastSequence >= 0 && e.Sequence != iommu.LastSequence + 1)
         {
             iommu.SequenceGaps++;

@@ -47,7 +47,12 @@ public static class TraceLineParser
         }
         if (cpuOpen < 0 || !int.TryParse(s[(cpuOpen + 1)..cpuClose], out int cpu)) return Malformed(number);
         var head = s[..cpuOpen].TrimEnd();
-        if (head.EndsWith(')')) head = head[..head.LastIndexOf('(')].TrimEnd(); // the tgid column
+        if (head.EndsWith(')'))
+        {
+            int tgid = head.LastIndexOf('('); // the tgid column
+            if (tgid < 0) return Malformed(number);
+            head = head[..tgid].TrimEnd();
+        }
         int dash = head.LastIndexOf('-');
         if (dash < 0 || !AllDigits(head[(dash + 1)..])) return Malformed(number);
 
@@ -62,7 +67,7 @@ public static class TraceLineParser
         if (nameEnd <= 0 || rest[..nameEnd].ContainsAny(' ', '\t')) return Malformed(number);
         string name = rest[..nameEnd].ToString();
         var text = rest[(nameEnd + 1)..];
-        if (!text.IsEmpty && text[0] == ' ') text = text[1..];
+        text = text.TrimStart(' '); // one space in tracefs, padding in trace-cmd report
         if (name == "console")
         {
             // Some kernels put the log's own time stamp in the message.

@@ -50,6 +50,20 @@ public class RoundTripTests
         }
     }
 
+    [Fact]
+    public void Check_reads_the_trace_cmd_report_layout_as_it_reads_tracefs()
+    {
+        var (_, trace) = RunWithTrace("prq-overflow.yaml", "linux");
+        var tracefs = TraceChecker.Check(new StringReader(trace));
+        // trace-cmd report: a header of its own, no flags column, CRLF for good measure.
+        var report = "version = 6\r\ncpus=2\r\nCPU 1 is empty\r\n" + string.Join("\r\n", trace.Split('\n').Where(l => !l.StartsWith('#')).Select(l =>
+            System.Text.RegularExpressions.Regex.Replace(l, @"(\[\d{3}\]) \S{5} ", "$1 ")));
+        var fromReport = TraceChecker.Check(new StringReader(report));
+        Assert.Equal(0, fromReport.Malformed);
+        Assert.Equal(tracefs.ViolationCounts, fromReport.ViolationCounts);
+        Assert.Equal(tracefs.Devices.Select(d => (d.Name, d.PageRequests, d.UnexpectedResponses)), fromReport.Devices.Select(d => (d.Name, d.PageRequests, d.UnexpectedResponses)));
+    }
+
     [Theory]
     [InlineData("teardown-under-load.yaml")]
     public void Check_sees_every_teardown_drain_in_R33s_order(string scenario)

@@ -2,10 +2,10 @@ using Faultline.Simulation;
 
 namespace Faultline.Cli;
 
-/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE]</c>.</summary>
+/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]</c>.</summary>
 internal static class RunCommand
 {
-    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath, TextWriter stdout, TextWriter stderr)
+    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath, TextWriter stdout, TextWriter stderr, string? ftracePath = null)
     {
         Scenario scenario;
         try
@@ -30,9 +30,11 @@ internal static class RunCommand
 
         RunReport report;
         using var trace = tracePath is null ? null : new TraceRecorder();
+        if (!FtraceFile.TryOpen(ftracePath, stderr, out var ftrace)) return ExitCodes.BadInput;
+        using var ftraceFile = ftrace;
         try
         {
-            report = Simulator.Run(scenario, seed, policy, trace);
+            report = Simulator.Run(scenario, seed, policy, trace, ftrace?.Writer);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {

@@ -19,7 +19,8 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
     private long _lastAccessId;
 
-    public Platform(Scenario scenario, FaultPolicy policy, ulong seed, TraceRecorder? trace = null)
+    /// <param name="ftrace">Takes what the drivers print (an ftrace capture of the run), when given.</param>
+    public Platform(Scenario scenario, FaultPolicy policy, ulong seed, TraceRecorder? trace = null, IDriverTrace? ftrace = null)
     {
         Trace = trace;
         Scenario = scenario;
@@ -27,6 +28,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         Kernel = new HostKernel(scenario.Host, policy, this, trace)
         {
             AccessOwner = access => _accessOwners.TryGetValue(access.Id, out var runner) ? runner.Process : null,
+            DriverTrace = ftrace,
         };
         Random = new SimRandom(seed);
     }

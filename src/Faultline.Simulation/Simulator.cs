@@ -13,16 +13,17 @@ public static class Simulator
     /// runs as well, and each honest tenant's throughput is reported against that baseline.
     /// </summary>
     /// <param name="trace">Records the run (not the baseline) for Perfetto, when given.</param>
-    public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null, TraceRecorder? trace = null)
+    /// <param name="ftrace">Takes what the run's drivers print (not the baseline's), an ftrace capture, when given.</param>
+    public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null, TraceRecorder? trace = null, IDriverTrace? ftrace = null)
     {
-        var report = RunOnce(scenario, seed, policy, trace);
+        var report = RunOnce(scenario, seed, policy, trace, ftrace);
         if (!scenario.Guests.Any(g => g.IsHostile)) return report;
         var hostile = scenario.Guests.Where(g => g.IsHostile).ToList();
         var baseline = RunOnce(scenario with
         {
             Guests = scenario.Guests.Where(g => !g.IsHostile).ToList(),
             Workloads = scenario.Workloads.Where(w => hostile.All(g => g.Device != w.Device)).ToList(),
-        }, seed, policy, null);
+        }, seed, policy, null, null);
         var reference = baseline.Tenants.ToDictionary(t => t.Name);
         return report with
         {
@@ -32,13 +33,13 @@ public static class Simulator
         };
     }
 
-    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy, TraceRecorder? trace)
+    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy, TraceRecorder? trace, IDriverTrace? ftrace)
     {
         string policyName = policy ?? scenario.Policy;
         var faultPolicy = FaultPolicy.ByName(policyName)
             ?? throw new ArgumentException($"unknown policy '{policyName}'; use linux or hardened", nameof(policy));
         ulong runSeed = seed ?? scenario.Seed;
-        var platform = new Platform(scenario, faultPolicy, runSeed, trace);
+        var platform = new Platform(scenario, faultPolicy, runSeed, trace, ftrace);
 
         foreach (var spec in scenario.Processes)
         {

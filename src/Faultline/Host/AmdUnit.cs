@@ -21,6 +21,12 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
             LostRequestAutoResponse = spec.DiscardAutoResponse == DiscardAutoResponse.Success ? ResponseCode.Success : null, // H-AMD-2 default: none
         }, this);
         Driver = new AmdDriver(Hardware, kernel.Framework);
+        if (kernel.DriverTrace is { } trace)
+        {
+            Driver.FaultTraced = (device, fault) => trace.FaultReported(this, device.Name, fault, stall: false, kernel.Now);
+            Driver.ResponseTraced = (device, response) => trace.PageResponseSent(this, device.Name, response, kernel.Now);
+            Driver.Log = line => trace.Log(this, line, kernel.Now);
+        }
         Driver.EnablePprLog();
     }
 

@@ -85,6 +85,12 @@ public sealed partial class HostKernel
     /// </summary>
     public Func<DmaAccess, AddressSpace?>? AccessOwner { get; set; }
 
+    /// <summary>Where the drivers' tracepoints and log lines go (an ftrace capture), or null; set before the first IOMMU is added.</summary>
+    public IDriverTrace? DriverTrace { get; init; }
+
+    /// <summary>The time of the input being handled, for what the drivers print from call-backs that carry none.</summary>
+    internal long Now => _now;
+
     internal void Emit(in HostAction action) => _host.Take(action);
 
     // ---- topology ----

@@ -83,6 +83,7 @@ public sealed partial class HostKernel
         string rule = RuleOf(reason);
         string failed = error == PciEnableError.None ? "" : $", re-enable failed: {error}";
         Trace?.Instant(port.TraceName, port.ResetGuest is null ? "teardowns" : "guest", $"PRI reset ({rule}): {held} credits back", now, port.ResetGuest is null ? "teardown" : "guest");
+        DriverTrace?.Log(null, $"{port.Name}: PRI reset after {WhyOf(port)} ({rule}): {held} credits back", now);
         _notes.Add(port.ResetGuest is { } g
             ? $"t={now}ns {g.Name}: PRI reset of {port.Name} after the domain change ({rule}): {held} credits back{failed}"
             : $"t={now}ns {port.Name}: PRI reset after {WhyOf(port)} ({rule}): {held} credits back{failed}");

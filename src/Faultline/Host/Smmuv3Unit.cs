@@ -29,6 +29,12 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
         var config = Smmuv3DriverConfig.For(kernel.Framework.Policy, spec.StallMax);
         if (spec.PriService is { } service) config = config with { PriService = service };
         Driver = new Smmuv3Driver(Hardware, kernel.Framework, config);
+        if (kernel.DriverTrace is { } trace)
+        {
+            Driver.FaultTraced = (device, fault, stall) => trace.FaultReported(this, device.Name, fault, stall, kernel.Now);
+            Driver.ResponseTraced = (device, response) => trace.PageResponseSent(this, device.Name, response, kernel.Now);
+            Driver.Log = line => trace.Log(this, line, kernel.Now);
+        }
     }
 
     /// <inheritdoc />

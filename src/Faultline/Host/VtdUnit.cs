@@ -19,6 +19,12 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
             PageDrainSupported = spec.PageDrainSupported,
         }, this);
         Driver = new VtdDriver(Hardware, kernel.Framework, kernel.Spec.VirtualAddressBits);
+        if (kernel.DriverTrace is { } trace)
+        {
+            Driver.PageRequestTraced = (device, sequence, descriptor) => trace.PageRequestReported(this, device.Name, sequence, descriptor, kernel.Now);
+            Driver.InvalidationTraced = descriptor => trace.InvalidationSubmitted(this, descriptor, kernel.Now);
+            Driver.Log = line => trace.Log(this, line, kernel.Now);
+        }
     }
 
     /// <inheritdoc />

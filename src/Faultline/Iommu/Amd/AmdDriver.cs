@@ -98,6 +98,13 @@ public sealed class AmdDriver : IPageResponder
     /// <summary>What the driver counted.</summary>
     public AmdDriverCounters Counters { get; } = new();
 
+    /// <summary>The kernel log: each line the PPR path prints (amd.md §5, "AMD-Vi: " prefix left to the host), when a host wants them.</summary>
+    public Action<string>? Log { get; set; }
+    /// <summary>Each fault reported to the framework (no upstream tracepoint: the proposed <c>iommu:dev_fault</c>), when a host wants them.</summary>
+    public Action<FaultDevice, Fault>? FaultTraced { get; set; }
+    /// <summary>Each COMPLETE_PPR_REQUEST the driver queued, as the response it carries (the proposed <c>iommu:dev_page_response</c>).</summary>
+    public Action<FaultDevice, PageResponse>? ResponseTraced { get; set; }
+
     /// <summary>
     /// <c>amd_iommu_enable_ppr_log</c>: PPREn, the log base with 2^order entries, head and tail 0, then
     /// PPRIntEn and PPRLogEn (which sets PPRLogRun). False if the hardware lacks PPRSup.
@@ -241,6 +248,7 @@ public sealed class AmdDriver : IPageResponder
             Counters.RestartsNotNeeded++;
             return;
         }
+        Log?.Invoke("IOMMU PPR log restarting");
         Disable(AmdIommu.ControlPprLogEn);
         Disable(AmdIommu.ControlPprIntEn);
         _iommu.WriteStatus(AmdIommu.StatusPprOverflow);
@@ -287,7 +295,8 @@ public sealed class AmdDriver : IPageResponder
         var e = decoded.Value;
         if (!e.IsPageServiceRequest)
         {
-            Counters.UnknownRequests++; // "Unknown PPR request received"
+            Counters.UnknownRequests++;
+            Log?.Invoke("Unknown PPR request received");
             return;
         }
         if (!_byRequester.TryGetValue(e.DeviceId, out var data))
@@ -311,7 +320,8 @@ public sealed class AmdDriver : IPageResponder
         uint pasid = e.Pasid.Value;
         if (pasid == 0 || pasid >= data.MaxPasids)
         {
-            Counters.InvalidPasids++; // "Invalid PASID : 0x%x, device : 0x%x"
+            Counters.InvalidPasids++;
+            Log?.Invoke($"Invalid PASID : 0x{pasid:x}, device : 0x{data.Requester.Value:x}");
             Complete(data, pasid, e.PrgIndex.Value, PageResponseCode.Failure);
             return;
         }
@@ -323,13 +333,16 @@ public sealed class AmdDriver : IPageResponder
         if (e.WriteRequested) perm |= FaultPermissions.Write;
         if (e.ExecuteRequested) perm |= FaultPermissions.Exec;
         if (e.PrivilegedModeRequested) perm |= FaultPermissions.Priv; // PRIV iff U/S clear
-        _framework.Report(data.Device, new Fault(flags, pasid, e.PrgIndex.Value, perm, e.PageAddress), now);
+        var fault = new Fault(flags, pasid, e.PrgIndex.Value, perm, e.PageAddress);
+        FaultTraced?.Invoke(data.Device, fault);
+        _framework.Report(data.Device, fault, now);
         Counters.Reported++;
     }
 
     /// <summary><c>amd_iommu_complete_ppr</c> → <c>build_complete_ppr</c>, queued on the command buffer.</summary>
     private void Complete(DeviceData data, uint pasid, uint tag, PageResponseCode code)
     {
+        ResponseTraced?.Invoke(data.Device, new PageResponse(pasid, tag, code));
         CompletePprRequestCommand.ForResponse(data.Requester, new Pasid(pasid & Pasid.Mask), data.PriTlp,
             new PrgIndex((ushort)(tag & PrgIndex.Mask)), PcieWireCode.For(code, _framework.Policy.WireCodes)).Encode(_command);
         Counters.ResponsesSubmitted++;

@@ -97,6 +97,10 @@ public sealed class Smmuv3Driver : IPageResponder
 
     /// <summary>The kernel log: each line the driver prints (R37, R38 formats), when a host wants them.</summary>
     public Action<string>? Log { get; set; }
+    /// <summary>Each fault reported to the framework, and whether it is a stall (no upstream tracepoint: the proposed <c>iommu:dev_fault</c>), when a host wants them.</summary>
+    public Action<FaultDevice, Fault, bool>? FaultTraced { get; set; }
+    /// <summary>Each framework response the driver turned into a command (the proposed <c>iommu:dev_page_response</c>), when a host wants them.</summary>
+    public Action<FaultDevice, PageResponse>? ResponseTraced { get; set; }
 
     /// <summary>
     /// Device probe: PASID, ATS, then PRI with <see cref="Smmuv3DriverConfig.PriCredits"/>. Unlike VT-d (R34),
@@ -209,6 +213,7 @@ public sealed class Smmuv3Driver : IPageResponder
             Counters.ResponsesWarned++;
             return;
         }
+        ResponseTraced?.Invoke(device, response);
         if (master.IsStall)
         {
             new ResumeCommand(master.StreamId, ResumeActionFor(response.Code), (ushort)response.GroupId).Encode(_command);
@@ -377,7 +382,9 @@ public sealed class Smmuv3Driver : IPageResponder
         if (e.Execute) perm |= FaultPermissions.Exec;
         if (e.Privileged) perm |= FaultPermissions.Priv;
         Counters.PriReported++;
-        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.Index.Value, perm, e.PageAddress), now);
+        var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.Index.Value, perm, e.PageAddress);
+        FaultTraced?.Invoke(master.Device, fault, false);
+        var status = _framework.Report(master.Device, fault, now);
         // Current core answers the no-handler case itself (R10); answering again would duplicate the response.
         if (status != FaultStatus.Ok) Counters.ReportsPrinted++;
     }
@@ -423,7 +430,9 @@ public sealed class Smmuv3Driver : IPageResponder
         if (e.PnU) perm |= FaultPermissions.Priv;
         var flags = FaultFlags.LastPage | (e.SubstreamValid ? FaultFlags.PasidValid : FaultFlags.None);
         Counters.StallsReported++;
-        var status = _framework.Report(master.Device, new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress), now);
+        var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress);
+        FaultTraced?.Invoke(master.Device, fault, true);
+        var status = _framework.Report(master.Device, fault, now);
         if (status != FaultStatus.Ok)
         {
             Counters.ReportsPrinted++; // R16, BUG-15

@@ -69,6 +69,13 @@ public sealed class VtdDriver : IPageResponder
     /// <summary>The per-IOMMU sequence number of the <c>prq_report</c> trace event (vtd.md §8).</summary>
     public long ReportSequence { get; private set; }
 
+    /// <summary>Tracepoint <c>intel_iommu:prq_report</c>: each descriptor reported, its device and sequence number, when a host wants them.</summary>
+    public Action<FaultDevice, long, ReadOnlySpan<byte>>? PageRequestTraced { get; set; }
+    /// <summary>Tracepoint <c>intel_iommu:qi_submit</c>: each descriptor written to the invalidation queue, when a host wants them.</summary>
+    public Action<ReadOnlySpan<byte>>? InvalidationTraced { get; set; }
+    /// <summary>The kernel log: each line the fault path prints (vtd.md §8), when a host wants them.</summary>
+    public Action<string>? Log { get; set; }
+
     /// <summary>
     /// Device probe (R34, <c>iommu_enable_pci_caps</c>): PASID, then ATS, then PRI with
     /// min(Capacity, PRQ depth) credits unless <paramref name="credits"/> says otherwise.
@@ -121,12 +128,14 @@ public sealed class VtdDriver : IPageResponder
 
         if ((_iommu.Prs & VtdIommu.PrsOverflow) != 0)
         {
+            Log?.Invoke($"IOMMU: {_iommu.Name}: PRQ overflow detected");
             // R32, H-VTD-7: clear PRO only once the ring is empty, and drop partials whose last request may be lost.
             if (_iommu.Pqh == _iommu.Pqt)
             {
                 _framework.DiscardPartial(Queue);
                 _iommu.WritePrs(VtdIommu.PrsOverflow);
                 Counters.OverflowsCleared++;
+                Log?.Invoke($"IOMMU: {_iommu.Name}: PRQ overflow cleared");
             }
             else
             {
@@ -261,6 +270,7 @@ public sealed class VtdDriver : IPageResponder
             d.PrivateDataPresent ? d.PrivateData0 : 0, d.PrivateDataPresent ? d.PrivateData1 : 0);
         _framework.Report(device, fault, now);
         Counters.Reported++;
+        PageRequestTraced?.Invoke(device, ReportSequence, bytes); // prq.c traces after the report, seq# post-incremented
         ReportSequence++;
     }
 
@@ -291,6 +301,7 @@ public sealed class VtdDriver : IPageResponder
     /// <summary>Puts the descriptor in <c>_descriptor</c> at IQT, waiting in order while the queue is full (qi_submit_sync spins).</summary>
     private void Submit()
     {
+        InvalidationTraced?.Invoke(_descriptor);
         if (_submitter.Submit(_descriptor)) Counters.InvalidationQueueWaits++;
     }
 

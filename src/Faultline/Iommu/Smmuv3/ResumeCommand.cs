@@ -26,18 +26,6 @@ public static class ResumeActions
     /// <summary>Whether the value is Terminate, Retry or Abort (3 is not a value).</summary>
     public static bool IsDefined(this ResumeAction action) => (byte)action <= (byte)ResumeAction.Abort;
 
-    /// <summary>
-    /// Linux's <c>arm_smmu_page_response</c> for a stalled master (H-SMMU-7, R22): Success → Retry, Invalid
-    /// Request or Response Failure → Abort, anything else → Terminate (the 2025 refactor; earlier kernels
-    /// refused the response with -EINVAL).
-    /// </summary>
-    public static ResumeAction ForResponse(ResponseCode code) => code switch
-    {
-        ResponseCode.Success => ResumeAction.Retry,
-        ResponseCode.InvalidRequest or ResponseCode.ResponseFailure => ResumeAction.Abort,
-        _ => ResumeAction.Terminate,
-    };
-
     /// <summary>Terminate, Retry, Abort, or Reserved&lt;n&gt; for another value.</summary>
     public static string Name(this ResumeAction action) => action switch
     {

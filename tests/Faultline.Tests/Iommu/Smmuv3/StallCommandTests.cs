@@ -48,17 +48,6 @@ public sealed class StallCommandTests
         Assert.Equal(7UL, dw0 >> 32); // CMD_SID(x) = word[1]
     }
 
-    [Theory]
-    [InlineData(ResponseCode.Success, ResumeAction.Retry)]
-    [InlineData(ResponseCode.InvalidRequest, ResumeAction.Abort)]
-    [InlineData(ResponseCode.ResponseFailure, ResumeAction.Abort)]
-    [InlineData((ResponseCode)2, ResumeAction.Terminate)]
-    [InlineData((ResponseCode)0xE, ResumeAction.Terminate)]
-    public void H_SMMU_7_linux_maps_page_responses_to_resume_actions(ResponseCode code, ResumeAction action)
-    {
-        Assert.Equal(action, ResumeActions.ForResponse(code));
-    }
-
     [Fact]
     public void H_SMMU_6_resume_round_trip_over_field_combinations()
     {

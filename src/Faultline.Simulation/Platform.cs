@@ -17,6 +17,9 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
     private readonly Dictionary<string, DeviceNode> _devicesByName = new(); // for scenario events and tenants
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
+    // The batch running now, and a wake-up it asked for itself (AMD's poll, H-AMD-3): that one waits for the batch's end.
+    private (int Unit, int Thread)? _batch;
+    private HostAction? _wakeDuringBatch;
     private long _lastAccessId;
 
     /// <param name="ftrace">Takes what the drivers print (an ftrace capture of the run), when given.</param>
@@ -201,6 +204,11 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Later(Timing.TranslationNs + Timing.LinkNs, action); // the translation agent's work, then the link
                 break;
             case HostActionKind.RunThread:
+                if (_batch == (action.Unit, action.Target))
+                {
+                    _wakeDuringBatch = action; // its batch's length is not known yet
+                    break;
+                }
                 // The interrupt's latency, or the poll's own time; never before the thread's previous batch is done.
                 long wake = action.At == HostAction.NoTime ? Now + Timing.InterruptNs : action.At;
                 Scheduler.At(Math.Max(wake, _threadBusyUntil[action.Unit][action.Target]), new SimEvent { Kind = SimEventKind.Kernel, Action = action });
@@ -255,8 +263,15 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         var ring = unit.ThreadQueue(action.Target);
         string name = unit.ThreadName(action.Target);
         if (ring is not null) Trace?.Counter(unit.TraceName, $"{name}: queue", Now, ring.Count);
+        _batch = (action.Unit, action.Target);
         int handled = Kernel.RunThread(action, Now);
+        _batch = null;
         long busyUntil = _threadBusyUntil[action.Unit][action.Target] = Now + handled * Timing.ReportNs;
+        if (_wakeDuringBatch is { } wake)
+        {
+            _wakeDuringBatch = null;
+            ((IKernelHost)this).Take(wake); // now scheduled no earlier than this batch's end
+        }
         Trace?.Span(unit.TraceName, name, "batch", Now, busyUntil - Now, "driver", ("entries", handled.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (ring is not null) Trace?.Counter(unit.TraceName, $"{name}: queue", Now, ring.Count);
         Scheduler.At(busyUntil, new SimEvent { Kind = SimEventKind.ThreadBatchDone, Target = action.Unit });

@@ -123,6 +123,8 @@ public static class SummaryWriter
         }
         w.WriteLine($"Invariants: {r.InvariantCounts.Values.Sum()} violations ({string.Join(", ", r.InvariantCounts.Select(kv => $"{kv.Key} x{kv.Value}"))})");
         foreach (var v in r.Invariants) w.WriteLine($"  {v}");
+        var entries = r.InvariantCounts.Keys.GroupBy(RuleCatalogue.FileOf).OrderBy(g => g.Key, StringComparer.Ordinal);
+        w.WriteLine($"  Rules explained in: {string.Join("; ", entries.Select(g => $"{g.Key} ({string.Join(", ", g)})"))}");
     }
 
     /// <summary>One character of a level against its full scale: ' ' empty, then ▁ to █ (full).</summary>

@@ -183,6 +183,36 @@ public sealed class ScenarioReaderHostileTests
     }
 
     [Fact]
+    public void The_amd_isolation_reproducer_of_issue_14_reads_cleanly()
+    {
+        var s = ScenarioReader.Parse(AmdIsolationReproducer, "amd-isolation.yaml");
+
+        Assert.Equal(Faultline.Host.IommuType.Amd, Assert.Single(s.Iommus).Type);
+        Assert.Equal(["p3", "p1"], Assert.Single(s.Devices).Bind);
+        Assert.Equal((3896L, 258L), (s.Timing.TranslationNs, s.Timing.InterruptNs));
+        Assert.Equal(new UnbindEvent(3409, "d0", "p3", Faultline.Devices.PasidStopMode.StopMarker), Assert.Single(s.Events));
+        Assert.Equal(2, s.Workloads.Count);
+    }
+
+    /// <summary>Issue 14's AMD reproducer (a fault resolved in the other process's address space); also fuzz/corpus/scenario/.</summary>
+    internal const string AmdIsolationReproducer = """
+        name: amd-isolation
+        timing: { translation: 3896ns, interrupt: 258ns }
+        iommus:
+          - { name: amd0, type: amd }
+        processes:
+          - { name: p1, vmas: [ { start: 0x10101000, pages: 256, perm: w } ] }
+          - { name: p3, vmas: [ { start: 0x1025e000, pages: 64, perm: rw } ] }
+        devices:
+          - { name: d0, rid: "03:15.7", iommu: amd0, bind: [p3, p1] }
+        workloads:
+          - { device: d0, process: p1 }
+          - { device: d0, process: p3 }
+        events:
+          - { at: 3409ns, unbind: { device: d0, process: p3, stop: marker } }
+        """;
+
+    [Fact]
     public void Load_refuses_an_endless_file_at_the_size_limit_before_reading_it_all()
     {
         if (!File.Exists("/dev/zero")) return; // Linux and macOS

@@ -5,15 +5,17 @@ namespace Faultline.Cli;
 /// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE]</c>.</summary>
 internal static class RunCommand
 {
+    private const string Json = "JSON", Trace = "the trace", Report = "the report";
+
     /// <summary>Checks the paths, reads the scenario and, if <paramref name="simulate"/>, runs it and writes its outputs.</summary>
     public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath,
         TextWriter stdout, TextWriter stderr, bool simulate)
     {
-        // Every path is checked before the run, so a bad one costs no run and says which option it is.
-        foreach (var (path, option) in new[] { (jsonPath, "--json"), (tracePath, "--trace"), (reportPath, "--report") })
+        // Every path is checked before the run, so a bad one costs no run; the words are those of a failed write.
+        foreach (var (path, what) in new[] { (jsonPath, Json), (tracePath, Trace), (reportPath, Report) })
         {
             if (path is not null && Paths.OutputProblem(path) is { } problem)
-                return Fail(stderr, $"cannot write {option} '{path}': {problem}");
+                return Fail(stderr, $"cannot write {what} to '{path}': {problem}");
         }
         if (scenarioPath is not null && Paths.InputProblem(scenarioPath) is { } inputProblem)
             return Fail(stderr, $"cannot read scenario '{scenarioPath}': {inputProblem}");
@@ -36,9 +38,9 @@ internal static class RunCommand
         using var trace = tracePath is null ? null : new TraceRecorder();
         var report = Simulator.Run(scenario, seed, policy, trace);
         SummaryWriter.Write(report, stdout);
-        if (jsonPath is not null && !TryWrite(jsonPath, "JSON", () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
-        if (reportPath is not null && !TryWrite(reportPath, "the report", () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
-        if (trace is not null && !TryWrite(tracePath!, "the trace", () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
+        if (jsonPath is not null && !TryWrite(jsonPath, Json, () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
+        if (reportPath is not null && !TryWrite(reportPath, Report, () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
+        if (trace is not null && !TryWrite(tracePath!, Trace, () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
         return report.InvariantCounts.Count == 0 ? ExitCodes.Ok : ExitCodes.InvariantsBroken;
     }
 

@@ -12,9 +12,9 @@ public sealed class HostileCommandLineTests
 
     [Theory]
     [InlineData("run", "", "cannot read scenario '': the path is empty")]
-    [InlineData("run", "--json", "cannot write --json '': the path is empty")]
-    [InlineData("run", "--trace", "cannot write --trace '': the path is empty")]
-    [InlineData("run", "--report", "cannot write --report '': the path is empty")]
+    [InlineData("run", "--json", "cannot write JSON to '': the path is empty")]
+    [InlineData("run", "--trace", "cannot write the trace to '': the path is empty")]
+    [InlineData("run", "--report", "cannot write the report to '': the path is empty")]
     public void An_empty_path_exits_2_naming_it_before_any_run(string command, string option, string message)
     {
         var (exit, stdout, stderr) = option.Length == 0 ? CommandLine.Invoke(command, "") : CommandLine.Invoke(command, option, "");

@@ -924,6 +924,9 @@ public static class ScenarioReader
                 }
                 else
                 {
+                    // An empty key's own place is where the parser stopped before it: its value's is the one to show.
+                    if (parent.Key.Value.Length == 0)
+                        throw new ScenarioException(file, at.Line, at.Column, "(key)", "a value without a key (a name before the ':')");
                     if (!((Mapping)parent.Node).Add(parent.Key, node))
                         throw new ScenarioException(file, parent.Key.Start.Line, parent.Key.Start.Column, parent.Key.Value, "appears twice in the same mapping");
                     parent.Key = null;

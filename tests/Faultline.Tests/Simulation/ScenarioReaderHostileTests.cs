@@ -43,11 +43,14 @@ public sealed class ScenarioReaderHostileTests
     }
 
     [Fact]
-    public void An_alias_as_a_key_is_refused_even_when_small()
+    public void A_key_that_is_an_alias_a_list_or_nothing_is_refused_where_it_is()
     {
         var e = Refused("a: &k name\n? *k\n: x\n");
         Assert.Equal(("(key)", 2L, 3L), (e.Key, e.Line, e.Column));
-        Assert.Equal(("(key)", 1L), (Refused("? [a, b]\n: x\n").Key, Refused("? [a, b]\n: x\n").Line));
+        var list = Refused("? [a, b]\n: x\n");
+        Assert.Equal(("(key)", 1L, "a key is a name, not a list or a mapping"), (list.Key, list.Line, list.Problem));
+        var none = Refused("name: x\n: y\n");
+        Assert.Equal(("(key)", 2L, 3L, "a value without a key (a name before the ':')"), (none.Key, none.Line, none.Column, none.Problem));
     }
 
     [Theory]

@@ -9,9 +9,12 @@ using Events = YamlDotNet.Core.Events;
 
 namespace Faultline.Simulation;
 
-/// <summary>A scenario file that cannot be used, with the place and key at fault, and the limit it breaks if it breaks one.</summary>
+/// <summary>
+/// A scenario file that cannot be used, with the place and key at fault, and the limit it breaks if it breaks one.
+/// Values are quoted as the file has them; a reader that prints the message escapes what it must (the command does).
+/// </summary>
 public sealed class ScenarioException(string file, long line, long column, string key, string problem, string? limit = null)
-    : Exception($"{Printable(file)}:{line}:{column}: {Printable(key)}: {Printable(problem)}")
+    : Exception($"{file}:{line}:{column}: {key}: {problem}")
 {
     public string File { get; } = file;
     public long Line { get; } = line;
@@ -24,25 +27,6 @@ public sealed class ScenarioException(string file, long line, long column, strin
     /// <summary>A limit broken at a place: the problem names the limit and its value.</summary>
     internal static ScenarioException Breach(string file, long line, long column, string key, string what, string limit, long max) =>
         new(file, line, column, key, $"{what}, over the '{limit}' limit of {max}", limit);
-
-    /// <summary>The message is one line whatever the file holds: control characters in names and values are escaped.</summary>
-    private static string Printable(string text)
-    {
-        if (!text.Any(char.IsControl)) return text;
-        var s = new System.Text.StringBuilder(text.Length + 8);
-        foreach (char c in text)
-        {
-            s.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
-                _ => c.ToString(),
-            });
-        }
-        return s.ToString();
-    }
 }
 
 /// <summary>

@@ -79,6 +79,11 @@ public sealed class HostileCommandLineTests
         }
     }
 
+    [Fact]
+    public void A_value_with_a_newline_quoted_from_a_scenario_is_printed_escaped_on_one_line() =>
+        RunsToOneLocatedLine(Simulation.Scenarios.Single().Replace("iommu: dmar0", "iommu: \"dmar\\n9\"", StringComparison.Ordinal),
+            "10:40: devices[0].iommu: 'dmar\\n9' is not one of: dmar0");
+
     [Theory]
     [InlineData("-h", "'h' at position 2")]
     [InlineData("-?", "'?' at position 2")]

@@ -120,15 +120,6 @@ public sealed class ScenarioReaderHostileTests
         var e = Refused(Scenarios.Single().Replace(good, bad, StringComparison.Ordinal));
         Assert.Equal(key, e.Key);
         Assert.Contains("control character", e.Problem, StringComparison.Ordinal);
-        Assert.DoesNotContain('\n', e.Message);
-    }
-
-    [Fact]
-    public void A_message_quoting_a_value_with_a_newline_stays_on_one_line()
-    {
-        var e = Refused(Scenarios.Single().Replace("iommu: dmar0", "iommu: \"dmar\\n9\"", StringComparison.Ordinal));
-        Assert.Equal("'dmar\n9' is not one of: dmar0", e.Problem); // the data as it was
-        Assert.EndsWith(": devices[0].iommu: 'dmar\\n9' is not one of: dmar0", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

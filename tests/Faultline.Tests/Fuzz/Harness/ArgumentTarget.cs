@@ -6,7 +6,7 @@ namespace Faultline.Fuzz;
 /// <summary>
 /// The whole command line in-process, one argument per line of the input (<see cref="Faultline.Cli.Program"/> as Main runs it, but
 /// reading and checking only: no run, nothing written). The exit code is 0, 1 or 2, never 3 (a bug) nor an exception
-/// escaping; an error says something, and no stack trace is printed.
+/// escaping; an error says something, on lines of its own, and no stack trace is printed.
 /// </summary>
 internal sealed class ArgumentTarget : FuzzTarget
 {
@@ -40,6 +40,9 @@ internal sealed class ArgumentTarget : FuzzTarget
             throw new FuzzFinding($"a stack trace: {error}");
         if (exit == ExitCodes.BadInput && error.Length == 0)
             throw new FuzzFinding("exit 2 without a word");
+        // One line per error: each line is the command's own, none the broken-off end of another.
+        if (error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(l => !l.StartsWith("faultline", StringComparison.Ordinal) && !l.StartsWith("Try 'faultline", StringComparison.Ordinal)) is { } stray)
+            throw new FuzzFinding($"an error line that is not the command's: '{stray}' in {error}");
         return $"{exit}|{string.Join(' ', error.Split(' ').Take(3))}";
     }
 

@@ -6,7 +6,7 @@ namespace Faultline.Fuzz;
 
 /// <summary>
 /// The scenario reader on arbitrary text: a scenario or one <see cref="ScenarioException"/>, placed (line and column
-/// from 1), keyed and on one line; nothing else. Run under the default limits and, as "scenario-tight", under small
+/// from 1), keyed and saying what is wrong; nothing else. Run under the default limits and, as "scenario-tight", under small
 /// ones, so each limit's path is reached by inputs of a few KiB.
 /// </summary>
 internal sealed partial class ScenarioTarget(string name, ScenarioLimits limits, string repositoryRoot) : FuzzTarget
@@ -43,8 +43,8 @@ internal sealed partial class ScenarioTarget(string name, ScenarioLimits limits,
         }
         catch (ScenarioException e)
         {
-            if (e.Line < 1 || e.Column < 1 || e.Key.Length == 0 || e.Message.Contains('\n', StringComparison.Ordinal) || e.Message.Contains('\r', StringComparison.Ordinal))
-                throw new FuzzFinding($"not one placed line: {e.Line}:{e.Column} '{e.Key}' {e.Message}");
+            if (e.Line < 1 || e.Column < 1 || e.Key.Length == 0 || e.Problem.Length == 0)
+                throw new FuzzFinding($"not placed, keyed and said: {e.Line}:{e.Column} '{e.Key}' {e.Message}");
             // The outcome: the key without indices, the limit, the problem's first words.
             return $"{Index().Replace(e.Key, "[]")}|{e.Limit}|{string.Join(' ', e.Problem.Split(' ').Take(3))}";
         }

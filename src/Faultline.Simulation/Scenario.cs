@@ -198,17 +198,17 @@ public sealed record ScenarioLimits
     /// <summary><c>queue_entries</c>: entries of the hardware queues a scenario sizes (PRQ, PRI queue, event queue, PPR log), all allocated at start.</summary>
     public long QueueEntries { get; init; } = 1L << 22;
     /// <summary><c>processes</c>: processes (address spaces).</summary>
-    public int Processes { get; init; } = 65_536;
+    public int Processes { get; init; } = 16_384;
     /// <summary><c>vmas</c>: VMAs of all processes together.</summary>
     public int Vmas { get; init; } = 65_536;
     /// <summary><c>vma_pages</c>: pages of all VMAs together; a run draws each one's residency at start.</summary>
     public long VmaPages { get; init; } = 1L << 25;
     /// <summary><c>resident_pages</c>: pages made resident at start, <c>pages</c> × <c>resident</c> rounded up, over all VMAs.</summary>
     public long ResidentPages { get; init; } = 1L << 23;
-    /// <summary><c>devices</c>: PCIe functions and platform masters together.</summary>
-    public int Devices { get; init; } = 65_536;
+    /// <summary><c>devices</c>: PCIe functions and platform masters together (each with its ATC, PRI state and queues in the run).</summary>
+    public int Devices { get; init; } = 16_384;
     /// <summary><c>workloads</c>: workloads.</summary>
-    public int Workloads { get; init; } = 65_536;
+    public int Workloads { get; init; } = 16_384;
     /// <summary><c>events</c>: scenario events.</summary>
-    public int Events { get; init; } = 65_536;
+    public int Events { get; init; } = 16_384;
 }

@@ -43,8 +43,9 @@ var watchdog = new Thread(() =>
     while (true)
     {
         Thread.Sleep(1000);
-        if (Volatile.Read(ref running) is not { } fuzzer || fuzzer.CurrentStart == 0) continue;
-        if (Stopwatch.GetElapsedTime(fuzzer.CurrentStart) < bounds.MaxTime!.Value) continue;
+        if (Volatile.Read(ref running) is not { } fuzzer) continue;
+        long start = fuzzer.CurrentStart; // read once: between inputs it is 0, which would read as the time since boot
+        if (start == 0 || Stopwatch.GetElapsedTime(start) < bounds.MaxTime!.Value) continue;
         var input = fuzzer.Current;
         var folder = Path.Combine(findings, fuzzer.Target.Name);
         Directory.CreateDirectory(folder);

@@ -188,7 +188,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     private void Refuse(TaskCompletionSource<AccessResult> completion)
     {
         Interlocked.Increment(ref _refused);
-        completion.TrySetException(new InvalidOperationException($"the host loop is {Loop.State}; the access was not started", Loop.Fault));
+        completion.TrySetException(new InvalidOperationException($"the host loop is {Loop.State}; the access was refused, or left unfinished when it ended", Loop.Fault));
     }
 
     /// <remarks>

@@ -40,12 +40,12 @@ internal static class DecodeCommand
     {
         if (!Records.TryGetValue(record, out var decoder))
         {
-            stderr.WriteLine($"faultline decode: unknown record '{record}'; known: {string.Join(", ", Records.Keys)}");
+            ErrorLine.Write(stderr, $"faultline decode: unknown record '{record}'; known: {string.Join(", ", Records.Keys)}");
             return ExitCodes.BadInput;
         }
         if (!Hex.TryParse(hex, out var bytes, out var hexError))
         {
-            stderr.WriteLine($"faultline decode {record}: bad hex: {hexError}");
+            ErrorLine.Write(stderr, $"faultline decode {record}: bad hex: {hexError}");
             return ExitCodes.BadInput;
         }
         using var buffer = new MemoryStream();
@@ -54,7 +54,7 @@ internal static class DecodeCommand
             error = decoder(bytes, json);
         if (error is { } e)
         {
-            stderr.WriteLine($"faultline decode {record}: {e.Field}: {e.Message}");
+            ErrorLine.Write(stderr, $"faultline decode {record}: {e.Field}: {e.Message}");
             return ExitCodes.BadInput;
         }
         stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));

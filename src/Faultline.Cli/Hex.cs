@@ -3,19 +3,21 @@ namespace Faultline.Cli;
 /// <summary>Hex text to bytes, in memory order; spaces, ':' '_' '-' separators and a leading 0x are allowed.</summary>
 internal static class Hex
 {
+    /// <summary>The bytes, or an error whose position counts characters of <paramref name="text"/> as given, from 1.</summary>
     public static bool TryParse(string text, out byte[] bytes, out string error)
     {
-        var digits = new System.Text.StringBuilder();
-        var t = text.Trim();
-        if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) t = t[2..];
-        for (int i = 0; i < t.Length; i++)
+        var digits = new System.Text.StringBuilder(text.Length);
+        int start = 0;
+        while (start < text.Length && char.IsWhiteSpace(text[start])) start++;
+        if (text.AsSpan(start).StartsWith("0x", StringComparison.OrdinalIgnoreCase)) start += 2;
+        for (int i = start; i < text.Length; i++)
         {
-            char c = t[i];
+            char c = text[i];
             if (char.IsWhiteSpace(c) || c is ':' or '_' or '-') continue;
             if (!char.IsAsciiHexDigit(c))
             {
                 bytes = [];
-                error = $"'{c}' at position {i + 1} is not a hex digit";
+                error = $"{(char.IsControl(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'")} at position {i + 1} is not a hex digit";
                 return false;
             }
             digits.Append(c);

@@ -5,8 +5,21 @@ namespace Faultline.Cli;
 /// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]</c>.</summary>
 internal static class RunCommand
 {
-    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath, TextWriter stdout, TextWriter stderr, string? ftracePath = null)
+    private const string Json = "JSON", Trace = "the trace", Report = "the report", Ftrace = "the ftrace";
+
+    /// <summary>Checks the paths, reads the scenario and, if <paramref name="simulate"/>, runs it and writes its outputs.</summary>
+    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath,
+        TextWriter stdout, TextWriter stderr, bool simulate, string? ftracePath = null)
     {
+        // Every path is checked before the run, so a bad one costs no run; the words are those of a failed write.
+        foreach (var (path, what) in new[] { (jsonPath, Json), (tracePath, Trace), (reportPath, Report), (ftracePath, Ftrace) })
+        {
+            if (path is not null && Paths.OutputProblem(path) is { } problem)
+                return Fail(stderr, $"cannot write {what} to '{path}': {problem}");
+        }
+        if (scenarioPath is not null && Paths.InputProblem(scenarioPath) is { } inputProblem)
+            return Fail(stderr, $"cannot read scenario '{scenarioPath}': {inputProblem}");
+
         Scenario scenario;
         try
         {
@@ -14,39 +27,29 @@ internal static class RunCommand
         }
         catch (ScenarioException e)
         {
-            stderr.WriteLine($"faultline run: {e.Message}");
-            return ExitCodes.BadInput;
+            return Fail(stderr, e.Message);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"faultline run: cannot read scenario '{scenarioPath}': {e.Message}");
-            return ExitCodes.BadInput;
+            return Fail(stderr, $"cannot read scenario '{scenarioPath}': {e.Message}");
         }
-        catch (UnauthorizedAccessException e)
-        {
-            stderr.WriteLine($"faultline run: cannot read scenario '{scenarioPath}': {e.Message}");
-            return ExitCodes.BadInput;
-        }
+        if (!simulate) return ExitCodes.Ok;
 
-        RunReport report;
         using var trace = tracePath is null ? null : new TraceRecorder();
         if (!FtraceFile.TryOpen(ftracePath, stderr, out var ftrace)) return ExitCodes.BadInput;
         using var ftraceFile = ftrace;
-        try
-        {
-            report = Simulator.Run(scenario, seed, policy, trace, ftrace?.Writer);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            // A model error, not bad input and not a broken invariant: say so, and exit apart from both.
-            stderr.WriteLine($"faultline run: internal error in scenario '{scenario.Name}': {e.Message}");
-            return ExitCodes.InternalError;
-        }
+        var report = Simulator.Run(scenario, seed, policy, trace, ftrace?.Writer);
         SummaryWriter.Write(report, stdout);
-        if (jsonPath is not null && !TryWrite(jsonPath, "JSON", () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
-        if (reportPath is not null && !TryWrite(reportPath, "the report", () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
-        if (trace is not null && !TryWrite(tracePath!, "the trace", () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
+        if (jsonPath is not null && !TryWrite(jsonPath, Json, () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
+        if (reportPath is not null && !TryWrite(reportPath, Report, () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
+        if (trace is not null && !TryWrite(tracePath!, Trace, () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
         return report.InvariantCounts.Count == 0 ? ExitCodes.Ok : ExitCodes.InvariantsBroken;
+    }
+
+    private static int Fail(TextWriter stderr, string message)
+    {
+        ErrorLine.Write(stderr, $"faultline run: {message}");
+        return ExitCodes.BadInput;
     }
 
     private static bool TryWrite(string path, string what, Action write, TextWriter stderr)
@@ -58,7 +61,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"faultline run: cannot write {what} to '{path}': {e.Message}");
+            Fail(stderr, $"cannot write {what} to '{path}': {e.Message}");
             return false;
         }
     }

@@ -176,3 +176,39 @@ public sealed record WorkloadSpec
     /// <summary>The name of its random stream: workloads that share one draw the same arrivals and addresses.</summary>
     public string? Stream { get; init; }
 }
+
+/// <summary>
+/// The most a scenario file may ask of the reader and of a run's setup (docs/scenarios.md, "Limits"). Each bounds
+/// the time or memory a file alone can cost; breaking one is a <see cref="ScenarioException"/> naming it and its
+/// place. The defaults take every example and benchmark scenario with room to spare.
+/// </summary>
+public sealed record ScenarioLimits
+{
+    /// <summary>The defaults, as documented.</summary>
+    public static ScenarioLimits Default { get; } = new();
+
+    /// <summary><c>file_size</c>: bytes of the file (characters of a text already in memory).</summary>
+    public long FileBytes { get; init; } = 16L << 20;
+    /// <summary><c>depth</c>: lists and mappings nested in one another; a scenario needs 5.</summary>
+    public int Depth { get; init; } = 64;
+    /// <summary><c>nodes</c>: scalars, lists and mappings of the document with every alias expanded (alias bombs).</summary>
+    public long Nodes { get; init; } = 2_000_000;
+    /// <summary><c>iommus</c>: IOMMUs, each with queues of its own.</summary>
+    public int Iommus { get; init; } = 1024;
+    /// <summary><c>queue_entries</c>: entries of the hardware queues a scenario sizes (PRQ, PRI queue, event queue, PPR log), all allocated at start.</summary>
+    public long QueueEntries { get; init; } = 1L << 22;
+    /// <summary><c>processes</c>: processes (address spaces).</summary>
+    public int Processes { get; init; } = 16_384;
+    /// <summary><c>vmas</c>: VMAs of all processes together.</summary>
+    public int Vmas { get; init; } = 65_536;
+    /// <summary><c>vma_pages</c>: pages of all VMAs together; a run draws each one's residency at start.</summary>
+    public long VmaPages { get; init; } = 1L << 25;
+    /// <summary><c>resident_pages</c>: pages made resident at start, <c>pages</c> × <c>resident</c> rounded up, over all VMAs.</summary>
+    public long ResidentPages { get; init; } = 1L << 23;
+    /// <summary><c>devices</c>: PCIe functions and platform masters together (each with its ATC, PRI state and queues in the run).</summary>
+    public int Devices { get; init; } = 16_384;
+    /// <summary><c>workloads</c>: workloads.</summary>
+    public int Workloads { get; init; } = 16_384;
+    /// <summary><c>events</c>: scenario events.</summary>
+    public int Events { get; init; } = 16_384;
+}

@@ -5,12 +5,15 @@ using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
 using Faultline.Sva;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using Events = YamlDotNet.Core.Events;
 
 namespace Faultline.Simulation;
 
-/// <summary>A scenario file that cannot be used, with the place and key at fault.</summary>
-public sealed class ScenarioException(string file, long line, long column, string key, string problem)
+/// <summary>
+/// A scenario file that cannot be used, with the place and key at fault, and the limit it breaks if it breaks one.
+/// Values are quoted as the file has them; a reader that prints the message escapes what it must (the command does).
+/// </summary>
+public sealed class ScenarioException(string file, long line, long column, string key, string problem, string? limit = null)
     : Exception($"{file}:{line}:{column}: {key}: {problem}")
 {
     public string File { get; } = file;
@@ -18,17 +21,46 @@ public sealed class ScenarioException(string file, long line, long column, strin
     public long Column { get; } = column;
     public string Key { get; } = key;
     public string Problem { get; } = problem;
+    /// <summary>The name of the <see cref="ScenarioLimits"/> entry the file breaks (docs/scenarios.md), or null.</summary>
+    public string? Limit { get; } = limit;
+
+    /// <summary>A limit broken at a place: the problem names the limit and its value.</summary>
+    internal static ScenarioException Breach(string file, long line, long column, string key, string what, string limit, long max) =>
+        new(file, line, column, key, $"{what}, over the '{limit}' limit of {max}", limit);
 }
 
 /// <summary>
 /// Reads scenario YAML (docs/scenarios.md) strictly: unknown keys, wrong types, out-of-range values
-/// and dangling references are errors that name the file, line, column and key.
+/// and dangling references are errors that name the file, line, column and key. Hostile files are
+/// bounded by <see cref="ScenarioLimits"/>: every breach is an error naming the limit, and reading is
+/// linear in the file (issue 14).
 /// </summary>
 public static class ScenarioReader
 {
     public const string DefaultResource = "Faultline.Scenarios.default.yaml";
 
-    public static Scenario Load(string path) => Parse(File.ReadAllText(path), path);
+    /// <summary>
+    /// Reads the file at <paramref name="path"/>, refusing it past <see cref="ScenarioLimits.FileBytes"/> before it is
+    /// all in memory (<c>/dev/zero</c> included). I/O errors are the caller's (<see cref="IOException"/>,
+    /// <see cref="UnauthorizedAccessException"/>); a directory is an <see cref="IOException"/> that says so.
+    /// </summary>
+    public static Scenario Load(string path, ScenarioLimits? limits = null)
+    {
+        limits ??= ScenarioLimits.Default;
+        if (Directory.Exists(path)) throw new IOException($"'{path}' is a directory, not a scenario file");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var bytes = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        for (int n; (n = file.Read(chunk)) > 0;)
+        {
+            if (bytes.Length + n > limits.FileBytes)
+                throw ScenarioException.Breach(path, 1, 1, "(file)", $"more than {limits.FileBytes} bytes", "file_size", limits.FileBytes);
+            bytes.Write(chunk, 0, n);
+        }
+        bytes.Position = 0;
+        using var text = new StreamReader(bytes, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Parse(text.ReadToEnd(), path, limits);
+    }
 
     /// <summary>The built-in default scenario (the same text as scenarios/default.yaml).</summary>
     public static Scenario Default()
@@ -39,25 +71,25 @@ public static class ScenarioReader
         return Parse(reader.ReadToEnd(), "<built-in default>");
     }
 
-    public static Scenario Parse(string text, string file)
+    /// <summary>Reads scenario text; <paramref name="file"/> names it in messages. Throws only <see cref="ScenarioException"/> for a bad file.</summary>
+    public static Scenario Parse(string text, string file, ScenarioLimits? limits = null)
     {
-        var yaml = new YamlStream();
-        try
-        {
-            yaml.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(syntax)", e.InnerException?.Message ?? e.Message);
-        }
-        if (yaml.Documents.Count != 1)
-            throw new ScenarioException(file, 1, 1, "(document)", $"expected one YAML document, found {yaml.Documents.Count}");
-        var root = Node.Map(file, yaml.Documents[0].RootNode, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events");
-        return ReadScenario(root);
+        limits ??= ScenarioLimits.Default;
+        // Characters, not bytes, here: a caller holding the text has it in memory already; the bound is the same.
+        if (text.Length > limits.FileBytes)
+            throw ScenarioException.Breach(file, 1, 1, "(file)", $"{text.Length} characters", "file_size", limits.FileBytes);
+        var root = Node.Map(file, YamlTree.Read(text, file, limits), "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events");
+        return ReadScenario(root, limits);
     }
 
-    private static Scenario ReadScenario(Node root)
+    private static Scenario ReadScenario(Node root, ScenarioLimits limits)
     {
+        var queueEntries = new Budget("queue_entries", limits.QueueEntries, "hardware queue entries");
+        var vmaCount = new Budget("vmas", limits.Vmas, "VMAs");
+        var vmaPages = new Budget("vma_pages", limits.VmaPages, "VMA pages");
+        var residentPages = new Budget("resident_pages", limits.ResidentPages, "resident pages");
+        var devicesAndMasters = new Budget("devices", limits.Devices, "devices and masters");
+
         var timingNode = root.OptionalMap("timing", "link", "translation", "interrupt", "report", "handler_wakeup", "response_command");
         var timing = new Timing();
         if (timingNode is not null)
@@ -101,13 +133,13 @@ public static class ScenarioReader
             [IommuType.Amd] = ["ppr_log_log2", "discard_auto_response", "interrupt_before_entry"],
             [IommuType.Smmuv2] = ["context_banks"],
         };
-        foreach (var n in root.RequiredList("iommus", ["name", "type", .. perType.Values.SelectMany(k => k).Distinct()]))
+        foreach (var n in root.RequiredList("iommus", new Budget("iommus", limits.Iommus, "IOMMUs"), ["name", "type", .. perType.Values.SelectMany(k => k).Distinct()]))
         {
             var name = n.Name("name", iommuNames);
             var type = n.Choice("type", IommuType.Vtd, ("vtd", IommuType.Vtd), ("smmuv3", IommuType.Smmuv3), ("amd", IommuType.Amd), ("smmuv2", IommuType.Smmuv2));
             foreach (var key in perType.Where(kv => kv.Key != type).SelectMany(kv => kv.Value).Except(perType[type]).Where(n.Has))
                 n.Fail(key, $"does not apply to a {n.String("type", "vtd")} IOMMU; its keys: {string.Join(", ", perType[type])}");
-            iommus.Add(new IommuSpec
+            var spec = new IommuSpec
             {
                 Name = name,
                 Type = type,
@@ -131,19 +163,29 @@ public static class ScenarioReader
                     : null,
                 InterruptBeforeEntryNs = n.Has("interrupt_before_entry") ? n.Duration("interrupt_before_entry", 0) : null,
                 ContextBanks = (int)n.Integer("context_banks", 8, 1, 128),
-            });
+            };
+            // The rings a scenario sizes are allocated whole at start (a PRQ of order 12 is 16 MiB).
+            var (queueKey, entries) = type switch
+            {
+                IommuType.Vtd => ("prq_order", 1L << (spec.PageRequestQueueOrder + 7)),
+                IommuType.Smmuv3 => ("priq_log2", (1L << spec.QueueLog2!.Value) + (1L << spec.EventQueueLog2)),
+                IommuType.Amd => ("ppr_log_log2", 1L << spec.QueueLog2!.Value),
+                _ => ("type", 0L),
+            };
+            queueEntries.Spend(n, queueKey, entries);
+            iommus.Add(spec);
             iommuNames.Add(name);
             iommuByName.Add(name, iommus[^1]);
         }
 
         var processes = new List<ProcessSpec>();
         var processNames = new Names();
-        foreach (var n in root.RequiredList("processes", "name", "vmas"))
+        foreach (var n in root.RequiredList("processes", new Budget("processes", limits.Processes, "processes"), "name", "vmas"))
         {
             var name = n.Name("name", processNames);
-            var vmas = ReadVmas(n, name);
-            if (vmas.Count == 0) n.Fail("vmas", "a process needs at least one VMA");
-            processes.Add(new ProcessSpec { Name = name, Vmas = vmas });
+            var mappings = ReadVmas(n, name, vmaCount, vmaPages, residentPages);
+            if (mappings.Count == 0) n.Fail("vmas", "a process needs at least one VMA");
+            processes.Add(new ProcessSpec { Name = name, Vmas = mappings });
             processNames.Add(name);
         }
 
@@ -157,7 +199,7 @@ public static class ScenarioReader
         var svaBinds = new HashSet<(string Device, string Process)>();
         // The first device, in file order, whose bind list names the process.
         var firstBinder = new Dictionary<string, DeviceSpec>(StringComparer.Ordinal);
-        foreach (var n in root.OptionalList("devices", "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "ats", "bind"))
+        foreach (var n in root.OptionalList("devices", devicesAndMasters, "name", "rid", "iommu", "capacity", "credits", "pages_per_group", "atc_entries", "retry_limit", "prg_response_pasid_required", "stop_marker_consumes_credit", "omit_last_every", "ats", "bind"))
         {
             var name = n.Name("name", deviceNames);
             var rid = n.RequesterId("rid");
@@ -200,7 +242,7 @@ public static class ScenarioReader
         var masterByName = new Dictionary<string, MasterSpec>(StringComparer.Ordinal);
         var masterByStream = new Dictionary<(string Iommu, uint StreamId), MasterSpec>();
         var masterByBank = new Dictionary<(string Iommu, int Bank), MasterSpec>();
-        foreach (var n in root.OptionalList("masters", "name", "stream_id", "iommu", "max_outstanding", "owner", "bind", "context_bank"))
+        foreach (var n in root.OptionalList("masters", devicesAndMasters, "name", "stream_id", "iommu", "max_outstanding", "owner", "bind", "context_bank"))
         {
             var name = n.Name("name", deviceAndMasterNames);
             var iommu = n.Reference("iommu", iommuNames);
@@ -270,7 +312,7 @@ public static class ScenarioReader
         var guestNames = new Names();
         var guestByDevice = new Dictionary<string, GuestSpec>(StringComparer.Ordinal);
         var guestByProcess = new Dictionary<string, GuestSpec>(StringComparer.Ordinal);
-        foreach (var n in root.OptionalList("guests", "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))
+        foreach (var n in root.OptionalList("guests", null, "name", "behaviour", "device", "process", "pasid", "read_delay", "answer_delay", "detach_at"))
         {
             // Tenants are named by guest or process in the report: one name, one tenant.
             var name = n.Name("name", guestNames, processNames);
@@ -312,7 +354,7 @@ public static class ScenarioReader
 
         var events = new List<ScenarioEvent>();
         var bindEvents = new HashSet<(string Device, string Process)>();
-        foreach (var n in root.OptionalList("events", "at", "unbind", "bind", "exit", "remove_device"))
+        foreach (var n in root.OptionalList("events", new Budget("events", limits.Events, "events"), "at", "unbind", "bind", "exit", "remove_device"))
         {
             long at = n.Duration("at", -1);
             if (at < 0) n.Fail("at", "is required");
@@ -356,7 +398,7 @@ public static class ScenarioReader
         }
 
         var workloads = new List<WorkloadSpec>();
-        foreach (var n in root.RequiredList("workloads", "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start", "stream"))
+        foreach (var n in root.RequiredList("workloads", new Budget("workloads", limits.Workloads, "workloads"), "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start", "stream"))
         {
             var device = n.Reference("device", deviceAndMasterNames);
             var process = n.Reference("process", processNames);
@@ -407,23 +449,27 @@ public static class ScenarioReader
     /// found once every VMA is read, in O(n log n) (issue 9: mapping each into a fresh address space
     /// was cubic), with the address space's own reasons (<see cref="AddressSpace.Refusal"/>).
     /// </summary>
-    private static List<VmaSpec> ReadVmas(Node process, string name)
+    private static List<VmaSpec> ReadVmas(Node process, string name, Budget vmaCount, Budget vmaPages, Budget residentPages)
     {
         var specs = new List<VmaSpec>();
         var nodes = new List<Node>();
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? later = null;
         try
         {
-            foreach (var v in process.RequiredList("vmas", "start", "pages", "perm", "backing", "resident"))
+            foreach (var v in process.RequiredList("vmas", vmaCount, "start", "pages", "perm", "backing", "resident"))
             {
-                specs.Add(new VmaSpec
+                var spec = new VmaSpec
                 {
                     Start = v.Address("start"),
                     Pages = (int)v.Integer("pages", null, 1, 1 << 24),
                     Permissions = v.Permissions("perm"),
                     Cost = v.Choice("backing", FaultCost.Minor, ("anon", FaultCost.Minor), ("file", FaultCost.Major)),
                     Resident = v.Fraction("resident", 0),
-                });
+                };
+                // The run draws residency page by page at start, and maps each resident page.
+                vmaPages.Spend(v, "pages", spec.Pages);
+                residentPages.Spend(v, "resident", (long)Math.Ceiling(spec.Pages * spec.Resident));
+                specs.Add(spec);
                 nodes.Add(v);
             }
         }
@@ -501,7 +547,11 @@ public static class ScenarioReader
 
         public bool Contains(string name) => _set.Contains(name);
 
-        public override string ToString() => string.Join(", ", _inOrder);
+        /// <summary>The first names, and how many in all past them: a message stays short whatever the file lists.</summary>
+        public override string ToString() =>
+            _inOrder.Count <= Listed ? string.Join(", ", _inOrder) : $"{string.Join(", ", _inOrder.Take(Listed))}, ... ({_inOrder.Count} in all)";
+
+        private const int Listed = 16;
     }
 
     private static Devices.PasidStopMode StopMode(Node n) =>
@@ -511,51 +561,52 @@ public static class ScenarioReader
     private sealed class Node
     {
         private readonly string _file;
-        private readonly YamlMappingNode _map;
+        private readonly YamlTree.Mapping _map;
         private readonly string _path;
 
-        private Node(string file, YamlMappingNode map, string path, string[] keys)
+        private Node(string file, YamlTree.Mapping map, string path, string[] keys)
         {
             _file = file;
             _map = map;
             _path = path;
-            foreach (var key in map.Children.Keys)
+            foreach (var (key, _) in map.Entries)
             {
-                var name = (key as YamlScalarNode)?.Value ?? "?";
-                if (!keys.Contains(name))
-                    throw new ScenarioException(file, key.Start.Line, key.Start.Column, Path(name), $"unknown key; expected one of: {string.Join(", ", keys)}");
+                if (!keys.Contains(key.Value))
+                    throw new ScenarioException(file, key.Start.Line, key.Start.Column, Path(key.Value), $"unknown key; expected one of: {string.Join(", ", keys)}");
             }
         }
 
-        public static Node Map(string file, YamlNode node, string path, params string[] keys) =>
-            node is YamlMappingNode map
+        public static Node Map(string file, YamlTree.Element node, string path, params string[] keys) =>
+            node is YamlTree.Mapping map
                 ? new Node(file, map, path, keys)
                 : throw new ScenarioException(file, node.Start.Line, node.Start.Column, path == "" ? "(root)" : path, "expected a mapping of keys to values");
 
-        public bool Has(string key) => _map.Children.ContainsKey(new YamlScalarNode(key));
+        public bool Has(string key) => Get(key) is not null;
 
         public Node? OptionalMap(string key, params string[] keys) => Get(key) is { } node ? Map(_file, node, Path(key), keys) : null;
 
-        public IEnumerable<Node> RequiredList(string key, params string[] itemKeys)
+        /// <summary>The list's items as mappings of <paramref name="itemKeys"/>; their number is spent from <paramref name="budget"/>, if any, first.</summary>
+        public IEnumerable<Node> RequiredList(string key, Budget? budget, params string[] itemKeys)
         {
             var node = Get(key) ?? throw Error(_map, key, "is required");
-            if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list");
+            if (node is not YamlTree.Sequence seq) throw Error(node, key, "expected a list");
+            budget?.Spend(this, key, seq.Items.Count);
             int i = 0;
-            foreach (var item in seq.Children) yield return Map(_file, item, $"{Path(key)}[{i++}]", itemKeys);
+            foreach (var item in seq.Items) yield return Map(_file, item, $"{Path(key)}[{i++}]", itemKeys);
         }
 
-        public IEnumerable<Node> OptionalList(string key, params string[] itemKeys) =>
-            Has(key) ? RequiredList(key, itemKeys) : [];
+        public IEnumerable<Node> OptionalList(string key, Budget? budget, params string[] itemKeys) =>
+            Has(key) ? RequiredList(key, budget, itemKeys) : [];
 
         public IReadOnlyList<long> IntegerList(string key, long min, long max)
         {
             var node = Get(key);
             if (node is null) return [];
-            if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list of integers");
+            if (node is not YamlTree.Sequence seq) throw Error(node, key, "expected a list of integers");
             var values = new List<long>();
-            foreach (var item in seq.Children)
+            foreach (var item in seq.Items)
             {
-                var text = item is YamlScalarNode { Value: { } v } ? v : "";
+                var text = item is YamlTree.Scalar { Value: var v } ? v : "";
                 if (!TryInteger(text, out long value) || value < min || value > max)
                     throw new ScenarioException(_file, item.Start.Line, item.Start.Column, $"{Path(key)}[{values.Count}]", $"expected an integer in [{min}, {max}], got '{text}'");
                 values.Add(value);
@@ -563,16 +614,16 @@ public static class ScenarioReader
             return values;
         }
 
-        public IEnumerable<(string Value, string Path, YamlNode Node)> StringList(string key)
+        public IEnumerable<(string Value, string Path, YamlTree.Element Node)> StringList(string key)
         {
             var node = Get(key);
             if (node is null) yield break;
-            if (node is not YamlSequenceNode seq) throw Error(node, key, "expected a list");
+            if (node is not YamlTree.Sequence seq) throw Error(node, key, "expected a list");
             int i = 0;
-            foreach (var item in seq.Children)
+            foreach (var item in seq.Items)
             {
                 var path = $"{Path(key)}[{i++}]";
-                if (item is not YamlScalarNode { Value: { } v }) throw new ScenarioException(_file, item.Start.Line, item.Start.Column, path, "expected a name");
+                if (item is not YamlTree.Scalar { Value: var v }) throw new ScenarioException(_file, item.Start.Line, item.Start.Column, path, "expected a name");
                 yield return (v, path, item);
             }
         }
@@ -595,14 +646,15 @@ public static class ScenarioReader
         {
             var node = Get(key);
             if (node is null) return fallback ?? throw Error(_map, key, "is required");
-            return node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a string");
+            return node is YamlTree.Scalar { Value: var v } ? v : throw Error(node, key, "expected a string");
         }
 
-        /// <summary>A new name: not empty, and in none of <paramref name="taken"/>.</summary>
+        /// <summary>A new name: not empty, printable (it heads rows and lines of the outputs), and in none of <paramref name="taken"/>.</summary>
         public string Name(string key, params Names[] taken)
         {
             var name = String(key, null);
             if (name.Length == 0) Fail(key, "must not be empty");
+            if (name.Any(char.IsControl)) Fail(key, $"'{name}' holds a control character (a newline, a tab, ...)");
             if (taken.Any(t => t.Contains(name))) Fail(key, $"'{name}' is used twice");
             return name;
         }
@@ -655,7 +707,7 @@ public static class ScenarioReader
             var node = Get(key);
             if (node is null) return fallback;
             var text = Scalar(node, key);
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || value > 1)
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 1)) // NaN too
                 throw Error(node, key, $"expected a number between 0 and 1, got '{text}'");
             return value;
         }
@@ -686,7 +738,7 @@ public static class ScenarioReader
                 _ when text.EndsWith('s') => (text[..^1], 1e9),
                 _ => (text, 1.0),
             };
-            if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || value * scale > 1e15)
+            if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value * scale <= 1e15)) // NaN and infinities too
                 throw Error(node, key, $"expected a duration such as 250ns, 2us or 1ms, got '{text}'");
             return (long)Math.Round(value * scale);
         }
@@ -725,14 +777,21 @@ public static class ScenarioReader
 
         public void Fail(string key, string problem) => throw Error(Get(key) ?? _map, key, problem);
 
-        public void FailAt(YamlNode at, string path, string problem) => throw new ScenarioException(_file, at.Start.Line, at.Start.Column, path, problem);
+        public void FailAt(YamlTree.Element at, string path, string problem) => throw new ScenarioException(_file, at.Start.Line, at.Start.Column, path, problem);
 
-        private YamlNode? Get(string key) => _map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+        /// <summary>A <see cref="ScenarioLimits"/> entry broken at <paramref name="key"/> (or at this mapping when the key is absent).</summary>
+        public void Breach(string key, string what, string limit, long max)
+        {
+            var at = Get(key) ?? _map;
+            throw ScenarioException.Breach(_file, at.Start.Line, at.Start.Column, Path(key), what, limit, max);
+        }
 
-        private string Scalar(YamlNode node, string key) =>
-            node is YamlScalarNode { Value: { } v } ? v : throw Error(node, key, "expected a single value");
+        private YamlTree.Element? Get(string key) => _map.Get(key);
 
-        private ScenarioException Error(YamlNode at, string key, string problem) =>
+        private string Scalar(YamlTree.Element node, string key) =>
+            node is YamlTree.Scalar { Value: var v } ? v : throw Error(node, key, "expected a single value");
+
+        private ScenarioException Error(YamlTree.Element at, string key, string problem) =>
             new(_file, at.Start.Line, at.Start.Column, Path(key), problem);
 
         private string Path(string key) => _path == "" ? key : $"{_path}.{key}";
@@ -741,5 +800,197 @@ public static class ScenarioReader
             text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
                 ? long.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
                 : long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>A count the whole scenario may reach at most (a <see cref="ScenarioLimits"/> entry), spent as the file is read.</summary>
+    private sealed class Budget(string limit, long max, string what)
+    {
+        private long _spent;
+
+        /// <summary>Spends <paramref name="amount"/> (at most 2^24 a time, so the sum cannot overflow) at <paramref name="key"/> of <paramref name="node"/>.</summary>
+        public void Spend(Node node, string key, long amount)
+        {
+            _spent += amount;
+            if (_spent > max) node.Breach(key, $"{_spent} {what} so far", limit, max);
+        }
+    }
+
+    /// <summary>
+    /// The YAML document as the reader walks it (scalars, lists, mappings, each with its place), built from
+    /// YamlDotNet's parser events in one pass under <see cref="ScenarioLimits"/>. Not YamlDotNet's representation
+    /// model: it recursed once per nesting level (a stack overflow at ~40 000 '['), hashed a mapping key whole
+    /// (an alias bomb as a key ran for ever) and placed an undefined alias at 1:1 (issue 14).
+    /// </summary>
+    private static class YamlTree
+    {
+        public abstract class Element(Mark start)
+        {
+            public Mark Start { get; } = start;
+        }
+
+        public sealed class Scalar(Mark start, string value) : Element(start)
+        {
+            public string Value { get; } = value;
+        }
+
+        public sealed class Sequence(Mark start) : Element(start)
+        {
+            public List<Element> Items { get; } = [];
+        }
+
+        public sealed class Mapping(Mark start) : Element(start)
+        {
+            private readonly Dictionary<string, Element> _byKey = new(StringComparer.Ordinal);
+
+            /// <summary>In file order, for the first unknown key.</summary>
+            public List<(Scalar Key, Element Value)> Entries { get; } = [];
+
+            public Element? Get(string key) => _byKey.GetValueOrDefault(key);
+
+            /// <summary>False if the mapping has the key already.</summary>
+            public bool Add(Scalar key, Element value)
+            {
+                if (!_byKey.TryAdd(key.Value, value)) return false;
+                Entries.Add((key, value));
+                return true;
+            }
+        }
+
+        /// <summary>A list or mapping being read: where its node count started, its anchor, a mapping's key awaiting its value.</summary>
+        private sealed class Open(Element node, long nodesBefore, string? anchor)
+        {
+            public Element Node { get; } = node;
+            public long NodesBefore { get; } = nodesBefore;
+            public string? Anchor { get; } = anchor;
+            public Scalar? Key { get; set; }
+        }
+
+        /// <summary>
+        /// The one document in <paramref name="text"/>. An alias stands for its anchor's node (shared, not copied) and
+        /// counts as that node's size towards <see cref="ScenarioLimits.Nodes"/>, so the count is the document's with
+        /// every alias expanded, kept in one running sum: a node's size is the sum's growth between its start and end.
+        /// </summary>
+        public static Element Read(string text, string file, ScenarioLimits limits)
+        {
+            var scanner = new Scanner(new StringReader(text), skipComments: true);
+            var parser = new Parser(scanner);
+            var anchors = new Dictionary<string, (Element Node, long Size)>(StringComparer.Ordinal);
+            var open = new Stack<Open>();
+            Element? root = null;
+            long nodes = 0;
+            int documents = 0;
+
+            void Count(long size, Mark at)
+            {
+                nodes += size; // each size was within the limit, so the sum stays far from overflow
+                if (nodes > limits.Nodes)
+                    throw ScenarioException.Breach(file, at.Line, at.Column, "(nodes)", "the document, aliases expanded, has more nodes", "nodes", limits.Nodes);
+            }
+
+            void Place(Element node, bool alias, Mark at)
+            {
+                if (open.Count == 0)
+                {
+                    root = node;
+                    return;
+                }
+                var parent = open.Peek();
+                if (parent.Node is Sequence list)
+                {
+                    list.Items.Add(node);
+                }
+                else if (parent.Key is null)
+                {
+                    // Every key of a scenario is a name; a list, a mapping or an alias as a key is refused before it is hashed.
+                    if (alias || node is not Scalar key)
+                        throw new ScenarioException(file, at.Line, at.Column, "(key)", alias ? "a key is a name written out, not an alias" : "a key is a name, not a list or a mapping");
+                    parent.Key = key;
+                }
+                else
+                {
+                    // An empty key's own place is where the parser stopped before it: its value's is the one to show.
+                    if (parent.Key.Value.Length == 0)
+                        throw new ScenarioException(file, at.Line, at.Column, "(key)", "a value without a key (a name before the ':')");
+                    if (!((Mapping)parent.Node).Add(parent.Key, node))
+                        throw new ScenarioException(file, parent.Key.Start.Line, parent.Key.Start.Column, parent.Key.Value, "appears twice in the same mapping");
+                    parent.Key = null;
+                }
+            }
+
+            while (Next(parser, scanner, file) is { } e)
+            {
+                switch (e)
+                {
+                    case Events.DocumentStart when ++documents > 1:
+                        throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(document)", "a second YAML document; a scenario is one document");
+                    case Events.AnchorAlias alias:
+                    {
+                        string name = alias.Value.Value;
+                        if (!anchors.TryGetValue(name, out var target))
+                        {
+                            throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(alias)", open.Any(o => o.Anchor == name)
+                                ? $"*{name} refers to the node that contains it"
+                                : $"*{name} refers to no anchor &{name} before it");
+                        }
+                        Count(target.Size, e.Start);
+                        Place(target.Node, alias: true, e.Start);
+                        break;
+                    }
+                    case Events.Scalar scalar:
+                    {
+                        Count(1, e.Start);
+                        var node = new Scalar(e.Start, scalar.Value);
+                        if (!scalar.Anchor.IsEmpty) anchors[scalar.Anchor.Value] = (node, 1);
+                        Place(node, alias: false, e.Start);
+                        break;
+                    }
+                    case Events.NodeEvent collection and (Events.SequenceStart or Events.MappingStart):
+                    {
+                        if (open.Count == limits.Depth)
+                            throw ScenarioException.Breach(file, e.Start.Line, e.Start.Column, "(nesting)", "lists and mappings nested more deeply", "depth", limits.Depth);
+                        Count(1, e.Start);
+                        Element node = collection is Events.SequenceStart ? new Sequence(e.Start) : new Mapping(e.Start);
+                        open.Push(new Open(node, nodes - 1, collection.Anchor.IsEmpty ? null : collection.Anchor.Value));
+                        break;
+                    }
+                    case Events.SequenceEnd or Events.MappingEnd:
+                    {
+                        var done = open.Pop();
+                        if (done.Anchor is { } anchor) anchors[anchor] = (done.Node, nodes - done.NodesBefore);
+                        Place(done.Node, alias: false, done.Node.Start);
+                        break;
+                    }
+                }
+            }
+            return root ?? throw new ScenarioException(file, 1, 1, "(document)", "the file holds no YAML document");
+        }
+
+        /// <summary>The next parser event, or null at the end; whatever the parser throws on the text is a located syntax error.</summary>
+        private static Events.ParsingEvent? Next(Parser parser, Scanner scanner, string file)
+        {
+            try
+            {
+                return parser.MoveNext() ? parser.Current : null;
+            }
+            catch (YamlException e)
+            {
+                throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(syntax)", SyntaxProblem(e));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // YamlDotNet 16.3 throws InvalidOperationException on some truncated flows ("name: [" then "x"):
+                // still the file's fault, placed where the scanner stopped.
+                var at = scanner.CurrentPosition;
+                throw new ScenarioException(file, at.Line, at.Column, "(syntax)", $"the YAML cannot be read on from here (YamlDotNet: {e.Message})");
+            }
+        }
+
+        /// <summary>YamlDotNet's message without the "(Line: .., Col: .., Idx: ..) - (...): " it starts with; the place is ours to give.</summary>
+        private static string SyntaxProblem(YamlException e)
+        {
+            var message = e.InnerException?.Message ?? e.Message;
+            int cut = message.IndexOf("): ", StringComparison.Ordinal);
+            return message.StartsWith("(Line: ", StringComparison.Ordinal) && cut >= 0 ? message[(cut + 3)..] : message;
+        }
     }
 }

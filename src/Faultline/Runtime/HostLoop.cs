@@ -26,6 +26,13 @@ public enum HostLoopState
 /// </summary>
 public sealed class HostLoop : IDisposable
 {
+    /// <summary>
+    /// The longest the loop sleeps on the provider's timer: <see cref="System.Threading.Timer"/> refuses a due
+    /// time past 2^32 − 2 ms (about 49.7 days), so a timer further off wakes the loop early and is re-armed
+    /// for what is left.
+    /// </summary>
+    private static readonly TimeSpan LongestWake = TimeSpan.FromDays(1);
+
     private readonly object _gate = new(); // a monitor, not a Lock: the loop waits on it for posts and timers
     private readonly Queue<LoopItem> _posted = new();
     private readonly PriorityQueue<LoopItem, (long Due, long Sequence)> _timers = new();
@@ -36,6 +43,7 @@ public sealed class HostLoop : IDisposable
     private bool _started;
     private ITimer? _wakeTimer;
     private long _wakeArmedFor = long.MinValue;
+    private long _refused;
 
     /// <summary>A loop whose timers follow <paramref name="time"/>, on a background thread named <paramref name="name"/>; nothing runs until <see cref="Start"/>.</summary>
     public HostLoop(TimeProvider time, string name = "faultline-host")
@@ -64,6 +72,19 @@ public sealed class HostLoop : IDisposable
 
     /// <summary>Posts and timers that never ran because the loop was disposed, faulted, or stopped with timers pending.</summary>
     public long ActionsDropped { get; private set; }
+
+    /// <summary>
+    /// Posts, timers and invocations refused because the loop was stopping (from another thread), stopped or
+    /// faulted: each refusal throws the same <see cref="InvalidOperationException"/>, naming the state and
+    /// carrying <see cref="Fault"/>, and none is ever accepted and then lost.
+    /// </summary>
+    public long Refused
+    {
+        get
+        {
+            lock (_gate) return _refused;
+        }
+    }
 
     /// <summary>Whether the caller is on the loop thread, the only one allowed to touch the core.</summary>
     public bool IsLoopThread => Thread.CurrentThread == _thread;
@@ -101,8 +122,15 @@ public sealed class HostLoop : IDisposable
     /// </remarks>
     public void At(long dueNs, Action action) => Enqueue(new LoopItem(action, null), dueNs);
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread <paramref name="delayNs"/> from now (a negative delay counts as 0).</summary>
-    public void After(long delayNs, Action action) => At(Now + Math.Max(0, delayNs), action);
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop thread <paramref name="delayNs"/> from now (a negative delay counts
+    /// as 0; one past the end of time, <see cref="long.MaxValue"/>, as never due).
+    /// </summary>
+    public void After(long delayNs, Action action)
+    {
+        long now = Now, delay = Math.Max(0, delayNs);
+        At(now > long.MaxValue - delay ? long.MaxValue : now + delay, action);
+    }
 
     /// <summary>
     /// Stops taking posts from other threads, runs everything already posted (and what that posts in
@@ -164,7 +192,10 @@ public sealed class HostLoop : IDisposable
             bool open = State is HostLoopState.Created or HostLoopState.Running
                 || (State == HostLoopState.Stopping && IsLoopThread);
             if (!open)
+            {
+                _refused++;
                 throw new InvalidOperationException($"the host loop is {State}; nothing more runs on it", Fault);
+            }
             if (dueNs is { } due) _timers.Enqueue(item, (due, _sequence++));
             else _posted.Enqueue(item);
             Monitor.Pulse(_gate);
@@ -208,13 +239,18 @@ public sealed class HostLoop : IDisposable
         }
     }
 
-    /// <summary>Sets the provider's timer to wake the loop at the earliest due time (once per due time).</summary>
+    /// <summary>
+    /// Sets the provider's timer to wake the loop at the earliest due time (once per due time), or after
+    /// <see cref="LongestWake"/> if that comes first; <see cref="Wake"/> then lets the loop re-arm for the rest.
+    /// </summary>
     private void ArmWake(long due, long now)
     {
         if (_wakeArmedFor == due) return;
         _wakeArmedFor = due;
+        // due > now, so the difference fits an unsigned 64 bits even where the signed one would overflow.
+        ulong wait = Math.Min((ulong)(due - now), (ulong)LongestWake.Ticks * TimeSpan.NanosecondsPerTick);
         // Round up to whole ticks so the wake never comes before the due time on a faithful clock.
-        var delay = TimeSpan.FromTicks((due - now + TimeSpan.NanosecondsPerTick - 1) / TimeSpan.NanosecondsPerTick);
+        var delay = TimeSpan.FromTicks((long)((wait + TimeSpan.NanosecondsPerTick - 1) / TimeSpan.NanosecondsPerTick));
         if (_wakeTimer is null) _wakeTimer = Time.CreateTimer(static state => ((HostLoop)state!).Wake(), this, delay, Timeout.InfiniteTimeSpan);
         else _wakeTimer.Change(delay, Timeout.InfiniteTimeSpan);
     }

@@ -53,6 +53,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     private long _lastAccessId;
     private long _refused;
     private int _disposed;
+    private int _unfinishedRefused;
 
     /// <summary>A kernel built from <paramref name="spec"/> under <paramref name="policy"/>, run on <paramref name="loop"/>; its calls run once the loop is started.</summary>
     public RuntimeHost(HostLoop loop, HostSpec spec, FaultPolicy policy, RuntimeOptions? options = null)
@@ -62,6 +63,9 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         Kernel = new HostKernel(spec, policy, this);
         _pump = Pump;
         _drainSubmitted = DrainSubmitted;
+        // However the loop ends (stopped, faulted, disposed), nothing runs on it any more: end what it left.
+        loop.Completion.ContinueWith(static (_, host) => ((RuntimeHost)host!).RefuseUnfinished(), this,
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>The loop thread that owns the kernel and the devices.</summary>
@@ -175,7 +179,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
             catch (InvalidOperationException)
             {
                 // The loop closed between the check and the post: what is queued will never run.
-                FailSubmitted();
+                RefuseSubmitted();
             }
         }
         return completion.Task;
@@ -184,13 +188,19 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     private void Refuse(TaskCompletionSource<AccessResult> completion)
     {
         Interlocked.Increment(ref _refused);
-        completion.TrySetException(new InvalidOperationException($"the host loop is {Loop.State}; the access was not started", Loop.Fault));
+        completion.TrySetException(new InvalidOperationException($"the host loop is {Loop.State}; the access was refused, or left unfinished when it ended", Loop.Fault));
     }
 
+    /// <remarks>
+    /// No lost wake-up. A submitter enqueues, then sets the flag with a full fence and posts only if it was 0.
+    /// If its exchange comes before this one in the flag's order, its item was in the queue before this exchange
+    /// (a full fence too), so the count read after it includes the item. If it comes after, the submitter read 0
+    /// and posted another drain. Every path that clears the flag drains the queue after clearing it: this one,
+    /// a failed post and the loop's end (<see cref="RefuseSubmitted"/>), so a 1 left by a drain the loop dropped
+    /// is cleared, and its items refused, when the loop ends.
+    /// </remarks>
     private void DrainSubmitted()
     {
-        // The flag goes down with a full fence before the queue is read (Interlocked, not a release-only store),
-        // so a submission queued after this read posts the drain again and none is left behind.
         Interlocked.Exchange(ref _submitPosted, 0);
         for (int n = _submitted.Count; n > 0 && _submitted.TryDequeue(out var s); n--)
         {
@@ -200,9 +210,26 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         }
     }
 
-    private void FailSubmitted()
+    /// <summary>The loop takes no more: clear the flag (see <see cref="DrainSubmitted"/>), then refuse what is queued.</summary>
+    private void RefuseSubmitted()
     {
+        Interlocked.Exchange(ref _submitPosted, 0);
         while (_submitted.TryDequeue(out var s)) Refuse(s.Completion);
+    }
+
+    /// <summary>
+    /// Once the loop thread has ended (the continuation on <see cref="HostLoop.Completion"/>, or <see cref="Dispose"/>
+    /// after the join), its tables are free: the accesses in flight will never end, and are refused once; so is
+    /// what is queued, now and whenever a late submitter finds the loop closed.
+    /// </summary>
+    private void RefuseUnfinished()
+    {
+        if (Interlocked.Exchange(ref _unfinishedRefused, 1) == 0)
+        {
+            foreach (var completion in _inFlight.Values) Refuse(completion);
+            _inFlight.Clear();
+        }
+        RefuseSubmitted();
     }
 
     // ---- the loop: messages and outputs land in order ----
@@ -281,19 +308,14 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
 
     /// <summary>
     /// Cancels the loop (<see cref="HostLoop.Dispose"/>), then fails every access not yet ended, so no device thread
-    /// waits for ever; <see cref="RefusedAccesses"/> counts them.
+    /// waits for ever; <see cref="RefusedAccesses"/> counts them. Called on the loop thread, the failing happens as
+    /// the loop ends.
     /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Loop.Dispose();
-        if (!Loop.IsLoopThread)
-        {
-            // The loop thread has ended (or never ran): its tables are ours now.
-            foreach (var completion in _inFlight.Values) Refuse(completion);
-            _inFlight.Clear();
-        }
-        FailSubmitted();
+        if (!Loop.IsLoopThread) RefuseUnfinished(); // the loop thread has ended (or never ran)
     }
 
     /// <summary>The device's side of its link: what it sends lands on the loop, in order, right away.</summary>

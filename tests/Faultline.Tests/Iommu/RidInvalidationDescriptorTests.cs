@@ -59,6 +59,29 @@ public sealed class RidInvalidationDescriptorTests
         Assert.Equal("reserved", DeviceTlbInvalidationDescriptor.Decode(Qwords.Bytes(Size, 0x3, 1UL << 5)).Error!.Value.Field);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void R33_a_reserved_bit_in_qw2_or_qw3_is_refused_as_by_the_pasid_based_forms(int qword)
+    {
+        for (int bit = 0; bit < 64; bit++)
+        {
+            var words = new ulong[4];
+            words[qword] = 1UL << bit;
+            words[0] = 0x420022; // a valid domain-selective IOTLB invalidation
+            var iotlb = IotlbInvalidationDescriptor.Decode(Qwords.Bytes(Size, words));
+            Assert.Equal(("reserved", true), (iotlb.Error!.Value.Field, iotlb.Error.Value.Message.StartsWith("QW2 = ", StringComparison.Ordinal)));
+            words[0] = 0x3; // a valid device-TLB invalidation
+            var devtlb = DeviceTlbInvalidationDescriptor.Decode(Qwords.Bytes(Size, words));
+            Assert.Equal("reserved", devtlb.Error!.Value.Field);
+            words[0] = 0x26; // the PASID-based IOTLB form refuses the same upper half, with the same words
+            Assert.Equal(devtlb.Error, PasidIotlbInvalidationDescriptor.Decode(Qwords.Bytes(Size, words)).Error);
+        }
+        var (code, _, stderr) = CommandLine.Invoke("decode", "vtd-devtlb-invalidation", Convert.ToHexString(Qwords.Bytes(Size, 0x3, 0, 0, 1UL << 63)));
+        Assert.Equal(2, code);
+        Assert.Equal("faultline decode vtd-devtlb-invalidation: reserved: QW2 = 0x0000000000000000, QW3 = 0x8000000000000000 are reserved, must be 0\n", stderr.ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public void Decoding_never_throws_and_what_decodes_encodes_back_to_the_same_bytes()
     {
@@ -72,7 +95,7 @@ public sealed class RidInvalidationDescriptorTests
                 ulong value = random.NextUInt64();
                 BitConverter.TryWriteBytes(bytes.AsSpan(w * 8), (value & ~0xFUL) | (i % 2 == 0 ? 0x2UL : 0x3UL));
             }
-            Array.Clear(bytes, 16, 16);
+            Array.Clear(bytes, 16, 16); // reserved: only a zero upper half decodes
             var iotlb = IotlbInvalidationDescriptor.Decode(bytes);
             if (iotlb.IsOk) { iotlb.Value.Encode(again); Assert.Equal(bytes, again); }
             var devtlb = DeviceTlbInvalidationDescriptor.Decode(bytes);

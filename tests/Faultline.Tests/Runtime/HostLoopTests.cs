@@ -73,6 +73,38 @@ public class HostLoopTests
     }
 
     [Fact]
+    public async Task A_timer_far_in_the_future_waits_in_bounded_wakes_and_never_faults_the_loop()
+    {
+        var clock = new ManualClock();
+        using var loop = new HostLoop(clock);
+        var fired = new List<string>();
+        long sixtyDays = (long)TimeSpan.FromDays(60).TotalNanoseconds;
+        loop.At(long.MaxValue, () => fired.Add("at the end of time"));
+        loop.After(long.MaxValue, () => fired.Add("after the end of time"));
+        loop.At(sixtyDays, () => fired.Add("in sixty days")); // past the ~49.7 days a System.Threading.Timer takes
+        loop.Start();
+
+        // Each wake the loop asks for is at most a day; it re-arms until the sixty days are there.
+        int wakes = 0;
+        while (!fired.Contains("in sixty days") && wakes < 100)
+        {
+            var (due, fire) = clock.NextWake(HangGuard);
+            Assert.InRange(due - clock.Now, 1, (long)TimeSpan.FromDays(1).TotalNanoseconds);
+            clock.Now = due;
+            fire();
+            wakes++;
+            await loop.InvokeAsync(() => 0).WaitAsync(HangGuard); // the loop has looked at its timers again
+        }
+
+        Assert.Equal(60, wakes);
+        Assert.Equal(["in sixty days"], await loop.InvokeAsync(() => fired.ToList()).WaitAsync(HangGuard));
+        Assert.Equal(HostLoopState.Running, loop.State);
+        await loop.StopAsync().WaitAsync(HangGuard);
+        Assert.Equal(HostLoopState.Stopped, loop.State);
+        Assert.Equal(2, loop.ActionsDropped); // the two at the end of time
+    }
+
+    [Fact]
     public async Task Stop_drains_what_was_posted_and_what_that_posts_but_drops_timers_not_due()
     {
         var loop = new HostLoop(TimeProvider.System);
@@ -119,8 +151,42 @@ public class HostLoopTests
         Assert.Same(boom, abandoned.InnerException);
         var refused = Assert.Throws<InvalidOperationException>(() => loop.Post(() => ran.Add("refused")));
         Assert.Same(boom, refused.InnerException);
+        Assert.Equal(1, loop.Refused);
         loop.Dispose(); // does not throw the fault again
         Assert.Equal(HostLoopState.Faulted, loop.State);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_faulted_or_stopped_loop_refuses_every_later_submission_the_same_way_and_counts_them(bool faulted)
+    {
+        var loop = new HostLoop(TimeProvider.System);
+        var boom = new InvalidOperationException("boom");
+        loop.Start();
+        if (faulted)
+        {
+            loop.Post(() => throw boom);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => loop.Completion.WaitAsync(HangGuard));
+        }
+        else
+        {
+            await loop.StopAsync().WaitAsync(HangGuard);
+        }
+
+        var submissions = new Action[] { () => loop.Post(() => { }), () => loop.At(0, () => { }), () => loop.After(1, () => { }), () => loop.InvokeAsync(() => 1) };
+        var messages = new HashSet<string>();
+        for (int i = 0; i < 1000; i++)
+        {
+            var refused = Assert.Throws<InvalidOperationException>(submissions[i % submissions.Length]);
+            Assert.Same(faulted ? boom : null, refused.InnerException);
+            messages.Add(refused.Message);
+        }
+
+        Assert.Equal([$"the host loop is {(faulted ? "Faulted" : "Stopped")}; nothing more runs on it"], messages);
+        Assert.Equal(1000, loop.Refused);
+        Assert.Equal(0, loop.ActionsRun);
+        loop.Dispose();
     }
 
     [Fact]
@@ -186,5 +252,71 @@ public class HostLoopTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => invocation.WaitAsync(HangGuard));
         Assert.Throws<InvalidOperationException>(loop.Start);
         loop.Dispose();
+    }
+
+    /// <summary>A clock the test moves by hand, with the one timer the loop arms (its wake), fired by hand.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private readonly object _gate = new();
+        private long _now;
+        private ManualTimer? _timer;
+
+        public long Now
+        {
+            get => Interlocked.Read(ref _now);
+            set => Interlocked.Exchange(ref _now, value);
+        }
+
+        public override long TimestampFrequency => 1_000_000_000;
+
+        public override long GetTimestamp() => Now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (_gate)
+            {
+                _timer = new ManualTimer(this, () => callback(state));
+                _timer.Change(dueTime, period);
+                return _timer;
+            }
+        }
+
+        /// <summary>Waits for the loop to arm its wake; the due time and how to fire it.</summary>
+        public (long Due, Action Fire) NextWake(TimeSpan guard)
+        {
+            lock (_gate)
+            {
+                while (_timer?.Due is null)
+                    Assert.True(Monitor.Wait(_gate, guard), "the loop armed a wake");
+                long due = _timer.Due.Value;
+                var fire = _timer.Callback;
+                _timer.Due = null;
+                return (due, fire);
+            }
+        }
+
+        private sealed class ManualTimer(ManualClock clock, Action callback) : ITimer
+        {
+            public Action Callback { get; } = callback;
+            public long? Due { get; set; }
+
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                lock (clock._gate)
+                {
+                    Due = dueTime == Timeout.InfiniteTimeSpan ? null : clock.Now + (long)dueTime.TotalNanoseconds;
+                    Monitor.PulseAll(clock._gate);
+                }
+                return true;
+            }
+
+            public void Dispose() => Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 }

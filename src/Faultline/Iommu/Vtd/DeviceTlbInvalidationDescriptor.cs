@@ -7,7 +7,7 @@ namespace Faultline.Iommu.Vtd;
 /// The 32-byte VT-d Device-TLB Invalidate Descriptor (invalidation queue type 3): the device-TLB
 /// invalidation of requests without a PASID, which R33 uses when it drains the RID (PASID 0). QW0:
 /// type 3:0 = 3, PFSID[3:0] 15:12, max invalidations pending 20:16, source id 47:32, PFSID[15:4]
-/// 63:52. QW1: size S 0, address 63:12.
+/// 63:52. QW1: size S 0, address 63:12. QW2–QW3: reserved.
 /// <para>
 /// Sources. Linux drivers/iommu/intel/iommu.h (torvalds/linux): <c>QI_DIOTLB_TYPE</c> 0x3,
 /// <c>QI_DEV_IOTLB_SID(sid)</c> = (sid &amp; 0xffff) &lt;&lt; 32, <c>QI_DEV_IOTLB_QDEP(q)</c> = (q &amp; 0x1f) &lt;&lt; 16,
@@ -56,7 +56,7 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
-    /// <summary>Reads exactly 32 bytes; fails on length, type, or a reserved bit set in QW0 or QW1.</summary>
+    /// <summary>Reads exactly 32 bytes; fails on length, type, or a reserved bit set in any QW.</summary>
     public static DecodeResult<DeviceTlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -67,6 +67,8 @@ public readonly record struct DeviceTlbInvalidationDescriptor(
             return DecodeResult<DeviceTlbInvalidationDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved) != 0 || (qw1 & Qw1Reserved) != 0)
             return DecodeResult<DeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW0 bits 8:4, 31:21, 51:48 and QW1 bits 11:1 must be 0 (QW0 0x{qw0:x16}, QW1 0x{qw1:x16})");
+        if (InvalidationDescriptor.UpperHalfError(bytes) is { } upper)
+            return DecodeResult<DeviceTlbInvalidationDescriptor>.Fail(upper.Field, upper.Message);
         return new DeviceTlbInvalidationDescriptor(new RequesterId((ushort)(qw0 >> 32)), DeviceTlbRange.DecodePfsid(qw0),
             (byte)((qw0 >> 16) & 0x1F), (qw1 & 1) != 0, qw1 & ~0xFFFUL);
     }

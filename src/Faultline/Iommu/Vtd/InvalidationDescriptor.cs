@@ -33,4 +33,16 @@ public static class InvalidationDescriptor
         TypeOf(qw0) == type
             ? null
             : new DecodeError("type", $"QW0[3:0] = 0x{qw0 & 0xF:x}, QW0[11:9] = 0x{(qw0 >> 9) & 0x7:x}; {record} has type 0x{type:x} with type-high 0");
+
+    /// <summary>
+    /// The "reserved" error when QW2 or QW3 of a 32-byte descriptor is not 0, or null. Every descriptor the
+    /// drain uses, PASID-based or not, is a 128-bit one whose upper half is reserved in a scalable-mode queue:
+    /// QEMU's reserved masks for QW2 and QW3 are <c>VTD_INV_DESC_ALL_ONE</c> for each of them.
+    /// </summary>
+    internal static DecodeError? UpperHalfError(ReadOnlySpan<byte> bytes)
+    {
+        ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
+        ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
+        return (qw2 | qw3) == 0 ? null : new DecodeError("reserved", $"QW2 = 0x{qw2:x16}, QW3 = 0x{qw3:x16} are reserved, must be 0");
+    }
 }

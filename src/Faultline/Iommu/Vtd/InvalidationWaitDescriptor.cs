@@ -67,14 +67,12 @@ public readonly record struct InvalidationWaitDescriptor(
             return DecodeResult<InvalidationWaitDescriptor>.Fail("length", $"{bytes.Length} bytes, an invalidation wait descriptor is {Size}");
         ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
-        ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
-        ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
         if (InvalidationDescriptor.TypeError(qw0, Type, "an invalidation wait") is { } typeError)
             return DecodeResult<InvalidationWaitDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved) != 0)
             return DecodeResult<InvalidationWaitDescriptor>.Fail("reserved", $"QW0 reserved bits 8 / 31:12 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
-        if ((qw2 | qw3) != 0)
-            return DecodeResult<InvalidationWaitDescriptor>.Fail("reserved", $"QW2 = 0x{qw2:x16}, QW3 = 0x{qw3:x16} are reserved, must be 0");
+        if (InvalidationDescriptor.UpperHalfError(bytes) is { } upper)
+            return DecodeResult<InvalidationWaitDescriptor>.Fail(upper.Field, upper.Message);
         if ((qw1 & StatusAddressAlignmentMask) != 0)
             return DecodeResult<InvalidationWaitDescriptor>.Fail("status_address", $"0x{qw1:x} is not 4-byte aligned (QW1[1:0] = {qw1 & StatusAddressAlignmentMask})");
         return new InvalidationWaitDescriptor(

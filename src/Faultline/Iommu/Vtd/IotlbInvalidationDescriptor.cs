@@ -17,7 +17,7 @@ public enum IotlbGranularity : byte
 /// The 32-byte VT-d IOTLB Invalidate Descriptor (invalidation queue type 2). R33 uses it,
 /// domain-selective, when it drains the RID (PASID 0) rather than a PASID. QW0: type 3:0 = 2,
 /// granularity 5:4, drain writes DW 6, drain reads DR 7, domain id 31:16. QW1: address mask 5:0,
-/// invalidation hint 6, address 63:12.
+/// invalidation hint 6, address 63:12. QW2–QW3: reserved.
 /// <para>
 /// Sources. Linux drivers/iommu/intel/iommu.h (torvalds/linux): <c>QI_IOTLB_TYPE</c> 0x2,
 /// <c>QI_IOTLB_DID(did)</c> = did &lt;&lt; 16, <c>QI_IOTLB_DR(dr)</c> = dr &lt;&lt; 7, <c>QI_IOTLB_DW(dw)</c> =
@@ -65,7 +65,7 @@ public readonly record struct IotlbInvalidationDescriptor(
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], 0);
     }
 
-    /// <summary>Reads exactly 32 bytes; fails on length, type, a reserved bit set in QW0 or QW1, or granularity 0.</summary>
+    /// <summary>Reads exactly 32 bytes; fails on length, type, a reserved bit set in any QW, or granularity 0.</summary>
     public static DecodeResult<IotlbInvalidationDescriptor> Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -76,6 +76,8 @@ public readonly record struct IotlbInvalidationDescriptor(
             return DecodeResult<IotlbInvalidationDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved & ~(0x7UL << 9)) != 0 || (qw1 & Qw1Reserved) != 0)
             return DecodeResult<IotlbInvalidationDescriptor>.Fail("reserved", $"QW0 bits 15:12, 8, 63:32 and QW1 bits 11:7 must be 0 (QW0 0x{qw0:x16}, QW1 0x{qw1:x16})");
+        if (InvalidationDescriptor.UpperHalfError(bytes) is { } upper)
+            return DecodeResult<IotlbInvalidationDescriptor>.Fail(upper.Field, upper.Message);
         var granularity = (IotlbGranularity)((qw0 >> 4) & 0x3);
         if (granularity == 0)
             return DecodeResult<IotlbInvalidationDescriptor>.Fail("granularity", "QW0[5:4] = 0 is not a granularity (1 global, 2 domain, 3 page)");

@@ -95,14 +95,12 @@ public readonly record struct PasidDeviceTlbInvalidationDescriptor(
             return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("length", $"{bytes.Length} bytes, a PASID-based device-TLB invalidation descriptor is {Size}");
         ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
-        ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
-        ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
         if (InvalidationDescriptor.TypeError(qw0, Type, "a PASID-based device-TLB invalidation") is { } typeError)
             return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw1 & Qw1Reserved) != 0)
             return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW1 reserved bits 10:1 are 0x{qw1 & Qw1Reserved:x16}, must be 0");
-        if ((qw2 | qw3) != 0)
-            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail("reserved", $"QW2 = 0x{qw2:x16}, QW3 = 0x{qw3:x16} are reserved, must be 0");
+        if (InvalidationDescriptor.UpperHalfError(bytes) is { } upper)
+            return DecodeResult<PasidDeviceTlbInvalidationDescriptor>.Fail(upper.Field, upper.Message);
         return new PasidDeviceTlbInvalidationDescriptor(
             new RequesterId((ushort)(qw0 >> 16)),
             new Pasid((uint)(qw0 >> 32) & Pasid.Mask),

@@ -75,16 +75,14 @@ public readonly record struct PasidIotlbInvalidationDescriptor(
             return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("length", $"{bytes.Length} bytes, a PASID-based IOTLB invalidation descriptor is {Size}");
         ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
-        ulong qw2 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
-        ulong qw3 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
         if (InvalidationDescriptor.TypeError(qw0, Type, "a PASID-based IOTLB invalidation") is { } typeError)
             return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail(typeError.Field, typeError.Message);
         if ((qw0 & Qw0Reserved) != 0)
             return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("reserved", $"QW0 reserved bits 8:6 / 15:12 / 63:52 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
         if ((qw1 & Qw1Reserved) != 0)
             return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("reserved", $"QW1 reserved bits 11:7 are 0x{qw1 & Qw1Reserved:x16}, must be 0");
-        if ((qw2 | qw3) != 0)
-            return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("reserved", $"QW2 = 0x{qw2:x16}, QW3 = 0x{qw3:x16} are reserved, must be 0");
+        if (InvalidationDescriptor.UpperHalfError(bytes) is { } upper)
+            return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail(upper.Field, upper.Message);
         var granularity = (PasidIotlbGranularity)((qw0 >> 4) & 0x3);
         if (granularity is not (PasidIotlbGranularity.PasidSelective or PasidIotlbGranularity.PageSelectiveWithinPasid))
             return DecodeResult<PasidIotlbInvalidationDescriptor>.Fail("granularity", $"QW0[5:4] = {(byte)granularity}; defined are 2 (PASID-selective) and 3 (page-selective-within-PASID)");

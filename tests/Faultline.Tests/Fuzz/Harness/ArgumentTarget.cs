@@ -43,7 +43,7 @@ internal sealed class ArgumentTarget : FuzzTarget
         // One line per error: each line is the command's own, none the broken-off end of another.
         if (error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(l => !l.StartsWith("faultline", StringComparison.Ordinal) && !l.StartsWith("Try 'faultline", StringComparison.Ordinal)) is { } stray)
             throw new FuzzFinding($"an error line that is not the command's: '{stray}' in {error}");
-        return $"{exit}|{string.Join(' ', error.Split(' ').Take(3))}";
+        return $"{exit}|{Shape(error.Split(Environment.NewLine)[0])}";
     }
 
     private static byte[] Lines(params string[] args) => Encoding.UTF8.GetBytes(string.Join('\n', args));

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Faultline.Fuzz;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Faultline.Fuzz;
 /// <see cref="Run"/> returns a short label of the input's outcome (the harness keeps inputs whose label is new) and
 /// throws <see cref="FuzzFinding"/> when an answer breaks the rules; any other exception is a finding too.
 /// </summary>
-internal abstract class FuzzTarget
+internal abstract partial class FuzzTarget
 {
     public abstract string Name { get; }
 
@@ -22,6 +24,22 @@ internal abstract class FuzzTarget
     public virtual IReadOnlyList<byte[]> Dictionary => [];
 
     public abstract string Run(byte[] input);
+
+    /// <summary>
+    /// A message as an outcome label: what it says, not what it quotes. Quoted values and numbers are blanked and the
+    /// label cut short, so the set of outcomes stays small (each label would otherwise be as new as the input).
+    /// </summary>
+    protected static string Shape(string message)
+    {
+        var shape = Numbers().Replace(Quoted().Replace(message, "''"), "#");
+        return shape.Length <= 80 ? shape : shape[..80];
+    }
+
+    [GeneratedRegex("'[^']*'")]
+    private static partial Regex Quoted();
+
+    [GeneratedRegex("[0-9]+")]
+    private static partial Regex Numbers();
 }
 
 /// <summary>An answer that breaks the rules for its input: a throw, a wrong exit code, a message that is not one line.</summary>

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Faultline.Simulation;
 
 namespace Faultline.Fuzz;
@@ -9,7 +8,7 @@ namespace Faultline.Fuzz;
 /// from 1), keyed and saying what is wrong; nothing else. Run under the default limits and, as "scenario-tight", under small
 /// ones, so each limit's path is reached by inputs of a few KiB.
 /// </summary>
-internal sealed partial class ScenarioTarget(string name, ScenarioLimits limits, string repositoryRoot) : FuzzTarget
+internal sealed class ScenarioTarget(string name, ScenarioLimits limits, string repositoryRoot) : FuzzTarget
 {
     /// <summary>Small enough that mutated example scenarios cross every limit.</summary>
     public static readonly ScenarioLimits Tight = new()
@@ -45,11 +44,7 @@ internal sealed partial class ScenarioTarget(string name, ScenarioLimits limits,
         {
             if (e.Line < 1 || e.Column < 1 || e.Key.Length == 0 || e.Problem.Length == 0)
                 throw new FuzzFinding($"not placed, keyed and said: {e.Line}:{e.Column} '{e.Key}' {e.Message}");
-            // The outcome: the key without indices, the limit, the problem's first words.
-            return $"{Index().Replace(e.Key, "[]")}|{e.Limit}|{string.Join(' ', e.Problem.Split(' ').Take(3))}";
+            return $"{Shape(e.Key)}|{e.Limit}|{Shape(e.Problem)}";
         }
     }
-
-    [GeneratedRegex(@"\[\d+\]")]
-    private static partial Regex Index();
 }

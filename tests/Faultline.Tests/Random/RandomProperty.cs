@@ -10,7 +10,7 @@ namespace Faultline.Tests.RandomScenarios;
 
 /// <summary>A failure the property found, shrunk to a scenario file.</summary>
 /// <param name="Seed">The generator seed of the scenario it was found in (<see cref="ScenarioGenerator.Generate"/>).</param>
-/// <param name="Signature">The rule id, <c>quiescence</c> or <c>crash:…</c> the minimal scenario still shows.</param>
+/// <param name="Signature">The failure the minimal scenario still shows (<see cref="Verdict"/>).</param>
 /// <param name="Path">Where the minimal scenario was written.</param>
 internal sealed record Finding(string Policy, ulong Seed, string Signature, string Path, string Yaml, string Detail)
 {
@@ -71,7 +71,7 @@ internal static class RandomProperty
                 foreach (var f in verdict.Failures) tolerated.AddOrUpdate(f, 1, (_, n) => n + 1);
                 return true;
             }));
-            if (runner.Result is not TestResult.Failed failed) continue;
+            if (runner.Result is not TestResult.Failed failed) break; // a round that passed ran all that was left
             ulong found = (ulong)failed.Item2.Head;
             var verdict = Verdict.Of(ScenarioGenerator.Generate(found), policy);
             string signature = verdict.Failures.FirstOrDefault(f => !signatures.Contains(f))

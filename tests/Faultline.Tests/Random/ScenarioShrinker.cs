@@ -9,7 +9,8 @@ namespace Faultline.Tests.RandomScenarios;
 /// Smaller neighbours of a scenario for FsCheck's shrinking: whole IOMMUs, devices, masters, guests and processes
 /// first (with everything that names them), then single events and workloads, then values back to their
 /// defaults or halved. Only candidates that still read as a valid scenario file are offered, so a shrunk
-/// failure is always a file <c>faultline run</c> accepts.
+/// failure is always a file <c>faultline run</c> accepts, and only those the generator could have drawn
+/// (<see cref="ScenarioGenerator.InDomain"/>), so shrinking never walks into a loss the model documents.
 /// </summary>
 internal static class ScenarioShrinker
 {
@@ -23,7 +24,7 @@ internal static class ScenarioShrinker
         foreach (var candidate in Raw(s))
         {
             string text = ScenarioWriter.Write(candidate);
-            if (text != current && Read(text) is { } read) yield return read;
+            if (text != current && Read(text) is { } read && ScenarioGenerator.InDomain(read)) yield return read;
         }
     }
 
@@ -91,7 +92,7 @@ internal static class ScenarioShrinker
             {
                 d with { PagesPerGroup = plain.PagesPerGroup }, d with { AtcEntries = plain.AtcEntries }, d with { RetryLimit = plain.RetryLimit },
                 d with { Ats = plain.Ats }, d with { StopMarkerConsumesCredit = plain.StopMarkerConsumesCredit },
-                d with { OmitLastEvery = plain.OmitLastEvery }, d with { PrgResponsePasidRequired = plain.PrgResponsePasidRequired },
+                d with { PrgResponsePasidRequired = plain.PrgResponsePasidRequired },
             })
             {
                 if (simpler != d) yield return Replace(s, d, simpler);

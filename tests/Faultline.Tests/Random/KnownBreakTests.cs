@@ -11,7 +11,7 @@ public sealed class KnownBreakTests
     public void Every_found_scenario_still_shows_its_break_until_it_becomes_a_regression_test()
     {
         var gone = KnownBreaks.All()
-            .Select(k => (k.File, k.Signature, Verdict.Of(k.Scenario, k.Scenario.Policy).Failures))
+            .Select(k => (k.File, k.Signature, Failures: Verdict.Of(k.Scenario, k.Scenario.Policy).Failures))
             .Where(k => !k.Failures.Contains(k.Signature))
             .Select(k => $"{k.File} no longer shows '{k.Signature}' (it shows: {string.Join("; ", k.Failures.DefaultIfEmpty("nothing"))})")
             .ToList();

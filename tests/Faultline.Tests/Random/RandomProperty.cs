@@ -95,7 +95,7 @@ internal static class RandomProperty
         string yaml = ScenarioWriter.Write(minimal,
             $"Found by the random scenario property (docs/testing.md), generator seed {seed}, policy {policy}.\n" +
             $"{KnownBreaks.ShrunkFor}{signature}\n" +
-            $"It breaks: {string.Join(", ", verdict.Failures)}\n" +
+            $"{KnownBreaks.Breaks}\n" + string.Concat(verdict.Failures.Select(f => $"{KnownBreaks.Indent}{f}\n")) +
             "Run: faultline run <this file>");
         Directory.CreateDirectory(directory);
         string path = System.IO.Path.Combine(directory, $"{policy}-{tag}-{seed:x16}.yaml");

@@ -20,7 +20,7 @@ public sealed class Smmuv2Unit : IommuUnit, ISmmuv2Platform
     internal Smmuv2Unit(HostKernel kernel, IommuSpec spec) : base(kernel, spec, threads: spec.ContextBanks)
     {
         Hardware = new Smmuv2(new Smmuv2Config { Name = spec.Name, ContextBanks = spec.ContextBanks }, this);
-        Driver = new Smmuv2Driver(Hardware, kernel.Framework);
+        Driver = new Smmuv2Driver(Hardware, kernel.Framework, hitUnderPreviousFault: true); // H-SMMUv2-4: the Adreno driver sets HUPCF on every bank
     }
 
     /// <inheritdoc />

@@ -117,7 +117,7 @@ internal static class ScenarioGenerator
                     {
                         Name = name,
                         Type = type,
-                        QueueLog2 = 8,
+                        QueueLog2 = 8, // the smallest PPR log the reader takes: 256 entries
                         DiscardAutoResponse = r.Chance(0.2) ? DiscardAutoResponse.Success : null,
                         InterruptBeforeEntryNs = r.Chance(0.25) ? Between(100, 3_000) : null,
                     },

@@ -123,6 +123,7 @@ internal static class ScenarioWriter
     {
         var fields = new List<(string, string)> { ("name", i.Name), ("type", i.Type.ToString().ToLowerInvariant()) };
         var d = new IommuSpec { Name = "" };
+        // The reader fills QueueLog2 with the architecture's default: priq_log2 8, ppr_log_log2 9 (docs/scenarios.md).
         switch (i.Type)
         {
             case IommuType.Vtd:

@@ -21,9 +21,7 @@ internal sealed record Verdict(string Policy, IReadOnlyList<string> Failures, st
         {
             report = Simulator.Run(scenario, policy: policy);
         }
-#pragma warning disable CA1031 // any exception out of the simulator is the finding
-        catch (Exception e)
-#pragma warning restore CA1031
+        catch (Exception e) // any exception out of the simulator is the finding
         {
             var frame = new System.Diagnostics.StackTrace(e).GetFrames().FirstOrDefault(f => f.GetMethod() is not null)?.GetMethod();
             return new Verdict(policy, [$"crash:{e.GetType().Name}@{frame?.DeclaringType?.Name}.{frame?.Name}"], e.ToString());

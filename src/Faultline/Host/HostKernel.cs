@@ -208,6 +208,7 @@ public sealed partial class HostKernel
         }
         Framework.RemoveDevice(queue, device, now);
         _notes.Add($"t={now}ns {port.Name}: removed from {queue.Name}");
+        AdvanceTeardowns(); // R4 answered and freed what a teardown's flush may be waiting for
     }
 
     /// <summary>The PASID of an exited process is freed once no binding and no teardown of it is left (R25).</summary>

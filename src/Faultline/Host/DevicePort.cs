@@ -62,6 +62,8 @@ public sealed class FunctionPort : DevicePort
     public int ResponsesInFlight { get; internal set; }
     /// <summary>ATS Translation Completions the kernel sent that the host has not delivered yet (POL-13 waits for none).</summary>
     public int TranslationsInFlight { get; internal set; }
+    /// <summary>Teardowns of the function whose PASID stop (H-PCI-19) has not completed yet.</summary>
+    internal int StopsUnderWay { get; set; }
     /// <summary>Why the kernel waits to reset the function's PRI, or <see cref="PriResetReason.None"/>.</summary>
     internal PriResetReason PendingReset { get; set; }
     /// <summary>The guest whose domain change asked for the pending reset (POL-9).</summary>

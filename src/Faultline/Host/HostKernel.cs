@@ -234,6 +234,8 @@ public sealed partial class HostKernel
         _teardowns.Add(new PasidTeardown(port, mm, pasid, function is null ? null : mode, now));
         if (function is not null)
         {
+            function.StopsUnderWay++; // before the stop, which may complete at once
+            _stopsUnderWay++;
             function.Function.StopPasid(new Pasid(pasid), mode, now);
             CheckPriResets(function);
         }
@@ -269,6 +271,11 @@ public sealed partial class HostKernel
     private void Stopped(PasidTeardown teardown, long now)
     {
         teardown.StoppedAt = now;
+        if (teardown.Device is FunctionPort function)
+        {
+            function.StopsUnderWay--;
+            _stopsUnderWay--;
+        }
         teardown.Device.PasidTable.Remove(teardown.Pasid);
         teardown.Drain = teardown.Device.Unit.BeginDrain(teardown.Device, teardown.Pasid, now);
         AdvanceTeardowns();

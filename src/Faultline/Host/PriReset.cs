@@ -27,6 +27,9 @@ public sealed partial class HostKernel
     /// <summary>How often a reset looks for a quiet function before it gives up and says so.</summary>
     private const int ResetAttempts = 10_000;
 
+    // PASID stops under way on every function: with none and no lost requests, a batch has nothing to look at.
+    private int _stopsUnderWay;
+
     private void RequestPriReset(FunctionPort port, PriResetReason reason, GuestAttachment? guest = null)
     {
         if (port.PendingReset != PriResetReason.None) return;
@@ -56,6 +59,7 @@ public sealed partial class HostKernel
             unit.RequestLossEventsSeen = unit.RequestLossEvents;
             foreach (var port in unit.Functions.Values) port.MayHaveLostRequests = true;
         }
+        if (_stopsUnderWay == 0 && unit.RequestLossEventsSeen == 0) return; // no function can call for a reset
         foreach (var port in unit.Functions.Values) CheckPriResets(port);
     }
 
@@ -109,10 +113,8 @@ public sealed partial class HostKernel
     /// <summary>POL-13: a stop of the function still waits, and neither the host nor a translation on its way holds anything of it.</summary>
     private bool IsStuck(FunctionPort port)
     {
-        bool stopping = false;
-        foreach (var teardown in _teardowns)
-            if (teardown.Device == port && teardown.StoppedAt is null) stopping = true;
-        return stopping && port.TranslationsInFlight == 0 && HoldsNothingOf(port);
+        // Asked on every response and translation that lands: the counter keeps it O(1) while no stop waits.
+        return port.StopsUnderWay > 0 && port.TranslationsInFlight == 0 && HoldsNothingOf(port);
     }
 
     /// <summary>

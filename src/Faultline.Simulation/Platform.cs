@@ -320,10 +320,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     internal long CreditsHeldBy(FunctionNode node, string process)
     {
         if (node.Port.Pasids.TryGetValue(process, out uint bound)) return node.Function.CreditsHeldBy(new Pasid(bound));
-        var teardowns = Kernel.Teardowns;
-        for (int i = teardowns.Count - 1; i >= 0; i--)
-            if (teardowns[i].Device == node.Port && teardowns[i].Mm.Name == process) return node.Function.CreditsHeldBy(new Pasid(teardowns[i].Pasid));
-        return 0;
+        return LatestTeardown(node.Port, t => t.Mm.Name == process) is { } torn ? node.Function.CreditsHeldBy(new Pasid(torn.Pasid)) : 0;
     }
 
     /// <summary>
@@ -336,9 +333,15 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         if (port.Owner is { } guest) return guest;
         if (pasid is not { } p) return null;
         foreach (var (process, bound) in port.Pasids) if (bound == p) return process;
+        return LatestTeardown(port, t => t.Pasid == p)?.Mm.Name;
+    }
+
+    /// <summary>The latest teardown of a binding of <paramref name="port"/> that <paramref name="matches"/>, or null.</summary>
+    private PasidTeardown? LatestTeardown(DevicePort port, Func<PasidTeardown, bool> matches)
+    {
         var teardowns = Kernel.Teardowns;
         for (int i = teardowns.Count - 1; i >= 0; i--)
-            if (teardowns[i].Device == port && teardowns[i].Pasid == p) return teardowns[i].Mm.Name;
+            if (teardowns[i].Device == port && matches(teardowns[i])) return teardowns[i];
         return null;
     }
 

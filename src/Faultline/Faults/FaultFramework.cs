@@ -110,7 +110,9 @@ public sealed class FaultFramework
 
     /// <summary>
     /// <c>iopf_queue_flush_dev</c> (R23, POL-8) without blocking: snapshots the groups the flush waits
-    /// for — under <c>linux</c> every group pending on the device's queue (all devices, all PASIDs: F5),
+    /// for — under <c>linux</c> every group whose work is on the device's queue (all devices, all PASIDs: F5;
+    /// <c>flush_workqueue</c> does not wait for groups an iommufd fault queue holds, since their handler queued
+    /// no work),
     /// under <c>hardened</c> only those of (<paramref name="device"/>, <paramref name="pasid"/>), PASID 0
     /// being the RID. Poll <see cref="IsFlushComplete"/>. A device on no queue yields a flush whose
     /// <see cref="FaultFlush.Status"/> is <see cref="FaultStatus.NoDevice"/> (Linux: WARN, -ENODEV).
@@ -126,7 +128,7 @@ public sealed class FaultFramework
         }
 
         var groups = scope == FlushScopePolicy.Queue
-            ? param.Queue.Devices.SelectMany(d => d.Param is { } p ? p.Pending() : []).Select(g => g.Handle).ToArray()
+            ? param.Queue.Devices.SelectMany(d => d.Param is { } p ? p.Pending() : []).Where(g => g.OnWorkqueue).Select(g => g.Handle).ToArray()
             : param.PendingAt(pasid).Select(g => g.Handle).ToArray();
         Counters.Flushes++;
         Counters.FlushedGroups += groups.Length;

@@ -38,6 +38,8 @@ public sealed class FaultGroup
     internal FaultGroup? PendingPrev { get; set; }
     internal FaultGroup? PendingNext { get; set; }
 
+    // Its handler queued it as work (R26): only such groups hold a linux flush (R23, flush_workqueue).
+    internal bool OnWorkqueue { get; set; }
 
     /// <summary>The handle naming this group until it is freed (POL-7, R20).</summary>
     public FaultGroupHandle Handle => new(Slot, Generation);
@@ -74,6 +76,7 @@ public sealed class FaultGroup
         Device = null!;
         LastFault = default;
         PendingPrev = PendingNext = null;
+        OnWorkqueue = false;
         State = FaultGroupState.Free;
         Generation++;
     }

@@ -37,7 +37,11 @@ public sealed class FaultQueue
     public int QueuedWork => _work.Count;
 
     /// <summary>R26: the group's work item is scheduled on the queue's worker pool.</summary>
-    public void QueueWork(FaultGroup group, IFaultWork work) => _work.Enqueue(new FaultWorkItem(group.Handle, work));
+    public void QueueWork(FaultGroup group, IFaultWork work)
+    {
+        group.OnWorkqueue = true;
+        _work.Enqueue(new FaultWorkItem(group.Handle, work));
+    }
 
     /// <summary>Takes the oldest queued work item for a worker to run; false when there is none.</summary>
     public bool TryDequeueWork(out FaultWorkItem item) => _work.TryDequeue(out item);

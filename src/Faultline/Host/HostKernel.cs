@@ -388,7 +388,9 @@ public sealed partial class HostKernel
     public FaultQueueResult WriteResponse(GuestAttachment guest, ReadOnlySpan<byte> record, long now)
     {
         _now = now;
-        return guest.Queue.Write(record, 0, now);
+        var result = guest.Queue.Write(record, 0, now);
+        AdvanceTeardowns(); // R23 under hardened: a flush of the guest's PASID waits for what the guest answers
+        return result;
     }
 
     /// <summary>POL-5: a timer at the queue's next deadline; it answers what expired and re-arms.</summary>
@@ -408,6 +410,7 @@ public sealed partial class HostKernel
         guest.DeadlineArmedAt = null;
         guest.Queue.Expire(now);
         ArmDeadline(guest);
+        AdvanceTeardowns(); // POL-5 answered groups a flush may wait for
     }
 
     /// <summary>The host takes the function away from the guest's domain: iommufd detach (R28, R43). False if iommufd refused.</summary>
@@ -418,6 +421,7 @@ public sealed partial class HostKernel
         guest.Port.PasidTable.Remove(guest.Pasid);
         guest.Port.BoundPasids.Remove(guest.AddressSpace.Name);
         guest.Detached = true;
+        AdvanceTeardowns(); // R43 answered every group the guest held
         return true;
     }
 

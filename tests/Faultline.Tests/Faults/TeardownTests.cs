@@ -57,7 +57,7 @@ public class TeardownTests
     public void R23_POL8_hardened_flush_of_a_pasid_waits_only_for_that_pasid_linux_for_every_pasid(
         string policy, int pasidSnapshot, int ridSnapshot)
     {
-        var rig = new FaultRig(policy);
+        var rig = new FaultRig(policy) { Handler = { QueueWork = true } };
         rig.Device.Attach(3, rig.Rid);
         rig.Report(Pri.Last(1, 0x1000, pasid: 3), Pri.Last(2, 0x2000), Pri.Last(4, 0x4000, pasid: 3));
         var (pasid3a, rid, pasid3b) = (rig.Handler.Groups[0].Handle, rig.Handler.Groups[1].Handle, rig.Handler.Groups[2].Handle);
@@ -79,12 +79,39 @@ public class TeardownTests
         Assert.Equal(0, rig.Device.PendingCountAt(3));
     }
 
+    /// <summary>
+    /// <c>iopf_queue_flush_dev</c> is <c>flush_workqueue</c>: it waits for queued work only. An iommufd fault queue's
+    /// handler (<c>iommufd_fault_iopf_handler</c>) queues none, so the groups a guest holds do not hold a linux flush of
+    /// the queue; hardened's flush of the guest's own PASID still waits for them (POL-8).
+    /// </summary>
+    [Theory]
+    [InlineData("linux", 1)]
+    [InlineData("hardened", 1)]
+    public void R23_groups_an_iommufd_fault_queue_holds_do_not_hold_a_linux_flush(string policy, int snapshot)
+    {
+        var (rig, other) = TwoDevicesOnOneQueue(policy);
+        var guest = new RecordingHandler(); // holds its groups without queueing work, as iommufd does
+        Assert.Equal(FaultStatus.Ok, other.Attach(5, new FaultAttachment("iommufd", guest)));
+        rig.Report(Pri.Last(1, 0x1000));
+        rig.Report(other, Pri.Last(2, 0x2000, pasid: 5), Pri.Last(3, 0x3000, pasid: 5));
+        Assert.Equal(2, other.PendingCountAt(5));
+
+        var flush = rig.Framework.BeginFlush(rig.Device, 0);
+
+        Assert.Equal(snapshot, flush.SnapshotCount); // linux: its own queued group only, not the guest's two
+        rig.Answer(rig.HandlesOf(rig.Device)[0]);
+        Assert.True(rig.Framework.IsFlushComplete(flush));
+        Assert.Equal(2, other.PendingCountAt(5));
+        var ofGuest = rig.Framework.BeginFlush(other, 5);
+        Assert.Equal(policy == "hardened" ? 2 : 0, ofGuest.SnapshotCount);
+    }
+
     [Theory]
     [InlineData("linux")]
     [InlineData("hardened")]
     public void R23_groups_reported_after_begin_flush_do_not_extend_it(string policy)
     {
-        var rig = new FaultRig(policy);
+        var rig = new FaultRig(policy) { Handler = { QueueWork = true } };
         rig.Report(Pri.Last(1, 0x1000));
         var before = rig.LastGroup.Handle;
 

@@ -6,12 +6,15 @@ namespace Faultline.Tests.Iommu;
 /// A fault handler that takes every group and leaves the answer to the test, which responds
 /// through <see cref="FaultFramework.Respond"/> with a handle from <see cref="Groups"/>.
 /// </summary>
-internal sealed class AcceptingFaultHandler : IFaultHandler
+internal sealed class AcceptingFaultHandler : IFaultHandler, IFaultWork
 {
     public List<FaultGroupHandle> Groups { get; } = [];
 
     /// <summary>The faults of each accepted group, copied in arrival order.</summary>
     public List<Fault[]> Faults { get; } = [];
+
+    /// <summary>Also queue each group as work, as SVA does (R26): what a linux flush waits for (R23).</summary>
+    public bool QueueWork { get; set; }
 
     /// <summary>Runs after a group is recorded, while the driver is still inside its batch.</summary>
     public Action<FaultGroup>? OnHandle { get; set; }
@@ -21,6 +24,9 @@ internal sealed class AcceptingFaultHandler : IFaultHandler
         Groups.Add(group.Handle);
         Faults.Add(group.Faults.ToArray());
         OnHandle?.Invoke(group);
+        if (QueueWork) group.Device.Queue!.QueueWork(group, this);
         return true;
     }
+
+    public FaultWorkOutcome Run(FaultGroup group) => new(PageResponseCode.Success, 0);
 }

@@ -348,7 +348,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now) =>
         EndAccess(_functionNodes[function], access, result, now);
 
-    public void PasidStopCompleted(PriFunction function, Pasid pasid, long now) => Kernel.PasidStopCompleted(_functionNodes[function].Port, pasid, now);
+    public void PasidStopCompleted(PriFunction function, Pasid pasid, long now) => Send(DeviceMessage.Stopped(_functionNodes[function].Port, pasid));
 
     /// <summary>An access of a function or a stall master ended: results, latency, and its workload goes on.</summary>
     public void EndAccess(DeviceNode node, DmaAccess access, AccessResult result, long now)

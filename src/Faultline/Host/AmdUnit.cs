@@ -110,7 +110,7 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
             Reported = drv.Reported,
             StopMarkersDropped = drv.StopMarkersDropped, // ppr.c does not know them: 0 under linux (H-PCI-20)
             BadRequestsAnswered = drv.InvalidRequests + drv.InvalidPasids,
-            BadRequestsDropped = drv.UnknownRequests + drv.UnknownDevices + drv.MalformedEntries,
+            BadRequestsDropped = drv.UnknownRequests + drv.UnknownDevices,
             OverflowsCleared = drv.LogRestarts,
             PrgResponsesSent = hw.PrgResponsesSent,
         };

@@ -15,6 +15,11 @@ public enum DeviceMessageKind : byte
     InvalidationCompletion,
     /// <summary>A platform master's memory transaction.</summary>
     Transaction,
+    /// <summary>
+    /// The function's word that it stopped using a PASID (H-PCI-19), as its driver reads it: a completion, which may
+    /// not pass the page requests and Stop Marker posted before it (PCIe ordering), so it reaches the host behind them.
+    /// </summary>
+    PasidStopped,
 }
 
 /// <summary>
@@ -33,6 +38,7 @@ public readonly struct DeviceMessage
     [FieldOffset(Payload)] private readonly TranslationRequest _translationRequest;
     [FieldOffset(Payload)] private readonly InvalidationCompletion _invalidationCompletion;
     [FieldOffset(Payload)] private readonly StallTransaction _transaction;
+    [FieldOffset(Payload)] private readonly Pasid _stoppedPasid;
 
     /// <summary>What the message is.</summary>
     public DeviceMessageKind Kind { get => _kind; init => _kind = value; }
@@ -46,6 +52,8 @@ public readonly struct DeviceMessage
     public InvalidationCompletion InvalidationCompletion { get => _invalidationCompletion; init => _invalidationCompletion = value; }
     /// <summary>The master's transaction, for <see cref="DeviceMessageKind.Transaction"/>.</summary>
     public StallTransaction Transaction { get => _transaction; init => _transaction = value; }
+    /// <summary>The PASID the function stopped using, for <see cref="DeviceMessageKind.PasidStopped"/>.</summary>
+    public Pasid StoppedPasid { get => _stoppedPasid; init => _stoppedPasid = value; }
 
     /// <summary>A Page Request or Stop Marker from <paramref name="from"/>.</summary>
     public static DeviceMessage Of(DevicePort from, in PageRequest request) => new() { Kind = DeviceMessageKind.PageRequest, Device = from.Id, PageRequest = request };
@@ -58,4 +66,6 @@ public readonly struct DeviceMessage
     /// <summary>A memory transaction issued by the platform master <paramref name="from"/>.</summary>
     /// <summary>A transaction of the master <paramref name="from"/>.</summary>
     public static DeviceMessage Of(DevicePort from, in StallTransaction transaction) => new() { Kind = DeviceMessageKind.Transaction, Device = from.Id, Transaction = transaction };
+    /// <summary>The function <paramref name="from"/> stopped using <paramref name="pasid"/>.</summary>
+    public static DeviceMessage Stopped(DevicePort from, Pasid pasid) => new() { Kind = DeviceMessageKind.PasidStopped, Device = from.Id, StoppedPasid = pasid };
 }

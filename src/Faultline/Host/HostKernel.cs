@@ -252,10 +252,12 @@ public sealed partial class HostKernel
             if (teardown is { StoppedAt: null, Device: MasterPort master } && !master.Master.Uses(teardown.Pasid)) Stopped(teardown, now);
     }
 
-    /// <summary>H-PCI-19: the function reports that it stopped using the PASID.</summary>
-    public void PasidStopCompleted(FunctionPort port, Pasid pasid, long now)
+    /// <summary>
+    /// H-PCI-19: the function reported that it stopped using the PASID (<see cref="DeviceMessageKind.PasidStopped"/>).
+    /// It arrives behind the PASID's last page request and Stop Marker, so the drain's scan sees them (R33).
+    /// </summary>
+    private void PasidStopCompleted(FunctionPort port, Pasid pasid, long now)
     {
-        _now = now;
         var teardown = _teardowns.FirstOrDefault(t => t.Device == port && t.Pasid == pasid.Value && t.StoppedAt is null);
         if (teardown is not null) Stopped(teardown, now);
     }
@@ -470,6 +472,9 @@ public sealed partial class HostKernel
                 break;
             case DeviceMessageKind.InvalidationCompletion:
                 port.Unit.OnInvalidationCompletion(message.InvalidationCompletion, now);
+                break;
+            case DeviceMessageKind.PasidStopped:
+                PasidStopCompleted((FunctionPort)port, message.StoppedPasid, now);
                 break;
             case DeviceMessageKind.Transaction:
                 port.Unit.OnTransaction(message.Transaction, now);

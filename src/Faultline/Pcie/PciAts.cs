@@ -22,8 +22,13 @@ public enum PciEnableError
 /// </summary>
 public static class PciAts
 {
-    /// <summary>Probe-time enabling of a function for page requests: PASID if present, then ATS, then a PRI reset and enable with Allocation = min(Capacity, <paramref name="requestedCredits"/>).</summary>
-    public static PciEnableError EnableForPageRequests(IPciConfigSpace function, uint requestedCredits, long now)
+    /// <summary>
+    /// Probe-time enabling of a function for page requests: PASID if present, then ATS, then a PRI reset and enable
+    /// with Allocation = min(Capacity, <paramref name="requestedCredits"/>). <paramref name="requirePrgResponsePasid"/>
+    /// is VT-d's check (R34, <c>intel_iommu_enable_iopf</c>): a PASID-enabled function must say "PRG Response PASID
+    /// Required". AMD's <c>pdev_enable_cap_pri</c> and the SMMUv3 PRI series make no such check.
+    /// </summary>
+    public static PciEnableError EnableForPageRequests(IPciConfigSpace function, uint requestedCredits, long now, bool requirePrgResponsePasid = true)
     {
         bool pasid = function.HasCapability(PasidCapability.CapabilityId);
         if (pasid)
@@ -40,7 +45,8 @@ public static class PciAts
 
         if (!function.HasCapability(PriCapability.CapabilityId)) return PciEnableError.NoPri;
         uint status = function.ReadConfig(PriCapability.CapabilityId, PriCapability.StatusOffset);
-        if (pasid && (status & PriCapability.StatusPrgResponsePasidRequired) == 0) return PciEnableError.PrgResponsePasidNotRequired;
+        if (requirePrgResponsePasid && pasid && (status & PriCapability.StatusPrgResponsePasidRequired) == 0)
+            return PciEnableError.PrgResponsePasidNotRequired;
         return EnablePri(function, requestedCredits, now);
     }
 

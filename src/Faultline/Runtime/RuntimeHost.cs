@@ -288,7 +288,8 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
 
     void IPriFunctionObserver.AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now) => Ended(access, result);
 
-    void IPriFunctionObserver.PasidStopCompleted(PriFunction function, Pasid pasid, long now) => Kernel.PasidStopCompleted(_functions[function], pasid, now);
+    void IPriFunctionObserver.PasidStopCompleted(PriFunction function, Pasid pasid, long now) =>
+        Enqueue(new Step(true, DeviceMessage.Stopped(_functions[function], pasid), default)); // behind the function's posted requests
 
     void IStallMasterObserver.AccessEnded(StallMaster master, in StallAccessResult result)
     {

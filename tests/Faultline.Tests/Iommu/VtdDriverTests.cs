@@ -173,6 +173,33 @@ public sealed class VtdDriverTests
             Assert.Single(rig.Submitted()));
     }
 
+    /// <summary>
+    /// <c>prq_event_thread</c> (intel/prq.c, v6.6–v6.18) reads the fields it uses and checks neither QW0[7:0] (the
+    /// type) nor reserved bits: such a descriptor is a page request like any other, never dropped unanswered.
+    /// </summary>
+    [Theory]
+    [InlineData(0x00UL)]              // type 0
+    [InlineData(0x07UL)]              // another type
+    [InlineData(0x01UL | (1UL << 12))] // type 1, reserved bit 12
+    [InlineData(0x01UL | (1UL << 60))] // type 1, reserved bit 60
+    public void R31_a_descriptor_with_another_type_or_reserved_bits_is_handled_by_its_fields(ulong qw0Bits)
+    {
+        var rig = new VtdRig();
+        var bytes = new byte[PageRequestDescriptor.Size];
+        new PageRequestDescriptor(new RequesterId(DeviceRid), true, new Pasid(DevicePasid), false, false, true, false, true,
+            new PrgIndex(0x33), 0x4000, false, 0, 0).Encode(bytes);
+        ulong qw0 = (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes) & ~0xFFUL) | qw0Bits;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, qw0);
+        Assert.False(PageRequestDescriptor.Decode(bytes).IsOk);
+        Assert.Equal(RingWrite.Written, rig.Prq.TryProduce(bytes));
+
+        rig.Driver.HandlePageRequests(now: 0);
+
+        Assert.Equal(1, rig.Driver.Counters.UndefinedBitsIgnored);
+        var fault = Assert.Single(rig.Handler.Faults).Single();
+        Assert.Equal((0x33u, 0x4000UL, DevicePasid), (fault.GroupId, fault.Address, fault.Pasid));
+    }
+
     [Fact]
     public void H_VTD_12_canonical_high_address_and_execute_with_write_are_not_bad()
     {

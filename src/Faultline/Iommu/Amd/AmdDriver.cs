@@ -26,8 +26,8 @@ public sealed class AmdDriverCounters
     public long InvalidRequests { get; internal set; }
     /// <summary>R35, H-AMD-4: PASID 0 or at least the device's limit: "Invalid PASID", answered FAILURE.</summary>
     public long InvalidPasids { get; internal set; }
-    /// <summary>Entries whose bytes do not decode (bits no source defines): counted, dropped.</summary>
-    public long MalformedEntries { get; internal set; }
+    /// <summary>R35: entries with bits no source defines set, handled as Linux does: by their defined fields.</summary>
+    public long UndefinedBitsIgnored { get; internal set; }
     /// <summary>H-AMD-3: 1 µs polls of an entry still zero.</summary>
     public long EntryPolls { get; internal set; }
     /// <summary>H-AMD-3: entries taken as they were after <see cref="AmdDriverOptions.PollLimit"/> polls.</summary>
@@ -121,12 +121,17 @@ public sealed class AmdDriver : IPageResponder
         return true;
     }
 
+    /// <summary>The PRI credits upstream asks for every function, whatever the PPR log's size (R35).</summary>
+    public const uint PriCredits = 32;
+
     /// <summary>
-    /// Device probe (<c>pdev_enable_caps</c>, R34 order): PASID, then ATS, then PRI with min(Capacity,
-    /// credits) outstanding requests, credits defaulting to the PPR log's entry count.
+    /// Device probe (<c>pdev_enable_caps</c>, R34 order): PASID, then ATS, then PRI with min(Capacity, credits)
+    /// outstanding requests, credits defaulting to <see cref="PriCredits"/> (<c>pdev_enable_cap_pri</c> hard-codes
+    /// 32). Unlike VT-d it enables PRI on a function without "PRG Response PASID Required": it only reads the bit
+    /// (<c>pri_tlp</c>) to set GN on its responses.
     /// </summary>
     public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) =>
-        PciAts.EnableForPageRequests(function, credits ?? (uint)_iommu.PprLog.Entries, now);
+        PciAts.EnableForPageRequests(function, credits ?? PriCredits, now, requirePrgResponsePasid: false);
 
     /// <summary>
     /// Enables fault handling for a probed function (<c>amd_iommu_iopf_add_device</c>): the device joins
@@ -289,8 +294,10 @@ public sealed class AmdDriver : IPageResponder
         var decoded = PprLogEntry.Decode(bytes);
         if (!decoded.IsOk)
         {
-            Counters.MalformedEntries++;
-            return;
+            // ppr.c takes each field with its PPR_* mask and looks at no other bit (R35): dropping the entry would
+            // leave its function waiting for ever.
+            Counters.UndefinedBitsIgnored++;
+            decoded = PprLogEntry.Decode(bytes, UndefinedBits.Ignore);
         }
         var e = decoded.Value;
         if (!e.IsPageServiceRequest)

@@ -124,12 +124,17 @@ public readonly record struct PprLogEntry(
     /// Decodes an entry of any type (a zeroed slot has type 0, H-AMD-3); callers check
     /// <see cref="IsPageServiceRequest"/>. Fails only on length and on bits no source defines.
     /// </summary>
-    public static DecodeResult<PprLogEntry> Decode(ReadOnlySpan<byte> bytes)
+    public static DecodeResult<PprLogEntry> Decode(ReadOnlySpan<byte> bytes, UndefinedBits undefinedBits = UndefinedBits.Refuse)
     {
         if (bytes.Length != Size)
             return DecodeResult<PprLogEntry>.Fail("length", $"{bytes.Length} bytes, a PPR log entry is {Size}");
         ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
+        if (undefinedBits == UndefinedBits.Ignore)
+        {
+            qw0 &= ~Qw0Reserved;
+            qw1 &= ~Qw1Reserved;
+        }
         if ((qw0 & Qw0Reserved) != 0)
             return DecodeResult<PprLogEntry>.Fail("reserved", $"QW0 reserved bits 47:46 / 48 / 52:51 / 59:57 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
         if ((qw1 & Qw1Reserved) != 0)

@@ -107,12 +107,8 @@ public sealed class Smmuv3Driver : IPageResponder
     /// the SMMUv3 PRI series does not refuse a function that lacks "PRG Response PASID Required": STE.PPAR
     /// follows the bit instead.
     /// </summary>
-    public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null)
-    {
-        uint requested = credits ?? Config.PriCredits;
-        var error = PciAts.EnableForPageRequests(function, requested, now);
-        return error == PciEnableError.PrgResponsePasidNotRequired ? PciAts.EnablePri(function, requested, now) : error;
-    }
+    public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) =>
+        PciAts.EnableForPageRequests(function, credits ?? Config.PriCredits, now, requirePrgResponsePasid: false);
 
     /// <summary>
     /// Sets up the STE of a probed PCIe function (ATS translation through the returned CD table) and, under

@@ -70,16 +70,16 @@ public readonly record struct PageRequestDescriptor(
     }
 
     /// <summary>Reads exactly 32 bytes; fails on length, a type other than 1, or a reserved bit set in QW0 (15:10, 63:54).</summary>
-    public static DecodeResult<PageRequestDescriptor> Decode(ReadOnlySpan<byte> bytes)
+    public static DecodeResult<PageRequestDescriptor> Decode(ReadOnlySpan<byte> bytes, UndefinedBits undefinedBits = UndefinedBits.Refuse)
     {
         if (bytes.Length != Size)
             return DecodeResult<PageRequestDescriptor>.Fail("length", $"{bytes.Length} bytes, a page request descriptor is {Size}");
         ulong qw0 = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         ulong qw1 = BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
         byte type = (byte)qw0;
-        if (type != Type)
+        if (undefinedBits == UndefinedBits.Refuse && type != Type)
             return DecodeResult<PageRequestDescriptor>.Fail("type", $"QW0[7:0] is 0x{type:x2}, a page request descriptor has type 0x{Type:x2}");
-        if ((qw0 & Qw0Reserved) != 0)
+        if (undefinedBits == UndefinedBits.Refuse && (qw0 & Qw0Reserved) != 0)
             return DecodeResult<PageRequestDescriptor>.Fail("reserved", $"QW0 reserved bits 15:10 / 63:54 are 0x{qw0 & Qw0Reserved:x16}, must be 0");
         return new PageRequestDescriptor(
             new RequesterId((ushort)(qw0 >> 16)),

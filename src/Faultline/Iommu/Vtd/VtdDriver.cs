@@ -18,8 +18,8 @@ public sealed class VtdDriverCounters
     public long BadRequestsAnswered { get; internal set; }
     /// <summary>R31: bad requests that were not last, dropped.</summary>
     public long BadRequestsDropped { get; internal set; }
-    /// <summary>PRQ descriptors that did not decode: consumed and dropped, no response.</summary>
-    public long MalformedDescriptors { get; internal set; }
+    /// <summary>R31: PRQ descriptors with a type other than 1 or reserved bits set, handled as Linux does: by their fields.</summary>
+    public long UndefinedBitsIgnored { get; internal set; }
     /// <summary>R32: overflow cleared once the ring was empty.</summary>
     public long OverflowsCleared { get; internal set; }
     /// <summary>R32: overflow seen with entries still queued; PRO left set for the next interrupt.</summary>
@@ -232,8 +232,10 @@ public sealed class VtdDriver : IPageResponder
         var decoded = PageRequestDescriptor.Decode(bytes);
         if (!decoded.IsOk)
         {
-            Counters.MalformedDescriptors++;
-            return;
+            // prq_event_thread reads the fields it uses and checks neither the type nor reserved bits (R31):
+            // dropping the descriptor would leave its function waiting for ever.
+            Counters.UndefinedBitsIgnored++;
+            decoded = PageRequestDescriptor.Decode(bytes, UndefinedBits.Ignore);
         }
         var d = decoded.Value;
 

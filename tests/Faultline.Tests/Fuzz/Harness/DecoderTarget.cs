@@ -49,14 +49,14 @@ internal static class DecoderTargets
 {
     public static IEnumerable<FuzzTarget> All() =>
     [
-        Record<PageRequestDescriptor>("vtd-page-request", PageRequestDescriptor.Size, PageRequestDescriptor.Decode, (r, b) => r.Encode(b)),
+        Record<PageRequestDescriptor>("vtd-page-request", PageRequestDescriptor.Size, b => PageRequestDescriptor.Decode(b), (r, b) => r.Encode(b)),
         Record<PageGroupResponseDescriptor>("vtd-page-group-response", PageGroupResponseDescriptor.Size, PageGroupResponseDescriptor.Decode, (r, b) => r.Encode(b)),
         Record<InvalidationWaitDescriptor>("vtd-invalidation-wait", InvalidationWaitDescriptor.Size, InvalidationWaitDescriptor.Decode, (r, b) => r.Encode(b)),
         Record<PasidIotlbInvalidationDescriptor>("vtd-pasid-iotlb-invalidation", PasidIotlbInvalidationDescriptor.Size, PasidIotlbInvalidationDescriptor.Decode, (r, b) => r.Encode(b)),
         Record<PasidDeviceTlbInvalidationDescriptor>("vtd-pasid-devtlb-invalidation", PasidDeviceTlbInvalidationDescriptor.Size, PasidDeviceTlbInvalidationDescriptor.Decode, (r, b) => r.Encode(b)),
         Record<IotlbInvalidationDescriptor>("vtd-iotlb-invalidation", IotlbInvalidationDescriptor.Size, IotlbInvalidationDescriptor.Decode, (r, b) => r.Encode(b)),
         Record<DeviceTlbInvalidationDescriptor>("vtd-devtlb-invalidation", DeviceTlbInvalidationDescriptor.Size, DeviceTlbInvalidationDescriptor.Decode, (r, b) => r.Encode(b)),
-        Record<PprLogEntry>("amd-ppr-entry", PprLogEntry.Size, PprLogEntry.Decode, (r, b) => r.Encode(b)),
+        Record<PprLogEntry>("amd-ppr-entry", PprLogEntry.Size, b => PprLogEntry.Decode(b), (r, b) => r.Encode(b)),
         Record<CompletePprRequestCommand>("amd-complete-ppr", CompletePprRequestCommand.Size, CompletePprRequestCommand.Decode, (r, b) => r.Encode(b)),
         Record<PriQueueEntry>("smmuv3-pri-entry", PriQueueEntry.Size, PriQueueEntry.Decode, (r, b) => r.Encode(b)),
         Record<PriResponseCommand>("smmuv3-pri-resp", PriResponseCommand.Size, PriResponseCommand.Decode, (r, b) => r.Encode(b)),

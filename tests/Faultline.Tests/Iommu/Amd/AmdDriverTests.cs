@@ -301,8 +301,12 @@ public sealed class AmdDriverTests
         }
     }
 
+    /// <summary>
+    /// <c>iommu_call_iopf_notifier</c> takes each field with its <c>PPR_*</c> mask (ppr.c, v6.10–v6.18): bits no
+    /// source defines change nothing, and the entries are handled as if they were clear.
+    /// </summary>
     [Fact]
-    public void R35_a_malformed_entry_is_counted_and_dropped_and_the_next_one_handled()
+    public void R35_an_entry_with_undefined_bits_set_is_handled_by_its_defined_fields()
     {
         var rig = new AmdRig();
         rig.LogRaw(TypeFault | (1UL << 46) | FlagGn | FlagRead | (0x201UL << 32) | (DevicePasid << 16) | DeviceRid, 0x1000);
@@ -311,9 +315,9 @@ public sealed class AmdDriverTests
 
         rig.RunInterruptThread();
 
-        Assert.Equal(2, rig.Driver.Counters.MalformedEntries);
-        Assert.Equal(3u, rig.Handler.Faults.Single().Single().GroupId);
-        Assert.Empty(rig.Platform.Commands);
+        Assert.Equal(2, rig.Driver.Counters.UndefinedBitsIgnored);
+        Assert.Equal([1u, 2u, 3u], rig.Handler.Faults.Select(f => f.Single().GroupId));
+        Assert.Equal([0x1000UL, 0x1000UL], rig.Handler.Faults.Take(2).Select(f => f.Single().Address));
         Assert.Equal(48UL, rig.Iommu.PprHead);
     }
 
@@ -334,8 +338,13 @@ public sealed class AmdDriverTests
         Assert.Equal(0u, rig.Iommu.Status & AmdIommu.StatusPprInt);
     }
 
+    /// <summary>
+    /// <c>pdev_enable_cap_pri</c> (amd/iommu.c, v6.10–v6.18): <c>pci_enable_pri(pdev, 32)</c> whatever the PPR log's
+    /// size ("FIXME: Hardcode number of outstanding requests"), and no check of "PRG Response PASID Required", whose
+    /// value only sets <c>pri_tlp</c> (R35).
+    /// </summary>
     [Fact]
-    public void R34_probe_enables_pasid_then_ats_then_pri_with_min_of_capacity_and_the_log_size()
+    public void R34_R35_probe_enables_pasid_then_ats_then_pri_with_32_credits_whatever_the_log_size()
     {
         var platform = new RecordingAmdPlatform();
         var driver = new AmdDriver(new AmdIommu(new AmdConfig(), platform), new FaultFramework(FaultPolicy.Hardened));
@@ -347,8 +356,12 @@ public sealed class AmdDriverTests
 
         Assert.Equal([PasidCapability.CapabilityId, AtsCapability.CapabilityId], big.Writes.Take(2).Select(w => w.CapabilityId));
         Assert.Equal(PriCapability.CapabilityId, big.Writes.Last().CapabilityId);
-        Assert.Equal(512u, big.ReadConfig(PriCapability.CapabilityId, PriCapability.AllocationOffset));
+        Assert.Equal(32u, big.ReadConfig(PriCapability.CapabilityId, PriCapability.AllocationOffset));
         Assert.Equal(32u, small.ReadConfig(PriCapability.CapabilityId, PriCapability.AllocationOffset));
+        var noPasidInResponses = new PriFunction(new PriFunctionConfig { Name = "np", Requester = new RequesterId(0x0110), PrgResponsePasidRequired = false }, new UnusedPort());
+        Assert.Equal(PciEnableError.None, driver.ProbeDevice(noPasidInResponses, 0));
+        Assert.True(noPasidInResponses.Pri.Enabled);
+        Assert.Equal(32u, noPasidInResponses.Pri.Allocation);
     }
 
     [Fact]

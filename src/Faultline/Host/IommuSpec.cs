@@ -6,8 +6,14 @@ namespace Faultline.Host;
 /// <summary>What the host kernel is: its workqueue, SVA costs, fault injection and POL-5 override (docs/scenarios.md, <c>host:</c>).</summary>
 public sealed record HostSpec
 {
-    /// <summary>Workers per fault queue (the unbound workqueue's concurrency, R1).</summary>
-    public int Workers { get; init; } = 2;
+    /// <summary>
+    /// Work items of one IOMMU's fault queues that run at once: the CPUs the host gives the unbound workqueue. The
+    /// default is the workqueue's own limit, <see cref="WorkqueueMaxActive"/>, as on a host with CPUs to spare (R1).
+    /// </summary>
+    public int Workers { get; init; } = WorkqueueMaxActive;
+
+    /// <summary>R1: <c>iopf_queue_alloc</c> makes an unbound workqueue with max_active 0, i.e. WQ_DFL_ACTIVE (256) items in flight.</summary>
+    public const int WorkqueueMaxActive = 256;
     /// <summary>The model time the SVA handler charges per page it resolves.</summary>
     public SvaCosts Costs { get; init; } = SvaCosts.Default;
     /// <summary>Group allocations (1-based, counted over the run) that fail, for R13 / POL-3.</summary>

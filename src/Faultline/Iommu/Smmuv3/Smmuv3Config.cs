@@ -80,7 +80,4 @@ public sealed record StallStreamConfig
 
     /// <summary>STE.S1STALLD: stalling disabled for the stream.</summary>
     public bool StallDisabled { get; init; }
-
-    /// <summary>H-SMMU-11 [UNVERIFIED]: a stall held this long (ns) is aborted; null (default) never.</summary>
-    public long? StallTimeout { get; init; }
 }

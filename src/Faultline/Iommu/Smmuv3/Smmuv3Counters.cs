@@ -2,7 +2,7 @@ namespace Faultline.Iommu.Smmuv3;
 
 /// <summary>
 /// What the SMMUv3 model counted. Every stall ends exactly once:
-/// <c>Stalls = ResumedRetry + ResumedAbort + ResumedTerminate + StallTerminated + StallTimeouts + stalls still held</c>.
+/// <c>Stalls = ResumedRetry + ResumedAbort + ResumedTerminate + StallTerminated + stalls still held</c>.
 /// </summary>
 public sealed class Smmuv3Counters
 {
@@ -44,8 +44,6 @@ public sealed class Smmuv3Counters
     public long ResumedTerminate { get; internal set; }
     /// <summary>Stalls ended by CMD_STALL_TERM (H-SMMU-6).</summary>
     public long StallTerminated { get; internal set; }
-    /// <summary>H-SMMU-11: stalls aborted by their master's timeout.</summary>
-    public long StallTimeouts { get; internal set; }
     /// <summary>H-SMMU-9, Abort mode: faulting transactions aborted because the stall buffer was full.</summary>
     public long AbortedAtFull { get; internal set; }
     /// <summary>H-SMMU-9, BackPressure mode: transactions that waited at the input for a stall slot.</summary>

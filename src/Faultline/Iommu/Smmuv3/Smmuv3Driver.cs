@@ -144,14 +144,14 @@ public sealed class Smmuv3Driver : IPageResponder
     /// name) is whose stall budget its stalls count against (POL-12). NoDevice when the SMMU cannot stall.
     /// </summary>
     public (FaultStatus Status, FaultDevice? Device, IPasidTable? PasidTable) AddStallMaster(
-        uint streamId, string name, string? owner = null, long? stallTimeout = null)
+        uint streamId, string name, string? owner = null)
     {
         if (_smmu.Config.StallModel == StallModel.TerminateOnly) return (FaultStatus.NoDevice, null, null);
         if (_byStream.ContainsKey(streamId)) return (FaultStatus.Busy, null, null);
         var device = new FaultDevice(name, this);
         var status = FaultFramework.AddDevice(EventFaultQueue, device);
         if (status != FaultStatus.Ok) return (status, null, null);
-        var table = _smmu.SetStallStream(streamId, new StallStreamConfig { StallTimeout = stallTimeout });
+        var table = _smmu.SetStallStream(streamId, new StallStreamConfig());
         Register(new Master(device, streamId, IsStall: true, NeedsPasid: false, owner ?? name));
         return (FaultStatus.Ok, device, table);
     }

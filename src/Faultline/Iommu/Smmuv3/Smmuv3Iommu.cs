@@ -325,32 +325,6 @@ public sealed class Smmuv3Iommu
         }
     }
 
-    /// <summary>The earliest time a held stall times out (H-SMMU-11), or null.</summary>
-    public long? NextStallDeadline
-    {
-        get
-        {
-            long next = long.MaxValue;
-            for (int slot = 0; slot < _stalls.Capacity; slot++)
-                if (_stalls.IsHeld(slot)) next = Math.Min(next, _stalls.DeadlineAt(slot));
-            return next == long.MaxValue ? null : next;
-        }
-    }
-
-    /// <summary>H-SMMU-11 [UNVERIFIED]: aborts every stall whose master's timeout has passed at <paramref name="now"/>.</summary>
-    public void ExpireStalls(long now)
-    {
-        for (int slot = 0; slot < _stalls.Capacity; slot++)
-        {
-            if (!_stalls.IsHeld(slot) || _stalls.DeadlineAt(slot) > now) continue;
-            var t = _stalls.TransactionAt(slot);
-            ReleaseStall(slot, now);
-            Counters.StallTimeouts++;
-            Complete(t, TransactionOutcome.Aborted, now);
-        }
-        DrainInput(now);
-    }
-
     /// <summary>Translates one transaction; false when it must wait for a stall slot (BackPressure).</summary>
     private bool Admit(in StallTransaction t, long now)
     {
@@ -403,7 +377,7 @@ public sealed class Smmuv3Iommu
             Complete(t, TransactionOutcome.Aborted, now);
             return true;
         }
-        _stalls.Hold(slot, t, config.StallTimeout is { } timeout ? now + timeout : long.MaxValue);
+        _stalls.Hold(slot, t); // held until software resumes or terminates it: no architected timeout (H-SMMU-11)
         entry.Stalled++;
         Counters.Stalls++;
         _platform.StallOccupancyChanged(this, _stalls.InUse, now);

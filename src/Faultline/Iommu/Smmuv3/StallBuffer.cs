@@ -50,12 +50,11 @@ internal sealed class StallBuffer
     }
 
     /// <summary>Puts the transaction in an allocated slot.</summary>
-    public void Hold(int slot, in StallTransaction transaction, long deadline)
+    public void Hold(int slot, in StallTransaction transaction)
     {
         ref var s = ref _slots[slot];
         s.Held = true;
         s.Transaction = transaction;
-        s.Deadline = deadline;
     }
 
     public void Release(int slot)
@@ -76,14 +75,12 @@ internal sealed class StallBuffer
     public bool IsHeld(int slot) => _slots[slot].Held;
     public ref readonly StallTransaction TransactionAt(int slot) => ref _slots[slot].Transaction;
     public ushort StagAt(int slot) => _slots[slot].Stag;
-    public long DeadlineAt(int slot) => _slots[slot].Deadline;
 
     private struct Slot
     {
         public bool Held;
         public ushort Stag;
         public int Generation;
-        public long Deadline;
         public StallTransaction Transaction;
     }
 }

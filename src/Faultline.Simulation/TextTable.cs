@@ -49,6 +49,9 @@ internal sealed class TextTable
             Stack(writer, width);
             return;
         }
+        // As many panels, but as narrow as they can be: the columns shared out evenly, not a last panel of one.
+        for (int narrower = width - 1; panels.Count > 1 && Panels(widths, narrower) is { } fewer && fewer.Count == panels.Count; narrower--)
+            panels = fewer;
         foreach (var columns in panels)
         {
             writer.WriteLine(Line(_headers, widths, columns));

@@ -51,7 +51,8 @@ public static class Program
         var section = new Option<string[]>("--section") { Description = "Print only this section of the summary (repeatable)", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
         section.AcceptOnlyFromAmong([.. SummaryWriter.Sections]);
         var width = new Option<int?>("--width") { Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace, quiet, section, width };
+        var rows = new Option<int?>("--rows") { Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace, quiet, section, width, rows };
         run.SetAction(r => RunCommand.Run(new RunOptions
         {
             Scenario = r.GetValue(scenario),
@@ -64,6 +65,7 @@ public static class Program
             Quiet = r.GetValue(quiet),
             Sections = r.GetValue(section) ?? [],
             Width = r.GetValue(width),
+            Rows = r.GetValue(rows) ?? RunOptions.DefaultRows,
         }, stdout, stderr, terminal, simulate));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };

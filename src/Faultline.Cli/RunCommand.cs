@@ -6,7 +6,7 @@ namespace Faultline.Cli;
 
 /// <summary>
 /// <c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]
-/// [--quiet] [--section NAME]... [--width N]</c>.
+/// [--quiet] [--section NAME]... [--width N] [--rows N]</c>.
 /// </summary>
 internal static class RunCommand
 {
@@ -64,9 +64,10 @@ internal static class RunCommand
 
         // With '-', standard output carries that output alone: the summary goes to standard error.
         if (!o.Quiet)
-            SummaryWriter.Write(report, toStdout.Count > 0 ? stderr : stdout, terminal.SummaryWidth(o.Width), o.Sections.Count == 0 ? null : o.Sections);
+            SummaryWriter.Write(report, toStdout.Count > 0 ? stderr : stdout, terminal.SummaryWidth(o.Width), o.Sections.Count == 0 ? null : o.Sections,
+                o.Rows == 0 ? int.MaxValue : o.Rows);
         if (report.Partial)
-            ErrorLine.Write(stderr, $"faultline run: stopped by request at virtual time {report.EndTimeNs} ns after {report.Events} events; every output holds what ran, marked partial");
+            ErrorLine.Write(stderr, $"faultline run: stopped at virtual time {report.EndTimeNs} ns, {report.Events} events: the outputs hold what ran, marked partial");
         // Each output is tried even when one fails, so a failed write loses only itself.
         bool written = TryWrite(o.Json, Json, () => JsonReportWriter.Serialize(report), stdout, stderr);
         written &= TryWrite(o.Report, Report, () => HtmlReportWriter.Render(report), stdout, stderr);

@@ -19,4 +19,10 @@ internal sealed record RunOptions
     public bool Quiet { get; init; }
     public IReadOnlyList<string> Sections { get; init; } = [];
     public int? Width { get; init; }
+
+    /// <summary>Rows per summary table, the rest counted; 0 for all (--rows).</summary>
+    public int Rows { get; init; } = DefaultRows;
+
+    /// <summary>Enough for every example and benchmark scenario's tables, not for a 10 000-function run's.</summary>
+    public const int DefaultRows = 100;
 }

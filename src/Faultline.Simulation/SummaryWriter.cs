@@ -18,9 +18,10 @@ public static class SummaryWriter
 
     /// <summary>
     /// The two header lines, then the chosen <paramref name="sections"/> (null: all) with every line at most
-    /// <paramref name="width"/> characters; the one-line invariant status always ends it.
+    /// <paramref name="width"/> characters and at most <paramref name="rows"/> rows per table, the rest counted;
+    /// the one-line invariant status always ends it.
     /// </summary>
-    public static void Write(RunReport r, TextWriter w, int width, IReadOnlyCollection<string>? sections)
+    public static void Write(RunReport r, TextWriter w, int width, IReadOnlyCollection<string>? sections, int rows = int.MaxValue)
     {
         var page = new Page(w, width, sections);
         page.Text($"faultline run: scenario '{r.Scenario}', seed {r.Seed}, policy {r.Policy}");
@@ -31,29 +32,29 @@ public static class SummaryWriter
         if (page.Shows("devices") && r.Devices.Count > 0)
         {
             var devices = new TextTable("device", "rid", "iommu", "pasids", "alloc", "requests", "groups", "success", "invalid", "failure", "reserved", "credits-hw", "uprgi", "rf", "accesses", "completed", "failed");
-            foreach (var d in r.Devices)
+            foreach (var d in r.Devices.Take(rows))
                 devices.Add(d.Name, d.Requester, d.Iommu, d.Pasids.Count, d.Allocation, d.PageRequests, d.Groups, d.ResponsesSuccess, d.ResponsesInvalid,
                     d.ResponsesFailure, d.ResponsesReserved, d.CreditsHighWater, d.UnexpectedResponses, d.ResponseFailure ? "set" : "-",
                     d.AccessesStarted, d.AccessesCompleted, d.AccessesFailed.Values.Sum());
-            page.Table("Devices", devices);
+            page.Table("Devices", devices, r.Devices.Count, "devices");
         }
 
         if (page.Shows("iommus"))
         {
             var iommus = new TextTable("iommu", "kind", "ring", "ring-hw", "received", "queued", "gate", "full", "latched", "auto-resp", "events", "batches", "reported", "stop-markers", "bad");
-            foreach (var i in r.Iommus)
+            foreach (var i in r.Iommus.Take(rows))
                 iommus.Add(i.Name, i.Kind, i.RingEntries, i.RingHighWater, i.PageRequestsReceived, i.Queued, i.RefusedAtGate, i.DiscardedFull,
                     i.DiscardedWhileOverflowed, i.AutoResponses, i.Events, i.DriverBatches, i.Reported, i.StopMarkersDropped, i.BadRequestsAnswered + i.BadRequestsDropped);
-            page.Table("IOMMUs", iommus);
+            page.Table("IOMMUs", iommus, r.Iommus.Count, "IOMMUs");
         }
 
         if (page.Shows("masters") && r.Masters.Count > 0)
         {
             var masters = new TextTable("master", "sid", "iommu", "cb", "owner", "accesses", "completed", "aborted", "raz-wi", "transactions", "p50", "p99", "max");
-            foreach (var m in r.Masters)
+            foreach (var m in r.Masters.Take(rows))
                 masters.Add(m.Name, $"0x{m.StreamId:x}", m.Iommu, m.ContextBank?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-", m.Owner, m.Accesses, m.Completed, m.Aborted, m.TerminatedRazWi, m.Transactions,
                     P50(m.AccessLatency), P99(m.AccessLatency), Max(m.AccessLatency));
-            page.Table("Stall masters (platform, behind an SMMU; cb: SMMUv2 context bank)", masters);
+            page.Table("Stall masters (platform, behind an SMMU; cb: SMMUv2 context bank)", masters, r.Masters.Count, "masters");
         }
 
         foreach (var i in r.Iommus.Where(i => i.Stall is not null && page.Shows("stall")))
@@ -95,32 +96,32 @@ public static class SummaryWriter
         if (page.Shows("teardowns") && r.Teardowns.Count > 0)
         {
             var td = new TextTable("device", "process", "pasid", "stop", "at", "stopped-in", "drain+flush", "total", "flushed", "unrelated-wait", "hw-drains", "done");
-            foreach (var t in r.Teardowns)
+            foreach (var t in r.Teardowns.Take(rows))
                 td.Add(t.Device, t.Process, t.Pasid, t.Stop, Ns(t.StartNs), Ns(t.StopNs), Ns(t.DrainNs), Ns(t.TotalNs), t.FlushedGroups,
                     Ns(t.UnrelatedWaitNs), t.HardwareRounds, t.Completed ? "yes" : "NO");
-            page.Table("PASID teardowns (R25: stop, drain and flush, detach)", td);
+            page.Table("PASID teardowns (R25: stop, drain and flush, detach)", td, r.Teardowns.Count, "teardowns");
         }
 
         if (page.Shows("tenants") && r.Tenants.Count > 0)
         {
             var tenants = new TextTable("tenant", "kind", "behaviour", "completed", "failed", "per-ms", "ratio", "access-p99", "fault-p50", "fault-p99",
                 "credits-leaked", "reset-back", "uprgi", "rf", "expired", "lost", "at-detach", "rejected");
-            foreach (var t in r.Tenants)
+            foreach (var t in r.Tenants.Take(rows))
                 tenants.Add(t.Name, t.Kind, t.Behaviour, t.AccessesCompleted, t.AccessesFailed, Invariant($"{t.ThroughputPerMs:0.###}"),
                     t.ThroughputRatio is { } ratio ? Invariant($"{ratio:0.0000}") : "-", P99(t.AccessLatency), P50(t.FaultLatency), P99(t.FaultLatency),
                     t.CreditsLeaked, t.CreditsRecoveredByReset, t.Uprgi ? "set" : "-", t.ResponseFailure ? "set" : "-", t.Expired, t.LostEvents,
                     t.AnsweredAtDetach, t.Rejected.Count == 0 ? "-" : string.Join(" ", t.Rejected.Select(kv => $"{kv.Key}:{kv.Value}")));
-            page.Table("Tenants (throughput ratio: against the same scenario without hostile guests)", tenants);
+            page.Table("Tenants (throughput ratio: against the same scenario without hostile guests)", tenants, r.Tenants.Count, "tenants");
         }
 
         if (page.Shows("latency") && r.FaultLatency.Samples + r.AccessLatency.Samples > 0)
         {
             var lat = new TextTable("what", "samples", "p50", "p99", "max");
             lat.Add("fault (first request to PRG response)", r.FaultLatency.Samples, P50(r.FaultLatency), P99(r.FaultLatency), Max(r.FaultLatency));
-            foreach (var d in r.Devices)
+            foreach (var d in r.Devices.Take(rows))
                 lat.Add($"  {d.Name}", d.FaultLatency.Samples, P50(d.FaultLatency), P99(d.FaultLatency), Max(d.FaultLatency));
             lat.Add("access (start to end)", r.AccessLatency.Samples, P50(r.AccessLatency), P99(r.AccessLatency), Max(r.AccessLatency));
-            page.Table("Latency (virtual time)", lat);
+            page.Table("Latency (virtual time)", lat, r.Devices.Count, "devices", shown: Math.Min(rows, r.Devices.Count));
         }
 
         var failures = r.Devices.SelectMany(d => d.AccessesFailed.Where(kv => kv.Value > 0).Select(kv => $"{d.Name} {kv.Key} {kv.Value}")).ToList();
@@ -130,7 +131,7 @@ public static class SummaryWriter
 
         if (r.InvariantCounts.Count == 0)
         {
-            page.Text("Invariants: all held");
+            page.Text(r.Partial ? "Invariants: all held while it ran (end-of-run checks not made)" : "Invariants: all held");
             return;
         }
         long violations = r.InvariantCounts.Values.Sum();
@@ -154,10 +155,15 @@ public static class SummaryWriter
             foreach (var line in TextTable.Wrap(text, width, indent)) writer.WriteLine(line);
         }
 
-        public void Table(string title, TextTable table, bool blankAfter = true)
+        public void Table(string title, TextTable table, bool blankAfter = true) => Table(title, table, 0, "", blankAfter: blankAfter);
+
+        /// <summary>A table of the first rows of <paramref name="total"/> things, then how many more there were.</summary>
+        public void Table(string title, TextTable table, int total, string things, int? shown = null, bool blankAfter = true)
         {
             Text(title, "  ");
             table.Write(writer, width);
+            int cut = total - (shown ?? table.Rows);
+            if (cut > 0) Text($"... and {cut} more {things} (the JSON has every one)");
             if (blankAfter) writer.WriteLine();
         }
     }

@@ -30,6 +30,17 @@ public sealed class RunOutputTests
     }
 
     [Fact]
+    public void Rows_past_the_limit_are_counted_not_printed()
+    {
+        var (exit, stdout, _) = CommandLine.Invoke("run", "--rows", "1", "--section", "devices", "--section", "latency");
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.DoesNotContain("accel0", stdout, StringComparison.Ordinal);
+        Assert.Equal(2, stdout.Split("... and 1 more devices (the JSON has every one)").Length - 1);
+        Assert.Contains("access (start to end)", stdout, StringComparison.Ordinal); // the totals stay
+        Assert.Contains("accel0", CommandLine.Invoke("run", "--rows", "0").Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_a_terminal_the_summary_is_100_columns_wide()
     {
         var (_, stdout, _) = CommandLine.Invoke("run", Path.Combine(GoldenDigests.ScenarioFolder, "hostile-guests.yaml"));

@@ -50,7 +50,7 @@ internal static class RunCommand
         using var ftraceFileOwned = ftraceFile;
         var ftrace = o.Ftrace == RunOptions.StandardOutput ? new FtraceWriter(stdout) : ftraceFile?.Writer;
 
-        var progress = terminal.ErrorIsTerminal ? new ProgressLine(stderr, terminal.Width ?? Terminal.DefaultWidth) : null;
+        var progress = terminal.ErrorIsTerminal ? new ProgressLine(stderr, terminal.ProgressWidth) : null;
         var control = new RunControl(terminal.Stop, progress is null ? null : progress.Report);
         RunReport report;
         try

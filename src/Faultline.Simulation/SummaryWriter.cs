@@ -139,7 +139,7 @@ public static class SummaryWriter
         if (!page.Shows("invariants")) return;
         foreach (var v in r.Invariants) page.Text($"  {v}", "    ");
         if (violations > r.Invariants.Count)
-            page.Text($"  ... and {violations - r.Invariants.Count} more invariant violations (the first of each rule are listed; the counts above are whole)", "    ");
+            page.Text($"  ... and {violations - r.Invariants.Count} more invariant violation{(violations - r.Invariants.Count == 1 ? "" : "s")} (the first of each rule are listed; the counts above are whole)", "    ");
         var entries = r.InvariantCounts.Keys.GroupBy(RuleCatalogue.FileOf).OrderBy(g => g.Key, StringComparer.Ordinal);
         page.Text($"  Rules explained in: {string.Join("; ", entries.Select(g => $"{g.Key} ({string.Join(", ", g)})"))}", "    ");
     }
@@ -163,7 +163,7 @@ public static class SummaryWriter
             Text(title, "  ");
             table.Write(writer, width);
             int cut = total - (shown ?? table.Rows);
-            if (cut > 0) Text($"... and {cut} more {things} (the JSON has every one)");
+            if (cut > 0) Text($"... and {cut} more {(cut == 1 ? things[..^1] : things)} (the JSON has every one)");
             if (blankAfter) writer.WriteLine();
         }
     }

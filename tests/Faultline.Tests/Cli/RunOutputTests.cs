@@ -35,7 +35,7 @@ public sealed class RunOutputTests
         var (exit, stdout, _) = CommandLine.Invoke("run", "--rows", "1", "--section", "devices", "--section", "latency");
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.DoesNotContain("accel0", stdout, StringComparison.Ordinal);
-        Assert.Equal(2, stdout.Split("... and 1 more devices (the JSON has every one)").Length - 1);
+        Assert.Equal(2, stdout.Split("... and 1 more device (the JSON has every one)").Length - 1);
         Assert.Contains("access (start to end)", stdout, StringComparison.Ordinal); // the totals stay
         Assert.Contains("accel0", CommandLine.Invoke("run", "--rows", "0").Stdout, StringComparison.Ordinal);
     }
@@ -48,6 +48,17 @@ public sealed class RunOutputTests
         Assert.InRange(widths.Max(), 81, Terminal.DefaultWidth);
         (_, stdout, _) = CommandLine.Invoke("run", Path.Combine(GoldenDigests.ScenarioFolder, "hostile-guests.yaml"), "--width", "200");
         Assert.True(stdout.ReplaceLineEndings("\n").Split('\n').Max(l => l.Length) > Terminal.DefaultWidth);
+    }
+
+    [Fact]
+    public void The_width_is_the_option_then_the_terminal_then_COLUMNS_then_100()
+    {
+        var terminal = Terminal.None with { WindowWidth = 90, OutputIsTerminal = true, Columns = "120" };
+        Assert.Equal(60, terminal.SummaryWidth(60));
+        Assert.Equal(90, terminal.SummaryWidth(null));
+        Assert.Equal(120, (terminal with { OutputIsTerminal = false }).SummaryWidth(null)); // output redirected: the window is not the page
+        Assert.Equal(Terminal.DefaultWidth, (terminal with { OutputIsTerminal = false, Columns = "wide" }).SummaryWidth(null));
+        Assert.Equal(Terminal.DefaultWidth, Terminal.None.SummaryWidth(null));
     }
 
     [Theory]

@@ -39,19 +39,19 @@ public static class Program
         {
             if (r.Tokens is [{ Value: ['-', _, ..] name }]) r.AddError($"unknown option '{name}' (a scenario file whose name starts with '-' is written ./{name})");
         });
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice (overrides the scenario's)", CustomParser = r => WholeNumber(r, ulong.MaxValue) is { } n ? n : null };
-        var policy = new Option<string?>("--policy") { Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
-        policy.AcceptOnlyFromAmong("linux", "hardened");
+        var seed = new Option<ulong?>("--seed") { HelpName = "N", Description = "Seed for every random choice (overrides the scenario's)", CustomParser = r => WholeNumber(r, ulong.MaxValue) is { } n ? n : null };
+        var policy = new Option<string?>("--policy") { HelpName = "linux|hardened", Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
+        OneOf(policy, ["linux", "hardened"]);
         const string Dash = " ('-': standard output, the summary then goes to standard error)";
-        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file" + Dash };
-        var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" + Dash };
-        var report = new Option<string?>("--report") { Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" + Dash };
-        var ftrace = new Option<string?>("--ftrace") { Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" + Dash };
+        var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the report as JSON to this file" + Dash };
+        var trace = new Option<string?>("--trace") { HelpName = "FILE", Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" + Dash };
+        var report = new Option<string?>("--report") { HelpName = "FILE", Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" + Dash };
+        var ftrace = new Option<string?>("--ftrace") { HelpName = "FILE", Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" + Dash };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no summary (errors still go to standard error; the exit code says whether invariants held)" };
-        var section = new Option<string[]>("--section") { Description = "Print only this section of the summary (repeatable)", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
-        section.AcceptOnlyFromAmong([.. SummaryWriter.Sections]);
-        var width = new Option<int?>("--width") { Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
-        var rows = new Option<int?>("--rows") { Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
+        var section = new Option<string[]>("--section") { HelpName = "NAME", Description = $"Print only this section of the summary (repeatable): {string.Join(", ", SummaryWriter.Sections)}", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        OneOf(section, SummaryWriter.Sections);
+        var width = new Option<int?>("--width") { HelpName = "N", Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
+        var rows = new Option<int?>("--rows") { HelpName = "N", Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
         var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace, quiet, section, width, rows };
         run.SetAction(r => RunCommand.Run(new RunOptions
         {
@@ -109,6 +109,16 @@ public static class Program
             if (stackTrace) stderr.WriteLine(e);
             return ExitCodes.InternalError;
         }
+    }
+
+    /// <summary>Values only from <paramref name="names"/>, a wrong one said on one line (AcceptOnlyFromAmong's message spans several).</summary>
+    private static void OneOf(Option option, IReadOnlyList<string> names)
+    {
+        option.Validators.Add(r =>
+        {
+            foreach (var token in r.Tokens.Where(t => !names.Contains(t.Value)))
+                r.AddError($"{option.Name}: '{token.Value}' is not one of: {string.Join(", ", names)}");
+        });
     }
 
     /// <summary>The option's value as a whole number from <paramref name="min"/> to <paramref name="max"/>, or null with an error in words (issue 13: `--seed abc` named a .NET type).</summary>

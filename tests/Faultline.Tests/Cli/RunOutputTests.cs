@@ -65,6 +65,8 @@ public sealed class RunOutputTests
     [InlineData("--seed", "abc", "faultline: --seed: 'abc' is not a whole number from 0 to 18446744073709551615")]
     [InlineData("--seed", "-1", "faultline: --seed: '-1' is not a whole number from 0 to 18446744073709551615")]
     [InlineData("--width", "20", "faultline: --width: '20' is not a whole number from 40 to 100000")]
+    [InlineData("--section", "device", "faultline: --section: 'device' is not one of: devices, iommus, masters, stall, banks, framework, teardowns, tenants, latency, failures, notes, invariants")]
+    [InlineData("--policy", "lenient", "faultline: --policy: 'lenient' is not one of: linux, hardened")]
     [InlineData("--bogus", null, "faultline: unknown option '--bogus' (a scenario file whose name starts with '-' is written ./--bogus)")]
     public void A_bad_option_says_what_is_wrong_in_words(string option, string? value, string message)
     {

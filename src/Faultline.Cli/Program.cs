@@ -1,13 +1,28 @@
 using System.CommandLine;
+using Faultline.Simulation;
 
 namespace Faultline.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        // The first Ctrl-C stops a run at its next slice of events, which then writes what ran; a second one ends the process.
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (stop.IsCancellationRequested) return;
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        return Run(args, Console.Out, Console.Error, simulate: true, Terminal.OfConsole(stop.Token));
+    }
 
-    /// <summary>The whole command, with its output streams injectable for tests.</summary>
+    /// <summary>The whole command, with its output streams injectable for tests; no terminal (<see cref="Terminal.None"/>).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, simulate: true);
+
+    /// <inheritdoc cref="Run(string[], TextWriter, TextWriter, bool, Terminal)"/>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool simulate) => Run(args, stdout, stderr, simulate, Terminal.None);
 
     /// <summary>
     /// The command; with <paramref name="simulate"/> false, <c>run</c> binds its arguments, checks its paths and reads
@@ -15,19 +30,43 @@ public static class Program
     /// Exit codes: <see cref="ExitCodes"/>. Bad input of any kind is met where it is read and exits 2 with one line;
     /// an exception that reaches here is a Faultline bug and exits 3, its stack trace only under <c>--debug</c>.
     /// </summary>
-    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool simulate)
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool simulate, Terminal terminal)
     {
         var debug = new Option<bool>("--debug") { Recursive = true, Description = "On an internal error (exit 3), also print its stack trace" };
         var scenario = new Argument<string?>("scenario") { Arity = ArgumentArity.ZeroOrOne, Description = "Scenario YAML file; the built-in default when omitted" };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice (overrides the scenario's)" };
-        var policy = new Option<string?>("--policy") { Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
-        policy.AcceptOnlyFromAmong("linux", "hardened");
-        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file" };
-        var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" };
-        var report = new Option<string?>("--report") { Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" };
-        var ftrace = new Option<string?>("--ftrace") { Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace };
-        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), r.GetValue(report), stdout, stderr, simulate, r.GetValue(ftrace)));
+        // An unknown option lands here as the scenario's path (issue 13: `run --bogus` read a file named --bogus).
+        scenario.Validators.Add(r =>
+        {
+            if (r.Tokens is [{ Value: ['-', _, ..] name }]) r.AddError($"unknown option '{name}' (a scenario file whose name starts with '-' is written ./{name})");
+        });
+        var seed = new Option<ulong?>("--seed") { HelpName = "N", Description = "Seed for every random choice (overrides the scenario's)", CustomParser = r => WholeNumber(r, ulong.MaxValue) is { } n ? n : null };
+        var policy = new Option<string?>("--policy") { HelpName = "linux|hardened", Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
+        OneOf(policy, ["linux", "hardened"]);
+        const string Dash = " ('-': standard output, the summary then goes to standard error)";
+        var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the report as JSON to this file" + Dash };
+        var trace = new Option<string?>("--trace") { HelpName = "FILE", Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" + Dash };
+        var report = new Option<string?>("--report") { HelpName = "FILE", Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" + Dash };
+        var ftrace = new Option<string?>("--ftrace") { HelpName = "FILE", Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" + Dash };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no summary (errors still go to standard error; the exit code says whether invariants held)" };
+        var section = new Option<string[]>("--section") { HelpName = "NAME", Description = $"Print only this section of the summary (repeatable): {string.Join(", ", SummaryWriter.Sections)}", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        OneOf(section, SummaryWriter.Sections);
+        var width = new Option<int?>("--width") { HelpName = "N", Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
+        var rows = new Option<int?>("--rows") { HelpName = "N", Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace, quiet, section, width, rows };
+        run.SetAction(r => RunCommand.Run(new RunOptions
+        {
+            Scenario = r.GetValue(scenario),
+            Seed = r.GetValue(seed),
+            Policy = r.GetValue(policy),
+            Json = r.GetValue(json),
+            Trace = r.GetValue(trace),
+            Report = r.GetValue(report),
+            Ftrace = r.GetValue(ftrace),
+            Quiet = r.GetValue(quiet),
+            Sections = r.GetValue(section) ?? [],
+            Width = r.GetValue(width),
+            Rows = r.GetValue(rows) ?? RunOptions.DefaultRows,
+        }, stdout, stderr, terminal, simulate));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };
         var hex = new Argument<string>("hex") { Description = "The record's bytes in memory order, as hex" };
@@ -70,6 +109,25 @@ public static class Program
             if (stackTrace) stderr.WriteLine(e);
             return ExitCodes.InternalError;
         }
+    }
+
+    /// <summary>Values only from <paramref name="names"/>, a wrong one said on one line (AcceptOnlyFromAmong's message spans several).</summary>
+    private static void OneOf(Option option, IReadOnlyList<string> names)
+    {
+        option.Validators.Add(r =>
+        {
+            foreach (var token in r.Tokens.Where(t => !names.Contains(t.Value)))
+                r.AddError($"{option.Name}: '{token.Value}' is not one of: {string.Join(", ", names)}");
+        });
+    }
+
+    /// <summary>The option's value as a whole number from <paramref name="min"/> to <paramref name="max"/>, or null with an error in words (issue 13: `--seed abc` named a .NET type).</summary>
+    private static ulong? WholeNumber(System.CommandLine.Parsing.ArgumentResult r, ulong max, ulong min = 0)
+    {
+        string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        if (ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong n) && n >= min && n <= max) return n;
+        r.AddError($"{((System.CommandLine.Parsing.OptionResult)r.Parent!).Option.Name}: '{text}' is not a whole number from {min} to {max}");
+        return null;
     }
 
     /// <summary>

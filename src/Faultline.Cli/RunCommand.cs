@@ -1,29 +1,38 @@
+using System.Text;
 using Faultline.Simulation;
+using Faultline.Simulation.Traces;
 
 namespace Faultline.Cli;
 
-/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]</c>.</summary>
+/// <summary>
+/// <c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]
+/// [--quiet] [--section NAME]... [--width N] [--rows N]</c>.
+/// </summary>
 internal static class RunCommand
 {
     private const string Json = "JSON", Trace = "the trace", Report = "the report", Ftrace = "the ftrace";
 
     /// <summary>Checks the paths, reads the scenario and, if <paramref name="simulate"/>, runs it and writes its outputs.</summary>
-    public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath,
-        TextWriter stdout, TextWriter stderr, bool simulate, string? ftracePath = null)
+    public static int Run(RunOptions o, TextWriter stdout, TextWriter stderr, Terminal terminal, bool simulate)
     {
+        (string? Path, string What)[] outputs = [(o.Json, Json), (o.Trace, Trace), (o.Report, Report), (o.Ftrace, Ftrace)];
+        var toStdout = outputs.Where(x => x.Path == RunOptions.StandardOutput).ToList();
+        if (toStdout.Count > 1)
+            return Fail(stderr, $"only one output can be '-' (standard output), not {string.Join(" and ", toStdout.Select(x => x.What))}");
         // Every path is checked before the run, so a bad one costs no run; the words are those of a failed write.
-        foreach (var (path, what) in new[] { (jsonPath, Json), (tracePath, Trace), (reportPath, Report), (ftracePath, Ftrace) })
+        foreach (var (path, what) in outputs)
         {
-            if (path is not null && Paths.OutputProblem(path) is { } problem)
+            if (path is not null && path != RunOptions.StandardOutput && Paths.OutputProblem(path) is { } problem)
                 return Fail(stderr, $"cannot write {what} to '{path}': {problem}");
         }
-        if (scenarioPath is not null && Paths.InputProblem(scenarioPath) is { } inputProblem)
-            return Fail(stderr, $"cannot read scenario '{scenarioPath}': {inputProblem}");
+        if (o.Quiet && o.Sections.Count > 0) return Fail(stderr, "--quiet prints no summary, so --section has nothing to choose");
+        if (o.Scenario is not null && Paths.InputProblem(o.Scenario) is { } inputProblem)
+            return Fail(stderr, $"cannot read scenario '{o.Scenario}': {inputProblem}");
 
         Scenario scenario;
         try
         {
-            scenario = scenarioPath is null ? ScenarioReader.Default() : ScenarioReader.Load(scenarioPath);
+            scenario = o.Scenario is null ? ScenarioReader.Default() : ScenarioReader.Load(o.Scenario);
         }
         catch (ScenarioException e)
         {
@@ -31,20 +40,50 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Fail(stderr, $"cannot read scenario '{scenarioPath}': {e.Message}");
+            return Fail(stderr, $"cannot read scenario '{o.Scenario}': {e.Message}");
         }
         if (!simulate) return ExitCodes.Ok;
 
-        using var trace = tracePath is null ? null : new TraceRecorder();
-        if (!FtraceFile.TryOpen(ftracePath, stderr, out var ftrace)) return ExitCodes.BadInput;
-        using var ftraceFile = ftrace;
-        var report = Simulator.Run(scenario, seed, policy, trace, ftrace?.Writer);
-        SummaryWriter.Write(report, stdout);
-        if (jsonPath is not null && !TryWrite(jsonPath, Json, () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
-        if (reportPath is not null && !TryWrite(reportPath, Report, () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
-        if (trace is not null && !TryWrite(tracePath!, Trace, () => File.WriteAllBytes(tracePath!, trace.ToArray()), stderr)) return ExitCodes.BadInput;
-        return report.InvariantCounts.Count == 0 ? ExitCodes.Ok : ExitCodes.InvariantsBroken;
+        using var trace = o.Trace is null ? null : new TraceRecorder();
+        FtraceFile? ftraceFile = null;
+        if (o.Ftrace != RunOptions.StandardOutput && !FtraceFile.TryOpen(o.Ftrace, stderr, out ftraceFile)) return ExitCodes.BadInput;
+        using var ftraceFileOwned = ftraceFile;
+        var ftrace = o.Ftrace == RunOptions.StandardOutput ? new FtraceWriter(stdout) : ftraceFile?.Writer;
+
+        var progress = terminal.ErrorIsTerminal ? new ProgressLine(stderr, terminal.ProgressWidth) : null;
+        var control = new RunControl(terminal.Stop, progress is null ? null : progress.Report);
+        RunReport report;
+        try
+        {
+            report = Simulator.Run(scenario, o.Seed, o.Policy, trace, ftrace, control);
+        }
+        finally
+        {
+            progress?.Clear();
+        }
+
+        // With '-', standard output carries that output alone: the summary goes to standard error.
+        if (!o.Quiet)
+            SummaryWriter.Write(report, toStdout.Count > 0 ? stderr : stdout, terminal.SummaryWidth(o.Width), o.Sections.Count == 0 ? null : o.Sections,
+                o.Rows == 0 ? int.MaxValue : o.Rows);
+        if (report.Partial)
+            ErrorLine.Write(stderr, $"faultline run: stopped at virtual time {report.EndTimeNs} ns, {report.Events} events: the outputs hold what ran, marked partial");
+        // Each output is tried even when one fails, so a failed write loses only itself.
+        bool written = TryWrite(o.Json, Json, () => JsonReportWriter.Serialize(report), stdout, stderr);
+        written &= TryWrite(o.Report, Report, () => HtmlReportWriter.Render(report), stdout, stderr);
+        written &= trace is null || TryWrite(o.Trace, Trace, () => Encoding.UTF8.GetString(trace.ToArray()), stdout, stderr, path => File.WriteAllBytes(path, trace.ToArray()));
+        return Exit(report, written);
     }
+
+    /// <summary>
+    /// Broken invariants first: the run's result is never hidden by a stop or an output error (issue 13); then a run
+    /// stopped by Ctrl-C; then an output that could not be written.
+    /// </summary>
+    private static int Exit(RunReport report, bool written) =>
+        report.InvariantCounts.Count > 0 ? ExitCodes.InvariantsBroken
+        : report.Partial ? ExitCodes.Interrupted
+        : written ? ExitCodes.Ok
+        : ExitCodes.BadInput;
 
     private static int Fail(TextWriter stderr, string message)
     {
@@ -52,11 +91,15 @@ internal static class RunCommand
         return ExitCodes.BadInput;
     }
 
-    private static bool TryWrite(string path, string what, Action write, TextWriter stderr)
+    /// <summary>Writes <paramref name="text"/> to the file at <paramref name="path"/> (with <paramref name="toFile"/> if given) or, for '-', to standard output.</summary>
+    private static bool TryWrite(string? path, string what, Func<string> text, TextWriter stdout, TextWriter stderr, Action<string>? toFile = null)
     {
+        if (path is null) return true;
         try
         {
-            write();
+            if (path == RunOptions.StandardOutput) stdout.Write(text());
+            else if (toFile is not null) toFile(path);
+            else File.WriteAllText(path, text(), new UTF8Encoding(false));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

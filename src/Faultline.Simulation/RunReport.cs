@@ -11,6 +11,9 @@ public sealed record RunReport
     public required long EndTimeNs { get; init; }
     public required long Events { get; init; }
     public required bool Quiesced { get; init; }
+    /// <summary>Stopped on request (Ctrl-C) before its end: the report covers what ran. In the JSON only when true.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Partial { get; init; }
     public required IReadOnlyList<DeviceReport> Devices { get; init; }
     public required IReadOnlyList<IommuReport> Iommus { get; init; }
     public required IReadOnlyList<MasterReport> Masters { get; init; }

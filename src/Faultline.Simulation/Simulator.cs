@@ -14,16 +14,19 @@ public static class Simulator
     /// </summary>
     /// <param name="trace">Records the run (not the baseline) for Perfetto, when given.</param>
     /// <param name="ftrace">Takes what the run's drivers print (not the baseline's), an ftrace capture, when given.</param>
-    public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null, TraceRecorder? trace = null, IDriverTrace? ftrace = null)
+    /// <param name="control">Watches the run and may stop it early; the report is then partial and has no baseline.</param>
+    public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null, TraceRecorder? trace = null, IDriverTrace? ftrace = null,
+        RunControl? control = null)
     {
-        var report = RunOnce(scenario, seed, policy, trace, ftrace);
-        if (!scenario.Guests.Any(g => g.IsHostile)) return report;
+        var report = RunOnce(scenario, seed, policy, trace, ftrace, control, baseline: false);
+        if (!scenario.Guests.Any(g => g.IsHostile) || report.Partial) return report;
         var hostile = scenario.Guests.Where(g => g.IsHostile).ToList();
         var baseline = RunOnce(scenario with
         {
             Guests = scenario.Guests.Where(g => !g.IsHostile).ToList(),
             Workloads = scenario.Workloads.Where(w => hostile.All(g => g.Device != w.Device)).ToList(),
-        }, seed, policy, null, null);
+        }, seed, policy, null, null, control, baseline: true);
+        if (baseline.Partial) return report with { Partial = true };
         var reference = baseline.Tenants.ToDictionary(t => t.Name);
         return report with
         {
@@ -33,7 +36,7 @@ public static class Simulator
         };
     }
 
-    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy, TraceRecorder? trace, IDriverTrace? ftrace)
+    private static RunReport RunOnce(Scenario scenario, ulong? seed, string? policy, TraceRecorder? trace, IDriverTrace? ftrace, RunControl? control, bool baseline)
     {
         string policyName = policy ?? scenario.Policy;
         var faultPolicy = FaultPolicy.ByName(policyName)
@@ -76,7 +79,9 @@ public static class Simulator
             runner.Start();
         }
 
-        bool quiesced = platform.Run(scenario.TimeLimitNs);
+        bool quiesced = control is null ? platform.Run(scenario.TimeLimitNs) : control.Run(platform, scenario.TimeLimitNs, baseline);
+        // A run stopped early has work in flight by design: the end-of-run checks would report it as lost.
+        if (control?.Stopped == true) return Report(platform, runSeed, faultPolicy.Name, quiesced) with { Partial = true };
         platform.CheckEnd(quiesced);
         return Report(platform, runSeed, faultPolicy.Name, quiesced);
     }

@@ -26,15 +26,16 @@ public static class Program
         var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" };
         var report = new Option<string?>("--report") { Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" };
         var ftrace = new Option<string?>("--ftrace") { Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace };
-        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), r.GetValue(report), stdout, stderr, simulate, r.GetValue(ftrace)));
+        var set = new Option<string[]>("--set") { Description = "Set a scenario value before it is read, e.g. iommus[0].prq_order=6 (repeatable; docs/sweeps.md)" };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace, set };
+        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), r.GetValue(report), stdout, stderr, simulate, r.GetValue(ftrace), r.GetValue(set)));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };
         var hex = new Argument<string>("hex") { Description = "The record's bytes in memory order, as hex" };
         var decode = new Command("decode", "Print the fields of a hardware or kernel record as JSON") { record, hex };
         decode.SetAction(r => DecodeCommand.Run(r.GetValue(record)!, r.GetValue(hex)!, stdout, stderr));
 
-        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr) };
+        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr), SweepCommand.Create(stdout, stderr), SizeCommand.Create(stdout, stderr) };
         root.Options.Add(debug);
         ParseResult parsed;
         try

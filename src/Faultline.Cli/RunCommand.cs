@@ -2,14 +2,14 @@ using Faultline.Simulation;
 
 namespace Faultline.Cli;
 
-/// <summary><c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]</c>.</summary>
+/// <summary><c>faultline run [SCENARIO] [--set PATH=VALUE]... [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]</c>.</summary>
 internal static class RunCommand
 {
     private const string Json = "JSON", Trace = "the trace", Report = "the report", Ftrace = "the ftrace";
 
     /// <summary>Checks the paths, reads the scenario and, if <paramref name="simulate"/>, runs it and writes its outputs.</summary>
     public static int Run(string? scenarioPath, ulong? seed, string? policy, string? jsonPath, string? tracePath, string? reportPath,
-        TextWriter stdout, TextWriter stderr, bool simulate, string? ftracePath = null)
+        TextWriter stdout, TextWriter stderr, bool simulate, string? ftracePath = null, IReadOnlyList<string>? settings = null)
     {
         // Every path is checked before the run, so a bad one costs no run; the words are those of a failed write.
         foreach (var (path, what) in new[] { (jsonPath, Json), (tracePath, Trace), (reportPath, Report), (ftracePath, Ftrace) })
@@ -23,9 +23,10 @@ internal static class RunCommand
         Scenario scenario;
         try
         {
-            scenario = scenarioPath is null ? ScenarioReader.Default() : ScenarioReader.Load(scenarioPath);
+            var overrides = (settings ?? []).Select(ScenarioOverride.Parse).ToList();
+            scenario = scenarioPath is null ? ScenarioReader.Default(overrides) : ScenarioReader.Load(scenarioPath, overrides: overrides);
         }
-        catch (ScenarioException e)
+        catch (Exception e) when (e is ScenarioException or ScenarioOverrideException)
         {
             return Fail(stderr, e.Message);
         }

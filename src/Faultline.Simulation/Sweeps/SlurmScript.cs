@@ -4,8 +4,9 @@ namespace Faultline.Simulation.Sweeps;
 
 /// <summary>
 /// An sbatch script for a sweep as a Slurm job array: task I of N runs <c>--shard I/N</c> into the shared output
-/// folder, and task 1 first submits the merge step, held until every task of the array has ended well
-/// (<c>afterok</c> on the array's job id). One <c>sbatch</c> runs the whole sweep (docs/sweeps.md).
+/// folder, and task 1 first submits the merge step, held until every task of the array has ended
+/// (<c>afterany</c> on the array's job id: after a failed task the merge names the points no journal holds). One
+/// <c>sbatch</c> runs the whole sweep (docs/sweeps.md).
 /// </summary>
 public static class SlurmScript
 {
@@ -29,11 +30,13 @@ public static class SlurmScript
         s.Append($"SWEEP={Quote(sweep)}\n");
         s.Append($"OUT={Quote(folder)}\n");
         s.Append("if [ \"$SLURM_ARRAY_TASK_ID\" = 1 ]; then\n");
-        s.Append("  # The merge waits for every task of this array to end well.\n");
-        s.Append("  sbatch --job-name=faultline-sweep-merge --dependency=afterok:\"$SLURM_ARRAY_JOB_ID\" --output=\"$OUT/slurm-%j-merge.out\" \\\n");
+        s.Append("  # The merge waits for every task of this array to end.\n");
+        s.Append("  sbatch --job-name=faultline-sweep-merge --dependency=afterany:\"$SLURM_ARRAY_JOB_ID\" --output=\"$OUT/slurm-%j-merge.out\" \\\n");
         s.Append("    --wrap \"$FAULTLINE sweep merge '$SWEEP' --out '$OUT'\"\n");
         s.Append("fi\n");
-        s.Append($"exec $FAULTLINE sweep \"$SWEEP\" --out \"$OUT\" --shard \"$SLURM_ARRAY_TASK_ID/{shards}\" --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\"\n");
+        s.Append($"$FAULTLINE sweep \"$SWEEP\" --out \"$OUT\" --shard \"$SLURM_ARRAY_TASK_ID/{shards}\" --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" || status=$?\n");
+        s.Append("# Exit 1 is a point that broke invariants: a result like the others, in the journal.\n");
+        s.Append("[ \"${status:-0}\" -le 1 ]\n");
         return s.ToString();
     }
 

@@ -52,7 +52,7 @@ public sealed class SweepCommandTests
         Assert.StartsWith("#!/bin/bash\n", script);
         Assert.Contains("#SBATCH --array=1-4\n", script);
         Assert.Contains("#SBATCH --cpus-per-task=2\n", script);
-        Assert.Contains("--dependency=afterok:\"$SLURM_ARRAY_JOB_ID\"", script);
+        Assert.Contains("--dependency=afterany:\"$SLURM_ARRAY_JOB_ID\"", script);
         Assert.Contains("sweep merge", script);
         Assert.Contains("--shard \"$SLURM_ARRAY_TASK_ID/4\"", script);
         Assert.False(Directory.Exists(folder.Out("cluster")), "emitting the script runs nothing");

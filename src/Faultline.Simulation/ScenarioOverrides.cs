@@ -43,7 +43,7 @@ public static partial class ScenarioReader
     private static Scenario ReadOverridden(YamlTree.Element tree, IReadOnlyList<ScenarioOverride> overrides, Func<YamlTree.Element, Scenario> read)
     {
         for (int k = 0; k < overrides.Count; k++)
-            tree = Set(tree, overrides[k], 0, new Mark(0, SettingLine + k, 1))!;
+            tree = Set(tree, overrides[k], 0, new Mark(0, SettingLine + k, 1));
         try
         {
             return read(tree);

@@ -9,9 +9,6 @@ public sealed record SweepParameter(TreePath Path, IReadOnlyList<string> Values)
 /// </summary>
 public sealed record SweepDefinition
 {
-    /// <summary>The sweep file, as given: messages and the slurm script name it.</summary>
-    public required string File { get; init; }
-
     /// <summary>The base scenario's path, resolved against the sweep file's folder.</summary>
     public required string ScenarioPath { get; init; }
 

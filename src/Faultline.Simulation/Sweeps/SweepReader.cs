@@ -64,7 +64,6 @@ public static class SweepReader
         if (points > MaxPoints) throw Error(path, root, "(sweep)", $"{points} points, over the limit of {MaxPoints}");
         return new SweepDefinition
         {
-            File = path,
             ScenarioPath = scenario,
             ScenarioText = scenarioText,
             Set = set,
@@ -101,10 +100,10 @@ public static class SweepReader
         long to = Integer(file, key, Get(range, "to") ?? throw Error(file, range, $"{key}.to", "is required"));
         long step = Get(range, "step") is { } st ? Integer(file, key, st) : 1;
         if (step <= 0 || to < from) throw Error(file, range, key, "a range needs from <= to and a step above 0");
-        if ((to - from) / step >= MaxPoints) throw Error(file, range, key, $"more than {MaxPoints} values");
-        var values = new List<string>();
-        for (long v = from; v <= to; v += step) values.Add(v.ToString(CultureInfo.InvariantCulture));
-        return values;
+        // In doubles: to - from may not fit a long; counted, so the last value cannot wrap around.
+        if ((((double)to - from) / step) >= MaxPoints) throw Error(file, range, key, $"more than {MaxPoints} values");
+        long count = ((to - from) / step) + 1;
+        return [.. Enumerable.Range(0, (int)count).Select(i => (from + (i * step)).ToString(CultureInfo.InvariantCulture))];
     }
 
     /// <summary><c>seeds: N</c> for 1..N, a list, or a range.</summary>
@@ -133,7 +132,7 @@ public static class SweepReader
         var named = node switch
         {
             null => SweepDefinition.DefaultMetrics.Select(m => (m, m, (YamlNode)new YamlScalarNode(m))).ToList(),
-            YamlSequenceNode list => list.Children.Select(item => Text(file, item, "metrics") is var e ? (e, e, item) : default).ToList(),
+            YamlSequenceNode list => list.Children.Select(item => (Text(file, item, "metrics"), Text(file, item, "metrics"), item)).ToList(),
             YamlMappingNode map => map.Children.Select(kv => (Text(file, kv.Key, "metrics"), Text(file, kv.Value, "metrics"), kv.Value)).ToList(),
             _ => throw Error(file, node, "metrics", "expected a list of report paths or a mapping of names to them"),
         };

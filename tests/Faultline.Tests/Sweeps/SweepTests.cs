@@ -106,6 +106,15 @@ public sealed class SweepTests
     }
 
     [Fact]
+    public void A_range_takes_both_ends_and_its_steps_and_seeds_count_from_one()
+    {
+        using var folder = new SweepFolder(SweepFolder.Small.Replace("[0, 2]", "{ from: 0, to: 6, step: 3 }", StringComparison.Ordinal));
+        var sweep = SweepReader.Load(folder.Sweep);
+        Assert.Equal(["0", "3", "6"], sweep.Parameters[0].Values);
+        Assert.Equal([1ul, 2, 3], sweep.Seeds);
+    }
+
+    [Fact]
     public void A_sweep_file_error_is_located()
     {
         using var folder = new SweepFolder(SweepFolder.Small.Replace("policies: [hardened, linux]", "policies: [hardened, lenient]", StringComparison.Ordinal));

@@ -74,6 +74,18 @@ public sealed class SweepCommandTests
         Assert.Contains("Smallest iommus[0].prq_order meeting entries >= 500: 2, entries 512 [512, 512]; at 1: 256 [256, 256].", stdout);
     }
 
+    [Fact]
+    public void A_metric_not_in_the_report_exits_2_with_one_line_and_keeps_what_ran()
+    {
+        using var folder = new SweepFolder(SweepFolder.Small.Replace("access_latency.p99_ns", "access_latency.p98_ns", StringComparison.Ordinal));
+        var (exit, _, stderr) = CommandLine.Invoke("sweep", folder.Sweep, "--out", folder.Out("bad"), "--jobs", "1");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("faultline sweep: metric 'access_p99': access_latency.p98_ns: access_latency has no 'p98_ns'; its keys: samples, ", stderr);
+        Assert.Contains("p99_ns", stderr); // the report's keys as they are, whatever fields it gains
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(Path.Combine(folder.Out("bad"), "points.csv")));
+    }
+
     [Theory]
     [InlineData("--shard", "4/3", "--shard 4/3: expected I/N with 1 <= I <= N")]
     [InlineData("--jobs", "0", "--jobs: expected at least 1")]

@@ -52,7 +52,8 @@ public static class Program
         OneOf(section, SummaryWriter.Sections);
         var width = new Option<int?>("--width") { HelpName = "N", Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
         var rows = new Option<int?>("--rows") { HelpName = "N", Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace, quiet, section, width, rows };
+        var set = new Option<string[]>("--set") { HelpName = "PATH=VALUE", Description = "Set a scenario value before it is read, e.g. iommus[0].prq_order=6 (repeatable; docs/sweeps.md)" };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, seed, policy, json, trace, report, ftrace, quiet, section, width, rows };
         run.SetAction(r => RunCommand.Run(new RunOptions
         {
             Scenario = r.GetValue(scenario),
@@ -66,6 +67,7 @@ public static class Program
             Sections = r.GetValue(section) ?? [],
             Width = r.GetValue(width),
             Rows = r.GetValue(rows) ?? RunOptions.DefaultRows,
+            Overrides = r.GetValue(set) ?? [],
         }, stdout, stderr, terminal, simulate));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };
@@ -73,7 +75,7 @@ public static class Program
         var decode = new Command("decode", "Print the fields of a hardware or kernel record as JSON") { record, hex };
         decode.SetAction(r => DecodeCommand.Run(r.GetValue(record)!, r.GetValue(hex)!, stdout, stderr));
 
-        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr) };
+        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr), SweepCommand.Create(stdout, stderr), SizeCommand.Create(stdout, stderr) };
         root.Options.Add(debug);
         ParseResult parsed;
         try

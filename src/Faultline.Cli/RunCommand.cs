@@ -5,7 +5,7 @@ using Faultline.Simulation.Traces;
 namespace Faultline.Cli;
 
 /// <summary>
-/// <c>faultline run [SCENARIO] [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]
+/// <c>faultline run [SCENARIO] [--set PATH=VALUE]... [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]
 /// [--quiet] [--section NAME]... [--width N] [--rows N]</c>.
 /// </summary>
 internal static class RunCommand
@@ -32,9 +32,10 @@ internal static class RunCommand
         Scenario scenario;
         try
         {
-            scenario = o.Scenario is null ? ScenarioReader.Default() : ScenarioReader.Load(o.Scenario);
+            var overrides = o.Overrides.Select(ScenarioOverride.Parse).ToList();
+            scenario = o.Scenario is null ? ScenarioReader.Default(overrides) : ScenarioReader.Load(o.Scenario, overrides: overrides);
         }
-        catch (ScenarioException e)
+        catch (Exception e) when (e is ScenarioException or ScenarioOverrideException)
         {
             return Fail(stderr, e.Message);
         }

@@ -10,6 +10,8 @@ internal sealed record RunOptions
     public const int MinWidth = 40;
 
     public string? Scenario { get; init; }
+    /// <summary>--set PATH=VALUE, in order, applied to the scenario before it is read.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
     public ulong? Seed { get; init; }
     public string? Policy { get; init; }
     public string? Json { get; init; }

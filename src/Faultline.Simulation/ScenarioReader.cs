@@ -35,7 +35,7 @@ public sealed class ScenarioException(string file, long line, long column, strin
 /// bounded by <see cref="ScenarioLimits"/>: every breach is an error naming the limit, and reading is
 /// linear in the file (issue 14).
 /// </summary>
-public static class ScenarioReader
+public static partial class ScenarioReader
 {
     public const string DefaultResource = "Faultline.Scenarios.default.yaml";
 
@@ -44,7 +44,8 @@ public static class ScenarioReader
     /// all in memory (<c>/dev/zero</c> included). I/O errors are the caller's (<see cref="IOException"/>,
     /// <see cref="UnauthorizedAccessException"/>); a directory is an <see cref="IOException"/> that says so.
     /// </summary>
-    public static Scenario Load(string path, ScenarioLimits? limits = null)
+    /// <param name="overrides"><c>--set PATH=VALUE</c> settings applied to the file's tree before it is read (ScenarioOverrides.cs).</param>
+    public static Scenario Load(string path, ScenarioLimits? limits = null, IReadOnlyList<ScenarioOverride>? overrides = null)
     {
         limits ??= ScenarioLimits.Default;
         if (Directory.Exists(path)) throw new IOException($"'{path}' is a directory, not a scenario file");
@@ -59,27 +60,31 @@ public static class ScenarioReader
         }
         bytes.Position = 0;
         using var text = new StreamReader(bytes, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Parse(text.ReadToEnd(), path, limits);
+        return Parse(text.ReadToEnd(), path, limits, overrides);
     }
 
     /// <summary>The built-in default scenario (the same text as scenarios/default.yaml).</summary>
-    public static Scenario Default()
+    public static Scenario Default(IReadOnlyList<ScenarioOverride>? overrides = null)
     {
         using var stream = typeof(ScenarioReader).Assembly.GetManifestResourceStream(DefaultResource)
             ?? throw new InvalidOperationException($"resource {DefaultResource} is missing from the assembly");
         using var reader = new StreamReader(stream);
-        return Parse(reader.ReadToEnd(), "<built-in default>");
+        return Parse(reader.ReadToEnd(), "<built-in default>", overrides: overrides);
     }
 
     /// <summary>Reads scenario text; <paramref name="file"/> names it in messages. Throws only <see cref="ScenarioException"/> for a bad file.</summary>
-    public static Scenario Parse(string text, string file, ScenarioLimits? limits = null)
+    /// <param name="overrides">Applied to the tree before it is read; a bad one throws <see cref="ScenarioOverrideException"/> instead.</param>
+    public static Scenario Parse(string text, string file, ScenarioLimits? limits = null, IReadOnlyList<ScenarioOverride>? overrides = null)
     {
         limits ??= ScenarioLimits.Default;
         // Characters, not bytes, here: a caller holding the text has it in memory already; the bound is the same.
         if (text.Length > limits.FileBytes)
             throw ScenarioException.Breach(file, 1, 1, "(file)", $"{text.Length} characters", "file_size", limits.FileBytes);
-        var root = Node.Map(file, YamlTree.Read(text, file, limits), "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events");
-        return ReadScenario(root, limits);
+        var tree = YamlTree.Read(text, file, limits);
+        return overrides is null or [] ? Read(tree) : ReadOverridden(tree, overrides, Read);
+
+        Scenario Read(YamlTree.Element document) =>
+            ReadScenario(Node.Map(file, document, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events"), limits);
     }
 
     private static Scenario ReadScenario(Node root, ScenarioLimits limits)

@@ -15,6 +15,7 @@ internal sealed class ArgumentTarget : FuzzTarget
         "run", "decode", "--seed", "--policy", "linux", "hardened", "--json", "--trace", "--report", "--debug", "--help", "-h", "-?", "/?",
         "--version", "--", "@", "@x", "scenarios/default.yaml", "scenarios/prq-overflow.yaml", "fuzz/corpus/scenario", "", " ", "0x", "-1",
         "18446744073709551616", "[diagram]", "[suggest]", "/tmp", "\u0000", "\n",
+        "--quiet", "-q", "--section", "devices", "--width", "--rows", "-", "--set", "iommus[0].prq_order=6", "host.workers=x",
     ];
 
     public override string Name => "args";

@@ -23,11 +23,12 @@ public static class Program
         var policy = new Option<string?>("--policy") { Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
         policy.AcceptOnlyFromAmong("linux", "hardened");
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file" };
-        var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" };
+        var trace = new Option<string?>("--trace") { Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens; gzip when FILE ends in .gz" };
+        var traceFilter = new Option<string?>("--trace-filter") { Description = $"Keep only these in the trace: comma-separated categories ({string.Join(", ", Simulation.TraceFilter.Categories)}) and device=NAME terms" };
         var report = new Option<string?>("--report") { Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" };
         var ftrace = new Option<string?>("--ftrace") { Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, report, ftrace };
-        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), r.GetValue(report), stdout, stderr, simulate, r.GetValue(ftrace)));
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, seed, policy, json, trace, traceFilter, report, ftrace };
+        run.SetAction(r => RunCommand.Run(r.GetValue(scenario), r.GetValue(seed), r.GetValue(policy), r.GetValue(json), r.GetValue(trace), r.GetValue(report), stdout, stderr, simulate, r.GetValue(ftrace), r.GetValue(traceFilter)));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };
         var hex = new Argument<string>("hex") { Description = "The record's bytes in memory order, as hex" };

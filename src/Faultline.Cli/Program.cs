@@ -35,7 +35,7 @@ public static class Program
         var decode = new Command("decode", "Print the fields of a hardware or kernel record as JSON") { record, hex };
         decode.SetAction(r => DecodeCommand.Run(r.GetValue(record)!, r.GetValue(hex)!, stdout, stderr));
 
-        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr) };
+        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr), CompareCommand.Create(stdout, stderr) };
         root.Options.Add(debug);
         ParseResult parsed;
         try

@@ -59,7 +59,7 @@ public static class HtmlReportWriter
         Section(html, "Hardware queues", "Most entries held at once against the queue's size (VT-d PRQ, SMMUv3 PRI queue, AMD PPR log).",
             Figure("hardware queues", [BarPanel.Of("", page.Each((r, run) => r.Iommus.Where(i => i.RingEntries > 0 && queues.Contains(i.Name)).Select(i =>
                 new BarRow(page.Label($"{i.Name} ({i.Kind})", run), [i.RingHighWater], i.RingEntries))), [new("most entries held", Colour(0))], "queue entries", Ticks.Count, fullName: "queue size")]));
-        foreach (string name in page.Names(r => r.Iommus.Where(i => i.Stall is not null).Select(i => i.Name)))
+        foreach (string name in page.Names(r => r.Iommus.Where(i => i.Stall is { HighWater: > 0 }).Select(i => i.Name))) // a buffer no run used is no chart
         {
             var stalls = page.Each((r, run) => r.Iommus.Where(i => i.Name == name && i.Stall is not null).Select(i => (i.Stall!, run))).ToList();
             var first = stalls[0].Item1;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace Faultline.Simulation;
@@ -73,7 +72,9 @@ internal static class Svg
     /// <summary>The text cut to <paramref name="chars"/> characters with an ellipsis, the whole of it in a tooltip elsewhere.</summary>
     public static string Fit(string text, int chars) => text.Length <= chars ? text : text[..(chars - 1)] + "…";
 
-    public static string Encode(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>The text safe in an element or an attribute; other characters stay as they are (the page is UTF-8: µs, Δ).</summary>
+    public static string Encode(string text) =>
+        text.AsSpan().IndexOfAny("&<>\"'") < 0 ? text : text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;").Replace("'", "&#39;");
 
     public static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 

@@ -53,9 +53,9 @@ internal static class RunCommand
         using var ftraceFile = ftrace;
         var report = Simulator.Run(scenario, seed, policy, trace, ftrace?.Writer);
         SummaryWriter.Write(report, stdout);
+        if (trace is not null && !TryWrite(tracePath!, Trace, trace.Complete, stderr)) return ExitCodes.BadInput;
         if (jsonPath is not null && !TryWrite(jsonPath, Json, () => JsonReportWriter.Write(report, jsonPath), stderr)) return ExitCodes.BadInput;
         if (reportPath is not null && !TryWrite(reportPath, Report, () => HtmlReportWriter.Write(report, reportPath), stderr)) return ExitCodes.BadInput;
-        if (trace is not null && !TryWrite(tracePath!, Trace, trace.Complete, stderr)) return ExitCodes.BadInput;
         return report.InvariantCounts.Count == 0 ? ExitCodes.Ok : ExitCodes.InvariantsBroken;
     }
 

@@ -107,7 +107,7 @@ public static class HtmlReportWriter
         {
             BarPanel.Of("How accesses ended, per tenant and stall master", page.Each((r, run) =>
                 r.Tenants.Select(t => new BarRow(page.Label(t.Name, run), [t.AccessesCompleted, t.AccessesFailed, t.AccessesSkipped]))
-                    .Concat(r.Masters.Select(m => new BarRow(page.Label($"{m.Name} (master)", run), [m.Completed, m.Accesses - m.Completed, m.AccessesSkipped])))).ToList(),
+                    .Concat(r.Masters.Select(m => new BarRow(page.Label($"{m.Name} (master)", run), [m.Completed, m.Aborted + m.TerminatedRazWi, m.AccessesSkipped])))).ToList(),
                 Outcomes, "accesses", Ticks.Count),
         };
         var none = new List<string>();
@@ -126,7 +126,7 @@ public static class HtmlReportWriter
             Series(t.Name, "tenant", run, t.AccessesCompleted, t.AccessesFailed, t.AccessLatency))).OfType<CdfSeries>().ToList(), decades));
         foreach (string kind in page.Kinds)
             panels.Add(CdfPanel.Of($"Stall masters behind {KindName(kind)}", "accesses ended", page.Each((r, run) => r.Masters.Where(m => page.KindOf(r, m.Iommu) == kind).Select(m =>
-                Series(m.Name, "master", run, m.Completed, m.Accesses - m.Completed, m.AccessLatency))).OfType<CdfSeries>().ToList(), decades));
+                Series(m.Name, "master", run, m.Completed, m.Aborted + m.TerminatedRazWi, m.AccessLatency))).OfType<CdfSeries>().ToList(), decades));
         string caption = "From an access's start to its end: first how each ended, then the share ended within a time. "
             + "A curve holds failed accesses too when its legend says so; a tenant or master with no completed access has none.";
         Section(html, "Access latency", caption, Figure("access latency", panels));
@@ -164,7 +164,7 @@ public static class HtmlReportWriter
         Table(html, page, "Stall masters", r => r.Masters.Select(m => (m.Name, new[]
         {
             ("completed", m.Completed), ("aborted", m.Aborted), ("terminated", m.TerminatedRazWi),
-            ("success %", Rate(m.Completed, m.Accesses - m.Completed)), ("p50", m.AccessLatency.P50Ns), ("p99", m.AccessLatency.P99Ns),
+            ("success %", Rate(m.Completed, m.Aborted + m.TerminatedRazWi)), ("p50", m.AccessLatency.P50Ns), ("p99", m.AccessLatency.P99Ns),
         })));
         Table(html, page, "PCIe functions", r => r.Devices.Select(d => (d.Name, new[]
         {

@@ -36,7 +36,7 @@ public static class ComparisonWriter
     /// <summary>Completed accesses (tenants, masters) or SUCCESS responses (functions) as a share of all that ended.</summary>
     private static IEnumerable<(string Item, double? Rate)> Rates(RunReport r) =>
         r.Tenants.Select(t => ($"tenant {t.Name}", Rate(t.AccessesCompleted, t.AccessesFailed)))
-            .Concat(r.Masters.Select(m => ($"master {m.Name}", Rate(m.Completed, m.Accesses - m.Completed))))
+            .Concat(r.Masters.Select(m => ($"master {m.Name}", Rate(m.Completed, m.Aborted + m.TerminatedRazWi))))
             .Concat(r.Devices.Select(d => ($"function {d.Name}", Rate(d.ResponsesSuccess, d.ResponsesInvalid + d.ResponsesFailure + d.ResponsesReserved))));
 
     private static double? Rate(long good, long bad) => good + bad == 0 ? null : Math.Round(100.0 * good / (good + bad), 2);

@@ -44,7 +44,8 @@ public static class Program
         OneOf(policy, ["linux", "hardened"]);
         const string Dash = " ('-': standard output, the summary then goes to standard error)";
         var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the report as JSON to this file" + Dash };
-        var trace = new Option<string?>("--trace") { HelpName = "FILE", Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens" + Dash };
+        var trace = new Option<string?>("--trace") { HelpName = "FILE", Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens; gzip when FILE ends in .gz" + Dash };
+        var traceFilter = new Option<string?>("--trace-filter") { HelpName = "TERMS", Description = $"Keep only these in the trace: comma-separated categories ({string.Join(", ", Simulation.TraceFilter.Categories)}) and device=NAME terms" };
         var report = new Option<string?>("--report") { HelpName = "FILE", Description = "Also write an HTML report with plots (latency, queues, stall buffer, tenants) to this file" + Dash };
         var ftrace = new Option<string?>("--ftrace") { HelpName = "FILE", Description = "Also write the run as ftrace text, in the kernel's tracepoint and log formats (docs/traces.md)" + Dash };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no summary (errors still go to standard error; the exit code says whether invariants held)" };
@@ -53,7 +54,7 @@ public static class Program
         var width = new Option<int?>("--width") { HelpName = "N", Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
         var rows = new Option<int?>("--rows") { HelpName = "N", Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
         var set = new Option<string[]>("--set") { HelpName = "PATH=VALUE", Description = "Set a scenario value before it is read, e.g. iommus[0].prq_order=6 (repeatable; docs/sweeps.md)" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, seed, policy, json, trace, report, ftrace, quiet, section, width, rows };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, seed, policy, json, trace, traceFilter, report, ftrace, quiet, section, width, rows };
         run.SetAction(r => RunCommand.Run(new RunOptions
         {
             Scenario = r.GetValue(scenario),
@@ -61,6 +62,7 @@ public static class Program
             Policy = r.GetValue(policy),
             Json = r.GetValue(json),
             Trace = r.GetValue(trace),
+            TraceFilter = r.GetValue(traceFilter),
             Report = r.GetValue(report),
             Ftrace = r.GetValue(ftrace),
             Quiet = r.GetValue(quiet),
@@ -75,7 +77,7 @@ public static class Program
         var decode = new Command("decode", "Print the fields of a hardware or kernel record as JSON") { record, hex };
         decode.SetAction(r => DecodeCommand.Run(r.GetValue(record)!, r.GetValue(hex)!, stdout, stderr));
 
-        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr), SweepCommand.Create(stdout, stderr), SizeCommand.Create(stdout, stderr) };
+        var root = new RootCommand("Faultline: a reference model of I/O page faults (PCIe PRI, IOMMU queues, host fault handling)") { run, decode, CheckCommand.Create(stdout, stderr), ReplayCommand.Create(stdout, stderr), SweepCommand.Create(stdout, stderr), SizeCommand.Create(stdout, stderr), CompareCommand.Create(stdout, stderr) };
         root.Options.Add(debug);
         ParseResult parsed;
         try

@@ -5,7 +5,7 @@ using Faultline.Simulation.Traces;
 namespace Faultline.Cli;
 
 /// <summary>
-/// <c>faultline run [SCENARIO] [--set PATH=VALUE]... [--seed N] [--policy P] [--json FILE] [--trace FILE] [--report FILE] [--ftrace FILE]
+/// <c>faultline run [SCENARIO] [--set PATH=VALUE]... [--seed N] [--policy P] [--json FILE] [--trace FILE [--trace-filter TERMS]] [--report FILE] [--ftrace FILE]
 /// [--quiet] [--section NAME]... [--width N] [--rows N]</c>.
 /// </summary>
 internal static class RunCommand
@@ -43,9 +43,30 @@ internal static class RunCommand
         {
             return Fail(stderr, $"cannot read scenario '{o.Scenario}': {e.Message}");
         }
+        TraceFilter? traceFilter = null;
+        try
+        {
+            traceFilter = o.TraceFilter is null ? null : TraceFilter.Parse(o.TraceFilter);
+        }
+        catch (FormatException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        if (traceFilter?.UnknownDevice(scenario) is { } device) return Fail(stderr, $"trace filter names device '{device}', which the scenario does not have");
         if (!simulate) return ExitCodes.Ok;
 
-        using var trace = o.Trace is null ? null : new TraceRecorder();
+        // The trace streams to its file while the run goes (issue 13 item 5), so it is opened first; '-' keeps it in
+        // memory until standard output may take it.
+        TraceRecorder? trace = null;
+        try
+        {
+            if (o.Trace is not null) trace = o.Trace == RunOptions.StandardOutput ? new TraceRecorder(traceFilter) : TraceRecorder.Create(o.Trace, traceFilter);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(stderr, $"cannot write {Trace} to '{o.Trace}': {e.Message}");
+        }
+        using var traceOwned = trace;
         FtraceFile? ftraceFile = null;
         if (o.Ftrace != RunOptions.StandardOutput && !FtraceFile.TryOpen(o.Ftrace, stderr, out ftraceFile)) return ExitCodes.BadInput;
         using var ftraceFileOwned = ftraceFile;
@@ -63,6 +84,9 @@ internal static class RunCommand
             progress?.Clear();
         }
 
+        // The trace is closed first, so a failed write of it shows before the others are tried.
+        bool written = trace is null || TryWrite(o.Trace, Trace, () => Encoding.UTF8.GetString(trace.ToArray()), stdout, stderr, _ => trace.Complete());
+
         // With '-', standard output carries that output alone: the summary goes to standard error.
         if (!o.Quiet)
             SummaryWriter.Write(report, toStdout.Count > 0 ? stderr : stdout, terminal.SummaryWidth(o.Width), o.Sections.Count == 0 ? null : o.Sections,
@@ -70,9 +94,8 @@ internal static class RunCommand
         if (report.Partial)
             ErrorLine.Write(stderr, $"faultline run: stopped at virtual time {report.EndTimeNs} ns, {report.Events} events: the outputs hold what ran, marked partial");
         // Each output is tried even when one fails, so a failed write loses only itself.
-        bool written = TryWrite(o.Json, Json, () => JsonReportWriter.Serialize(report), stdout, stderr);
+        written &= TryWrite(o.Json, Json, () => JsonReportWriter.Serialize(report), stdout, stderr);
         written &= TryWrite(o.Report, Report, () => HtmlReportWriter.Render(report), stdout, stderr);
-        written &= trace is null || TryWrite(o.Trace, Trace, () => Encoding.UTF8.GetString(trace.ToArray()), stdout, stderr, path => File.WriteAllBytes(path, trace.ToArray()));
         return Exit(report, written);
     }
 

@@ -16,6 +16,8 @@ internal sealed record RunOptions
     public string? Policy { get; init; }
     public string? Json { get; init; }
     public string? Trace { get; init; }
+    /// <summary>--trace-filter: categories and device=NAME terms the trace keeps.</summary>
+    public string? TraceFilter { get; init; }
     public string? Report { get; init; }
     public string? Ftrace { get; init; }
     public bool Quiet { get; init; }

@@ -73,7 +73,7 @@ internal static class SweepCommand
         string what = $"{results.Count} points ({ran} run, {results.Count - ran} from the journal)";
         if (shard is var (s, of))
         {
-            stdout.WriteLine($"faultline sweep: shard {s}/{of}: {what} in {SweepJournal.PathFor(folder, shard)}");
+            stderr.WriteLine($"faultline sweep: shard {s}/{of}: {what} in {SweepJournal.PathFor(folder, shard)}");
         }
         else if (!Finish(plan, results, folder, what, stdout, stderr))
         {
@@ -125,7 +125,7 @@ internal static class SweepCommand
             return false;
         }
         SweepTables.WriteSummary(plan, SweepOutput.Groups(plan, results), stdout);
-        stdout.WriteLine($"faultline sweep: {what}; {SweepOutput.Points}, {SweepOutput.Summary} and {SweepOutput.Json} in {folder}");
+        stderr.WriteLine($"faultline sweep: {what}; {SweepOutput.Points}, {SweepOutput.Summary} and {SweepOutput.Json} in {folder}"); // status; the table alone on standard output
         return true;
     }
 

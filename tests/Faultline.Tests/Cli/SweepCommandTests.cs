@@ -25,7 +25,8 @@ public sealed class SweepCommandTests
         using var folder = new SweepFolder();
         var (exit, stdout, stderr) = CommandLine.Invoke("sweep", folder.Sweep, "--out", folder.Out("whole"), "--jobs", "2");
         Assert.True(exit == 0, stderr);
-        Assert.Contains("12 points (12 run, 0 from the journal)", stdout);
+        Assert.Contains("12 points (12 run, 0 from the journal)", stderr); // status on standard error, the table on standard output
+        Assert.Contains("policy", stdout);
 
         for (int i = 1; i <= 3; i++)
             Assert.Equal(0, CommandLine.Invoke("sweep", folder.Sweep, "--out", folder.Out("shards"), "--shard", $"{i}/3", "--jobs", "1").Exit);
@@ -35,11 +36,12 @@ public sealed class SweepCommandTests
 
         var (merged, mergeOut, mergeErr) = CommandLine.Invoke("sweep", "merge", folder.Sweep, "--out", folder.Out("shards"));
         Assert.True(merged == 0, mergeErr);
-        Assert.Contains("12 points merged from 3 journals", mergeOut);
+        Assert.Contains("12 points merged from 3 journals", mergeErr);
+        Assert.Equal(CommandLine.Invoke("sweep", folder.Sweep, "--out", folder.Out("whole")).Stdout, mergeOut);
         Assert.Equal(folder.Results("whole"), folder.Results("shards"));
 
         // A rerun of the whole sweep finds every point in its journal.
-        Assert.Contains("12 points (0 run, 12 from the journal)", CommandLine.Invoke("sweep", folder.Sweep, "--out", folder.Out("whole")).Stdout);
+        Assert.Contains("12 points (0 run, 12 from the journal)", CommandLine.Invoke("sweep", folder.Sweep, "--out", folder.Out("whole")).Stderr);
         Assert.Equal(folder.Results("whole"), folder.Results("shards"));
     }
 

@@ -40,8 +40,12 @@ public static class Program
             if (r.Tokens is [{ Value: ['-', _, ..] name }]) r.AddError($"unknown option '{name}' (a scenario file whose name starts with '-' is written ./{name})");
         });
         var seed = new Option<ulong?>("--seed") { HelpName = "N", Description = "Seed for every random choice (overrides the scenario's)", CustomParser = r => WholeNumber(r, ulong.MaxValue) is { } n ? n : null };
-        var policy = new Option<string?>("--policy") { HelpName = "linux|hardened", Description = "Host policy: hardened (default) or linux (overrides the scenario's)" };
-        OneOf(policy, ["linux", "hardened"]);
+        var policy = new Option<string?>("--policy") { HelpName = "linux|hardened[,...]", Description = "Host policy: hardened (default) or linux (overrides the scenario's); several, comma-separated, run one after the other and --report compares them on one page" };
+        policy.Validators.Add(r =>
+        {
+            foreach (var name in r.Tokens.SelectMany(t => t.Value.Split(',')).Where(n => n is not ("linux" or "hardened")))
+                r.AddError($"--policy: '{name}' is not one of: linux, hardened");
+        });
         const string Dash = " ('-': standard output, the summary then goes to standard error)";
         var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the report as JSON to this file" + Dash };
         var trace = new Option<string?>("--trace") { HelpName = "FILE", Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens; gzip when FILE ends in .gz" + Dash };

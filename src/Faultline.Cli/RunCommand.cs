@@ -54,6 +54,7 @@ internal static class RunCommand
         }
         if (traceFilter?.UnknownDevice(scenario) is { } device) return Fail(stderr, $"trace filter names device '{device}', which the scenario does not have");
         if (!simulate) return ExitCodes.Ok;
+        if (o.Policy?.Split(',') is { Length: > 1 } policies) return RunEach(o, policies, scenario, stdout, stderr, terminal);
 
         // The trace streams to its file while the run goes (issue 13 item 5), so it is opened first; '-' keeps it in
         // memory until standard output may take it.
@@ -97,6 +98,34 @@ internal static class RunCommand
         written &= TryWrite(o.Json, Json, () => JsonReportWriter.Serialize(report), stdout, stderr);
         written &= TryWrite(o.Report, Report, () => HtmlReportWriter.Render(report), stdout, stderr);
         return Exit(report, written);
+    }
+
+    /// <summary>
+    /// <c>--policy A,B</c>: the scenario under each policy in turn, each summary under its own header, and with
+    /// <c>--report</c> one page that compares them, the first run the base of the deltas (issue 13 item 3). The
+    /// per-run outputs (JSON, trace, ftrace) name one run, so they are refused: run each policy alone and
+    /// <c>faultline compare</c> the JSON files for those.
+    /// </summary>
+    private static int RunEach(RunOptions o, string[] policies, Scenario scenario, TextWriter stdout, TextWriter stderr, Terminal terminal)
+    {
+        if (new[] { (o.Json, "--json"), (o.Trace, "--trace"), (o.Ftrace, "--ftrace") }.FirstOrDefault(x => x.Item1 is not null) is (not null, var option))
+            return Fail(stderr, $"{option} writes one run's output; with --policy {o.Policy}, run each policy alone and compare the JSON files with 'faultline compare'");
+        if (policies.Distinct().Count() != policies.Length) return Fail(stderr, $"--policy {o.Policy} names a policy twice");
+        var runs = new List<RunReport>();
+        foreach (var policy in policies)
+        {
+            var report = Simulator.Run(scenario, o.Seed, policy, control: new RunControl(terminal.Stop, null));
+            runs.Add(report);
+            if (!o.Quiet)
+                SummaryWriter.Write(report, o.Report == RunOptions.StandardOutput ? stderr : stdout, terminal.SummaryWidth(o.Width),
+                    o.Sections.Count == 0 ? null : o.Sections, o.Rows == 0 ? int.MaxValue : o.Rows);
+            if (report.Partial) break;
+        }
+        bool written = TryWrite(o.Report, Report, () => HtmlReportWriter.RenderComparison(runs), stdout, stderr);
+        return runs.Any(r => r.InvariantCounts.Count > 0) ? ExitCodes.InvariantsBroken
+            : runs.Any(r => r.Partial) ? ExitCodes.Interrupted
+            : written ? ExitCodes.Ok
+            : ExitCodes.BadInput;
     }
 
     /// <summary>

@@ -141,6 +141,7 @@ public sealed record ServiceSpec
     /// <summary>Added to every group a host worker runs, on top of its faults' costs.</summary>
     public Distribution? HandlerOverhead { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool DrawsCosts => PresentFault is not null || MinorFault is not null || MajorFault is not null;
 }
 
@@ -220,8 +221,10 @@ public sealed record WorkloadSpec
     public Distribution? Pages { get; init; }
     /// <summary>Opt-in: added to <see cref="StartNs"/> for the first arrival.</summary>
     public Distribution? StartOffset { get; init; }
-    /// <summary>Arrival times from a CSV file, after <see cref="StartNs"/>; replaces the interval.</summary>
+    /// <summary>Arrival times from a CSV file (<see cref="TraceFile"/>), after <see cref="StartNs"/>; replaces the interval.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<long>? Trace { get; init; }
+    public string? TraceFile { get; init; }
     /// <summary>Accesses in flight at most; later arrivals wait.</summary>
     public int Concurrency { get; init; } = 4;
     public long StartNs { get; init; }
@@ -229,7 +232,7 @@ public sealed record WorkloadSpec
     public string? Stream { get; init; }
 }
 
-/// <summary>A two-state Markov-modulated source: exponential sojourns in on (arrivals at the workload's interval) and off (none).</summary>
+/// <summary>An on/off source: sojourns in on (arrivals at the workload's interval) and off (none); exponential ones make it a two-state MMPP.</summary>
 public sealed record BurstSpec
 {
     public required Distribution On { get; init; }

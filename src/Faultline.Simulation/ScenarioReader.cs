@@ -476,10 +476,11 @@ public static class ScenarioReader
             foreach (var key in new[] { "min_pages", "max_pages" }.Where(n.Has)) n.Fail(key, "does not go with pages (a distribution of the pages per access)");
         var think = n.Distribution("think", true, Distribution.Fixed);
         List<long>? trace = null;
+        string? traceFile = null;
         if (n.Has("trace"))
         {
             foreach (var key in new[] { "interval", "think", "burst" }.Where(n.Has)) n.Fail(key, "does not go with trace (the arrivals are the file's)");
-            trace = n.Csv("trace", true).Values;
+            (traceFile, trace) = n.Csv("trace", true);
             for (int i = 1; i < trace.Count; i++)
                 if (trace[i] < trace[i - 1]) n.Fail("trace", $"arrival times must not decrease: value {i + 1} ({trace[i]} ns) is before the one before it");
         }
@@ -505,6 +506,7 @@ public static class ScenarioReader
             Pages = pages,
             StartOffset = n.Distribution("start_offset", true, Distribution.Fixed),
             Trace = trace,
+            TraceFile = traceFile,
             // A trace ends the workload when it ends; accesses, if given, may end it sooner.
             Accesses = trace is not null && !n.Has("accesses") ? 100_000_000 : w.Accesses,
         };

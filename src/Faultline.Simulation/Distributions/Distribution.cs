@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Faultline.Simulation.Distributions;
 
 /// <summary>The families a <see cref="Distribution"/> draws from (docs/scenarios.md, "Distributions").</summary>
@@ -31,14 +33,21 @@ public sealed record Distribution
     public required DistributionKind Kind { get; init; }
     /// <summary>The mean of the variate (for <see cref="DistributionKind.Uniform"/>, the midpoint; for <see cref="DistributionKind.Empirical"/>, the values' mean).</summary>
     public double Mean { get; init; }
+    // A report's resolved scenario shows only the parameters of the distribution's family, and a file's name, not its values.
     /// <summary>Coefficient of variation (standard deviation over mean), for normal and lognormal.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double Cv { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double Min { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double Max { get; init; }
     /// <summary>Erlang's number of phases.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Shape { get; init; }
     /// <summary>The empirical values, and the file they came from (relative to the scenario).</summary>
+    [JsonIgnore]
     public IReadOnlyList<long>? Values { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? File { get; init; }
 
     /// <summary>A constant: what the old one-number form of every key reads as (except <c>interval</c>, an exponential).</summary>
@@ -48,6 +57,7 @@ public sealed record Distribution
     public static Distribution Exponential(long mean) => new() { Kind = DistributionKind.Exponential, Mean = mean };
 
     /// <summary>Whether every draw is the same number (it then takes nothing from the random stream).</summary>
+    [JsonIgnore]
     public bool IsConstant => Kind == DistributionKind.Constant;
 
     /// <summary>One variate, rounded to a whole unit, never negative.</summary>

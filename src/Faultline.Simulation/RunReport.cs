@@ -161,6 +161,8 @@ public sealed record MasterReport
     public required long TerminatedRazWi { get; init; }
     public required long AccessesSkipped { get; init; }
     public required LatencyReport AccessLatency { get; init; }
+    /// <summary>Accesses completed per millisecond (started after the warm-up), from the first such start to the last end.</summary>
+    public required double ThroughputPerMs { get; init; }
 }
 
 public sealed record FrameworkReport

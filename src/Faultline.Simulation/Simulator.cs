@@ -152,6 +152,7 @@ public static class Simulator
                     TerminatedRazWi = c.TerminatedRazWi,
                     AccessesSkipped = skipped.GetValueOrDefault(n.Name),
                     AccessLatency = LatencyReport.From(n.AccessLatency),
+                    ThroughputPerMs = Throughput(byDevice[n.Name]),
                 };
             }).ToList(),
             Framework = new FrameworkReport

@@ -111,7 +111,7 @@ public static class ScenarioReader
                 ReportNs = HopOf("report", Hop.Report, timing.ReportNs),
                 HandlerWakeupNs = HopOf("handler_wakeup", Hop.HandlerWakeup, timing.HandlerWakeupNs),
                 ResponseCommandNs = HopOf("response_command", Hop.ResponseCommand, timing.ResponseCommandNs),
-                Drawn = drawn,
+                Drawn = drawn.Count > 0 ? drawn : timing.Drawn,
             };
         }
 

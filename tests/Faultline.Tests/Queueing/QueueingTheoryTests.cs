@@ -13,7 +13,7 @@ namespace Faultline.Tests.Queueing;
 public class QueueingTheoryTests
 {
     private const int Replications = 6;
-    private const double T95 = 2.571; // Student's t, 0.975 quantile, 5 degrees of freedom
+    private const double StudentT = 2.571; // Student's t, 0.975 quantile, 5 degrees of freedom
     private const int Accesses = 5_000;
     private const double ServiceNs = 10_000;
 
@@ -44,7 +44,7 @@ public class QueueingTheoryTests
     /// <param name="slack">Added to the interval's half-width: what the theory itself leaves open in a finite run.</param>
     private static void AssertWithin(double theory, IReadOnlyList<double> replications, string what, double slack = 0)
     {
-        var (mean, half) = QueueingTheory.Interval(replications, T95);
+        var (mean, half) = QueueingTheory.Interval(replications, StudentT);
         Assert.True(Math.Abs(mean - theory) <= half + slack,
             $"{what}: theory {theory:G4}, simulated {mean:G4} ± {half:G3} (95 % CI over {replications.Count} seeds)");
     }

@@ -31,6 +31,24 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
 
     internal void SetPort(FunctionPort port) => _port = port;
 
+    /// <summary>Its credits' place in the run's <see cref="Statistics.Occupancy"/>, and whether this event moved them.</summary>
+    internal int OccupancyIndex { get; set; }
+    internal bool Touched { get; set; }
+
+    // When each outstanding group, by PRG index, reached the IOMMU whole and was run by a handler (stage latencies).
+    private readonly Dictionary<uint, GroupStages> _stages = new();
+
+    /// <summary>The group's last request reached the IOMMU.</summary>
+    internal void ArrivedAtIommu(uint prgIndex, long now) => _stages[prgIndex] = new GroupStages(now, -1, -1);
+
+    /// <summary>A handler (a host worker, a guest) runs the group from <paramref name="start"/>; its answer is written at <paramref name="done"/>.</summary>
+    internal void HandlerRan(uint prgIndex, long start, long done) =>
+        _stages[prgIndex] = _stages.GetValueOrDefault(prgIndex, new GroupStages(start, -1, -1)) with { Start = start, Done = done };
+
+    /// <summary>A response for the index came: the group's stages if a handler ran it, else null (auto-answered); forgotten either way.</summary>
+    internal GroupStages? Answered(uint prgIndex) =>
+        _stages.Remove(prgIndex, out var s) && s.Start >= 0 ? s : null;
+
     public override void StartAccess(DmaAccess access, long now) => Function.StartAccess(access, now);
 
     public void SendTranslationRequest(in TranslationRequest request) => platform.Send(DeviceMessage.Of(Port, request));
@@ -40,3 +58,6 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
     /// <summary>H-PCI-18: same link, same latency, so it cannot overtake page requests sent before it.</summary>
     public void SendInvalidationCompletion(in InvalidationCompletion completion) => platform.Send(DeviceMessage.Of(Port, completion));
 }
+
+/// <summary>When a group reached the IOMMU whole, and when a handler started and finished it (-1: not yet).</summary>
+internal readonly record struct GroupStages(long AtIommu, long Start, long Done);

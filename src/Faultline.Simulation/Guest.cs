@@ -73,6 +73,8 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
             return;
         }
         Answer(Spec.AnswerDelayNs + cost, answers);
+        // The guest is the handler of what it answers: stage latencies run from its read to its write.
+        foreach (var group in groups) Node.HandlerRan(group.Records[^1].GroupId, platform.Now, platform.Now + Spec.AnswerDelayNs + cost);
     }
 
     /// <summary>R27 in the guest: the first fault it cannot resolve makes the group INVALID.</summary>
@@ -81,7 +83,7 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         foreach (var record in group.Records)
         {
             var required = SvaDomain.Required((FaultPermissions)(uint)record.Perm);
-            if (AddressSpace.Fault(record.Address, required, platform.Scenario.Host.Costs, ref cost) != PageResponseCode.Success)
+            if (AddressSpace.Fault(record.Address, required, platform.Costs, ref cost) != PageResponseCode.Success)
                 return PageResponseCode.Invalid;
         }
         return PageResponseCode.Success;

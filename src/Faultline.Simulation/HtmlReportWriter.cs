@@ -64,7 +64,7 @@ public static class HtmlReportWriter
             var stalls = page.Each((r, run) => r.Iommus.Where(i => i.Name == name && i.Stall is not null).Select(i => (i.Stall!, run))).ToList();
             var first = stalls[0].Item1;
             Section(html, $"Stall buffer of {name}", Invariant($"Transactions held stalled over the run, per slice the most and the mean, against STALL_MAX {first.StallMax} ({first.WhenFull} when full, H-SMMU-9)."),
-                Figure($"stall buffer of {name}", stalls.Select(s => OccupancyPanel.Of(new Occupancy(page.Label(name, s.run), s.Item1.Occupancy, s.Item1.StallMax, "STALL_MAX", page.EndNs)))));
+                Figure($"stall buffer of {name}", stalls.Select(s => OccupancyPanel.Of(new OccupancySeries(page.Label(name, s.run), s.Item1.Occupancy, s.Item1.StallMax, "STALL_MAX", page.EndNs)))));
         }
         Smmuv2(html, page);
         var ratios = page.Each((r, run) => r.Tenants.Where(t => t.ThroughputRatio is not null).Select(t => new BarRow(page.Label(t.Name, run), [t.ThroughputRatio!.Value]))).ToList();

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 using Faultline.Host;
 
@@ -14,6 +15,8 @@ public static class JsonReportWriter
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // Enums by name (the resolved scenario's IOMMU types, guest behaviours, distribution families...).
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     public static string Serialize(RunReport report) => JsonSerializer.Serialize(report, Options) + "\n";

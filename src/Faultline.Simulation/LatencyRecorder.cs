@@ -23,9 +23,30 @@ public sealed class LatencyRecorder
 
     public long Max { get; private set; }
 
+    // Exact integer sums (a latency is below 2^43, so 2^40 samples of its square fit), for the mean and deviation.
+    private Int128 _sum;
+    private Int128 _sumOfSquares;
+
+    /// <summary>The mean, 0 without samples.</summary>
+    public double Mean => Count == 0 ? 0 : (double)_sum / Count;
+
+    /// <summary>The sample standard deviation (n − 1), 0 below two samples.</summary>
+    public double StandardDeviation
+    {
+        get
+        {
+            if (Count < 2) return 0;
+            // n·Σx² − (Σx)² is exact in integers; only the last division and the root round.
+            Int128 spread = _sumOfSquares * Count - _sum * _sum;
+            return Math.Sqrt((double)spread / ((double)Count * (Count - 1)));
+        }
+    }
+
     public void Add(long nanoseconds)
     {
         Count++;
+        _sum += nanoseconds;
+        _sumOfSquares += (Int128)nanoseconds * nanoseconds;
         if (nanoseconds > Max) Max = nanoseconds;
         if (_histogram is { } histogram)
         {
@@ -46,6 +67,8 @@ public sealed class LatencyRecorder
             if (_histogram is null) ToHistogram();
             _histogram!.Add(theirs);
             Count += other.Count;
+            _sum += other._sum;
+            _sumOfSquares += other._sumOfSquares;
             Max = Math.Max(Max, other.Max);
             return;
         }

@@ -33,7 +33,7 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
 
     public void AccessEnded(StallMaster master, in StallAccessResult result)
     {
-        AccessLatency.Add(result.Latency);
+        if (_platform.Measured(result.StartedAt)) AccessLatency.Add(result.Latency);
         _platform.Trace?.Interval(Port.TraceName, "accesses", $"{(result.Access.Write ? "write" : "read")} {result.Access.Pages} pages", result.StartedAt, result.EndedAt, "access",
             ("outcome", result.Outcome.ToString()));
         var ended = result.Outcome switch

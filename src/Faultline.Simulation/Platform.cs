@@ -2,6 +2,8 @@ using Faultline.Devices;
 using Faultline.Faults;
 using Faultline.Host;
 using Faultline.Pcie;
+using Faultline.Simulation.Distributions;
+using Faultline.Simulation.Statistics;
 using Faultline.Sva;
 
 namespace Faultline.Simulation;
@@ -21,6 +23,17 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     private (int Unit, int Thread)? _batch;
     private HostAction? _wakeDuringBatch;
     private long _lastAccessId;
+    // Hops drawn from a distribution (Timing.Drawn), by Hop, each from its own stream; null: the constant.
+    private readonly Distribution?[] _hops = new Distribution?[Enum.GetValues<Hop>().Length];
+    private readonly SimRandom?[] _hopRandom = new SimRandom?[Enum.GetValues<Hop>().Length];
+    private readonly SimRandom? _overheadRandom;
+    // A jittered link stays FIFO (H-PCI-18): a message lands no earlier than the one sent before it, each way, by port id.
+    private readonly bool _linkDrawn;
+    private long[] _linkUp = [];
+    private long[] _linkDown = [];
+    private readonly List<DeviceNode?> _nodesById = [];
+    private readonly Dictionary<FaultDevice, FunctionNode> _byFaultDevice = new();
+    private readonly List<FunctionNode> _touched = [];
 
     /// <param name="ftrace">Takes what the drivers print (an ftrace capture of the run), when given.</param>
     public Platform(Scenario scenario, FaultPolicy policy, ulong seed, TraceRecorder? trace = null, IDriverTrace? ftrace = null)
@@ -28,12 +41,22 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         Trace = trace;
         Scenario = scenario;
         Timing = scenario.Timing;
-        Kernel = new HostKernel(scenario.Host, policy, this, trace)
+        Random = new SimRandom(seed);
+        var service = scenario.Service;
+        Costs = service.DrawsCosts ? scenario.Host.Costs with { Sampler = new FaultCostSampler(service, scenario.Host.Costs, Random.Fork("host:costs")) } : scenario.Host.Costs;
+        if (service.HandlerOverhead is not null) _overheadRandom = Random.Fork("host:handler_overhead");
+        foreach (var (hop, d) in Timing.Drawn)
+        {
+            _hops[(int)hop] = d;
+            _hopRandom[(int)hop] = Random.Fork($"timing:{hop}");
+        }
+        _linkDrawn = _hops[(int)Hop.Link] is not null;
+        Occupancy = new Occupancy(scenario.WarmupNs);
+        Kernel = new HostKernel(scenario.Host with { Costs = Costs }, policy, this, trace)
         {
             AccessOwner = access => _accessOwners.TryGetValue(access.Id, out var runner) ? runner.Process : null,
             DriverTrace = ftrace,
         };
-        Random = new SimRandom(seed);
     }
 
     public Scenario Scenario { get; }
@@ -44,6 +67,16 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     public HostKernel Kernel { get; }
     public FaultFramework Framework => Kernel.Framework;
     public SimRandom Random { get; }
+    /// <summary>The host's fault costs, drawn per fault where the scenario gives distributions (guests resolve with them too).</summary>
+    public Faultline.Sva.SvaCosts Costs { get; }
+    public Occupancy Occupancy { get; }
+    /// <summary>Fault latency of handler-answered and auto-answered groups, and the handler-answered ones by stage.</summary>
+    public LatencyRecorder FaultLatencyHandler { get; } = new();
+    public LatencyRecorder FaultLatencyAuto { get; } = new();
+    public LatencyRecorder StageLink { get; } = new();
+    public LatencyRecorder StageHostQueue { get; } = new();
+    public LatencyRecorder StageService { get; } = new();
+    public LatencyRecorder StageResponse { get; } = new();
     public InvariantLog Invariants => Kernel.Invariants;
     public LatencyRecorder FaultLatency { get; } = new();
     public LatencyRecorder AccessLatency { get; } = new();
@@ -58,12 +91,34 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 
     public long Now => Scheduler.Now;
 
+    /// <summary>Whether a sample that started at <paramref name="startedAt"/> counts: not inside the warm-up.</summary>
+    public bool Measured(long startedAt) => startedAt >= Scenario.WarmupNs;
+
+    /// <summary>A hop's time: its constant, or a draw from its distribution.</summary>
+    private long HopTime(Hop hop, long constant) => _hops[(int)hop] is { } d ? d.Sample(_hopRandom[(int)hop]!) : constant;
+
+    /// <summary>When a message sent now over <paramref name="port"/>'s link lands, that link kept in order both ways.</summary>
+    private long LinkArrival(ref long[] lastByPort, int port, long delay)
+    {
+        if (!_linkDrawn) return Now + delay;
+        if (port >= lastByPort.Length) Array.Resize(ref lastByPort, Math.Max(port + 1, lastByPort.Length * 2));
+        return lastByPort[port] = Math.Max(Now + delay, lastByPort[port]);
+    }
+
+    private void Register(DeviceNode node)
+    {
+        int id = node.Port.Id;
+        while (_nodesById.Count <= id) _nodesById.Add(null);
+        _nodesById[id] = node;
+    }
+
     // ---- building the topology ----
 
     public IommuUnit AddIommu(IommuSpec spec)
     {
         var unit = Kernel.AddIommu(spec);
         _threadBusyUntil.Add(new long[unit.ThreadCount]);
+        Occupancy.Add(unit, Scenario.Host.Workers);
         Trace?.Process(unit.TraceName);
         return unit;
     }
@@ -89,6 +144,8 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         Functions.Add(node);
         _devicesByName.Add(node.Name, node);
         node.SetPort(Kernel.AddFunction(unit, function, spec.Credits, Now));
+        Register(node);
+        node.OccupancyIndex = Occupancy.Add(node);
         return node;
     }
 
@@ -99,6 +156,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         node.SetPort(Kernel.AddMaster(unit, node.Master, spec.Owner, spec.ContextBank, Now));
         Masters.Add(node);
         _devicesByName.Add(node.Name, node);
+        Register(node);
         return node;
     }
 
@@ -115,7 +173,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 
     /// <summary>A device's message takes one link time to its IOMMU.</summary>
     public void Send(in DeviceMessage message) =>
-        Scheduler.After(Timing.LinkNs, new SimEvent { Kind = SimEventKind.DeviceMessage, Message = message });
+        Scheduler.At(LinkArrival(ref _linkUp, message.Device, HopTime(Simulation.Hop.Link, Timing.LinkNs)), new SimEvent { Kind = SimEventKind.DeviceMessage, Message = message });
 
     public long NextAccessId() => ++_lastAccessId;
 
@@ -132,6 +190,47 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 
     private void Dispatch(in SimEvent e)
     {
+        Handle(e);
+        // Occupancy: look again at what the event reached (a unit, the functions whose credits moved).
+        switch (e.Kind)
+        {
+            case SimEventKind.Kernel:
+            case SimEventKind.WorkDone:
+                Occupancy.ObserveUnit(e.Action.Unit, Now);
+                break;
+            case SimEventKind.ThreadBatchDone:
+                Occupancy.ObserveUnit(e.Target, Now);
+                break;
+            case SimEventKind.DeviceMessage:
+                Occupancy.ObserveUnit(_nodesById[e.Message.Device]!.Port.Unit.Index, Now);
+                break;
+            case SimEventKind.GuestRead:
+            case SimEventKind.GuestAnswers:
+                Occupancy.ObserveUnit(Guests[e.Target].Node.Port.Unit.Index, Now);
+                break;
+            case SimEventKind.ScenarioEvent:
+            case SimEventKind.GuestDetach:
+                Occupancy.ObserveAll(Now);
+                break;
+        }
+        for (int i = 0; i < _touched.Count; i++)
+        {
+            Occupancy.ObserveFunction(_touched[i].OccupancyIndex, Now);
+            _touched[i].Touched = false;
+        }
+        _touched.Clear();
+    }
+
+    /// <summary>A function's credits may have moved in this event.</summary>
+    private void Touch(FunctionNode node)
+    {
+        if (node.Touched) return;
+        node.Touched = true;
+        _touched.Add(node);
+    }
+
+    private void Handle(in SimEvent e)
+    {
         switch (e.Kind)
         {
             case SimEventKind.Kernel:
@@ -144,6 +243,8 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Kernel.CompleteWork(e.Action, e.Code, Now);
                 break;
             case SimEventKind.DeviceMessage:
+                if (e.Message.Kind == DeviceMessageKind.PageRequest && e.Message.PageRequest.Last && _nodesById[e.Message.Device] is FunctionNode to)
+                    to.ArrivedAtIommu(e.Message.PageRequest.Index.Value, Now);
                 Kernel.Receive(e.Message, Now);
                 break;
             case SimEventKind.WorkloadArrival:
@@ -198,10 +299,10 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             case HostActionKind.PrgResponse:
             case HostActionKind.InvalidateRequest:
             case HostActionKind.TransactionEnded:
-                Later(Timing.LinkNs, action); // the link toward the device
+                Down(HopTime(Simulation.Hop.Link, Timing.LinkNs), action); // the link toward the device
                 break;
             case HostActionKind.TranslationCompletion:
-                Later(Timing.TranslationNs + Timing.LinkNs, action); // the translation agent's work, then the link
+                Down(HopTime(Simulation.Hop.Translation, Timing.TranslationNs) + HopTime(Simulation.Hop.Link, Timing.LinkNs), action); // the translation agent's work, then the link
                 break;
             case HostActionKind.RunThread:
                 if (_batch == (action.Unit, action.Target))
@@ -210,17 +311,17 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                     break;
                 }
                 // The interrupt's latency, or the poll's own time; never before the thread's previous batch is done.
-                long wake = action.At == HostAction.NoTime ? Now + Timing.InterruptNs : action.At;
+                long wake = action.At == HostAction.NoTime ? Now + HopTime(Simulation.Hop.Interrupt, Timing.InterruptNs) : action.At;
                 Scheduler.At(Math.Max(wake, _threadBusyUntil[action.Unit][action.Target]), new SimEvent { Kind = SimEventKind.Kernel, Action = action });
                 break;
             case HostActionKind.ProcessCommands:
-                Later(Timing.ResponseCommandNs, action);
+                Later(HopTime(Simulation.Hop.ResponseCommand, Timing.ResponseCommandNs), action);
                 break;
             case HostActionKind.CompleteLogWrites:
                 Scheduler.At(action.At, new SimEvent { Kind = SimEventKind.Kernel, Action = action });
                 break;
             case HostActionKind.RunWork:
-                Later(Timing.HandlerWakeupNs, action);
+                Later(HopTime(Simulation.Hop.HandlerWakeup, Timing.HandlerWakeupNs), action);
                 break;
             case HostActionKind.FaultQueueReadable:
                 Guests[action.Target].OnReadable();
@@ -229,12 +330,16 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Scheduler.At(Math.Max(action.At, Now), new SimEvent { Kind = SimEventKind.Kernel, Action = action });
                 break;
             case HostActionKind.PriResetPoll:
-                Later(action.Attempt <= 1 ? Timing.LinkNs : Timing.InterruptNs, action);
+                Later(action.Attempt <= 1 ? HopTime(Simulation.Hop.Link, Timing.LinkNs) : HopTime(Simulation.Hop.Interrupt, Timing.InterruptNs), action);
+                if (_nodesById[action.Target] is FunctionNode reset) Touch(reset); // a PRI reset forgets groups and their credits
                 break;
         }
     }
 
     private void Later(long delay, in HostAction action) => Scheduler.After(delay, new SimEvent { Kind = SimEventKind.Kernel, Action = action });
+
+    private void Down(long delay, in HostAction action) =>
+        Scheduler.At(LinkArrival(ref _linkDown, action.Target, delay), new SimEvent { Kind = SimEventKind.Kernel, Action = action });
 
     /// <summary>A kernel output's time has come; driver batches and workers take model time here, the rest lands in the kernel.</summary>
     private void Land(in HostAction action)
@@ -266,7 +371,13 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         _batch = (action.Unit, action.Target);
         int handled = Kernel.RunThread(action, Now);
         _batch = null;
-        long busyUntil = _threadBusyUntil[action.Unit][action.Target] = Now + handled * Timing.ReportNs;
+        long busy = handled * Timing.ReportNs;
+        if (_hops[(int)Simulation.Hop.Report] is not null)
+        {
+            busy = 0;
+            for (int i = 0; i < handled; i++) busy += HopTime(Simulation.Hop.Report, Timing.ReportNs);
+        }
+        long busyUntil = _threadBusyUntil[action.Unit][action.Target] = Now + busy;
         if (_wakeDuringBatch is { } wake)
         {
             _wakeDuringBatch = null;
@@ -282,33 +393,70 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     {
         var run = Kernel.RunWork(action, Now);
         if (!run.Ran) return;
+        long cost = run.Outcome.CostNanoseconds + (Scenario.Service.HandlerOverhead?.Sample(_overheadRandom!) ?? 0);
+        if (FunctionOf(run.Group!.Device) is { } node) node.HandlerRan(run.Group.LastFault.GroupId, Now, Now + cost);
         if (Trace is { } trace)
         {
             var group = run.Group!;
             var last = group.LastFault;
-            trace.Span(Kernel.Units[action.Unit].TraceName, $"worker {action.Target}", $"{group.Device.Name} group 0x{last.GroupId:x}", Now, run.Outcome.CostNanoseconds, "worker",
+            trace.Span(Kernel.Units[action.Unit].TraceName, $"worker {action.Target}", $"{group.Device.Name} group 0x{last.GroupId:x}", Now, cost, "worker",
                 ("pasid", last.HasPasid ? last.Pasid.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"),
                 ("faults", group.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("response", run.Outcome.Code.ToString()));
         }
-        Scheduler.After(run.Outcome.CostNanoseconds, new SimEvent { Kind = SimEventKind.WorkDone, Action = action, Code = run.Outcome.Code });
+        Scheduler.After(cost, new SimEvent { Kind = SimEventKind.WorkDone, Action = action, Code = run.Outcome.Code });
+    }
+
+    /// <summary>The PCIe function behind a fault framework device, or null (a stall master).</summary>
+    internal FunctionNode? FunctionOf(FaultDevice device)
+    {
+        if (_byFaultDevice.TryGetValue(device, out var node)) return node;
+        foreach (var f in Functions)
+            if (f.Port.FaultDevice == device)
+            {
+                _byFaultDevice.Add(device, f);
+                return f;
+            }
+        return null;
     }
 
     // ---- IPriFunctionObserver: what the functions saw ----
 
-    public void PageRequestSent(PriFunction function, in PageRequest request, long now) => Kernel.PageRequestSent(_functionNodes[function].Port, now);
+    public void PageRequestSent(PriFunction function, in PageRequest request, long now)
+    {
+        var node = _functionNodes[function];
+        Touch(node);
+        Kernel.PageRequestSent(node.Port, now);
+    }
 
     public void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now)
     {
         var node = _functionNodes[function];
+        Touch(node);
+        var stages = node.Answered(response.Index.Value);
         if (outcome != PrgResponseOutcome.Matched)
         {
             Kernel.PrgResponseTaken(node.Port, response, outcome, now);
             return;
         }
-        FaultLatency.Add(latency);
-        node.FaultLatency.Add(latency);
         Trace?.Interval(node.Port.TraceName, "page request groups", $"PRG 0x{response.Index.Value:x}", now - latency, now, "group",
             ("pasid", response.Pasid is { } p ? p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"), ("response", response.Code.Name()));
+        if (!Measured(now - latency)) return;
+        FaultLatency.Add(latency);
+        node.FaultLatency.Add(latency);
+        if (stages is { } s)
+        {
+            // A handler ran the group: its latency by stage, the parts adding up to the whole.
+            FaultLatencyHandler.Add(latency);
+            long sent = now - latency, atIommu = Math.Clamp(s.AtIommu, sent, s.Start);
+            StageLink.Add(atIommu - sent);
+            StageHostQueue.Add(s.Start - atIommu);
+            StageService.Add(s.Done - s.Start);
+            StageResponse.Add(now - s.Done);
+        }
+        else
+        {
+            FaultLatencyAuto.Add(latency);
+        }
         if (TenantOf(node.Port, response.Pasid?.Value) is { } tenant)
         {
             if (!TenantFaultLatency.TryGetValue(tenant, out var recorder)) TenantFaultLatency.Add(tenant, recorder = new LatencyRecorder());
@@ -345,8 +493,12 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         return null;
     }
 
-    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now) =>
-        EndAccess(_functionNodes[function], access, result, now);
+    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now)
+    {
+        var node = _functionNodes[function];
+        Touch(node);
+        EndAccess(node, access, result, now);
+    }
 
     public void PasidStopCompleted(PriFunction function, Pasid pasid, long now) => Send(DeviceMessage.Stopped(_functionNodes[function].Port, pasid));
 
@@ -358,7 +510,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         if (_accessOwners.Remove(access.Id, out var runner))
         {
             long took = now - runner.StartedAt(access.Id);
-            AccessLatency.Add(took);
+            if (Measured(now - took)) AccessLatency.Add(took);
             runner.Ended(access.Id, result, took, now);
         }
     }

@@ -26,6 +26,42 @@ public sealed record RunReport
     public required IReadOnlyList<TeardownReport> Teardowns { get; init; }
     /// <summary>Per tenant (host processes and guests): what each got out of the shared IOMMU.</summary>
     public required IReadOnlyList<TenantReport> Tenants { get; init; }
+    /// <summary>The faultline version that ran it (without the build's commit, so equal runs stay equal bytes).</summary>
+    public required string Version { get; init; }
+    /// <summary>Samples that started before it are left out of every latency, occupancy and throughput figure.</summary>
+    public required long WarmupNs { get; init; }
+    /// <summary>Fault latency of groups a handler answered (a host worker, a guest): what a device waits for a page.</summary>
+    public required LatencyReport FaultLatencyHandler { get; init; }
+    /// <summary>Fault latency of groups answered without a handler (IOMMU auto-responses, the host on a handler's behalf).</summary>
+    public required LatencyReport FaultLatencyAuto { get; init; }
+    /// <summary>Handler-answered fault latency by stage.</summary>
+    public required StageLatencyReport FaultStages { get; init; }
+    /// <summary>Time-averaged and peak occupancy of every queue.</summary>
+    public required IReadOnlyList<QueueReport> Queues { get; init; }
+    /// <summary>The scenario as the run read it: every default filled in, every distribution resolved.</summary>
+    public required Scenario ResolvedScenario { get; init; }
+}
+
+/// <summary>
+/// A handler-answered group's latency split where the simulator sees the group pass: link (its requests sent to the
+/// last one at the IOMMU), host queue (from there to a handler starting: IOMMU queue, driver, fault queue, wake-up),
+/// service (the handler's work) and response path (response command and link back). They add up to its latency.
+/// </summary>
+public sealed record StageLatencyReport(LatencyReport Link, LatencyReport HostQueue, LatencyReport Service, LatencyReport ResponsePath);
+
+/// <summary>One queue's level over the run after the warm-up.</summary>
+public sealed record QueueReport
+{
+    /// <summary>The queue: its IOMMU or function, then what it holds.</summary>
+    public required string Name { get; init; }
+    /// <summary>iommu_queue, fault_queue, workers_busy, stall_buffer or credits_in_use.</summary>
+    public required string Kind { get; init; }
+    /// <summary>The IOMMU or function it belongs to.</summary>
+    public required string Owner { get; init; }
+    /// <summary>Its size (ring entries, workers, STALL_MAX, credits allocated); 0: unbounded.</summary>
+    public required long Capacity { get; init; }
+    public required double MeanOccupancy { get; init; }
+    public required long PeakOccupancy { get; init; }
 }
 
 public sealed record TenantReport
@@ -63,12 +99,15 @@ public sealed record TenantReport
 }
 
 /// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank): the distribution the report plots.</param>
-public sealed record LatencyReport(long Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf)
+/// <param name="MeanNs">The mean (exact), rounded to 0.001 ns.</param>
+/// <param name="StddevNs">The sample standard deviation, rounded to 0.001 ns.</param>
+public sealed record LatencyReport(long Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf, double MeanNs, double StddevNs, long P90Ns, long P999Ns)
 {
     public const int CdfSteps = 20;
 
     public static LatencyReport From(LatencyRecorder r) =>
-        new(r.Count, r.Percentile(50), r.Percentile(99), r.Max, [.. Enumerable.Range(1, CdfSteps).Select(i => r.Percentile(100.0 * i / CdfSteps))]);
+        new(r.Count, r.Percentile(50), r.Percentile(99), r.Max, [.. Enumerable.Range(1, CdfSteps).Select(i => r.Percentile(100.0 * i / CdfSteps))],
+            Math.Round(r.Mean, 3), Math.Round(r.StandardDeviation, 3), r.Percentile(90), r.Percentile(99.9));
 }
 
 public sealed record DeviceReport
@@ -104,6 +143,8 @@ public sealed record DeviceReport
     public required long AccessesCompleted { get; init; }
     public required IReadOnlyDictionary<string, long> AccessesFailed { get; init; }
     public required LatencyReport FaultLatency { get; init; }
+    /// <summary>Accesses completed per millisecond (started after the warm-up), from the first such start to the last end.</summary>
+    public required double ThroughputPerMs { get; init; }
 }
 
 /// <summary>A platform stall master: how its accesses ended and how long they took (stalls included).</summary>
@@ -123,6 +164,8 @@ public sealed record MasterReport
     public required long TerminatedRazWi { get; init; }
     public required long AccessesSkipped { get; init; }
     public required LatencyReport AccessLatency { get; init; }
+    /// <summary>Accesses completed per millisecond (started after the warm-up), from the first such start to the last end.</summary>
+    public required double ThroughputPerMs { get; init; }
 }
 
 public sealed record FrameworkReport

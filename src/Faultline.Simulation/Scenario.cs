@@ -1,6 +1,7 @@
 using Faultline.Devices;
 using Faultline.Host;
 using Faultline.Iommu;
+using Faultline.Simulation.Distributions;
 using Faultline.Sva;
 
 namespace Faultline.Simulation;
@@ -14,6 +15,10 @@ public sealed record Scenario
     public string Policy { get; init; } = "hardened";
     /// <summary>A run that has not gone quiet by then is stopped and reported (livelock guard).</summary>
     public long TimeLimitNs { get; init; } = 10_000_000_000;
+    /// <summary>Samples that start before it are left out of every latency, occupancy and throughput statistic.</summary>
+    public long WarmupNs { get; init; }
+    /// <summary>The host's service costs and handler overhead drawn from distributions, where the file gives them.</summary>
+    public ServiceSpec Service { get; init; } = new();
     public Timing Timing { get; init; } = new();
     public HostSpec Host { get; init; } = new();
     public required IReadOnlyList<IommuSpec> Iommus { get; init; }
@@ -75,6 +80,11 @@ public sealed record GuestSpec
 }
 
 /// <summary>Something a scenario makes happen at <see cref="AtNs"/>.</summary>
+[System.Text.Json.Serialization.JsonPolymorphic(TypeDiscriminatorPropertyName = "event")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(UnbindEvent), "unbind")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(BindEvent), "bind")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ExitEvent), "exit")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(RemoveDeviceEvent), "remove_device")]
 public abstract record ScenarioEvent(long AtNs);
 
 /// <summary>SVA unbind of a process from a device: PASID stop, drain, flush, detach (R25).</summary>
@@ -104,6 +114,38 @@ public sealed record Timing
     public long HandlerWakeupNs { get; init; } = 1_000;
     /// <summary>From a response command written to the IOMMU executing it.</summary>
     public long ResponseCommandNs { get; init; } = 300;
+    /// <summary>Hops drawn from a distribution (jitter) instead of their constant above, which is then the mean.</summary>
+    public IReadOnlyDictionary<Hop, Distribution> Drawn { get; init; } = NoneDrawn;
+
+    // One shared empty map, so timings without jitter stay equal as records (the random scenarios' shrinker compares them).
+    private static readonly IReadOnlyDictionary<Hop, Distribution> NoneDrawn = new Dictionary<Hop, Distribution>();
+}
+
+/// <summary>The hops of <see cref="Timing"/>, by the key that names each in a scenario file.</summary>
+public enum Hop
+{
+    Link,
+    Translation,
+    Interrupt,
+    Report,
+    HandlerWakeup,
+    ResponseCommand,
+}
+
+/// <summary>
+/// Host service costs drawn per fault (present, minor, major: the class of <see cref="SvaCosts"/>) and a per-group
+/// handler overhead; null: the constant of <see cref="HostSpec.Costs"/>, no overhead.
+/// </summary>
+public sealed record ServiceSpec
+{
+    public Distribution? PresentFault { get; init; }
+    public Distribution? MinorFault { get; init; }
+    public Distribution? MajorFault { get; init; }
+    /// <summary>Added to every group a host worker runs, on top of its faults' costs.</summary>
+    public Distribution? HandlerOverhead { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool DrawsCosts => PresentFault is not null || MinorFault is not null || MajorFault is not null;
 }
 
 /// <summary>A platform master that can stall (<c>dma-can-stall</c>), behind an SMMUv3 (H-SMMU-5, H-SMMU-10) or an SMMUv2 (H-SMMUv2-3).</summary>
@@ -168,13 +210,36 @@ public sealed record WorkloadSpec
     public int MinPages { get; init; } = 1;
     public int MaxPages { get; init; } = 8;
     public double WriteFraction { get; init; } = 0.5;
-    /// <summary>Mean time between access arrivals (exponential).</summary>
+    /// <summary>Mean time between access arrivals (exponential unless <see cref="Interval"/> says otherwise).</summary>
     public long IntervalNs { get; init; } = 5_000;
+    /// <summary>The gaps between arrivals; null: exponential of mean <see cref="IntervalNs"/> (Poisson).</summary>
+    public Distribution? Interval { get; init; }
+    /// <summary>Accesses that arrive together at each arrival (batches); null: one.</summary>
+    public Distribution? Batch { get; init; }
+    /// <summary>On/off source (two-state MMPP): arrivals only while on; null: always on.</summary>
+    public BurstSpec? Burst { get; init; }
+    /// <summary>Closed loop: each access that ends (its credits free) starts the next after this think time, instead of arrivals.</summary>
+    public Distribution? Think { get; init; }
+    /// <summary>Pages per access; null: uniform over [<see cref="MinPages"/>, <see cref="MaxPages"/>].</summary>
+    public Distribution? Pages { get; init; }
+    /// <summary>Opt-in: added to <see cref="StartNs"/> for the first arrival.</summary>
+    public Distribution? StartOffset { get; init; }
+    /// <summary>Arrival times from a CSV file (<see cref="TraceFile"/>), after <see cref="StartNs"/>; replaces the interval.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<long>? Trace { get; init; }
+    public string? TraceFile { get; init; }
     /// <summary>Accesses in flight at most; later arrivals wait.</summary>
     public int Concurrency { get; init; } = 4;
     public long StartNs { get; init; }
     /// <summary>The name of its random stream: workloads that share one draw the same arrivals and addresses.</summary>
     public string? Stream { get; init; }
+}
+
+/// <summary>An on/off source: sojourns in on (arrivals at the workload's interval) and off (none); exponential ones make it a two-state MMPP.</summary>
+public sealed record BurstSpec
+{
+    public required Distribution On { get; init; }
+    public required Distribution Off { get; init; }
 }
 
 /// <summary>

@@ -3,6 +3,7 @@ using Faultline.Host;
 using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
 using Faultline.Pcie;
+using Faultline.Simulation.Distributions;
 using Faultline.Sva;
 using YamlDotNet.Core;
 using Events = YamlDotNet.Core.Events;
@@ -84,7 +85,7 @@ public static partial class ScenarioReader
         return overrides is null or [] ? Read(tree) : ReadOverridden(tree, overrides, Read);
 
         Scenario Read(YamlTree.Element document) =>
-            ReadScenario(Node.Map(file, document, "", "name", "description", "seed", "policy", "time_limit", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events"), limits);
+            ReadScenario(Node.Map(file, document, "", "name", "description", "seed", "policy", "time_limit", "warmup", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events"), limits);
     }
 
     private static Scenario ReadScenario(Node root, ScenarioLimits limits)
@@ -99,28 +100,48 @@ public static partial class ScenarioReader
         var timing = new Timing();
         if (timingNode is not null)
         {
+            // Each hop a duration, or a distribution whose mean stands in for the constant (jitter).
+            var drawn = new Dictionary<Hop, Distribution>();
+            long HopOf(string key, Hop hop, long fallback)
+            {
+                if (timingNode.Distribution(key, true, Distribution.Fixed) is not { } d) return fallback;
+                if (!d.IsConstant) drawn.Add(hop, d);
+                return (long)Math.Round(d.Mean);
+            }
             timing = new Timing
             {
-                LinkNs = timingNode.Duration("link", timing.LinkNs),
-                TranslationNs = timingNode.Duration("translation", timing.TranslationNs),
-                InterruptNs = timingNode.Duration("interrupt", timing.InterruptNs),
-                ReportNs = timingNode.Duration("report", timing.ReportNs),
-                HandlerWakeupNs = timingNode.Duration("handler_wakeup", timing.HandlerWakeupNs),
-                ResponseCommandNs = timingNode.Duration("response_command", timing.ResponseCommandNs),
+                LinkNs = HopOf("link", Hop.Link, timing.LinkNs),
+                TranslationNs = HopOf("translation", Hop.Translation, timing.TranslationNs),
+                InterruptNs = HopOf("interrupt", Hop.Interrupt, timing.InterruptNs),
+                ReportNs = HopOf("report", Hop.Report, timing.ReportNs),
+                HandlerWakeupNs = HopOf("handler_wakeup", Hop.HandlerWakeup, timing.HandlerWakeupNs),
+                ResponseCommandNs = HopOf("response_command", Hop.ResponseCommand, timing.ResponseCommandNs),
+                Drawn = drawn.Count > 0 ? drawn : timing.Drawn,
             };
         }
 
         var host = new HostSpec();
-        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "virtual_address_bits", "fail_group_allocations", "response_deadline") is { } hostNode)
+        var service = new ServiceSpec();
+        if (root.OptionalMap("host", "workers", "present_fault", "minor_fault", "major_fault", "handler_overhead", "virtual_address_bits", "fail_group_allocations", "response_deadline") is { } hostNode)
         {
             var d = SvaCosts.Default;
+            // A cost given as a distribution is drawn per fault; its mean is the constant the core keeps.
+            static Distribution? Drawn(Distribution? d) => d is { IsConstant: false } ? d : null;
+            static long MeanOr(Distribution? d, long fallback) => d is null ? fallback : (long)Math.Round(d.Mean);
+            var present = hostNode.Distribution("present_fault", true, Distribution.Fixed);
+            var minor = hostNode.Distribution("minor_fault", true, Distribution.Fixed);
+            var major = hostNode.Distribution("major_fault", true, Distribution.Fixed);
+            service = new ServiceSpec
+            {
+                PresentFault = Drawn(present),
+                MinorFault = Drawn(minor),
+                MajorFault = Drawn(major),
+                HandlerOverhead = hostNode.Distribution("handler_overhead", true, Distribution.Fixed),
+            };
             host = new HostSpec
             {
                 Workers = (int)hostNode.Integer("workers", host.Workers, 1, 1024),
-                Costs = new SvaCosts(
-                    hostNode.Duration("present_fault", d.PresentNanoseconds),
-                    hostNode.Duration("minor_fault", d.MinorFaultNanoseconds),
-                    hostNode.Duration("major_fault", d.MajorFaultNanoseconds)),
+                Costs = new SvaCosts(MeanOr(present, d.PresentNanoseconds), MeanOr(minor, d.MinorFaultNanoseconds), MeanOr(major, d.MajorFaultNanoseconds)),
                 VirtualAddressBits = (int)hostNode.Integer("virtual_address_bits", host.VirtualAddressBits, 39, 57),
                 FailGroupAllocations = hostNode.IntegerList("fail_group_allocations", 1, long.MaxValue),
                 ResponseDeadlineNs = hostNode.Has("response_deadline") ? hostNode.Duration("response_deadline", 0) : null,
@@ -403,7 +424,8 @@ public static partial class ScenarioReader
         }
 
         var workloads = new List<WorkloadSpec>();
-        foreach (var n in root.RequiredList("workloads", new Budget("workloads", limits.Workloads, "workloads"), "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start", "stream"))
+        foreach (var n in root.RequiredList("workloads", new Budget("workloads", limits.Workloads, "workloads"), "device", "process", "accesses", "min_pages", "max_pages", "write_fraction", "interval", "concurrency", "start", "stream",
+            "batch", "burst", "think", "pages", "start_offset", "trace"))
         {
             var device = n.Reference("device", deviceAndMasterNames);
             var process = n.Reference("process", processNames);
@@ -419,12 +441,12 @@ public static partial class ScenarioReader
                 MinPages = (int)n.Integer("min_pages", 1, 1, 1 << 16),
                 MaxPages = (int)n.Integer("max_pages", 8, 1, 1 << 16),
                 WriteFraction = n.Fraction("write_fraction", 0.5),
-                IntervalNs = n.Duration("interval", 5_000),
                 Concurrency = (int)n.Integer("concurrency", 4, 1, 1 << 16),
                 StartNs = n.Duration("start", 0),
                 Stream = n.Has("stream") ? n.String("stream", null) : null,
             };
             if (w.MaxPages < w.MinPages) n.Fail("max_pages", $"{w.MaxPages} is below min_pages ({w.MinPages})");
+            w = ReadArrivals(n, w);
             workloads.Add(w);
         }
 
@@ -435,6 +457,8 @@ public static partial class ScenarioReader
             Seed = (ulong)root.Integer("seed", 1, 0, long.MaxValue),
             Policy = root.Reference("policy", ["linux", "hardened"], "hardened"),
             TimeLimitNs = root.Duration("time_limit", 10_000_000_000),
+            WarmupNs = root.Duration("warmup", 0),
+            Service = service,
             Timing = timing,
             Host = host,
             Iommus = iommus,
@@ -446,6 +470,51 @@ public static partial class ScenarioReader
             Masters = masters,
         };
         return scenario;
+    }
+
+    /// <summary>A workload's arrival process and access sizes beyond the one-number form (docs/scenarios.md, "Distributions").</summary>
+    private static WorkloadSpec ReadArrivals(Node n, WorkloadSpec w)
+    {
+        var interval = n.Distribution("interval", true, Distribution.Exponential); // one number: Poisson, as always
+        var pages = n.Distribution("pages", false, Distribution.Fixed);
+        if (pages is not null)
+            foreach (var key in new[] { "min_pages", "max_pages" }.Where(n.Has)) n.Fail(key, "does not go with pages (a distribution of the pages per access)");
+        var think = n.Distribution("think", true, Distribution.Fixed);
+        List<long>? trace = null;
+        string? traceFile = null;
+        if (n.Has("trace"))
+        {
+            foreach (var key in new[] { "interval", "think", "burst" }.Where(n.Has)) n.Fail(key, "does not go with trace (the arrivals are the file's)");
+            (traceFile, trace) = n.Csv("trace", true);
+            for (int i = 1; i < trace.Count; i++)
+                if (trace[i] < trace[i - 1]) n.Fail("trace", $"arrival times must not decrease: value {i + 1} ({trace[i]} ns) is before the one before it");
+        }
+        if (think is not null)
+            foreach (var key in new[] { "interval", "burst" }.Where(n.Has)) n.Fail(key, "does not go with think (a closed loop: each access that ends starts the next)");
+        BurstSpec? burst = null;
+        if (n.OptionalMap("burst", "on", "off") is { } b)
+        {
+            foreach (var key in new[] { "on", "off" }.Where(k => !b.Has(k))) b.Fail(key, "is required (how long the source stays in that state; one number: exponential of that mean)");
+            burst = new BurstSpec
+            {
+                On = b.Distribution("on", true, Distribution.Exponential)!,
+                Off = b.Distribution("off", true, Distribution.Exponential)!,
+            };
+        }
+        return w with
+        {
+            IntervalNs = interval is null ? w.IntervalNs : (long)Math.Round(interval.Mean),
+            Interval = interval is { Kind: DistributionKind.Exponential } ? null : interval,
+            Batch = n.Distribution("batch", false, Distribution.Fixed),
+            Burst = burst,
+            Think = think,
+            Pages = pages,
+            StartOffset = n.Distribution("start_offset", true, Distribution.Fixed),
+            Trace = trace,
+            TraceFile = traceFile,
+            // A trace ends the workload when it ends; accesses, if given, may end it sooner.
+            Accesses = trace is not null && !n.Has("accesses") ? 100_000_000 : w.Accesses,
+        };
     }
 
     /// <summary>
@@ -565,6 +634,9 @@ public static partial class ScenarioReader
     /// <summary>A mapping node with its path; keys outside its declared set are errors, found before anything is read.</summary>
     private sealed class Node
     {
+        /// <summary>The most a distribution's or arrival trace's CSV file may hold.</summary>
+        private const long CsvBytes = 16L << 20;
+
         private readonly string _file;
         private readonly YamlTree.Mapping _map;
         private readonly string _path;
@@ -735,6 +807,114 @@ public static partial class ScenarioReader
             var node = Get(key);
             if (node is null) return fallback;
             var text = Scalar(node, key).Trim();
+            if (!TryDuration(text, out long value)) throw Error(node, key, $"expected a duration such as 250ns, 2us or 1ms, got '{text}'");
+            return value;
+        }
+
+        /// <summary>
+        /// A duration or a count drawn from a distribution: the one-number form (<paramref name="oneNumber"/> of it), or a
+        /// mapping <c>{ dist: lognormal, mean: 3us, cv: 0.5 }</c> (docs/scenarios.md, "Distributions"); null when absent.
+        /// </summary>
+        public Distribution? Distribution(string key, bool duration, Func<long, Distribution> oneNumber)
+        {
+            var node = Get(key);
+            if (node is null) return null;
+            if (node is YamlTree.Scalar) return oneNumber(duration ? Duration(key, 0) : Integer(key, null, 0, 1L << 40));
+            var d = Map(_file, node, Path(key), "dist", "mean", "cv", "min", "max", "k", "file");
+            var kind = d.Choice("dist", DistributionKind.Constant,
+                ("constant", DistributionKind.Constant), ("exponential", DistributionKind.Exponential), ("uniform", DistributionKind.Uniform),
+                ("normal", DistributionKind.Normal), ("lognormal", DistributionKind.Lognormal), ("erlang", DistributionKind.Erlang),
+                ("empirical", DistributionKind.Empirical));
+            if (!d.Has("dist")) d.Fail("dist", "is required: constant, exponential, uniform, normal, lognormal, erlang or empirical");
+            string[] keys = kind switch
+            {
+                DistributionKind.Uniform => ["min", "max"],
+                DistributionKind.Normal or DistributionKind.Lognormal => ["mean", "cv"],
+                DistributionKind.Erlang => ["mean", "k"],
+                DistributionKind.Empirical => ["file"],
+                _ => ["mean"],
+            };
+            foreach (var extra in new[] { "mean", "cv", "min", "max", "k", "file" }.Except(keys).Where(d.Has))
+                d.Fail(extra, $"does not apply to a {d.String("dist", null)} distribution; its keys: {string.Join(", ", keys)}");
+            double Amount(string k) => duration ? d.Duration(k, -1) : d.Integer(k, -1, 0, 1L << 40);
+            foreach (var k in keys.Where(k => k is not ("cv" or "k" or "file")))
+                if (!d.Has(k)) d.Fail(k, "is required");
+            switch (kind)
+            {
+                case DistributionKind.Uniform:
+                {
+                    double min = Amount("min"), max = Amount("max");
+                    if (max < min) d.Fail("max", $"is below min");
+                    return new() { Kind = kind, Min = min, Max = max, Mean = (min + max) / 2 };
+                }
+                case DistributionKind.Normal or DistributionKind.Lognormal:
+                {
+                    double mean = Amount("mean");
+                    if (!d.Has("cv")) d.Fail("cv", "is required (the standard deviation over the mean)");
+                    double cv = d.Number("cv", 0, 100);
+                    if (kind == DistributionKind.Lognormal && mean <= 0) d.Fail("mean", "must be above 0 for a lognormal");
+                    return new() { Kind = kind, Mean = mean, Cv = cv };
+                }
+                case DistributionKind.Erlang:
+                {
+                    double mean = Amount("mean");
+                    return new() { Kind = kind, Mean = mean, Shape = (int)d.Integer("k", null, 1, 1000) };
+                }
+                case DistributionKind.Empirical:
+                {
+                    var (file, values) = d.Csv("file", duration);
+                    return new() { Kind = kind, File = file, Values = values, Mean = values.Average() };
+                }
+                default:
+                    return new() { Kind = kind, Mean = Amount("mean") };
+            }
+        }
+
+        /// <summary>
+        /// The first column of a CSV file beside the scenario: one duration (or count) a line, a header line and
+        /// lines starting with # skipped; its errors name the CSV line.
+        /// </summary>
+        public (string File, List<long> Values) Csv(string key, bool duration)
+        {
+            var name = String(key, null);
+            var path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(_file) ?? "", name);
+            string[] lines;
+            try
+            {
+                if (new FileInfo(path).Length > CsvBytes) Fail(key, $"'{name}' is over {CsvBytes} bytes");
+                lines = File.ReadAllLines(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail(key, $"cannot read '{name}' (from '{path}'): {e.Message}");
+                throw;
+            }
+            var values = new List<long>();
+            bool headerAllowed = true;
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var cell = lines[i].Split(',')[0].Trim();
+                if (cell.Length == 0 || cell.StartsWith('#')) continue;
+                bool ok = duration ? TryDuration(cell, out long v) : TryInteger(cell, out v) && v >= 0;
+                if (ok) values.Add(v);
+                else if (!headerAllowed) Fail(key, $"{name}:{i + 1}: expected {(duration ? "a duration such as 250ns or 2us" : "a whole number")}, got '{cell}'");
+                headerAllowed = false;
+            }
+            if (values.Count == 0) Fail(key, $"'{name}' holds no values");
+            return (name, values);
+        }
+
+        public double Number(string key, double min, double max)
+        {
+            var node = Get(key) ?? throw Error(_map, key, "is required");
+            var text = Scalar(node, key);
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= min && value <= max))
+                throw Error(node, key, $"expected a number in [{min}, {max}], got '{text}'");
+            return value;
+        }
+
+        private static bool TryDuration(string text, out long nanoseconds)
+        {
             (string number, double scale) = text switch
             {
                 _ when text.EndsWith("ns", StringComparison.Ordinal) => (text[..^2], 1.0),
@@ -743,9 +923,11 @@ public static partial class ScenarioReader
                 _ when text.EndsWith('s') => (text[..^1], 1e9),
                 _ => (text, 1.0),
             };
+            nanoseconds = 0;
             if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value * scale <= 1e15)) // NaN and infinities too
-                throw Error(node, key, $"expected a duration such as 250ns, 2us or 1ms, got '{text}'");
-            return (long)Math.Round(value * scale);
+                return false;
+            nanoseconds = (long)Math.Round(value * scale);
+            return true;
         }
 
         public VmaPermissions Permissions(string key)

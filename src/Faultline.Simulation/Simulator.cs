@@ -92,6 +92,7 @@ public static class Simulator
         var skipped = new Dictionary<string, long>();
         foreach (var w in p.Workloads) skipped[w.Spec.Device] = skipped.GetValueOrDefault(w.Spec.Device) + w.Skipped;
         var fc = p.Framework.Counters;
+        var byDevice = p.Workloads.ToLookup(w => w.Spec.Device);
         return new RunReport
         {
             Scenario = p.Scenario.Name,
@@ -134,6 +135,7 @@ public static class Simulator
                         .Where(r => r != AccessResult.Completed)
                         .ToDictionary(r => r.ToString(), r => n.Results[(int)r]),
                     FaultLatency = LatencyReport.From(n.FaultLatency),
+                    ThroughputPerMs = Throughput(byDevice[n.Name]),
                 };
             }).ToList(),
             Iommus = p.Kernel.Units.Select(u => u.Report(p.Now)).ToList(),
@@ -155,6 +157,7 @@ public static class Simulator
                     TerminatedRazWi = c.TerminatedRazWi,
                     AccessesSkipped = skipped.GetValueOrDefault(n.Name),
                     AccessLatency = LatencyReport.From(n.AccessLatency),
+                    ThroughputPerMs = Throughput(byDevice[n.Name]),
                 };
             }).ToList(),
             Framework = new FrameworkReport
@@ -185,7 +188,33 @@ public static class Simulator
             InvariantCounts = p.Invariants.CountsByRule,
             Notes = p.Kernel.Notes,
             Teardowns = p.Kernel.Teardowns.Select(t => t.Report()).ToList(),
+            Version = Version,
+            WarmupNs = p.Scenario.WarmupNs,
+            FaultLatencyHandler = LatencyReport.From(p.FaultLatencyHandler),
+            FaultLatencyAuto = LatencyReport.From(p.FaultLatencyAuto),
+            FaultStages = new StageLatencyReport(LatencyReport.From(p.StageLink), LatencyReport.From(p.StageHostQueue),
+                LatencyReport.From(p.StageService), LatencyReport.From(p.StageResponse)),
+            Queues = p.Occupancy.Reports(p.Now),
+            ResolvedScenario = p.Scenario,
         };
+    }
+
+    /// <summary>The tool's version, without the "+commit" a build appends: a report's bytes do not change with each commit.</summary>
+    public static string Version { get; } =
+        (typeof(Simulator).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0").Split('+')[0];
+
+    /// <summary>Completed accesses per millisecond of the runners, started after the warm-up, from the first such start to the last end.</summary>
+    private static double Throughput(IEnumerable<WorkloadRunner> runners)
+    {
+        long completed = 0, first = long.MaxValue, last = 0;
+        foreach (var w in runners)
+        {
+            completed += w.CompletedMeasured;
+            if (w.FirstMeasuredStartNs is { } start) first = Math.Min(first, start);
+            last = Math.Max(last, w.LastEndNs);
+        }
+        return first != long.MaxValue && last > first ? Math.Round(completed * 1e6 / (last - first), 3) : 0;
     }
 
     /// <summary>
@@ -218,8 +247,6 @@ public static class Simulator
             ? [only]
             : p.Functions.Where(f => deviceNames.Contains(f.Name)).ToList();
         long completed = runners.Sum(w => w.Completed);
-        long first = runners.Where(w => w.FirstStartNs is not null).Select(w => w.FirstStartNs!.Value).DefaultIfEmpty(0).Min();
-        long last = runners.Select(w => w.LastEndNs).DefaultIfEmpty(0).Max();
         var access = new LatencyRecorder();
         foreach (var w in runners) access.Add(w.AccessLatency);
         var q = guest?.Queue.Counters;
@@ -233,7 +260,7 @@ public static class Simulator
             AccessesCompleted = completed,
             AccessesFailed = runners.Sum(w => w.Failed),
             AccessesSkipped = runners.Sum(w => w.Skipped),
-            ThroughputPerMs = last > first ? Math.Round(completed * 1e6 / (last - first), 3) : 0,
+            ThroughputPerMs = Throughput(runners),
             AccessLatency = LatencyReport.From(access),
             FaultLatency = LatencyReport.From(p.TenantFaultLatency.GetValueOrDefault(name) ?? new LatencyRecorder()),
             // A guest owns its functions whole; a process is charged only its own PASID's groups (two tenants sharing a

@@ -3,31 +3,55 @@ using Faultline.Pcie;
 using Faultline.Sva;
 
 using Faultline.Host;
+using Faultline.Simulation.Distributions;
 
 namespace Faultline.Simulation;
 
 /// <summary>
-/// Drives one workload: accesses arrive with exponential gaps, wait while the workload already has
-/// <see cref="WorkloadSpec.Concurrency"/> in flight, and each covers a random page range inside one
-/// VMA of the process (chosen in proportion to its size), written with the given probability.
+/// Drives one workload: accesses arrive (Poisson by default; or gaps from any distribution, in batches, from an
+/// on/off source, from a trace, or in a closed loop with a think time), wait while the workload already has
+/// <see cref="WorkloadSpec.Concurrency"/> in flight, and each covers a random page range inside one VMA of the
+/// process (chosen in proportion to its size), written with the given probability.
 /// </summary>
-internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec spec, DeviceNode device, AddressSpace mm, SimRandom random)
+internal sealed class WorkloadRunner
 {
+    private readonly Platform platform;
+    private readonly int index;
+    private readonly DeviceNode device;
+    private readonly SimRandom random;
+    // Every distribution draws from its own fork, so adding one does not move the draws of the others; a
+    // Poisson interval and the addresses keep the workload's own stream, as before distributions existed.
+    private readonly Arrivals _arrivals;
+    private readonly Distribution? _pages;
+    private readonly SimRandom? _pagesRandom;
     private readonly Dictionary<long, long> _startedAt = new();
     private int _arrived;
     private int _waiting;
     private int _inFlight;
     private bool _starting;
 
-    public WorkloadSpec Spec { get; } = spec;
-    public AddressSpace Process { get; } = mm;
+    public WorkloadRunner(Platform platform, int index, WorkloadSpec spec, DeviceNode device, AddressSpace mm, SimRandom random)
+    {
+        this.platform = platform;
+        this.index = index;
+        this.device = device;
+        this.random = random;
+        Spec = spec;
+        Process = mm;
+        _arrivals = new Arrivals(spec, random);
+        _pages = spec.Pages;
+        if (_pages is not null) _pagesRandom = random.Fork("pages");
+    }
+
+    public WorkloadSpec Spec { get; }
+    public AddressSpace Process { get; }
 
     /// <summary>Arrivals that found the process not bound to the device (before a bind, after an unbind or exit).</summary>
     public long Skipped { get; private set; }
 
     public void Start()
     {
-        if (Spec.Accesses > 0) platform.Scheduler.At(Spec.StartNs, new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
+        if (Spec.Accesses > 0) platform.Scheduler.At(Spec.StartNs + _arrivals.FirstOffset(), new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
     }
 
     public long Completed { get; private set; }
@@ -36,6 +60,8 @@ internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec 
     /// <summary>The first access start and the last access end, for throughput.</summary>
     public long? FirstStartNs { get; private set; }
     public long LastEndNs { get; private set; }
+    /// <summary>The first access start after the warm-up.</summary>
+    public long? FirstMeasuredStartNs { get; private set; }
 
     public long StartedAt(long id) => _startedAt[id];
 
@@ -45,16 +71,30 @@ internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec 
         _inFlight--;
         if (result == AccessResult.Completed) Completed++;
         else Failed++;
-        AccessLatency.Add(latency);
+        if (platform.Measured(now - latency))
+        {
+            AccessLatency.Add(latency);
+            if (result == AccessResult.Completed) CompletedMeasured++;
+        }
         LastEndNs = Math.Max(LastEndNs, now);
+        // Closed loop: the access's credits are free again; the next one comes after a think time.
+        if (Spec.Think is not null && _arrived < Spec.Accesses)
+            platform.Scheduler.After(_arrivals.Think(), new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
         TryStart();
     }
 
+    /// <summary>Accesses completed that started after the warm-up.</summary>
+    public long CompletedMeasured { get; private set; }
+
     public void Arrive()
     {
-        _arrived++;
-        _waiting++;
-        if (_arrived < Spec.Accesses) platform.Scheduler.After(random.NextExponential(Spec.IntervalNs), new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
+        // A closed loop starts with one access per slot of its concurrency; each end brings the next.
+        int count = Spec.Think is not null && _arrived == 0 ? Spec.Concurrency : _arrivals.BatchSize();
+        count = Math.Min(count, Spec.Accesses - _arrived);
+        _arrived += count;
+        _waiting += count;
+        if (_arrived < Spec.Accesses && Spec.Think is null && _arrivals.NextGap(platform.Now) is { } gap)
+            platform.Scheduler.After(gap, new SimEvent { Kind = SimEventKind.WorkloadArrival, Target = index });
         TryStart();
     }
 
@@ -88,6 +128,7 @@ internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec 
             var access = Next(pasid);
             _startedAt.Add(access.Id, platform.Now);
             FirstStartNs ??= platform.Now;
+            if (platform.Measured(platform.Now)) FirstMeasuredStartNs ??= platform.Now;
             platform.OwnAccess(access.Id, this);
             device.StartAccess(access, platform.Now);
         }
@@ -108,7 +149,8 @@ internal sealed class WorkloadRunner(Platform platform, int index, WorkloadSpec 
             pick -= pages;
         }
         long vmaPages = (long)(vma.Length >> 12);
-        long count = Math.Min(random.NextInclusive(Spec.MinPages, Spec.MaxPages), vmaPages);
+        long drawn = _pages is { } sizes ? Math.Clamp(sizes.Sample(_pagesRandom!), 1, 1 << 16) : random.NextInclusive(Spec.MinPages, Spec.MaxPages);
+        long count = Math.Min(drawn, vmaPages);
         long first = random.NextInclusive(0, vmaPages - count);
         bool write = random.Chance(Spec.WriteFraction);
         var prefix = new PasidPrefix(new Pasid(pasid), false, false);

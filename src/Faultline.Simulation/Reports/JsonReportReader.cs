@@ -19,6 +19,7 @@ public static class JsonReportReader
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) }, // as the writer names enums
     };
 
     /// <summary>The report in the file at <paramref name="path"/>.</summary>

@@ -6,13 +6,13 @@ namespace Faultline.Simulation;
 
 /// <summary>A buffer's occupancy over one run: equal slices of the run, against what the buffer holds at most.</summary>
 /// <param name="EndNs">The end of the time axis: the longest of the runs drawn together, so they share it.</param>
-internal sealed record Occupancy(string Title, IReadOnlyList<OccupancySlice> Slices, int Capacity, string CapacityName, long EndNs);
+internal sealed record OccupancySeries(string Title, IReadOnlyList<OccupancySlice> Slices, int Capacity, string CapacityName, long EndNs);
 
 /// <summary>
 /// Occupancy over time (the SMMUv3 stall buffer against STALL_MAX): per slice the most held (bar) and the mean (line),
 /// against the capacity. Runs compared share the time axis, so a longer run is seen to be longer.
 /// </summary>
-internal sealed class OccupancyPanel(Occupancy panel) : IPanel
+internal sealed class OccupancyPanel(OccupancySeries panel) : IPanel
 {
     private const int Left = 64, PlotHeight = 150, Top = 26, Bottom = 48;
     private static double PlotWidth => Width - LegendWidth - Left - 10;
@@ -20,7 +20,7 @@ internal sealed class OccupancyPanel(Occupancy panel) : IPanel
     public int Height => Top + PlotHeight + Bottom;
 
     /// <summary>The panel, or null when the run has no slice.</summary>
-    public static OccupancyPanel? Of(Occupancy occupancy) => occupancy.Slices.Count == 0 ? null : new OccupancyPanel(occupancy);
+    public static OccupancyPanel? Of(OccupancySeries occupancy) => occupancy.Slices.Count == 0 ? null : new OccupancyPanel(occupancy);
 
     public void Draw(StringBuilder svg, int top)
     {

@@ -115,15 +115,9 @@ public sealed class AddressSpace(string name) : IPageTable
     public Faults.PageResponseCode Fault(ulong address, VmaPermissions required, SvaCosts costs, ref long cost)
     {
         if (FindVma(address) is not { } vma || (vma.Permissions & required) != required) return Faults.PageResponseCode.Invalid;
-        if (IsResident(address))
-        {
-            cost += costs.PresentNanoseconds;
-        }
-        else
-        {
-            cost += vma.Cost == FaultCost.Major ? costs.MajorFaultNanoseconds : costs.MinorFaultNanoseconds;
-            MakeResident(address);
-        }
+        bool present = IsResident(address);
+        cost += costs.Of(present, vma.Cost);
+        if (!present) MakeResident(address);
         return Faults.PageResponseCode.Success;
     }
 

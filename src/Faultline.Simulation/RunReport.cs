@@ -59,13 +59,23 @@ public sealed record TenantReport
     public required long AnsweredAtDetach { get; init; }
 }
 
-/// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank): the distribution the report plots.</param>
+/// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank).</param>
 public sealed record LatencyReport(long Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf)
 {
     public const int CdfSteps = 20;
 
+    /// <summary>
+    /// The 1st, 2nd, ... 100th percentiles (nearest rank, from the histogram past <see cref="LatencyRecorder.ExactLimit"/>
+    /// samples): the distribution the HTML report draws (issue 13: 20 points were too coarse). Null in a report read
+    /// from JSON written before it.
+    /// </summary>
+    public IReadOnlyList<long>? Quantiles { get; init; }
+
     public static LatencyReport From(LatencyRecorder r) =>
-        new(r.Count, r.Percentile(50), r.Percentile(99), r.Max, [.. Enumerable.Range(1, CdfSteps).Select(i => r.Percentile(100.0 * i / CdfSteps))]);
+        new(r.Count, r.Percentile(50), r.Percentile(99), r.Max, [.. Enumerable.Range(1, CdfSteps).Select(i => r.Percentile(100.0 * i / CdfSteps))])
+        {
+            Quantiles = [.. Enumerable.Range(1, 100).Select(i => r.Percentile(i))],
+        };
 }
 
 public sealed record DeviceReport

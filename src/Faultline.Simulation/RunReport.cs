@@ -98,16 +98,26 @@ public sealed record TenantReport
     public required long AnsweredAtDetach { get; init; }
 }
 
-/// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank): the distribution the report plots.</param>
+/// <param name="Cdf">The 5th, 10th, ... 100th percentiles (nearest rank): the 20-point summary (the report draws <see cref="Quantiles"/>).</param>
 /// <param name="MeanNs">The mean (exact), rounded to 0.001 ns.</param>
 /// <param name="StddevNs">The sample standard deviation, rounded to 0.001 ns.</param>
 public sealed record LatencyReport(long Samples, long P50Ns, long P99Ns, long MaxNs, IReadOnlyList<long> Cdf, double MeanNs, double StddevNs, long P90Ns, long P999Ns)
 {
     public const int CdfSteps = 20;
 
+    /// <summary>
+    /// The 1st, 2nd, ... 100th percentiles (nearest rank, from the histogram past <see cref="LatencyRecorder.ExactLimit"/>
+    /// samples): the distribution the HTML report draws (issue 13: 20 points were too coarse). Null in a report read
+    /// from JSON written before it.
+    /// </summary>
+    public IReadOnlyList<long>? Quantiles { get; init; }
+
     public static LatencyReport From(LatencyRecorder r) =>
         new(r.Count, r.Percentile(50), r.Percentile(99), r.Max, [.. Enumerable.Range(1, CdfSteps).Select(i => r.Percentile(100.0 * i / CdfSteps))],
-            Math.Round(r.Mean, 3), Math.Round(r.StandardDeviation, 3), r.Percentile(90), r.Percentile(99.9));
+            Math.Round(r.Mean, 3), Math.Round(r.StandardDeviation, 3), r.Percentile(90), r.Percentile(99.9))
+        {
+            Quantiles = [.. Enumerable.Range(1, 100).Select(i => r.Percentile(i))],
+        };
 }
 
 public sealed record DeviceReport

@@ -7,8 +7,7 @@ namespace Faultline.Simulation;
 internal sealed record CdfSeries(string Label, int Colour, int Dash, LatencyReport Latency);
 
 /// <summary>
-/// Cumulative latency distributions as steps through the report's percentiles (5th, 10th, ... 100th, and the 99th)
-/// on a log time axis. Every latency panel of a page takes the same decades (<see cref="Decades"/>), so curves
+/// Cumulative latency distributions as steps through the report's percentiles (1st, 2nd, ... 100th) on a log time axis. Every latency panel of a page takes the same decades (<see cref="Decades"/>), so curves
 /// compare by position across panels and runs.
 /// </summary>
 internal sealed class CdfPanel(string title, string yTitle, IReadOnlyList<CdfSeries> series, (int From, int To) decades) : IPanel
@@ -25,7 +24,7 @@ internal sealed class CdfPanel(string title, string yTitle, IReadOnlyList<CdfSer
     /// <summary>The decades that hold every positive percentile of <paramref name="latencies"/>: the page's shared time axis.</summary>
     public static (int From, int To) Decades(IEnumerable<LatencyReport> latencies)
     {
-        var values = latencies.Where(l => l.Samples > 0).SelectMany(l => l.Cdf.Append(l.P99Ns)).Where(v => v > 0).ToList();
+        var values = latencies.Where(l => l.Samples > 0).SelectMany(l => l.Cdf.Append(l.P99Ns).Concat(l.Quantiles ?? [])).Where(v => v > 0).ToList();
         if (values.Count == 0) return (2, 3);
         int from = (int)Math.Floor(Math.Log10(values.Min())), to = (int)Math.Ceiling(Math.Log10(values.Max()));
         return (from, Math.Max(to, from + 1));
@@ -57,9 +56,10 @@ internal sealed class CdfPanel(string title, string yTitle, IReadOnlyList<CdfSer
         for (int s = 0; s < series.Count; s++)
         {
             var (label, colour, dash, l) = series[s];
-            var points = new StringBuilder(Invariant($"{X(l.Cdf[0]):0.#},{Y(0):0.#}"));
+            var quantiles = Quantiles(l);
+            var points = new StringBuilder(Invariant($"{X(quantiles[0].Ns):0.#},{Y(0):0.#}"));
             double lastShare = 0;
-            foreach (var (share, ns) in Quantiles(l))
+            foreach (var (share, ns) in quantiles)
             {
                 points.Append(Invariant($" {X(ns):0.#},{Y(lastShare):0.#} {X(ns):0.#},{Y(share):0.#}"));
                 lastShare = share;
@@ -70,9 +70,13 @@ internal sealed class CdfPanel(string title, string yTitle, IReadOnlyList<CdfSer
         }
     }
 
-    /// <summary>The report's percentiles as (share, latency), the 99th put in its place among the twentieths.</summary>
+    /// <summary>
+    /// The report's percentiles as (share, latency): its hundredths, or, in a report from before them, its twentieths
+    /// with the 99th put in its place.
+    /// </summary>
     private static List<(double Share, long Ns)> Quantiles(LatencyReport latency)
     {
+        if (latency.Quantiles is { Count: > 0 } hundredths) return [.. hundredths.Select((ns, i) => ((i + 1.0) / hundredths.Count, ns))];
         var steps = latency.Cdf.Select((ns, i) => ((i + 1.0) / latency.Cdf.Count, ns)).ToList();
         int at = steps.FindIndex(p => p.Item1 > 0.99);
         if (at >= 0) steps.Insert(at, (0.99, latency.P99Ns));

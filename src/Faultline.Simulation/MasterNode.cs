@@ -34,8 +34,8 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
     public void AccessEnded(StallMaster master, in StallAccessResult result)
     {
         if (_platform.Measured(result.StartedAt)) AccessLatency.Add(result.Latency);
-        _platform.Trace?.Interval(Port.TraceName, "accesses", $"{(result.Access.Write ? "write" : "read")} {result.Access.Pages} pages", result.StartedAt, result.EndedAt, "access",
-            ("outcome", result.Outcome.ToString()));
+        _platform.Trace?.Interval(Port.TraceName, "accesses", result.Access.Write ? "write" : "read", result.StartedAt, result.EndedAt, "access",
+            ("pages", result.Access.Pages.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("outcome", result.Outcome.ToString())); // one name per kind (issue 13)
         var ended = result.Outcome switch
         {
             TransactionOutcome.Completed => AccessResult.Completed,

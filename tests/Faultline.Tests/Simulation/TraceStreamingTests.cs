@@ -69,6 +69,11 @@ public sealed class TraceStreamingTests : IDisposable
         Assert.All(work, w => Assert.Equal(JsonValueKind.Number, w.GetProperty("args").GetProperty("group").ValueKind));
         Assert.True(work.Select(w => w.GetProperty("name").GetString()).Distinct().Count() <= 4, "one slice name per function, not per group");
         Assert.Contains(events, e => e.TryGetProperty("args", out var a) && a.TryGetProperty("pasid", out var p) && p.ValueKind == JsonValueKind.Number);
+        // A master's accesses: "read" or "write", their size an argument.
+        var accesses = events.Where(e => Ph(e) == "b" && e.GetProperty("cat").GetString() == "access").ToList();
+        Assert.NotEmpty(accesses);
+        Assert.All(accesses, a => Assert.Contains(a.GetProperty("name").GetString(), new[] { "read", "write" }));
+        Assert.All(accesses, a => Assert.Equal(JsonValueKind.Number, a.GetProperty("args").GetProperty("pages").ValueKind));
     }
 
     [Fact]

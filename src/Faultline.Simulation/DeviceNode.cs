@@ -39,11 +39,15 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
     private readonly Dictionary<uint, GroupStages> _stages = new();
 
     /// <summary>The group's last request reached the IOMMU.</summary>
-    internal void ArrivedAtIommu(uint prgIndex, long now) => _stages[prgIndex] = new GroupStages(now, -1, -1);
+    internal void ArrivedAtIommu(uint prgIndex, long now) => _stages[prgIndex] = new GroupStages(now, now, now, -1, -1);
 
-    /// <summary>A handler (a host worker, a guest) runs the group from <paramref name="start"/>; its answer is written at <paramref name="done"/>.</summary>
-    internal void HandlerRan(uint prgIndex, long start, long done) =>
-        _stages[prgIndex] = _stages.GetValueOrDefault(prgIndex, new GroupStages(start, -1, -1)) with { Start = start, Done = done };
+    /// <summary>
+    /// A handler (a host worker, a guest) runs the group from <paramref name="start"/>; its answer is written at
+    /// <paramref name="done"/>. The driver reported it at <paramref name="reported"/>, in a batch that ended at <paramref name="batchEnd"/>.
+    /// </summary>
+    internal void HandlerRan(uint prgIndex, long reported, long batchEnd, long start, long done) =>
+        _stages[prgIndex] = _stages.GetValueOrDefault(prgIndex, new GroupStages(reported, reported, batchEnd, -1, -1))
+            with { Reported = reported, BatchEnd = batchEnd, Start = start, Done = done };
 
     /// <summary>A response for the index came: the group's stages if a handler ran it, else null (auto-answered); forgotten either way.</summary>
     internal GroupStages? Answered(uint prgIndex) =>
@@ -59,5 +63,8 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
     public void SendInvalidationCompletion(in InvalidationCompletion completion) => platform.Send(DeviceMessage.Of(Port, completion));
 }
 
-/// <summary>When a group reached the IOMMU whole, and when a handler started and finished it (-1: not yet).</summary>
-internal readonly record struct GroupStages(long AtIommu, long Start, long Done);
+/// <summary>
+/// When a group's last request reached the IOMMU, when the driver reported it and when that driver batch ended, and
+/// when a handler started and finished it (-1: not yet).
+/// </summary>
+internal readonly record struct GroupStages(long AtIommu, long Reported, long BatchEnd, long Start, long Done);

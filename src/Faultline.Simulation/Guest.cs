@@ -74,7 +74,9 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         }
         Answer(Spec.AnswerDelayNs + cost, answers);
         // The guest is the handler of what it answers: stage latencies run from its read to its write.
-        foreach (var group in groups) Node.HandlerRan(group.Records[^1].GroupId, platform.Now, platform.Now + Spec.AnswerDelayNs + cost);
+        foreach (var group in groups)
+            if (Queue.GroupOf(group.Cookie) is { } handle && platform.Kernel.Framework.Find(handle) is { } reported)
+                platform.HandlerRan(Node, reported, Node.Port.Unit.Index, platform.Now + Spec.AnswerDelayNs + cost);
     }
 
     /// <summary>R27 in the guest: the first fault it cannot resolve makes the group INVALID.</summary>

@@ -19,6 +19,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
     private readonly Dictionary<string, DeviceNode> _devicesByName = new(); // for scenario events and tenants
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
+    private readonly List<Statistics.DriverBatches> _batches = []; // by unit
     // The batch running now, and a wake-up it asked for itself (AMD's poll, H-AMD-3): that one waits for the batch's end.
     private (int Unit, int Thread)? _batch;
     private HostAction? _wakeDuringBatch;
@@ -75,6 +76,10 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     public LatencyRecorder FaultLatencyAuto { get; } = new();
     public LatencyRecorder StageLink { get; } = new();
     public LatencyRecorder StageHostQueue { get; } = new();
+    /// <summary>The host queue's parts: the IOMMU's queue until the driver reports the group, the rest of that driver batch, the wait for a handler.</summary>
+    public LatencyRecorder StageIommuQueue { get; } = new();
+    public LatencyRecorder StageDriver { get; } = new();
+    public LatencyRecorder StageFaultQueue { get; } = new();
     public LatencyRecorder StageService { get; } = new();
     public LatencyRecorder StageResponse { get; } = new();
     public InvariantLog Invariants => Kernel.Invariants;
@@ -118,6 +123,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     {
         var unit = Kernel.AddIommu(spec);
         _threadBusyUntil.Add(new long[unit.ThreadCount]);
+        _batches.Add(new Statistics.DriverBatches());
         Occupancy.Add(unit, Scenario.Host.Workers);
         Trace?.Process(unit.TraceName);
         return unit;
@@ -378,6 +384,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             for (int i = 0; i < handled; i++) busy += HopTime(Simulation.Hop.Report, Timing.ReportNs);
         }
         long busyUntil = _threadBusyUntil[action.Unit][action.Target] = Now + busy;
+        _batches[action.Unit].Add(Now, busyUntil);
         if (_wakeDuringBatch is { } wake)
         {
             _wakeDuringBatch = null;
@@ -388,13 +395,17 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         Scheduler.At(busyUntil, new SimEvent { Kind = SimEventKind.ThreadBatchDone, Target = action.Unit });
     }
 
+    /// <summary>A handler (a worker of unit <paramref name="unit"/>, a guest) starts <paramref name="group"/> now and answers at <paramref name="done"/>: its stage times.</summary>
+    public void HandlerRan(FunctionNode node, FaultGroup group, int unit, long done) =>
+        node.HandlerRan(group.LastFault.GroupId, group.ReportedAt, _batches[unit].EndOf(group.ReportedAt), Now, done);
+
     /// <summary>A worker resolves its group; the response goes out once the resolution's model cost has passed.</summary>
     private void RunWork(in HostAction action)
     {
         var run = Kernel.RunWork(action, Now);
         if (!run.Ran) return;
         long cost = run.Outcome.CostNanoseconds + (Scenario.Service.HandlerOverhead?.Sample(_overheadRandom!) ?? 0);
-        if (FunctionOf(run.Group!.Device) is { } node) node.HandlerRan(run.Group.LastFault.GroupId, Now, Now + cost);
+        if (FunctionOf(run.Group!.Device) is { } node) HandlerRan(node, run.Group, action.Unit, Now + cost);
         if (Trace is { } trace)
         {
             var group = run.Group!;
@@ -450,6 +461,10 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             long sent = now - latency, atIommu = Math.Clamp(s.AtIommu, sent, s.Start);
             StageLink.Add(atIommu - sent);
             StageHostQueue.Add(s.Start - atIommu);
+            long reported = Math.Clamp(s.Reported, atIommu, s.Start), batchEnd = Math.Clamp(s.BatchEnd, reported, s.Start);
+            StageIommuQueue.Add(reported - atIommu);
+            StageDriver.Add(batchEnd - reported);
+            StageFaultQueue.Add(s.Start - batchEnd);
             StageService.Add(s.Done - s.Start);
             StageResponse.Add(now - s.Done);
         }

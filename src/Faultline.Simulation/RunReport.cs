@@ -45,9 +45,13 @@ public sealed record RunReport
 /// <summary>
 /// A handler-answered group's latency split where the simulator sees the group pass: link (its requests sent to the
 /// last one at the IOMMU), host queue (from there to a handler starting: IOMMU queue, driver, fault queue, wake-up),
-/// service (the handler's work) and response path (response command and link back). They add up to its latency.
+/// service (the handler's work) and response path (response command and link back). They add up to its latency. The
+/// host queue's parts add up to it: IOMMU queue (to the driver thread reporting the group: interrupt, thread wake-up,
+/// entries ahead), driver (the rest of that thread's batch, after which the workers are woken) and fault queue (waiting
+/// for a worker, or in an iommufd fault queue for the guest's read).
 /// </summary>
-public sealed record StageLatencyReport(LatencyReport Link, LatencyReport HostQueue, LatencyReport Service, LatencyReport ResponsePath);
+public sealed record StageLatencyReport(LatencyReport Link, LatencyReport HostQueue, LatencyReport Service, LatencyReport ResponsePath,
+    LatencyReport IommuQueue, LatencyReport Driver, LatencyReport FaultQueue);
 
 /// <summary>One queue's level over the run after the warm-up.</summary>
 public sealed record QueueReport

@@ -193,7 +193,8 @@ public static class Simulator
             FaultLatencyHandler = LatencyReport.From(p.FaultLatencyHandler),
             FaultLatencyAuto = LatencyReport.From(p.FaultLatencyAuto),
             FaultStages = new StageLatencyReport(LatencyReport.From(p.StageLink), LatencyReport.From(p.StageHostQueue),
-                LatencyReport.From(p.StageService), LatencyReport.From(p.StageResponse)),
+                LatencyReport.From(p.StageService), LatencyReport.From(p.StageResponse),
+                LatencyReport.From(p.StageIommuQueue), LatencyReport.From(p.StageDriver), LatencyReport.From(p.StageFaultQueue)),
             Queues = p.Occupancy.Reports(p.Now),
             ResolvedScenario = p.Scenario,
         };

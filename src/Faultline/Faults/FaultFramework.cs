@@ -228,6 +228,7 @@ public sealed class FaultFramework
         group.Device = device;
         var firstRoute = param.Partials.MoveTo(key, group);
         group.Complete(fault);
+        group.ReportedAt = now;
         group.Attachment = attachment;
         if (firstRoute is not null && firstRoute != attachment)
         {

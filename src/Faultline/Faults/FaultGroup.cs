@@ -51,6 +51,8 @@ public sealed class FaultGroup
     public FaultAttachment? Attachment { get; internal set; }
     /// <summary>The fault that closed the group; its PASID and group id address the response.</summary>
     public Fault LastFault { get; private set; }
+    /// <summary>When the framework took the group's last fault (the <c>now</c> of that <see cref="FaultFramework.Report"/>).</summary>
+    public long ReportedAt { get; internal set; }
     /// <summary>Faults in the group, the last one included.</summary>
     public int Count { get; private set; }
 
@@ -77,6 +79,7 @@ public sealed class FaultGroup
         LastFault = default;
         PendingPrev = PendingNext = null;
         OnWorkqueue = false;
+        ReportedAt = 0;
         State = FaultGroupState.Free;
         Generation++;
     }

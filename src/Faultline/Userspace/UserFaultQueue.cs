@@ -103,6 +103,9 @@ public sealed class UserFaultQueue : IFaultHandler
     /// <summary>Whether <paramref name="cookie"/> names a group read and not yet answered.</summary>
     public bool IsOutstanding(uint cookie) => _responses.ContainsKey(cookie);
 
+    /// <summary>The group <paramref name="cookie"/> names while it is read and not yet answered, or null.</summary>
+    public FaultGroupHandle? GroupOf(uint cookie) => _responses.TryGetValue(cookie, out var entry) ? entry.Handle : null;
+
     /// <summary>Outstanding cookies, ascending.</summary>
     public uint[] OutstandingCookies() => [.. _responses.Keys.Order()];
 

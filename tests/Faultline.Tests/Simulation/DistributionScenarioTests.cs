@@ -147,6 +147,12 @@ public sealed class DistributionScenarioTests
         Assert.Equal(r.FaultLatencyHandler.Samples, st.Service.Samples);
         Assert.Equal(r.FaultLatencyHandler.MeanNs, st.Link.MeanNs + st.HostQueue.MeanNs + st.Service.MeanNs + st.ResponsePath.MeanNs, 1);
         Assert.Equal(250, st.Link.MeanNs); // one-page-wide groups: all requests leave together, one link time
+        // The host queue's parts: to the driver's report (the interrupt, 2 us on average, is in it), the rest of that
+        // batch, the wait for a worker.
+        Assert.Equal(st.HostQueue.MeanNs, st.IommuQueue.MeanNs + st.Driver.MeanNs + st.FaultQueue.MeanNs, 1);
+        Assert.Equal(st.HostQueue.Samples, st.Driver.Samples);
+        Assert.True(st.IommuQueue.MeanNs >= 1_000, $"iommu queue {st.IommuQueue.MeanNs} ns holds the interrupt");
+        Assert.True(st.Driver.MaxNs > 0, "a batch of several entries keeps its later groups from the workers");
         Assert.Contains(r.Queues, q => q.Kind == "credits_in_use" && q.PeakOccupancy == r.Devices[0].CreditsHighWater);
         Assert.True(r.Devices[0].ThroughputPerMs > 0);
     }

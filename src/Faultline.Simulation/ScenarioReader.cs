@@ -155,7 +155,7 @@ public static partial class ScenarioReader
         var perType = new Dictionary<IommuType, string[]>
         {
             [IommuType.Vtd] = ["prq_order", "discard_auto_response", "page_drain_supported"],
-            [IommuType.Smmuv3] = ["priq_log2", "evtq_log2", "discard_auto_response", "stall_max", "stall_full", "pri_service"],
+            [IommuType.Smmuv3] = ["priq_log2", "evtq_log2", "discard_auto_response", "stall_max", "stall_full", "pri_service", "pri_series"],
             [IommuType.Amd] = ["ppr_log_log2", "discard_auto_response", "interrupt_before_entry"],
             [IommuType.Smmuv2] = ["context_banks"],
         };
@@ -187,6 +187,7 @@ public static partial class ScenarioReader
                 PriService = n.Has("pri_service")
                     ? n.Choice("pri_service", Iommu.Smmuv3.PriService.Framework, ("deny", Iommu.Smmuv3.PriService.Deny), ("framework", Iommu.Smmuv3.PriService.Framework))
                     : null,
+                PriSeries = n.Has("pri_series") ? n.Boolean("pri_series", true) : null,
                 InterruptBeforeEntryNs = n.Has("interrupt_before_entry") ? n.Duration("interrupt_before_entry", 0) : null,
                 ContextBanks = (int)n.Integer("context_banks", 8, 1, 128),
             };

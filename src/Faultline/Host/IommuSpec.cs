@@ -60,6 +60,8 @@ public sealed record IommuSpec
     public Iommu.Smmuv3.StallBufferFullMode StallBufferFull { get; init; } = Iommu.Smmuv3.StallBufferFullMode.BackPressure;
     /// <summary>SMMUv3 PRI service; null: from the policy (linux: deny as upstream, R38; hardened: the framework).</summary>
     public Iommu.Smmuv3.PriService? PriService { get; init; }
+    /// <summary>SMMUv3: the 2020 PRI series' probe enables PRI in PCIe functions; null: from the policy (linux: off, as mainline never does, R38; hardened: on).</summary>
+    public bool? PriSeries { get; init; }
     /// <summary>AMD H-AMD-3: the PPR interrupt precedes the entry's write by this much; null: the entry is written first.</summary>
     public long? InterruptBeforeEntryNs { get; init; }
     /// <summary>SMMUv2 SMMU_IDR1.NUMCB: context banks, one per master.</summary>

@@ -28,6 +28,7 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
         }, this);
         var config = Smmuv3DriverConfig.For(kernel.Framework.Policy, spec.StallMax);
         if (spec.PriService is { } service) config = config with { PriService = service };
+        if (spec.PriSeries is { } series) config = config with { PriSeries = series };
         Driver = new Smmuv3Driver(Hardware, kernel.Framework, config);
         if (kernel.DriverTrace is { } trace)
         {
@@ -39,7 +40,9 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
 
     /// <inheritdoc />
     public override string Kind => "smmuv3";
-    internal override string IopfRefusal => "upstream Linux does not service PRI on SMMUv3 (R38)";
+    internal override string IopfRefusal => Driver.Config.PriSeries
+        ? "upstream Linux does not service PRI on SMMUv3 (R38)"
+        : "upstream Linux never enables PRI in a function behind SMMUv3 (R38: no pci_enable_pri in arm_smmu_probe_device; pri_series off)";
     /// <summary>The SMMU hardware: the PRI, event and command queues, the stream table and the stall buffer.</summary>
     public Smmuv3Iommu Hardware { get; }
     /// <summary>The arm-smmu-v3 driver's fault paths: the PRIQ and EVTQ threads and <c>arm_smmu_page_response</c>.</summary>

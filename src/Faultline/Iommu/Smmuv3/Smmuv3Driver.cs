@@ -103,12 +103,30 @@ public sealed class Smmuv3Driver : IPageResponder
     public Action<FaultDevice, PageResponse>? ResponseTraced { get; set; }
 
     /// <summary>
-    /// Device probe: PASID, ATS, then PRI with <see cref="Smmuv3DriverConfig.PriCredits"/>. Unlike VT-d (R34),
-    /// the SMMUv3 PRI series does not refuse a function that lacks "PRG Response PASID Required": STE.PPAR
-    /// follows the bit instead.
+    /// Device probe. Under <see cref="Smmuv3DriverConfig.PriSeries"/>: PASID, ATS, then PRI with
+    /// <see cref="Smmuv3DriverConfig.PriCredits"/>; unlike VT-d (R34) the series does not refuse a function that
+    /// lacks "PRG Response PASID Required": STE.PPAR follows the bit instead. Without it, mainline (R38): PASID
+    /// and ATS only, and the function's PRI stays off. <see cref="PciEnableError.None"/>: every step taken succeeded.
     /// </summary>
-    public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) =>
-        PciAts.EnableForPageRequests(function, credits ?? Config.PriCredits, now, requirePrgResponsePasid: false);
+    public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) => Config.PriSeries
+        ? PciAts.EnableForPageRequests(function, credits ?? Config.PriCredits, now, requirePrgResponsePasid: false)
+        : EnablePasidAndAts(function, now);
+
+    /// <summary>
+    /// R38: mainline's <c>arm_smmu_enable_pasid</c> at probe (PASID with the execute / privileged support the function
+    /// has) and <c>arm_smmu_enable_ats</c> at attach; no <c>pci_enable_pri</c> anywhere in the driver.
+    /// </summary>
+    private static PciEnableError EnablePasidAndAts(IPciConfigSpace function, long now)
+    {
+        if (function.HasCapability(PasidCapability.CapabilityId))
+        {
+            uint supported = function.ReadConfig(PasidCapability.CapabilityId, PasidCapability.CapabilityOffset) & 0x6;
+            function.WriteConfig(PasidCapability.CapabilityId, PasidCapability.ControlOffset, 1 | supported, now);
+        }
+        if (!function.HasCapability(AtsCapability.CapabilityId)) return PciEnableError.AtsUnusable;
+        function.WriteConfig(AtsCapability.CapabilityId, AtsCapability.ControlOffset, AtsCapability.ControlEnable, now);
+        return PciEnableError.None;
+    }
 
     /// <summary>
     /// Sets up the STE of a probed PCIe function (ATS translation through the returned CD table) and, under

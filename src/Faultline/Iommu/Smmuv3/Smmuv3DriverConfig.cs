@@ -18,6 +18,13 @@ public sealed record Smmuv3DriverConfig
     public PriService PriService { get; init; } = PriService.Framework;
 
     /// <summary>
+    /// R38: whether the probe enables PRI in a PCIe function, as the 2020 SMMUv3 PRI series does (never merged).
+    /// Off, the driver enables PASID and ATS only, as mainline's <c>arm_smmu_enable_pasid</c> and
+    /// <c>arm_smmu_enable_ats</c> do: mainline never calls <c>pci_enable_pri</c>.
+    /// </summary>
+    public bool PriSeries { get; init; } = true;
+
+    /// <summary>
     /// POL-12: stalls one owner (a guest, a userspace driver) may hold at once; past it the owner's new
     /// faults are terminated instead of stalled. Null: no limit (Linux).
     /// </summary>
@@ -26,13 +33,13 @@ public sealed record Smmuv3DriverConfig
     /// <summary>PRI credits given to a function at probe: <c>max_inflight_pprs</c> = 16 in the SMMUv3 PRI series (smmuv3.md §8).</summary>
     public uint PriCredits { get; init; } = 16;
 
-    /// <summary>Upstream: PRI denied, no stall budget.</summary>
-    public static Smmuv3DriverConfig Linux { get; } = new() { PriService = PriService.Deny };
+    /// <summary>Upstream: PRI never enabled in a function, any PRI request denied, no stall budget.</summary>
+    public static Smmuv3DriverConfig Linux { get; } = new() { PriService = PriService.Deny, PriSeries = false };
 
-    /// <summary>PRI served through the framework; an owner may hold at most half of STALL_MAX (at least 1), so others keep stalling.</summary>
+    /// <summary>PRI enabled and served through the framework; an owner may hold at most half of STALL_MAX (at least 1), so others keep stalling.</summary>
     public static Smmuv3DriverConfig Hardened(int stallMax) => new() { StallBudget = Math.Max(1, stallMax / 2) };
 
-    /// <summary>The upstream driver under the <c>linux</c> policy; else PRI through the framework and the policy's POL-12 budget.</summary>
+    /// <summary>The upstream driver under the <c>linux</c> policy; else the PRI series (PRI enabled, served through the framework) and the policy's POL-12 budget.</summary>
     public static Smmuv3DriverConfig For(FaultPolicy policy, int stallMax) => policy.Name == FaultPolicy.Linux.Name
         ? Linux
         : new() { StallBudget = policy.StallBudget == StallBudgetPolicy.HalfOfStallMax ? Math.Max(1, stallMax / 2) : null };

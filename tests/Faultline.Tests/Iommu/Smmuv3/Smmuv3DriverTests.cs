@@ -16,7 +16,8 @@ public sealed class Smmuv3DriverTests
     [Fact]
     public void R38_H_SMMU_4_linux_logs_every_pri_request_and_denies_the_last_with_ssv_copied()
     {
-        var rig = new Smmuv3Rig(FaultPolicy.Linux);
+        // A function whose PRI is on although mainline never enables it (R38): the PRI series' probe does it here.
+        var rig = new Smmuv3Rig(FaultPolicy.Linux, driverConfig: Smmuv3DriverConfig.Linux with { PriSeries = true });
         Assert.Equal(PriService.Deny, rig.Driver.Config.PriService);
         var (status, device, table) = rig.Driver.AddDevice(rig.ProbedFunction(), "fn");
         Assert.Equal(FaultStatus.NoDevice, status); // no IOPF over PRI upstream, but the STE translates
@@ -116,7 +117,8 @@ public sealed class Smmuv3DriverTests
     [Fact]
     public void R37_linux_priq_overflow_is_logged_and_acknowledged_with_no_iopf_cleanup()
     {
-        var rig = new Smmuv3Rig(FaultPolicy.Linux);
+        // PRI on in the function although mainline never enables it (R38), so its requests reach the PRI queue.
+        var rig = new Smmuv3Rig(FaultPolicy.Linux, driverConfig: Smmuv3DriverConfig.Linux with { PriSeries = true });
         rig.Driver.AddDevice(rig.ProbedFunction(), "fn");
         for (int i = 0; i < 9; i++) rig.Smmu.OnPageRequest(Smmuv3Rig.Request(last: false, index: i));
         rig.Driver.HandlePageRequests(now: 0);

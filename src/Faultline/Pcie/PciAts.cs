@@ -3,7 +3,7 @@ namespace Faultline.Pcie;
 /// <summary>Why the host could not enable the PASID / ATS / PRI path on a function.</summary>
 public enum PciEnableError
 {
-    /// <summary>PASID (when present), ATS and PRI are enabled.</summary>
+    /// <summary>Every step the driver takes succeeded: PASID (when present), ATS, and PRI where the driver enables it.</summary>
     None,
     /// <summary>No ATS capability, or ATS without Page Aligned Request, which the VT-d driver requires (H-PCI-17).</summary>
     AtsUnusable,
@@ -23,6 +23,25 @@ public enum PciEnableError
 public static class PciAts
 {
     /// <summary>
+    /// PASID if present (with whatever execute / privileged support the function has), then ATS (H-PCI-16): the
+    /// part of a probe every IOMMU driver does, and all that mainline SMMUv3 does (R38). With
+    /// <paramref name="requirePageAligned"/>, ATS without Page Aligned Request is refused (H-PCI-17).
+    /// </summary>
+    public static PciEnableError EnablePasidAndAts(IPciConfigSpace function, long now, bool requirePageAligned)
+    {
+        if (function.HasCapability(PasidCapability.CapabilityId))
+        {
+            uint supported = function.ReadConfig(PasidCapability.CapabilityId, PasidCapability.CapabilityOffset) & 0x6;
+            function.WriteConfig(PasidCapability.CapabilityId, PasidCapability.ControlOffset, 1 | supported, now);
+        }
+        if (!function.HasCapability(AtsCapability.CapabilityId)
+            || (requirePageAligned && (function.ReadConfig(AtsCapability.CapabilityId, AtsCapability.CapabilityOffset) & (1u << 5)) == 0))
+            return PciEnableError.AtsUnusable;
+        function.WriteConfig(AtsCapability.CapabilityId, AtsCapability.ControlOffset, AtsCapability.ControlEnable, now);
+        return PciEnableError.None;
+    }
+
+    /// <summary>
     /// Probe-time enabling of a function for page requests: PASID if present, then ATS, then a PRI reset and enable
     /// with Allocation = min(Capacity, <paramref name="requestedCredits"/>). <paramref name="requirePrgResponsePasid"/>
     /// is VT-d's check (R34, <c>intel_iommu_enable_iopf</c>): a PASID-enabled function must say "PRG Response PASID
@@ -30,19 +49,9 @@ public static class PciAts
     /// </summary>
     public static PciEnableError EnableForPageRequests(IPciConfigSpace function, uint requestedCredits, long now, bool requirePrgResponsePasid = true)
     {
+        var error = EnablePasidAndAts(function, now, requirePageAligned: true);
+        if (error != PciEnableError.None) return error;
         bool pasid = function.HasCapability(PasidCapability.CapabilityId);
-        if (pasid)
-        {
-            // Enable PASID with whatever execute / privileged support the function has.
-            uint supported = function.ReadConfig(PasidCapability.CapabilityId, PasidCapability.CapabilityOffset) & 0x6;
-            function.WriteConfig(PasidCapability.CapabilityId, PasidCapability.ControlOffset, 1 | supported, now);
-        }
-
-        if (!function.HasCapability(AtsCapability.CapabilityId)
-            || (function.ReadConfig(AtsCapability.CapabilityId, AtsCapability.CapabilityOffset) & (1u << 5)) == 0)
-            return PciEnableError.AtsUnusable;
-        function.WriteConfig(AtsCapability.CapabilityId, AtsCapability.ControlOffset, AtsCapability.ControlEnable, now);
-
         if (!function.HasCapability(PriCapability.CapabilityId)) return PciEnableError.NoPri;
         uint status = function.ReadConfig(PriCapability.CapabilityId, PriCapability.StatusOffset);
         if (requirePrgResponsePasid && pasid && (status & PriCapability.StatusPrgResponsePasidRequired) == 0)

@@ -110,23 +110,7 @@ public sealed class Smmuv3Driver : IPageResponder
     /// </summary>
     public PciEnableError ProbeDevice(IPciConfigSpace function, long now, uint? credits = null) => Config.PriSeries
         ? PciAts.EnableForPageRequests(function, credits ?? Config.PriCredits, now, requirePrgResponsePasid: false)
-        : EnablePasidAndAts(function, now);
-
-    /// <summary>
-    /// R38: mainline's <c>arm_smmu_enable_pasid</c> at probe (PASID with the execute / privileged support the function
-    /// has) and <c>arm_smmu_enable_ats</c> at attach; no <c>pci_enable_pri</c> anywhere in the driver.
-    /// </summary>
-    private static PciEnableError EnablePasidAndAts(IPciConfigSpace function, long now)
-    {
-        if (function.HasCapability(PasidCapability.CapabilityId))
-        {
-            uint supported = function.ReadConfig(PasidCapability.CapabilityId, PasidCapability.CapabilityOffset) & 0x6;
-            function.WriteConfig(PasidCapability.CapabilityId, PasidCapability.ControlOffset, 1 | supported, now);
-        }
-        if (!function.HasCapability(AtsCapability.CapabilityId)) return PciEnableError.AtsUnusable;
-        function.WriteConfig(AtsCapability.CapabilityId, AtsCapability.ControlOffset, AtsCapability.ControlEnable, now);
-        return PciEnableError.None;
-    }
+        : PciAts.EnablePasidAndAts(function, now, requirePageAligned: false); // R38: arm_smmu_enable_pasid at probe, arm_smmu_enable_ats at attach; no pci_enable_pri
 
     /// <summary>
     /// Sets up the STE of a probed PCIe function (ATS translation through the returned CD table) and, under

@@ -88,16 +88,13 @@ internal static class RunCommand
         // The trace is closed first, so a failed write of it shows before the others are tried.
         bool written = trace is null || TryWrite(o.Trace, Trace, () => Encoding.UTF8.GetString(trace.ToArray()), stdout, stderr, _ => trace.Complete());
 
-        // With '-', standard output carries that output alone: the summary goes to standard error.
-        if (!o.Quiet)
-            SummaryWriter.Write(report, toStdout.Count > 0 ? stderr : stdout, terminal.SummaryWidth(o.Width), o.Sections.Count == 0 ? null : o.Sections,
-                o.Rows == 0 ? int.MaxValue : o.Rows);
+        WriteSummary(report, o, stdout, stderr, terminal);
         if (report.Partial)
             ErrorLine.Write(stderr, $"faultline run: stopped at virtual time {report.EndTimeNs} ns, {report.Events} events: the outputs hold what ran, marked partial");
         // Each output is tried even when one fails, so a failed write loses only itself.
         written &= TryWrite(o.Json, Json, () => JsonReportWriter.Serialize(report), stdout, stderr);
         written &= TryWrite(o.Report, Report, () => HtmlReportWriter.Render(report), stdout, stderr);
-        return Exit(report, written);
+        return Exit([report], written);
     }
 
     /// <summary>
@@ -116,25 +113,29 @@ internal static class RunCommand
         {
             var report = Simulator.Run(scenario, o.Seed, policy, control: new RunControl(terminal.Stop, null));
             runs.Add(report);
-            if (!o.Quiet)
-                SummaryWriter.Write(report, o.Report == RunOptions.StandardOutput ? stderr : stdout, terminal.SummaryWidth(o.Width),
-                    o.Sections.Count == 0 ? null : o.Sections, o.Rows == 0 ? int.MaxValue : o.Rows);
+            WriteSummary(report, o, stdout, stderr, terminal);
             if (report.Partial) break;
         }
         bool written = TryWrite(o.Report, Report, () => HtmlReportWriter.RenderComparison(runs), stdout, stderr);
-        return runs.Any(r => r.InvariantCounts.Count > 0) ? ExitCodes.InvariantsBroken
-            : runs.Any(r => r.Partial) ? ExitCodes.Interrupted
-            : written ? ExitCodes.Ok
-            : ExitCodes.BadInput;
+        return Exit(runs, written);
+    }
+
+    /// <summary>The summary as asked (sections, width, rows); with an output on '-', standard output carries that output alone and the summary goes to standard error.</summary>
+    private static void WriteSummary(RunReport report, RunOptions o, TextWriter stdout, TextWriter stderr, Terminal terminal)
+    {
+        if (o.Quiet) return;
+        bool outputOnStdout = new[] { o.Json, o.Trace, o.Report, o.Ftrace }.Contains(RunOptions.StandardOutput);
+        SummaryWriter.Write(report, outputOnStdout ? stderr : stdout, terminal.SummaryWidth(o.Width), o.Sections.Count == 0 ? null : o.Sections,
+            o.Rows == 0 ? int.MaxValue : o.Rows);
     }
 
     /// <summary>
-    /// Broken invariants first: the run's result is never hidden by a stop or an output error (issue 13); then a run
-    /// stopped by Ctrl-C; then an output that could not be written.
+    /// Broken invariants in any run first: a run's result is never hidden by a stop or an output error (issue 13); then
+    /// a run stopped by Ctrl-C; then an output that could not be written.
     /// </summary>
-    private static int Exit(RunReport report, bool written) =>
-        report.InvariantCounts.Count > 0 ? ExitCodes.InvariantsBroken
-        : report.Partial ? ExitCodes.Interrupted
+    private static int Exit(IReadOnlyList<RunReport> runs, bool written) =>
+        runs.Any(r => r.InvariantCounts.Count > 0) ? ExitCodes.InvariantsBroken
+        : runs.Any(r => r.Partial) ? ExitCodes.Interrupted
         : written ? ExitCodes.Ok
         : ExitCodes.BadInput;
 

@@ -11,14 +11,7 @@ public sealed class SummaryLayoutTests
 {
     private static readonly Dictionary<string, RunReport> Reports = new(StringComparer.Ordinal);
 
-    public static TheoryData<string, string> Runs()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var scenario in GoldenDigests.Scenarios())
-            foreach (var policy in GoldenDigests.Policies)
-                data.Add(scenario, policy);
-        return data;
-    }
+    public static TheoryData<string, string> Runs() => GoldenDigestTests.Runs();
 
     [Theory]
     [MemberData(nameof(Runs))]

@@ -19,7 +19,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
     private readonly Dictionary<string, DeviceNode> _devicesByName = new(); // for scenario events and tenants
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
-    private readonly List<Statistics.DriverBatches> _batches = []; // by unit
+    private readonly List<DriverBatches> _batches = []; // by unit
     // The batch running now, and a wake-up it asked for itself (AMD's poll, H-AMD-3): that one waits for the batch's end.
     private (int Unit, int Thread)? _batch;
     private HostAction? _wakeDuringBatch;
@@ -123,7 +123,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
     {
         var unit = Kernel.AddIommu(spec);
         _threadBusyUntil.Add(new long[unit.ThreadCount]);
-        _batches.Add(new Statistics.DriverBatches());
+        _batches.Add(new DriverBatches());
         Occupancy.Add(unit, Scenario.Host.Workers);
         Trace?.Process(unit.TraceName);
         return unit;
@@ -249,7 +249,9 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Kernel.CompleteWork(e.Action, e.Code, Now);
                 break;
             case SimEventKind.DeviceMessage:
-                if (e.Message.Kind == DeviceMessageKind.PageRequest && e.Message.PageRequest.Last && _nodesById[e.Message.Device] is FunctionNode to)
+                // A Stop Marker carries L but closes no group: its index (0) must not overwrite a real group's stages.
+                if (e.Message.Kind == DeviceMessageKind.PageRequest && e.Message.PageRequest is { Last: true, IsStopMarker: false }
+                    && _nodesById[e.Message.Device] is FunctionNode to)
                     to.ArrivedAtIommu(e.Message.PageRequest.Index.Value, Now);
                 Kernel.Receive(e.Message, Now);
                 break;

@@ -70,6 +70,8 @@ public sealed class FunctionPort : DevicePort
     internal GuestAttachment? ResetGuest { get; set; }
     /// <summary>POL-14: its IOMMU lost page requests since the function's last PRI reset; some may have been its own.</summary>
     internal bool MayHaveLostRequests { get; set; }
+    /// <summary>POL-13: PASID stops by Stop Marker the host asked of the function since its last PRI reset; each may keep a credit (H-PCI-21).</summary>
+    internal uint MarkerStopsSinceReset { get; set; }
     /// <summary>Credits the host's PRI resets of the function gave back (POL-9, POL-13, POL-14).</summary>
     public long CreditsRecoveredByReset { get; internal set; }
 

@@ -236,6 +236,11 @@ public sealed partial class HostKernel
         {
             function.StopsUnderWay++; // before the stop, which may complete at once
             _stopsUnderWay++;
+            if (mode == PasidStopMode.StopMarker)
+            {
+                function.MarkerStopsSinceReset++; // POL-13: the marker may keep a credit (H-PCI-21)
+                _markerStops++;
+            }
             function.Function.StopPasid(new Pasid(pasid), mode, now);
             CheckPriResets(function);
         }
@@ -472,6 +477,7 @@ public sealed partial class HostKernel
                 break;
             case DeviceMessageKind.InvalidationCompletion:
                 port.Unit.OnInvalidationCompletion(message.InvalidationCompletion, now);
+                LookForPriResets(port.Unit); // a drain's wait it released may have been the last thing in flight
                 break;
             case DeviceMessageKind.PasidStopped:
                 PasidStopCompleted((FunctionPort)port, message.StoppedPasid, now);
@@ -573,6 +579,7 @@ public sealed partial class HostKernel
                 break;
             case HostActionKind.ProcessCommands:
                 Units[action.Unit].ProcessCommands(now);
+                LookForPriResets(Units[action.Unit]); // a drain's wait may have been the last thing of a function in flight
                 break;
             case HostActionKind.CompleteLogWrites:
                 Units[action.Unit].CompleteLogWrites(now);

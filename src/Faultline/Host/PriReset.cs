@@ -11,6 +11,9 @@ internal enum PriResetReason
     DomainChange,
     /// <summary>POL-13: a PASID stop waits with nothing of the function in flight (credits kept by Stop Markers, H-PCI-21).</summary>
     StuckStop,
+    /// <summary>POL-13: as many Stop Markers went out as the function has credits, and the host holds nothing of it:
+    /// if its markers keep their credit (H-PCI-21), the next access waits for ever.</summary>
+    MarkerCredits,
     /// <summary>POL-14: the IOMMU lost page requests that nothing will answer (AMD's PPR log, H-AMD-2).</summary>
     LostRequests,
 }
@@ -27,8 +30,10 @@ public sealed partial class HostKernel
     /// <summary>How often a reset looks for a quiet function before it gives up and says so.</summary>
     private const int ResetAttempts = 10_000;
 
-    // PASID stops under way on every function: with none and no lost requests, a batch has nothing to look at.
+    // PASID stops under way on every function, and stops by Stop Marker since each function's last reset: with
+    // none and no lost requests, a batch has nothing to look at.
     private int _stopsUnderWay;
+    private long _markerStops;
 
     private void RequestPriReset(FunctionPort port, PriResetReason reason, GuestAttachment? guest = null)
     {
@@ -45,6 +50,9 @@ public sealed partial class HostKernel
         if (port.PendingReset != PriResetReason.None) return;
         // POL-13: only a stop still waiting with nothing in flight costs a look; Linux waits for ever.
         if (Framework.Policy.PriResetOnStuckStop && IsStuck(port)) RequestPriReset(port, PriResetReason.StuckStop);
+        // POL-13: no stop waits, but markers may hold every credit while an access waits for one at the function,
+        // where the host cannot see it; with nothing of the function in flight the reset costs no request.
+        else if (Framework.Policy.PriResetOnStuckStop && MarkersMayHoldEveryCredit(port) && HoldsNothingOf(port)) RequestPriReset(port, PriResetReason.MarkerCredits);
         // POL-14: the function may hold credits of requests its IOMMU lost; once the host holds nothing of it, only
         // those (or none) are left outstanding at the function.
         else if (port.MayHaveLostRequests && HoldsNothingOf(port)) RequestPriReset(port, PriResetReason.LostRequests);
@@ -53,13 +61,18 @@ public sealed partial class HostKernel
     /// <summary>POL-14: after a thread batch, a unit that lost page requests since it was last looked at marks its functions.</summary>
     private void NoteLostRequests(IommuUnit unit)
     {
-        if (!Framework.Policy.PriResetAfterLostRequests) return;
-        if (unit.RequestLossEvents != unit.RequestLossEventsSeen)
+        if (Framework.Policy.PriResetAfterLostRequests && unit.RequestLossEvents != unit.RequestLossEventsSeen)
         {
             unit.RequestLossEventsSeen = unit.RequestLossEvents;
             foreach (var port in unit.Functions.Values) port.MayHaveLostRequests = true;
         }
-        if (_stopsUnderWay == 0 && unit.RequestLossEventsSeen == 0) return; // no function can call for a reset
+        LookForPriResets(unit);
+    }
+
+    /// <summary>A batch ended or commands completed on the unit: one of its functions may now be quiet enough for a reset.</summary>
+    private void LookForPriResets(IommuUnit unit)
+    {
+        if (_stopsUnderWay == 0 && unit.RequestLossEventsSeen == 0 && _markerStops == 0) return; // no function can call for a reset
         foreach (var port in unit.Functions.Values) CheckPriResets(port);
     }
 
@@ -92,6 +105,8 @@ public sealed partial class HostKernel
             ? $"t={now}ns {g.Name}: PRI reset of {port.Name} after the domain change ({rule}): {held} credits back{failed}"
             : $"t={now}ns {port.Name}: PRI reset after {WhyOf(port)} ({rule}): {held} credits back{failed}");
         if (reason == PriResetReason.LostRequests) port.MayHaveLostRequests = false;
+        _markerStops -= port.MarkerStopsSinceReset; // every credit a marker kept is back
+        port.MarkerStopsSinceReset = 0;
         port.PendingReset = PriResetReason.None;
         port.ResetGuest = null;
     }
@@ -99,7 +114,7 @@ public sealed partial class HostKernel
     private static string RuleOf(PriResetReason reason) => reason switch
     {
         PriResetReason.DomainChange => "POL-9",
-        PriResetReason.StuckStop => "POL-13",
+        PriResetReason.StuckStop or PriResetReason.MarkerCredits => "POL-13",
         _ => "POL-14",
     };
 
@@ -107,8 +122,14 @@ public sealed partial class HostKernel
     {
         PriResetReason.DomainChange => $"{port.ResetGuest!.Name}'s detach",
         PriResetReason.StuckStop => "a PASID stop stuck with nothing in flight",
+        PriResetReason.MarkerCredits => $"{port.MarkerStopsSinceReset} Stop Markers, as many as its credits",
         _ => $"{port.Unit.Name} lost page requests",
     };
+
+    /// <summary>POL-13: the function sent a Stop Marker for as many stops as it has credits, and no stop waits now.</summary>
+    private bool MarkersMayHoldEveryCredit(FunctionPort port) =>
+        port.StopsUnderWay == 0 && port.TranslationsInFlight == 0 && port.MarkerStopsSinceReset > 0
+        && port.MarkerStopsSinceReset >= port.Function.Pri.Allocation;
 
     /// <summary>POL-13: a stop of the function still waits, and neither the host nor a translation on its way holds anything of it.</summary>
     private bool IsStuck(FunctionPort port)

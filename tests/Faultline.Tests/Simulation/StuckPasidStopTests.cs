@@ -37,7 +37,73 @@ public sealed class StuckPasidStopTests
         Assert.Empty(r.InvariantCounts);
         Assert.Equal(2, r.Teardowns.Count);
         Assert.All(r.Teardowns, t => Assert.True(t.Completed));
+        // The first marker kept the only credit: b's accesses wait for it, so the reset comes before b's stop.
+        Assert.Contains(r.Notes, n => n.Contains("PRI reset after 1 Stop Markers, as many as its credits (POL-13)", StringComparison.Ordinal));
+    }
+
+    // Found by the random property (hardened, generator seed 17493540075205324334): two exits at the same instant on
+    // one credit. The second stop waited while the first PASID's drain still had its wait descriptor in the
+    // invalidation queue; when that wait completed nothing looked again, and the stop hung.
+    private const string TwoExitsAtOnce = """
+        name: vtd-two-exits-at-once-one-credit
+        seed: 3139551660412153886
+        timing: { link: 228ns, interrupt: 279ns, report: 99ns, handler_wakeup: 1659ns, response_command: 391ns }
+        iommus: [{ name: vtd0, type: vtd }]
+        processes:
+          - name: p1
+            vmas: [{ start: 0x10000000, pages: 1, perm: rx }]
+          - name: p2
+            vmas: [{ start: 0x10000000, pages: 1, perm: r }]
+        devices:
+          - { name: d1, rid: "00:02.0", iommu: vtd0, capacity: 1, stop_marker_consumes_credit: true, bind: [p1, p2] }
+        workloads: []
+        events:
+          - { at: 0ns, exit: { process: p1, stop: marker } }
+          - { at: 0ns, exit: { process: p2, stop: marker } }
+        """;
+
+    [Fact]
+    public void POL_13_H_PCI_19_a_stop_stuck_behind_another_pasids_drain_is_looked_at_again_when_the_drain_wait_completes()
+    {
+        var r = Scenarios.Run(TwoExitsAtOnce, 3139551660412153886, "hardened");
+        Assert.Empty(r.InvariantCounts);
+        Assert.All(r.Teardowns, t => Assert.True(t.Completed));
         Assert.Contains(r.Notes, n => n.Contains("PRI reset after a PASID stop stuck with nothing in flight (POL-13)", StringComparison.Ordinal));
+    }
+
+    // Found by the random property (hardened, generator seed 10648827722200430393): AMD, one credit, an unbind by
+    // Stop Marker at once. The marker kept the credit and no stop was left waiting, so nothing was stuck that the
+    // host could see: the other PASID's access waited at the function for ever (R8).
+    private const string MarkerKeepsTheOnlyCredit = """
+        name: amd-marker-keeps-the-only-credit
+        iommus: [{ name: amd1, type: amd }]
+        processes:
+          - name: p0
+            vmas: [{ start: 0x10000000, pages: 1, perm: r }]
+          - name: p1
+            vmas: [{ start: 0x10000000, pages: 1, perm: rx }]
+        devices:
+          - { name: d2, rid: "00:03.0", iommu: amd1, capacity: 1, stop_marker_consumes_credit: true, bind: [p0, p1] }
+        workloads:
+          - { device: d2, process: p0, accesses: 1, max_pages: 1, concurrency: 1 }
+        events:
+          - { at: 0ns, unbind: { device: d2, process: p1, stop: marker } }
+        """;
+
+    [Fact]
+    public void POL_13_H_PCI_21_R8_hardened_gives_back_credits_markers_kept_so_a_waiting_access_ends()
+    {
+        var r = Scenarios.Run(MarkerKeepsTheOnlyCredit, 1476617281357462218, "hardened");
+        Assert.Empty(r.InvariantCounts);
+        Assert.Contains(r.Notes, n => n.Contains("PRI reset after 1 Stop Markers, as many as its credits (POL-13): 1 credits back", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void POL_13_H_PCI_21_R8_linux_leaves_the_credit_with_the_marker_and_the_access_never_ends()
+    {
+        var r = Scenarios.Run(MarkerKeepsTheOnlyCredit, 1476617281357462218, "linux");
+        Assert.Contains("R8", r.InvariantCounts.Keys);
+        Assert.DoesNotContain(r.Notes, n => n.Contains("POL-13", StringComparison.Ordinal));
     }
 
     [Fact]

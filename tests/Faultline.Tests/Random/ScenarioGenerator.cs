@@ -111,6 +111,8 @@ internal static class ScenarioGenerator
                         StallMax = Between(1, 4),
                         StallBufferFull = r.Chance(0.5) ? StallBufferFullMode.Abort : StallBufferFullMode.BackPressure,
                         PriService = r.Chance(0.8) ? null : Pick([PriService.Deny, PriService.Framework]),
+                        // R38: the policy's default (off under linux, on under hardened), or either forced.
+                        PriSeries = r.Chance(0.6) ? null : r.Chance(0.5),
                     },
                     // H-AMD-2: a lost request is answered by nobody unless the switch says Success; POL-14 recovers.
                     IommuType.Amd => new IommuSpec

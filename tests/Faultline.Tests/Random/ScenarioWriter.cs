@@ -136,6 +136,7 @@ internal static class ScenarioWriter
                 if (i.StallMax != d.StallMax) fields.Add(("stall_max", Int(i.StallMax)));
                 if (i.StallBufferFull == StallBufferFullMode.Abort) fields.Add(("stall_full", "abort"));
                 if (i.PriService is { } service) fields.Add(("pri_service", service.ToString().ToLowerInvariant()));
+                if (i.PriSeries is { } series) fields.Add(("pri_series", series ? "true" : "false"));
                 break;
             case IommuType.Amd:
                 if (i.QueueLog2 is { } log and not 9) fields.Add(("ppr_log_log2", Int(log)));

@@ -33,6 +33,9 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
 
     /// <summary>Groups of <paramref name="pasid"/> (0 = RID) reported and not yet answered. O(pending).</summary>
     public int PendingCountAt(uint pasid) => Param is { } param ? param.PendingAt(pasid).Count() : 0;
+    /// <summary>Pending groups of <paramref name="pasid"/> whose handler queued them as work (R26): what a flush and a
+    /// drain wait for. Groups a userspace fault queue holds are answered by their handle's detach instead (R43).</summary>
+    internal int WorkPendingAt(uint pasid) => Param is { } param ? param.PendingAt(pasid).Count(g => g.OnWorkqueue) : 0;
 
     /// <summary>Partial faults of <paramref name="pasid"/> (0 = RID) waiting for their last request.</summary>
     public int PartialCountAt(uint pasid) => Param?.Partials.CountPasid(pasid) ?? 0;

@@ -110,11 +110,10 @@ public sealed class FaultFramework
 
     /// <summary>
     /// <c>iopf_queue_flush_dev</c> (R23, POL-8) without blocking: snapshots the groups the flush waits
-    /// for — under <c>linux</c> every group whose work is on the device's queue (all devices, all PASIDs: F5;
-    /// <c>flush_workqueue</c> does not wait for groups an iommufd fault queue holds, since their handler queued
-    /// no work),
-    /// under <c>hardened</c> only those of (<paramref name="device"/>, <paramref name="pasid"/>), PASID 0
-    /// being the RID. Poll <see cref="IsFlushComplete"/>. A device on no queue yields a flush whose
+    /// for: groups whose work is on the device's queue — under <c>linux</c> all of them (all devices, all PASIDs:
+    /// F5), under <c>hardened</c> only those of (<paramref name="device"/>, <paramref name="pasid"/>), PASID 0
+    /// being the RID. Under either, like <c>flush_workqueue</c>, not the groups an iommufd fault queue holds:
+    /// their handler queued no work, and the detach that follows answers them (R43). Poll <see cref="IsFlushComplete"/>. A device on no queue yields a flush whose
     /// <see cref="FaultFlush.Status"/> is <see cref="FaultStatus.NoDevice"/> (Linux: WARN, -ENODEV).
     /// O(pending groups of the device, or of the queue under <c>linux</c>): the report path pays nothing for it.
     /// </summary>
@@ -129,7 +128,7 @@ public sealed class FaultFramework
 
         var groups = scope == FlushScopePolicy.Queue
             ? param.Queue.Devices.SelectMany(d => d.Param is { } p ? p.Pending() : []).Where(g => g.OnWorkqueue).Select(g => g.Handle).ToArray()
-            : param.PendingAt(pasid).Select(g => g.Handle).ToArray();
+            : param.PendingAt(pasid).Where(g => g.OnWorkqueue).Select(g => g.Handle).ToArray();
         Counters.Flushes++;
         Counters.FlushedGroups += groups.Length;
         return new FaultFlush(this, FaultStatus.Ok, scope, device, pasid, groups);

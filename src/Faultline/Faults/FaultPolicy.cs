@@ -41,9 +41,9 @@ public enum PartialLimitPolicy
 /// <summary>POL-8: what a flush of one (device, PASID) waits for.</summary>
 public enum FlushScopePolicy
 {
-    /// <summary>R23 (<c>flush_workqueue</c>): every group pending on the device's whole queue, all devices and PASIDs (F5).</summary>
+    /// <summary>R23 (<c>flush_workqueue</c>): the work of every group pending on the device's whole queue, all devices and PASIDs (F5).</summary>
     Queue,
-    /// <summary>Only the groups of that (device, PASID).</summary>
+    /// <summary>Only the work of that (device, PASID).</summary>
     DevicePasid,
 }
 

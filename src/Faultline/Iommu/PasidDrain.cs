@@ -98,7 +98,7 @@ public sealed class QueueDrain(FaultFramework framework, FaultDevice device, Fau
         }
         if (Stage == QueueDrainStage.Flush)
         {
-            if (OwnGroupsDoneAt is null && Device.PendingCountAt(Pasid) == 0) OwnGroupsDoneAt = now;
+            if (OwnGroupsDoneAt is null && Device.WorkPendingAt(Pasid) == 0) OwnGroupsDoneAt = now;
             if (!framework.IsFlushComplete(_flush!)) return false;
             FlushDoneAt = now;
             Stage = QueueDrainStage.Done;

@@ -16,6 +16,10 @@ internal sealed class AcceptingFaultHandler : IFaultHandler, IFaultWork
     /// <summary>Also queue each group as work, as SVA does (R26): what a linux flush waits for (R23).</summary>
     public bool QueueWork { get; set; }
 
+    /// <summary>A worker takes each queued item at once and runs it until the test answers: hardened cancels work
+    /// still queued at a teardown, but a flush waits for work that runs (R23, POL-8).</summary>
+    public bool WorkerTakesIt { get; set; }
+
     /// <summary>Runs after a group is recorded, while the driver is still inside its batch.</summary>
     public Action<FaultGroup>? OnHandle { get; set; }
 
@@ -24,7 +28,9 @@ internal sealed class AcceptingFaultHandler : IFaultHandler, IFaultWork
         Groups.Add(group.Handle);
         Faults.Add(group.Faults.ToArray());
         OnHandle?.Invoke(group);
-        if (QueueWork) group.Device.Queue!.QueueWork(group, this);
+        if (!QueueWork) return true;
+        group.Device.Queue!.QueueWork(group, this);
+        if (WorkerTakesIt) group.Device.Queue.TryDequeueWork(out _);
         return true;
     }
 

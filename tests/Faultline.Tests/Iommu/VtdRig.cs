@@ -18,10 +18,11 @@ internal sealed class VtdRig
     public VtdRig(FaultPolicy? policy = null, DiscardAutoResponse autoResponse = DiscardAutoResponse.Success)
     {
         Framework = new FaultFramework(policy ?? FaultPolicy.Hardened);
-        // Under linux the handler is SVA's: its groups are queued work, the only thing a flush waits for (R23,
-        // flush_workqueue). Under hardened it holds them without work, since hardened answers a stopped PASID's
-        // queued work at once (QueuedWorkAtTeardown) and the drain tests want the flush scope (POL-8) to see them.
-        Handler.QueueWork = Framework.Policy.QueuedWorkAtTeardown == QueuedWorkAtTeardownPolicy.Run;
+        // The handler is SVA's: its groups are work, the only thing a flush waits for (R23, flush_workqueue). Under
+        // hardened a worker has taken each already, since hardened answers a stopped PASID's queued work at once
+        // (QueuedWorkAtTeardown) and the drain tests want the flush scope (POL-8) to see them.
+        Handler.QueueWork = true;
+        Handler.WorkerTakesIt = Framework.Policy.QueuedWorkAtTeardown == QueuedWorkAtTeardownPolicy.Cancel;
         Iommu = new VtdIommu(new VtdConfig { Name = "dmar0", PageRequestQueueOrder = 0, DiscardAutoResponse = autoResponse }, Platform);
         Driver = new VtdDriver(Iommu, Framework);
         Function = ProbedFunction(Driver, DeviceRid);

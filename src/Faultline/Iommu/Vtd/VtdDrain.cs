@@ -125,7 +125,7 @@ public sealed class VtdDrain : IPasidDrain
                     break;
 
                 case VtdDrainStage.LateRequests:
-                    if (_driver.RingHolds(Requester, Pasid) || Device.PendingCountAt(Pasid) > 0) return false;
+                    if (_driver.RingHolds(Requester, Pasid) || Device.WorkPendingAt(Pasid) > 0) return false;
                     Stage = VtdDrainStage.Done;
                     break;
 

@@ -268,7 +268,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 Guests[e.Target].Send(e.Answers!);
                 break;
             case SimEventKind.GuestDetach:
-                if (Kernel.DetachGuest(Kernel.Guests[e.Target], Now)) Guests[e.Target].OnDetached();
+                Kernel.DetachGuest(Kernel.Guests[e.Target], Now); // the guest hears of it when it completes (GuestDetached)
                 break;
         }
     }
@@ -333,6 +333,9 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
                 break;
             case HostActionKind.FaultQueueReadable:
                 Guests[action.Target].OnReadable();
+                break;
+            case HostActionKind.GuestDetached:
+                Guests[action.Target].OnDetached();
                 break;
             case HostActionKind.Timer:
                 Scheduler.At(Math.Max(action.At, Now), new SimEvent { Kind = SimEventKind.Kernel, Action = action });

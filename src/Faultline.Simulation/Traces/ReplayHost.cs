@@ -109,6 +109,7 @@ internal sealed class ReplayHost : IKernelHost
             case HostActionKind.TranslationCompletion:
             case HostActionKind.TransactionEnded:
             case HostActionKind.FaultQueueReadable:
+            case HostActionKind.GuestDetached:
                 break;
         }
     }

@@ -1,3 +1,4 @@
+using Faultline.Iommu;
 using Faultline.Sva;
 using Faultline.Userspace;
 
@@ -35,8 +36,15 @@ public sealed class GuestAttachment
     public uint DevId { get; }
     /// <summary>The iommufd fault queue the guest reads faults from and writes responses to.</summary>
     public UserFaultQueue Queue { get; }
-    /// <summary>The host detached the function from the guest's HWPT (<see cref="HostKernel.DetachGuest"/>).</summary>
+    /// <summary>The host detached the function from the guest's HWPT (<see cref="HostKernel.DetachGuest"/>); false
+    /// while a detach drains the PASID (VT-d, R43).</summary>
     public bool Detached { get; internal set; }
+    /// <summary>A detach is under way or done: the PASID's entry is gone.</summary>
+    public bool Detaching => DetachStartedAt is not null;
+    /// <summary>When <see cref="HostKernel.DetachGuest"/> began, if it did.</summary>
+    public long? DetachStartedAt { get; internal set; }
+    /// <summary>The drain a detach waits for before the handle goes (VT-d), while it runs.</summary>
+    internal IPasidDrain? DetachDrain { get; set; }
     /// <summary>Credits the POL-9 PRI reset gave back to the device.</summary>
     public long CreditsRecoveredByReset { get; internal set; }
     /// <summary>When the POL-5 timer of the queue is due, if armed.</summary>

@@ -34,6 +34,8 @@ public enum HostActionKind : byte
     Timer,
     /// <summary>POL-9, POL-13, POL-14: look again whether function <see cref="HostAction.Target"/> is quiet enough for its PRI reset (<see cref="HostAction.Attempt"/> 1 after a link time, later ones an interrupt time apart).</summary>
     PriResetPoll,
+    /// <summary>Guest <see cref="HostAction.Target"/>'s detach completed (R43): the host tells the guest's VMM at once.</summary>
+    GuestDetached,
 }
 
 /// <summary>
@@ -90,7 +92,7 @@ public interface IKernelHost
 {
     /// <summary>
     /// Called as the output happens, in order. The host decides when it lands and then hands it to
-    /// <see cref="HostKernel.Land"/>; only <see cref="HostActionKind.FaultQueueReadable"/> is acted on at once.
+    /// <see cref="HostKernel.Land"/>; only <see cref="HostActionKind.FaultQueueReadable"/> and <see cref="HostActionKind.GuestDetached"/> are acted on at once.
     /// </summary>
     void Take(in HostAction action);
 }

@@ -27,6 +27,8 @@ public sealed partial class HostKernel
 
     private readonly IKernelHost _host;
     private readonly List<PasidTeardown> _teardowns = [];
+    // Guests whose detach waits for the drain of their PASID (VT-d, R43).
+    private readonly List<GuestAttachment> _detaching = [];
     private readonly List<GuestAttachment> _guests = [];
     private IommufdContext? _iommufd;
     private uint _ioas;
@@ -296,6 +298,13 @@ public sealed partial class HostKernel
             if (teardown.DoneAt is not null || teardown.Drain is not { } drain || !drain.Advance(_now)) continue;
             FinishTeardown(teardown);
         }
+        for (int i = 0; i < _detaching.Count; i++)
+        {
+            var guest = _detaching[i];
+            if (!guest.DetachDrain!.Advance(_now)) continue;
+            _detaching.RemoveAt(i--);
+            FinishDetach(guest);
+        }
     }
 
     private void FinishTeardown(PasidTeardown teardown)
@@ -420,16 +429,37 @@ public sealed partial class HostKernel
         AdvanceTeardowns(); // POL-5 answered groups a flush may wait for
     }
 
-    /// <summary>The host takes the function away from the guest's domain: iommufd detach (R28, R43). False if iommufd refused.</summary>
+    /// <summary>
+    /// Takes the function away from the guest: iommufd's detach (R43). The PASID's entry goes first; on VT-d the
+    /// driver then drains the PASID's page requests while the guest's handle still exists, so what is in flight
+    /// reaches the guest's queue as whole groups (R33), and only then does the handle go and iommufd answer every
+    /// group it held INVALID, once each. Elsewhere the handle goes at once. False if iommufd refuses or a detach
+    /// is already under way; the end is <see cref="HostActionKind.GuestDetached"/>.
+    /// </summary>
     public bool DetachGuest(GuestAttachment guest, long now)
     {
         _now = now;
-        if (Iommufd.Detach(guest.DevId, guest.Pasid, now) != FaultQueueErrno.None) return false;
+        if (guest.Detaching || Iommufd.CheckDetach(guest.DevId, guest.Pasid) != FaultQueueErrno.None) return false;
+        guest.DetachStartedAt = now;
         guest.Port.PasidTable.Remove(guest.Pasid);
+        if (!guest.Port.Unit.DrainsOnDetach)
+        {
+            FinishDetach(guest);
+            return true;
+        }
+        guest.DetachDrain = guest.Port.Unit.BeginDrain(guest.Port, guest.Pasid, now);
+        _detaching.Add(guest);
+        AdvanceTeardowns();
+        return true;
+    }
+
+    private void FinishDetach(GuestAttachment guest)
+    {
+        guest.DetachDrain = null;
+        Iommufd.Detach(guest.DevId, guest.Pasid, _now); // R43: every group the handle held answered INVALID once
         guest.Port.BoundPasids.Remove(guest.AddressSpace.Name);
         guest.Detached = true;
-        AdvanceTeardowns(); // R43 answered every group the guest held
-        return true;
+        Emit(new HostAction { Kind = HostActionKind.GuestDetached, Target = guest.Id });
     }
 
     /// <summary>
@@ -595,7 +625,8 @@ public sealed partial class HostKernel
                 PollPriReset(action, now);
                 break;
             case HostActionKind.FaultQueueReadable:
-                throw new ArgumentException("a readable fault queue wakes the guest's reader, which is the host's", nameof(action));
+            case HostActionKind.GuestDetached:
+                throw new ArgumentException("a guest's queue turning readable or its detach ending is the host's to tell its VMM", nameof(action));
         }
     }
 
@@ -721,6 +752,8 @@ public sealed partial class HostKernel
             if (port.FaultDevice is { PendingCount: > 0 } d) Invariants.Report("R18", now, port.Name, $"{d.PendingCount} stall groups still pending in the framework");
         }
         foreach (var unit in Units) unit.CheckEnd(Invariants, now);
+        foreach (var guest in _detaching)
+            Invariants.Report("R43", now, guest.Name, $"detach started at {guest.DetachStartedAt} ns never completed (drain stage: {guest.DetachDrain!.StageName})");
         foreach (var t in _teardowns.Where(t => t.DoneAt is null))
             Invariants.Report("R25", now, $"{t.Device.Name} pasid {t.Pasid}", $"teardown started at {t.StartedAt} ns never completed (stage: {(t.StoppedAt is null ? "PASID stop" : t.Drain?.StageName)})");
         if (Framework.GroupsInUse > 0)

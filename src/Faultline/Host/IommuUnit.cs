@@ -147,6 +147,10 @@ public abstract class IommuUnit
 
     internal abstract RequesterId? RequesterOf(FaultDevice device);
 
+    /// <summary>R43: the driver drains a PASID's page requests when a domain leaves it, before the core removes the
+    /// attach handle (VT-d); elsewhere the handle goes at once.</summary>
+    internal virtual bool DrainsOnDetach => false;
+
     /// <summary>
     /// R25's drain of (device, PASID): until no request or event of it is left in the hardware queue, then the
     /// fault queue flush (R23; H-SMMU-13 for stall masters). VT-d adds its invalidation-queue step (R33).

@@ -74,6 +74,9 @@ public sealed class VtdUnit : IommuUnit, IVtdPlatform
     internal override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
     internal override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.InvalidationQueue.IsEmpty;
     internal override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);
+    // intel_pasid_tear_down_entry then intel_drain_pasid_prq, in intel_iommu_remove_dev_pasid (v6.6-v6.12) and
+    // blocking_domain_set_dev_pasid (v6.13-v6.18), both before iommu_detach_device_pasid erases the handle (R43).
+    internal override bool DrainsOnDetach => true;
     internal override IPasidDrain BeginDrain(DevicePort port, uint pasid, long now) => Driver.BeginDrain(port.FaultDevice!, pasid, now);
 
     internal override void CheckEnd(InvariantLog invariants, long now)

@@ -49,6 +49,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     private int _submitPosted;
     private readonly Dictionary<long, TaskCompletionSource<AccessResult>> _inFlight = new(); // loop thread only
     private readonly Dictionary<PriFunction, FunctionPort> _functions = new();
+    private readonly Dictionary<int, TaskCompletionSource<bool>> _detaches = new(); // loop thread only; by guest id
     private readonly Dictionary<StallMaster, MasterPort> _masters = new();
     private long _lastAccessId;
     private long _refused;
@@ -136,8 +137,22 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     public Task<GuestAttachment?> AttachGuest(string name, RuntimeDevice device, uint pasid, AddressSpace mm) =>
         Loop.InvokeAsync(() => Kernel.AttachGuest(name, (FunctionPort)device.Port, pasid, mm, Loop.Now));
 
-    /// <summary>Takes the function away from the guest (iommufd detach, R43); false if iommufd refused.</summary>
-    public Task<bool> DetachGuest(GuestAttachment guest) => Loop.InvokeAsync(() => Kernel.DetachGuest(guest, Loop.Now));
+    /// <summary>
+    /// Takes the function away from the guest (iommufd detach, R43), completing as the ioctl returns: once the PASID
+    /// is drained (VT-d) and every group the guest held is answered; false at once if iommufd refused.
+    /// </summary>
+    public async Task<bool> DetachGuest(GuestAttachment guest)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool started = await Loop.InvokeAsync(() =>
+        {
+            _detaches[guest.Id] = done; // before the kernel, which may finish the detach at once
+            if (Kernel.DetachGuest(guest, Loop.Now)) return true;
+            _detaches.Remove(guest.Id);
+            return false;
+        }).ConfigureAwait(false);
+        return started && await done.Task.ConfigureAwait(false);
+    }
 
     /// <summary>read(2) on the guest's fault queue (R46): whole groups into <paramref name="groups"/>, which the caller must not touch until the task completes.</summary>
     public Task<FaultQueueResult> ReadFaults(GuestAttachment guest, ICollection<UserFaultGroup> groups, int maxFaults) =>
@@ -220,7 +235,7 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
     /// <summary>
     /// Once the loop thread has ended (the continuation on <see cref="HostLoop.Completion"/>, or <see cref="Dispose"/>
     /// after the join), its tables are free: the accesses in flight will never end, and are refused once; so is
-    /// what is queued, now and whenever a late submitter finds the loop closed.
+    /// what is queued, now and whenever a late submitter finds the loop closed; a detach still draining fails.
     /// </summary>
     private void RefuseUnfinished()
     {
@@ -228,6 +243,8 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         {
             foreach (var completion in _inFlight.Values) Refuse(completion);
             _inFlight.Clear();
+            foreach (var detach in _detaches.Values) detach.TrySetException(new ObjectDisposedException(nameof(RuntimeHost), "the host loop ended before the guest's detach completed"));
+            _detaches.Clear();
         }
         RefuseSubmitted();
     }
@@ -264,6 +281,9 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         {
             case HostActionKind.FaultQueueReadable:
                 FaultQueueReadable?.Invoke(Kernel.Guests[action.Target]);
+                break;
+            case HostActionKind.GuestDetached:
+                if (_detaches.Remove(action.Target, out var detach)) detach.SetResult(true);
                 break;
             case HostActionKind.RunThread when action.At != HostAction.NoTime:
             case HostActionKind.CompleteLogWrites:

@@ -246,14 +246,22 @@ public sealed class IommufdContext
     public FaultQueueErrno Replace(uint devId, uint pasid, uint ptId, long now, out uint hwptId) =>
         ChangePt(devId, pasid, ptId, replace: true, now, out hwptId);
 
+    /// <summary>The errno <see cref="Detach"/> would return now (ENOENT, EINVAL), or None: a host that drains
+    /// before the handle goes (VT-d) asks first, so a refused detach starts nothing.</summary>
+    public FaultQueueErrno CheckDetach(uint devId, uint pasid) =>
+        FindDevice(devId) is not { } idev ? FaultQueueErrno.ENOENT
+        : idev.Attachments.ContainsKey(pasid) ? FaultQueueErrno.None : FaultQueueErrno.EINVAL;
+
     /// <summary>
     /// <c>iommufd_device_detach</c>: the hardware detach (<see cref="FaultFramework.Detach"/>), then R43 for a
     /// fault-capable HWPT. Not attached → EINVAL. An auto domain left without attachments goes.
     /// </summary>
     public FaultQueueErrno Detach(uint devId, uint pasid, long now)
     {
-        if (FindDevice(devId) is not { } idev) return FaultQueueErrno.ENOENT;
-        if (!idev.Attachments.Remove(pasid, out var current)) return FaultQueueErrno.EINVAL;
+        var rc = CheckDetach(devId, pasid);
+        if (rc != FaultQueueErrno.None) return rc;
+        var idev = FindDevice(devId)!;
+        idev.Attachments.Remove(pasid, out var current);
         Framework.Detach(idev.Device, pasid);
         Leave(idev, pasid, current, now);
         return FaultQueueErrno.None;

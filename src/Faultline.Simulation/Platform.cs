@@ -459,7 +459,9 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         if (!Measured(now - latency)) return;
         FaultLatency.Add(latency);
         node.FaultLatency.Add(latency);
-        if (stages is { } s)
+        // A handler record that started before this group was sent is an earlier group's at the same PRG index: the
+        // function took an answer meant for that one (under linux an AMD Stop Marker's, H-PCI-20), no handler's of its own.
+        if (stages is { } s && s.Start >= now - latency)
         {
             // A handler ran the group: its latency by stage, the parts adding up to the whole.
             FaultLatencyHandler.Add(latency);

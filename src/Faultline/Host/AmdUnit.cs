@@ -78,6 +78,8 @@ public sealed class AmdUnit : IommuUnit, IAmdPlatform
             : "";
 
     internal override bool RingHolds(RequesterId requester, uint pasid) => Driver.RingHolds(requester, pasid);
+    internal override bool HardwareHolds(DevicePort port, uint pasid) =>
+        port is FunctionPort function ? Hardware.LogHolds(function.Requester, pasid) : base.HardwareHolds(port, pasid);
     internal override bool CommandsIdle => Driver.WaitingSubmissions == 0 && Hardware.CommandBuffer.IsEmpty;
     internal override long RequestLossEvents => Driver.Counters.LogRestarts;
     internal override RequesterId? RequesterOf(FaultDevice device) => Driver.RequesterOf(device);

@@ -322,7 +322,7 @@ public sealed partial class HostKernel
             Invariants.Report("R25", _now, subject, $"{device.PendingCountAt(teardown.Pasid)} groups still pending after teardown");
         if (device.PartialCountAt(teardown.Pasid) > 0)
             Invariants.Report("POL-10", _now, subject, $"{device.PartialCountAt(teardown.Pasid)} partial faults left after teardown (Linux keeps them until overflow or removal)");
-        if (port.QueueHolds(teardown.Pasid))
+        if (port.Unit.HardwareHolds(port, teardown.Pasid))
             Invariants.Report("R33", _now, subject, "page requests of the PASID still in the PRQ after the drain (Linux drains requests in flight but does not wait for them to be handled)");
 
         ReleaseIfGone(teardown.Mm);

@@ -147,6 +147,10 @@ public abstract class IommuUnit
 
     internal abstract RequesterId? RequesterOf(FaultDevice device);
 
+    /// <summary>R33's check after a teardown: requests of (device, PASID) are still in the hardware queue, as the
+    /// hardware knows it (what the driver cannot see yet counts only if it is of that PASID).</summary>
+    internal virtual bool HardwareHolds(DevicePort port, uint pasid) => port.QueueHolds(pasid);
+
     /// <summary>R43: the driver drains a PASID's page requests when a domain leaves it, before the core removes the
     /// attach handle (VT-d); elsewhere the handle goes at once.</summary>
     internal virtual bool DrainsOnDetach => false;

@@ -278,7 +278,7 @@ public sealed class AmdDriver : IPageResponder
     public bool RingHolds(RequesterId requester, uint pasid) =>
         _iommu.PprLog.AnyPending((requester, pasid), static (raw, key) =>
             RequestType(raw) == 0 // not written yet (H-AMD-3): it may be this PASID's
-            || (PprLogEntry.Decode(raw) is { IsOk: true, Value: var e } && e.DeviceId == key.requester && (e.Gn ? e.Pasid.Value : 0) == key.pasid));
+            || (PprLogEntry.Decode(raw) is { IsOk: true, Value: var e } && e.Concerns(key.requester, key.pasid)));
 
     /// <summary>Submits the commands that waited for room; the host calls it when the hardware has consumed some.</summary>
     public void RetrySubmissions()

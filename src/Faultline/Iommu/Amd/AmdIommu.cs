@@ -180,6 +180,26 @@ public sealed class AmdIommu
     }
 
     /// <summary>
+    /// Whether an entry of (requester, PASID) lies between head and tail, a late write (H-AMD-3) read as what it will
+    /// write: the hardware's truth, which software cannot see (for invariant checks; the driver counts an unwritten
+    /// slot as anyone's).
+    /// </summary>
+    public bool LogHolds(RequesterId requester, uint pasid)
+    {
+        if (PprLog.AnyPending((requester, pasid), static (raw, key) =>
+                PprLogEntry.Decode(raw) is { IsOk: true, Value: var e } && e.Concerns(key.requester, key.pasid)))
+            return true;
+        Span<byte> raw = stackalloc byte[PprLogEntry.Size];
+        foreach (var write in _pendingWrites)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(raw, write.Qw0);
+            BinaryPrimitives.WriteUInt64LittleEndian(raw[8..], write.Qw1);
+            if (PprLogEntry.Decode(raw) is { IsOk: true, Value: var e } && e.Concerns(requester, pasid)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
     /// H-AMD-3: the late entry writes due by <paramref name="now"/> land in memory, in order, even in a
     /// slot software has consumed meanwhile (Δ is taken to be shorter than a lap of the log).
     /// </summary>

@@ -39,6 +39,9 @@ public readonly record struct PprLogEntry(
 {
     /// <summary>16 bytes (Linux <c>PPR_ENTRY_SIZE</c>).</summary>
     public const int Size = 16;
+
+    /// <summary>Whether the entry is a request of <paramref name="requester"/> at <paramref name="pasid"/> (0: no PASID, GN clear).</summary>
+    internal bool Concerns(RequesterId requester, uint pasid) => DeviceId == requester && (Gn ? Pasid.Value : 0) == pasid;
     /// <summary><c>PPR_REQ_FAULT</c>: the only type Linux handles (R35).</summary>
     public const byte PageServiceRequestType = 0x1;
     /// <summary>The tag is 10 bits, QW0 41:32: the PRG index and L.</summary>

@@ -339,7 +339,8 @@ public sealed class FaultFramework
             // joining a later group that reuses the same (PASID, PRG index).
             Counters.OrphanedPartials += param.Partials.Drop(GroupKey.Of(fault, Policy.GroupKey));
         }
-        if (fault.IsLast || Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest)
+        // BUG-5 (v6.9–v6.10): the void report answers nothing, so the function waits for ever.
+        if (Policy.NoHandler != NoHandlerPolicy.Unanswered && (fault.IsLast || Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest))
         {
             if (device.Responder is { } responder)
             {

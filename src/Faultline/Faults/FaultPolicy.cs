@@ -7,8 +7,11 @@ public enum NoHandlerPolicy
     AnswerEveryRequest,
     /// <summary>Drop non-last requests (counted); answer INVALID once, on the last.</summary>
     AnswerLastOnly,
-    /// <summary>BUG-5 (v6.9–v6.10, the void report): nothing answers; the function waits for ever.</summary>
-    Unanswered,
+    /// <summary>
+    /// BUG-5 (v6.9–v6.10, the void report): a request for a device without fault state is answered by nothing, so
+    /// the function waits for ever; with fault state but no handler the last request is aborted with FAILURE (R15).
+    /// </summary>
+    VoidReport,
 }
 
 /// <summary>POL-2: what joins partial requests into a group.</summary>
@@ -251,6 +254,12 @@ public sealed record FaultPolicy
     public bool ReportStage2Stalls { get; init; }
 
     /// <summary>
+    /// R41, BUG-14: iommufd refuses a fault-capable HWPT on every virtual function (-EINVAL), as
+    /// <c>iommufd_fault_iopf_enable()</c> did in v6.11–v6.12; later releases refuse only a VF whose PF has PRI.
+    /// </summary>
+    public bool RefuseEveryVf { get; init; }
+
+    /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
     /// one. 2048 is the largest PRI allocation Linux VT-d grants (min(Capacity, PRQ depth), numbers.md),
     /// so no well-behaved function reaches it.
@@ -302,12 +311,13 @@ public sealed record FaultPolicy
             // R10 from the BUG-5 fix (v6.11-rc5); BUG-5 in v6.9–v6.10; before v6.9 the framework returned an error
             // and the driver answered the last request itself (R17, VT-d handle_bad_prq_event()).
             NoHandler = release >= new KernelRelease(6, 11) ? NoHandlerPolicy.AnswerEveryRequest
-                : release >= new KernelRelease(6, 9) ? NoHandlerPolicy.Unanswered
+                : release >= new KernelRelease(6, 9) ? NoHandlerPolicy.VoidReport
                 : NoHandlerPolicy.AnswerLastOnly,
             RemovePending = release >= new KernelRelease(6, 9) ? RemovePendingPolicy.AnswerInvalid : RemovePendingPolicy.RefuseBusy, // R4 / R5
             VtdResponseLpig = release < new KernelRelease(6, 18), // R22, H-VTD-10: 4402e8f39d0b
             VtdIopfNeedsPageDrain = release >= new KernelRelease(6, 18), // H-VTD-14, BUG-16: 5ef7e24c7420
             ReportStage2Stalls = release >= new KernelRelease(6, 12), // R36: "Report stalled S2 events"
+            RefuseEveryVf = release < new KernelRelease(6, 13), // R41, BUG-14: narrowed to VFs with PRI in late 2024
         };
     }
 

@@ -2,11 +2,13 @@ using Faultline.Faults;
 using Faultline.Iommu;
 using Faultline.Iommu.Smmuv3;
 using Faultline.Iommu.Vtd;
+using Faultline.Pcie;
 using Faultline.Simulation;
 using Faultline.Tests.Faults;
 using Faultline.Tests.Iommu;
 using Faultline.Tests.Iommu.Smmuv3;
 using Faultline.Tests.Simulation;
+using Faultline.Userspace;
 
 namespace Faultline.Tests.Kernels;
 
@@ -60,7 +62,7 @@ public class KernelReleaseTests
         Assert.Null(FaultPolicy.ByName("linux@6.5"));
         Assert.Null(FaultPolicy.ByName("hardened@6.12"));
         // Every switch no release decides is the linux preset's.
-        Assert.Equal(FaultPolicy.Linux with { Name = lts.Name, Kernel = lts.Kernel, VtdResponseLpig = true, VtdIopfNeedsPageDrain = false }, lts);
+        Assert.Equal(FaultPolicy.Linux with { Name = lts.Name, Kernel = lts.Kernel, VtdResponseLpig = true, VtdIopfNeedsPageDrain = false, RefuseEveryVf = true }, lts);
     }
 
     [Fact]
@@ -116,16 +118,45 @@ public class KernelReleaseTests
     }
 
     [Fact]
-    public void R10_BUG5_iommu_report_device_fault_answers_nothing_without_a_handler_in_v6_9_and_v6_10()
+    public void R10_R15_BUG5_iommu_report_device_fault_in_v6_9_and_v6_10_answers_nothing_without_fault_state_and_failure_without_a_handler()
     {
-        foreach (var (policy, responses) in new[] { (At(8), 1), (At(9), 0), (At(10), 0), (At(11), 2), (FaultPolicy.Linux, 2) })
+        foreach (var (policy, codes) in new[]
+        {
+            (At(8), new[] { PageResponseCode.Invalid }), // v6.6–v6.8: the driver answers the last (R17)
+            (At(9), [PageResponseCode.Failure]),
+            (At(10), [PageResponseCode.Failure]),
+            (At(11), [PageResponseCode.Invalid, PageResponseCode.Invalid]), // R10: every request
+            (FaultPolicy.Linux, [PageResponseCode.Invalid, PageResponseCode.Invalid]),
+        })
         {
             var rig = new FaultRig(policy);
             rig.Device.Detach(0);
             rig.Framework.Report(rig.Device, Pri.Partial(3, 0x2000, pasid: 2), now: 0);
             rig.Framework.Report(rig.Device, Pri.Last(3, 0x3000, pasid: 2), now: 0);
-            Assert.Equal(responses, rig.Responder.Records.Count); // v6.6–v6.8: the driver answers the last (R17)
+            Assert.Equal(codes, rig.Responder.Records.Select(r => r.Response.Code));
+
+            var removed = new FaultRig(policy);
+            Assert.Equal(FaultStatus.Ok, removed.Framework.RemoveDevice(removed.Queue, removed.Device, now: 0));
+            removed.Framework.Report(removed.Device, Pri.Last(3, 0x3000, pasid: 2), now: 0);
+            Assert.Equal(policy.NoHandler == NoHandlerPolicy.VoidReport ? 0 : 1, removed.Responder.Records.Count); // BUG-5
         }
+    }
+
+    [Fact]
+    public void R41_BUG_14_iommufd_fault_iopf_enable_refuses_every_vf_in_v6_11_and_v6_12_and_only_a_vf_with_pri_later()
+    {
+        var vf = new ConfigSpace(RequesterId.From(1, 0, 1), new ConfigSpace(RequesterId.From(1, 0, 0), null)); // its PF has no PRI
+        foreach (var (policy, errno) in new[] { (At(11), FaultQueueErrno.EINVAL), (At(12), FaultQueueErrno.EINVAL), (At(13), FaultQueueErrno.None), (FaultPolicy.Linux, FaultQueueErrno.None) })
+            Assert.Equal(errno, FaultCapableAttach.Check(vf, policy.RefuseEveryVf));
+    }
+
+    private sealed class ConfigSpace(RequesterId requester, IPciConfigSpace? physical) : IPciConfigSpace
+    {
+        public RequesterId Requester { get; } = requester;
+        public IPciConfigSpace? PhysicalFunction { get; } = physical;
+        public bool HasCapability(ushort capabilityId) => false;
+        public uint ReadConfig(ushort capabilityId, int offset) => 0;
+        public ConfigWriteEffect WriteConfig(ushort capabilityId, int offset, uint value, long now) => default;
     }
 
     private static string Example(string file) => File.ReadAllText(Path.Combine(ScenarioReaderTests.RepoRoot(), "scenarios", file));

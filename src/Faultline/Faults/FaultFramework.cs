@@ -162,8 +162,9 @@ public sealed class FaultFramework
         {
             SendResponse(group, PageResponseCode.Invalid, now);
             param.UnlinkPending(group);
+            group.State = FaultGroupState.Responded; // a later response goes nowhere (R20)
             Counters.RemovedGroups++;
-            _pool.Return(group);
+            if (Policy.RemoveDeviceFreesGroups) _pool.Return(group); // else BUG-1: its handle lives on, its memory leaks
         }
         queue.Remove(device);
         device.Param = null;

@@ -260,6 +260,12 @@ public sealed record FaultPolicy
     public bool RefuseEveryVf { get; init; }
 
     /// <summary>
+    /// R4, BUG-1: <c>iopf_queue_remove_device()</c> frees each pending group after answering it, as v6.14 does. Off
+    /// (v6.9–v6.13): it answers and unlinks them but never frees them, so a group no handler frees later leaks (R19).
+    /// </summary>
+    public bool RemoveDeviceFreesGroups { get; init; } = true;
+
+    /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
     /// one. 2048 is the largest PRI allocation Linux VT-d grants (min(Capacity, PRQ depth), numbers.md),
     /// so no well-behaved function reaches it.
@@ -318,6 +324,8 @@ public sealed record FaultPolicy
             VtdIopfNeedsPageDrain = release >= new KernelRelease(6, 18), // H-VTD-14, BUG-16: 5ef7e24c7420
             ReportStage2Stalls = release >= new KernelRelease(6, 12), // R36: "Report stalled S2 events"
             RefuseEveryVf = release < new KernelRelease(6, 13), // R41, BUG-14: narrowed to VFs with PRI in late 2024
+            // R4, BUG-1: brought by v6.9's answering removal, fixed by 9759ae2cee7c (v6.14-rc3).
+            RemoveDeviceFreesGroups = release < new KernelRelease(6, 9) || release >= new KernelRelease(6, 14),
         };
     }
 

@@ -62,7 +62,7 @@ public class KernelReleaseTests
         Assert.Null(FaultPolicy.ByName("linux@6.5"));
         Assert.Null(FaultPolicy.ByName("hardened@6.12"));
         // Every switch no release decides is the linux preset's.
-        Assert.Equal(FaultPolicy.Linux with { Name = lts.Name, Kernel = lts.Kernel, VtdResponseLpig = true, VtdIopfNeedsPageDrain = false, RefuseEveryVf = true }, lts);
+        Assert.Equal(FaultPolicy.Linux with { Name = lts.Name, Kernel = lts.Kernel, VtdResponseLpig = true, VtdIopfNeedsPageDrain = false, RefuseEveryVf = true, RemoveDeviceFreesGroups = false }, lts);
     }
 
     [Fact]
@@ -114,6 +114,19 @@ public class KernelReleaseTests
             rig.Report(Pri.Last(1, 0x3000));
             Assert.Equal(status, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
             Assert.Equal(status == FaultStatus.Ok ? 1 : 0, rig.Responder.Records.Count);
+        }
+    }
+
+    [Fact]
+    public void R4_BUG1_iopf_queue_remove_device_frees_the_groups_it_answers_from_v6_14_and_leaks_them_in_v6_9_to_v6_13()
+    {
+        foreach (var (policy, leaked) in new[] { (At(9), 1), (At(13), 1), (At(14), 0), (FaultPolicy.Linux, 0) })
+        {
+            var rig = new FaultRig(policy);
+            rig.Report(Pri.Last(1, 0x3000));
+            Assert.Equal(FaultStatus.Ok, rig.Framework.RemoveDevice(rig.Queue, rig.Device, now: 0));
+            Assert.Equal(PageResponseCode.Invalid, Assert.Single(rig.Responder.Records).Response.Code);
+            Assert.Equal(leaked, rig.Framework.GroupsInUse);
         }
     }
 

@@ -301,18 +301,17 @@ public sealed record FaultPolicy
 
     /// <summary>
     /// The <c>linux</c> preset pinned to <paramref name="release"/>: <see cref="Linux"/> with each release-dependent
-    /// switch set as that release behaves (docs/policies.md, "Kernel releases"). Named <c>linux@6.12</c>, or
-    /// <c>linux</c> for the newest release, which gives <see cref="Linux"/> itself.
+    /// switch set as that release behaves (docs/policies.md, "Kernel releases"). Named <c>linux@6.12</c>; for the
+    /// newest release it equals <see cref="Linux"/>, name included.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The release is not modelled (<see cref="KernelRelease.IsModelled"/>).</exception>
     public static FaultPolicy LinuxAt(KernelRelease release)
     {
         if (!release.IsModelled)
             throw new ArgumentOutOfRangeException(nameof(release), $"{release} is not modelled; Faultline models {KernelRelease.Oldest} to {KernelRelease.Newest}");
-        if (release == KernelRelease.Newest) return Linux;
         return Linux with
         {
-            Name = $"linux@{release.Major}.{release.Minor}",
+            Name = release == KernelRelease.Newest ? Linux.Name : $"linux@{release.Major}.{release.Minor}",
             Kernel = release,
             // R10 from the BUG-5 fix (v6.11-rc5); BUG-5 in v6.9–v6.10; before v6.9 the framework returned an error
             // and the driver answered the last request itself (R17, VT-d handle_bad_prq_event()).

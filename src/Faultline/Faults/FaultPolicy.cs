@@ -82,9 +82,9 @@ public enum WireCodePolicy
 /// <summary>H-VTD-9: private data of a request in the page group response.</summary>
 public enum PrivateDataPolicy
 {
-    /// <summary>Mainline Linux since v6.9: the response's QW2/QW3 are zero and PDP is clear.</summary>
+    /// <summary>Mainline Linux since v6.10 (621b7e54f288): the response's QW2/QW3 are zero and PDP is clear.</summary>
     Drop,
-    /// <summary>VT-d §7.7 as cited by Linux commit 1d421058: echo the request's private data unchanged.</summary>
+    /// <summary>VT-d §7.7 as cited by Linux commit 1d421058, and Linux v6.6–v6.9: echo the request's private data unchanged.</summary>
     Echo,
 }
 
@@ -266,6 +266,12 @@ public sealed record FaultPolicy
     public bool RemoveDeviceFreesGroups { get; init; } = true;
 
     /// <summary>
+    /// H-VTD-12, R31: the VT-d page request thread treats a request without a PASID as bad ("Page request without
+    /// PASID"), as <c>prq_event_thread()</c> did up to v6.12; from v6.13 it is reported at the RID.
+    /// </summary>
+    public bool VtdPasidlessRequestsAreBad { get; init; }
+
+    /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
     /// one. 2048 is the largest PRI allocation Linux VT-d grants (min(Capacity, PRQ depth), numbers.md),
     /// so no well-behaved function reaches it.
@@ -322,6 +328,8 @@ public sealed record FaultPolicy
             VtdResponseLpig = release < new KernelRelease(6, 18), // R22, H-VTD-10: 4402e8f39d0b
             VtdIopfNeedsPageDrain = release >= new KernelRelease(6, 18), // H-VTD-14, BUG-16: 5ef7e24c7420
             ReportStage2Stalls = release >= new KernelRelease(6, 12), // R36: "Report stalled S2 events"
+            PrivateData = release >= new KernelRelease(6, 10) ? PrivateDataPolicy.Drop : PrivateDataPolicy.Echo, // H-VTD-9: 621b7e54f288
+            VtdPasidlessRequestsAreBad = release < new KernelRelease(6, 13), // H-VTD-12: 9f831c16c69e
             RefuseEveryVf = release < new KernelRelease(6, 13), // R41, BUG-14: narrowed to VFs with PRI in late 2024
             // R4, BUG-1: brought by v6.9's answering removal, fixed by 9759ae2cee7c (v6.14-rc3).
             RemoveDeviceFreesGroups = release < new KernelRelease(6, 9) || release >= new KernelRelease(6, 14),

@@ -62,7 +62,7 @@ public class KernelReleaseTests
         Assert.Null(FaultPolicy.ByName("linux@6.5"));
         Assert.Null(FaultPolicy.ByName("hardened@6.12"));
         // Every switch no release decides is the linux preset's.
-        Assert.Equal(FaultPolicy.Linux with { Name = lts.Name, Kernel = lts.Kernel, VtdResponseLpig = true, VtdIopfNeedsPageDrain = false, RefuseEveryVf = true, RemoveDeviceFreesGroups = false }, lts);
+        Assert.Equal(FaultPolicy.Linux with { Name = lts.Name, Kernel = lts.Kernel, VtdResponseLpig = true, VtdIopfNeedsPageDrain = false, RefuseEveryVf = true, RemoveDeviceFreesGroups = false, VtdPasidlessRequestsAreBad = true }, lts);
     }
 
     [Fact]
@@ -75,6 +75,35 @@ public class KernelReleaseTests
             rig.Driver.HandlePageRequests(now: 0);
             rig.Respond(0, PageResponseCode.Success);
             Assert.Equal(lpig, Assert.Single(rig.Submitted()).LastPageInGroup);
+        }
+    }
+
+    [Fact]
+    public void H_VTD_9_intel_iommu_page_response_echoes_private_data_up_to_v6_9_and_zeroes_it_from_v6_10()
+    {
+        foreach (var (policy, echoed) in new[] { (At(6), true), (At(9), true), (At(10), false), (FaultPolicy.Linux, false) })
+        {
+            var rig = new VtdRig(policy);
+            rig.Produce(new PageRequestDescriptor(new RequesterId(VtdRig.DeviceRid), true, new Pasid(VtdRig.DevicePasid), false, false, true, false, true,
+                new PrgIndex(0x44), 0x5000, PrivateDataPresent: true, 0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210));
+            rig.Driver.HandlePageRequests(now: 0);
+            rig.Respond(0, PageResponseCode.Success);
+            var descriptor = Assert.Single(rig.Submitted());
+            Assert.Equal(echoed, descriptor.PrivateDataPresent);
+            Assert.Equal(echoed ? 0x0123_4567_89AB_CDEFUL : 0, descriptor.PrivateData0);
+        }
+    }
+
+    [Fact]
+    public void H_VTD_12_R31_prq_event_thread_answers_a_request_without_pasid_invalid_up_to_v6_12_and_reports_it_at_the_rid_from_v6_13()
+    {
+        foreach (var (policy, bad) in new[] { (At(12), true), (At(13), false), (FaultPolicy.Linux, false) })
+        {
+            var rig = new VtdRig(policy);
+            rig.Deliver(VtdRig.Request(last: true, index: 5, pasid: null));
+            rig.Driver.HandlePageRequests(now: 0);
+            Assert.Equal(bad ? 0 : 1, rig.Handler.Faults.Count);
+            Assert.Equal(bad ? [ResponseCode.InvalidRequest] : Array.Empty<ResponseCode>(), rig.Submitted().Select(r => r.Code));
         }
     }
 

@@ -242,8 +242,9 @@ public sealed class VtdDriver : IPageResponder
         }
         var d = decoded.Value;
 
-        // R31 step 1 (H-VTD-12): non-canonical address, privileged request with read or write, execute with read.
-        if (!IsCanonical(d.PageAddress) || (d.PrivilegedModeRequested && (d.ReadRequested || d.WriteRequested))
+        // R31 step 1 (H-VTD-12): non-canonical address, privileged request with read or write, execute with read;
+        // up to v6.12 also no PASID.
+        if ((!d.PasidPresent && _framework.Policy.VtdPasidlessRequestsAreBad) || !IsCanonical(d.PageAddress) || (d.PrivilegedModeRequested && (d.ReadRequested || d.WriteRequested))
             || (d.ExecuteRequested && d.ReadRequested))
         {
             AnswerBadRequest(d);

@@ -471,19 +471,25 @@ public static partial class ScenarioReader
             Guests = guests,
             Masters = masters,
         };
-        if (root.Has("kernel") && scenario.MissingIn(FaultPolicy.ByName(scenario.Policy)!.Kernel) is { } missing)
-            root.Fail("kernel", $"{root.String("kernel", null)}: {missing}");
+        if (scenario.MissingIn(FaultPolicy.ByName(scenario.Policy)!.Kernel) is { } missing)
+        {
+            string key = root.Has("kernel") ? "kernel" : "policy";
+            root.Fail(key, $"{root.String(key, null)}: {missing}");
+        }
         return scenario;
     }
 
     /// <summary>
     /// <c>policy</c>, and <c>kernel</c>, which pins the <c>linux</c> policy to a release: the policy is then named after
-    /// it (<c>linux@6.12</c>, <see cref="FaultPolicy.LinuxAt"/>). <c>hardened</c> is the newest release and takes none.
+    /// it (<c>linux@6.12</c>, <see cref="FaultPolicy.LinuxAt"/>), a name <c>policy</c> also takes, so a resolved
+    /// scenario reads back. <c>hardened</c> is the newest release and takes none.
     /// </summary>
     private static string ReadPolicy(Node root)
     {
-        var policy = root.Reference("policy", ["linux", "hardened"], "hardened");
-        if (!root.Has("kernel")) return policy;
+        var policy = root.String("policy", "hardened");
+        if (!(policy.StartsWith("linux@", StringComparison.Ordinal) && FaultPolicy.ByName(policy) is not null))
+            policy = root.Reference("policy", ["linux", "hardened"], "hardened");
+        if (!root.Has("kernel")) return FaultPolicy.ByName(policy)!.Name;
         if (policy != "linux") root.Fail("kernel", $"pins the linux policy to a release; the scenario's policy is {policy} (hardened is {KernelRelease.Newest} with the POLs)");
         if (!KernelRelease.TryParseModelled(root.String("kernel", null), out var release, out var error)) root.Fail("kernel", error);
         return FaultPolicy.LinuxAt(release).Name;

@@ -214,6 +214,17 @@ public class KernelReleaseTests
     }
 
     [Fact]
+    public void R39_a_policy_named_after_a_release_reads_as_the_kernel_key_does_and_is_refused_the_same_way()
+    {
+        var text = Example("default.yaml").Replace("policy: hardened", "policy: linux@v6.12", StringComparison.Ordinal);
+        Assert.Equal("linux@6.12", ScenarioReader.Parse(text, "default.yaml").Policy);
+        var guests = Example("hostile-guests.yaml").Replace("policy: hardened", "policy: linux@6.10", StringComparison.Ordinal);
+        var e = Assert.Throws<ScenarioException>(() => ScenarioReader.Parse(guests, "hostile-guests.yaml"));
+        Assert.Contains("policy: linux@6.10: its guests need the iommufd fault queue", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ScenarioException>(() => ScenarioReader.Parse(text.Replace("linux@v6.12", "linux@6.5", StringComparison.Ordinal), "default.yaml"));
+    }
+
+    [Fact]
     public void R35_run_kernel_before_v6_10_refuses_an_amd_scenario_naming_the_option_and_amd_ppr()
     {
         var path = Path.Combine(ScenarioReaderTests.RepoRoot(), "scenarios", "same-workload-every-iommu.yaml");

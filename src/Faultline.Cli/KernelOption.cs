@@ -12,7 +12,7 @@ internal static class KernelOption
     public const string HelpName = "X.Y";
 
     public static string Description =>
-        $"Pin the linux policy to a Linux release, {KernelRelease.Oldest} to {KernelRelease.Newest} (default, and what hardened follows; overrides the scenario's kernel key); refused with hardened";
+        $"Pin the linux policy to a Linux release from {KernelRelease.Oldest} to {KernelRelease.Newest} (the default); overrides the scenario's kernel key. Refused with hardened, which is {KernelRelease.Newest} with the POLs";
 
     /// <summary>
     /// The policy names to run (<paramref name="policyOption"/>, else the scenario's, comma-separated), each

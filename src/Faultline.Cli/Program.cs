@@ -46,6 +46,7 @@ public static class Program
             foreach (var name in r.Tokens.SelectMany(t => t.Value.Split(',')).Where(n => n is not ("linux" or "hardened")))
                 r.AddError($"--policy: '{name}' is not one of: linux, hardened");
         });
+        var kernel = new Option<string?>("--kernel") { HelpName = KernelOption.HelpName, Description = KernelOption.Description };
         const string Dash = " ('-': standard output, the summary then goes to standard error)";
         var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the report as JSON to this file" + Dash };
         var trace = new Option<string?>("--trace") { HelpName = "FILE", Description = "Also write a trace of the run (Chrome trace-event JSON) that Perfetto opens; gzip when FILE ends in .gz" + Dash };
@@ -58,12 +59,13 @@ public static class Program
         var width = new Option<int?>("--width") { HelpName = "N", Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
         var rows = new Option<int?>("--rows") { HelpName = "N", Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
         var set = new Option<string[]>("--set") { HelpName = "PATH=VALUE", Description = "Set a scenario value before it is read, e.g. iommus[0].prq_order=6 (repeatable; docs/sweeps.md)" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, seed, policy, json, trace, traceFilter, report, ftrace, quiet, section, width, rows };
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, seed, policy, kernel, json, trace, traceFilter, report, ftrace, quiet, section, width, rows };
         run.SetAction(r => RunCommand.Run(new RunOptions
         {
             Scenario = r.GetValue(scenario),
             Seed = r.GetValue(seed),
             Policy = r.GetValue(policy),
+            Kernel = r.GetValue(kernel),
             Json = r.GetValue(json),
             Trace = r.GetValue(trace),
             TraceFilter = r.GetValue(traceFilter),

@@ -5,7 +5,7 @@ using Faultline.Simulation.Traces;
 namespace Faultline.Cli;
 
 /// <summary>
-/// <c>faultline run [SCENARIO] [--set PATH=VALUE]... [--seed N] [--policy P] [--json FILE] [--trace FILE [--trace-filter TERMS]] [--report FILE] [--ftrace FILE]
+/// <c>faultline run [SCENARIO] [--set PATH=VALUE]... [--seed N] [--policy P] [--kernel X.Y] [--json FILE] [--trace FILE [--trace-filter TERMS]] [--report FILE] [--ftrace FILE]
 /// [--quiet] [--section NAME]... [--width N] [--rows N]</c>.
 /// </summary>
 internal static class RunCommand
@@ -53,6 +53,9 @@ internal static class RunCommand
             return Fail(stderr, e.Message);
         }
         if (traceFilter?.UnknownDevice(scenario) is { } device) return Fail(stderr, $"trace filter names device '{device}', which the scenario does not have");
+        var pinned = KernelOption.Resolve(o.Policy, o.Kernel, scenario, out var kernelError);
+        if (kernelError is not null) return Fail(stderr, kernelError);
+        o = o with { Policy = pinned };
         if (!simulate) return ExitCodes.Ok;
         if (o.Policy?.Split(',') is { Length: > 1 } policies) return RunEach(o, policies, scenario, stdout, stderr, terminal);
 

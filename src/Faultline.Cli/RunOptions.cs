@@ -14,6 +14,8 @@ internal sealed record RunOptions
     public IReadOnlyList<string> Overrides { get; init; } = [];
     public ulong? Seed { get; init; }
     public string? Policy { get; init; }
+    /// <summary>--kernel X.Y: the release the linux policy is pinned to (<see cref="KernelOption"/>).</summary>
+    public string? Kernel { get; init; }
     public string? Json { get; init; }
     public string? Trace { get; init; }
     /// <summary>--trace-filter: categories and device=NAME terms the trace keeps.</summary>

@@ -1,4 +1,5 @@
 using Faultline.Devices;
+using Faultline.Faults;
 using Faultline.Host;
 using Faultline.Iommu;
 using Faultline.Simulation.Distributions;
@@ -29,6 +30,21 @@ public sealed record Scenario
     public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
     /// <summary>Guests (or userspace drivers) that own a device and answer its faults through a fault queue.</summary>
     public IReadOnlyList<GuestSpec> Guests { get; init; } = [];
+
+    /// <summary>
+    /// What of this scenario <paramref name="release"/> lacks entirely, said as "what it needs, what arrived when", or
+    /// null when it has it all. Such a run is refused rather than pretended (docs/policies.md, "Kernel releases").
+    /// </summary>
+    public string? MissingIn(KernelRelease release)
+    {
+        // R39: the iommufd fault object (iommufd/fault.c) came with v6.11.
+        if (Guests.Count > 0 && release < new KernelRelease(6, 11))
+            return "its guests need the iommufd fault queue, which arrived in v6.11";
+        // R35: amd/ppr.c came with v6.10; v6.6's amd_iommu_v2 path is not modelled, v6.7–v6.9 had none.
+        if (Iommus.FirstOrDefault(i => i.Type == IommuType.Amd) is { } amd && release < new KernelRelease(6, 10))
+            return $"its AMD IOMMU '{amd.Name}' needs Linux's PPR path (amd/ppr.c), which arrived in v6.10";
+        return null;
+    }
     /// <summary>Platform stall masters behind SMMUv3 or SMMUv2 units.</summary>
     public IReadOnlyList<MasterSpec> Masters { get; init; } = [];
 }

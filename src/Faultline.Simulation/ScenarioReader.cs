@@ -1,4 +1,5 @@
 using System.Globalization;
+using Faultline.Faults;
 using Faultline.Host;
 using Faultline.Iommu;
 using Faultline.Iommu.Vtd;
@@ -85,7 +86,7 @@ public static partial class ScenarioReader
         return overrides is null or [] ? Read(tree) : ReadOverridden(tree, overrides, Read);
 
         Scenario Read(YamlTree.Element document) =>
-            ReadScenario(Node.Map(file, document, "", "name", "description", "seed", "policy", "time_limit", "warmup", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events"), limits);
+            ReadScenario(Node.Map(file, document, "", "name", "description", "seed", "policy", "kernel", "time_limit", "warmup", "timing", "host", "iommus", "processes", "devices", "masters", "guests", "workloads", "events"), limits);
     }
 
     private static Scenario ReadScenario(Node root, ScenarioLimits limits)
@@ -456,7 +457,7 @@ public static partial class ScenarioReader
             Name = root.String("name", null),
             Description = root.String("description", ""),
             Seed = (ulong)root.Integer("seed", 1, 0, long.MaxValue),
-            Policy = root.Reference("policy", ["linux", "hardened"], "hardened"),
+            Policy = ReadPolicy(root),
             TimeLimitNs = root.Duration("time_limit", 10_000_000_000),
             WarmupNs = root.Duration("warmup", 0),
             Service = service,
@@ -470,7 +471,28 @@ public static partial class ScenarioReader
             Guests = guests,
             Masters = masters,
         };
+        if (scenario.MissingIn(FaultPolicy.ByName(scenario.Policy)!.Kernel) is { } missing)
+        {
+            string key = root.Has("kernel") ? "kernel" : "policy";
+            root.Fail(key, $"{root.String(key, null)}: {missing}");
+        }
         return scenario;
+    }
+
+    /// <summary>
+    /// <c>policy</c>, and <c>kernel</c>, which pins the <c>linux</c> policy to a release: the policy is then named after
+    /// it (<c>linux@6.12</c>, <see cref="FaultPolicy.LinuxAt"/>), a name <c>policy</c> also takes, so a resolved
+    /// scenario reads back. <c>hardened</c> is the newest release and takes none.
+    /// </summary>
+    private static string ReadPolicy(Node root)
+    {
+        var policy = root.String("policy", "hardened");
+        if (!(policy.StartsWith("linux@", StringComparison.Ordinal) && FaultPolicy.ByName(policy) is not null))
+            policy = root.Reference("policy", ["linux", "hardened"], "hardened");
+        if (!root.Has("kernel")) return FaultPolicy.ByName(policy)!.Name;
+        if (policy != "linux") root.Fail("kernel", $"pins the linux policy to a release; the scenario's policy is {policy} (hardened is {KernelRelease.Newest} with the POLs)");
+        if (!KernelRelease.TryParseModelled(root.String("kernel", null), out var release, out var error)) root.Fail("kernel", error);
+        return FaultPolicy.LinuxAt(release).Name;
     }
 
     /// <summary>A workload's arrival process and access sizes beyond the one-number form (docs/scenarios.md, "Distributions").</summary>

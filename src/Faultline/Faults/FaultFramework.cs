@@ -161,8 +161,9 @@ public sealed class FaultFramework
         {
             SendResponse(group, PageResponseCode.Invalid, now);
             param.UnlinkPending(group);
+            group.State = FaultGroupState.Responded; // a later response goes nowhere (R20)
             Counters.RemovedGroups++;
-            _pool.Return(group);
+            if (Policy.RemoveDeviceFreesGroups) _pool.Return(group); // else BUG-1: its handle lives on, its memory leaks
         }
         queue.Remove(device);
         device.Param = null;
@@ -338,13 +339,20 @@ public sealed class FaultFramework
             // joining a later group that reuses the same (PASID, PRG index).
             Counters.OrphanedPartials += param.Partials.Drop(GroupKey.Of(fault, Policy.GroupKey));
         }
+        bool voidReport = Policy.NoHandler == NoHandlerPolicy.VoidReport;
+        if (voidReport && device.Param is null)
+        {
+            Counters.NoHandlerDrops++; // BUG-5: the void report returns before anything can answer
+            return FaultStatus.Invalid;
+        }
         if (fault.IsLast || Policy.NoHandler == NoHandlerPolicy.AnswerEveryRequest)
         {
             if (device.Responder is { } responder)
             {
-                var response = new PageResponse(fault.Pasid, fault.GroupId, PageResponseCode.Invalid);
+                var code = voidReport ? PageResponseCode.Failure : PageResponseCode.Invalid; // v6.9–v6.10 aborted the group (R15)
+                var response = new PageResponse(fault.Pasid, fault.GroupId, code);
                 responder.PageResponse(device, fault, response, now);
-                Counters.CountResponse(PageResponseCode.Invalid);
+                Counters.CountResponse(code);
                 Counters.NoHandlerAnswers++;
             }
             else

@@ -7,6 +7,11 @@ public enum NoHandlerPolicy
     AnswerEveryRequest,
     /// <summary>Drop non-last requests (counted); answer INVALID once, on the last.</summary>
     AnswerLastOnly,
+    /// <summary>
+    /// BUG-5 (v6.9–v6.10, the void report): a request for a device without fault state is answered by nothing, so
+    /// the function waits for ever; with fault state but no handler the last request is aborted with FAILURE (R15).
+    /// </summary>
+    VoidReport,
 }
 
 /// <summary>POL-2: what joins partial requests into a group.</summary>
@@ -77,9 +82,9 @@ public enum WireCodePolicy
 /// <summary>H-VTD-9: private data of a request in the page group response.</summary>
 public enum PrivateDataPolicy
 {
-    /// <summary>Mainline Linux since v6.9: the response's QW2/QW3 are zero and PDP is clear.</summary>
+    /// <summary>Mainline Linux since v6.10 (621b7e54f288): the response's QW2/QW3 are zero and PDP is clear.</summary>
     Drop,
-    /// <summary>VT-d §7.7 as cited by Linux commit 1d421058: echo the request's private data unchanged.</summary>
+    /// <summary>VT-d §7.7 as cited by Linux commit 1d421058, and Linux v6.6–v6.9: echo the request's private data unchanged.</summary>
     Echo,
 }
 
@@ -109,7 +114,7 @@ public enum QueuedWorkAtTeardownPolicy
 /// <summary>What <c>remove_device</c> does with groups still pending.</summary>
 public enum RemovePendingPolicy
 {
-    /// <summary>R4 (current Linux, with the BUG-1 fix): answer each INVALID, free it, remove the device.</summary>
+    /// <summary>R4 (v6.9–v6.18, with the BUG-1 fix from v6.14): answer each INVALID, free it, remove the device.</summary>
     AnswerInvalid,
     /// <summary>R5 HIST (v5.13–v6.8): refuse with -EBUSY; the caller must flush and retry.</summary>
     RefuseBusy,
@@ -220,8 +225,51 @@ public sealed record FaultPolicy
     /// <summary>POL-12: how many stalls of a shared stall buffer one owner (a guest, a userspace driver) may hold.</summary>
     public StallBudgetPolicy StallBudget { get; init; }
 
-    /// <summary>Historical behaviour (R5) for version studies; both presets use the current one.</summary>
+    /// <summary>
+    /// The Linux release whose behaviour the release-dependent switches below follow (<see cref="LinuxAt"/>);
+    /// <see cref="KernelRelease.Newest"/> for both presets.
+    /// </summary>
+    public KernelRelease Kernel { get; init; } = KernelRelease.Newest;
+
+    /// <summary>R5 HIST: <see cref="RemovePendingPolicy.RefuseBusy"/> before v6.9; both presets use the current one (R4).</summary>
     public RemovePendingPolicy RemovePending { get; init; } = RemovePendingPolicy.AnswerInvalid;
+
+    /// <summary>
+    /// R22, H-VTD-10: a VT-d page group response copies the request's LPIG into QW1 bit 2, as
+    /// <c>intel_iommu_page_response()</c> did up to v6.17; v6.18 leaves the bit (reserved since VT-d 4.0) zero.
+    /// </summary>
+    public bool VtdResponseLpig { get; init; }
+
+    /// <summary>
+    /// H-VTD-14, BUG-16: VT-d enables IOPF only on a unit with page-drain support (ECAP.PDS), as
+    /// <c>intel_iommu_probe_device()</c> does from v6.18. Off (v6.6–v6.17): IOPF is enabled anyway and the PASID
+    /// drain sets PD in its trailing wait, a reserved bit there, so the hardware rejects it and the drain never ends.
+    /// </summary>
+    public bool VtdIopfNeedsPageDrain { get; init; } = true;
+
+    /// <summary>
+    /// R36: the SMMUv3 event thread reports stage-2 stall events to the fault framework like stage-1 ones, as
+    /// <c>arm_smmu_handle_event()</c> does from v6.12; before, they are printed and not reported.
+    /// </summary>
+    public bool ReportStage2Stalls { get; init; }
+
+    /// <summary>
+    /// R41, BUG-14: iommufd refuses a fault-capable HWPT on every virtual function (-EINVAL), as
+    /// <c>iommufd_fault_iopf_enable()</c> did in v6.11–v6.12; later releases refuse only a VF whose PF has PRI.
+    /// </summary>
+    public bool RefuseEveryVf { get; init; }
+
+    /// <summary>
+    /// R4, BUG-1: <c>iopf_queue_remove_device()</c> frees each pending group after answering it, as v6.14 does. Off
+    /// (v6.9–v6.13): it answers and unlinks them but never frees them, so a group no handler frees later leaks (R19).
+    /// </summary>
+    public bool RemoveDeviceFreesGroups { get; init; } = true;
+
+    /// <summary>
+    /// H-VTD-12, R31: the VT-d page request thread treats a request without a PASID as bad ("Page request without
+    /// PASID"), as <c>prq_event_thread()</c> did up to v6.12; from v6.13 it is reported at the RID.
+    /// </summary>
+    public bool VtdPasidlessRequestsAreBad { get; init; }
 
     /// <summary>
     /// POL-4 under <see cref="PartialLimitPolicy.PriAllocation"/>: the bound for a device added without
@@ -230,7 +278,7 @@ public sealed record FaultPolicy
     /// </summary>
     public int DefaultPartialLimit { get; init; } = 2048;
 
-    /// <summary>The <c>linux</c> preset: upstream behaviour, rule for rule.</summary>
+    /// <summary>The <c>linux</c> preset: upstream behaviour, rule for rule, as of <see cref="KernelRelease.Newest"/> (<see cref="LinuxAt"/>).</summary>
     public static FaultPolicy Linux { get; } = new()
     {
         Name = "linux",
@@ -254,7 +302,39 @@ public sealed record FaultPolicy
         PriResetOnStuckStop = false,
         PriResetAfterLostRequests = false,
         StallBudget = StallBudgetPolicy.Unlimited,
+        ReportStage2Stalls = true,
     };
+
+    /// <summary>
+    /// The <c>linux</c> preset pinned to <paramref name="release"/>: <see cref="Linux"/> with each release-dependent
+    /// switch set as that release behaves (docs/policies.md, "Kernel releases"). Named <c>linux@6.12</c>; for the
+    /// newest release it equals <see cref="Linux"/>, name included.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The release is not modelled (<see cref="KernelRelease.IsModelled"/>).</exception>
+    public static FaultPolicy LinuxAt(KernelRelease release)
+    {
+        if (!release.IsModelled)
+            throw new ArgumentOutOfRangeException(nameof(release), $"{release} is not modelled; Faultline models {KernelRelease.Oldest} to {KernelRelease.Newest}");
+        return Linux with
+        {
+            Name = release == KernelRelease.Newest ? Linux.Name : $"linux@{release.Major}.{release.Minor}",
+            Kernel = release,
+            // R10 from the BUG-5 fix (v6.11-rc5); BUG-5 in v6.9–v6.10; before v6.9 the framework returned an error
+            // and the driver answered the last request itself (R17, VT-d handle_bad_prq_event()).
+            NoHandler = release >= new KernelRelease(6, 11) ? NoHandlerPolicy.AnswerEveryRequest
+                : release >= new KernelRelease(6, 9) ? NoHandlerPolicy.VoidReport
+                : NoHandlerPolicy.AnswerLastOnly,
+            RemovePending = release >= new KernelRelease(6, 9) ? RemovePendingPolicy.AnswerInvalid : RemovePendingPolicy.RefuseBusy, // R4 / R5
+            VtdResponseLpig = release < new KernelRelease(6, 18), // R22, H-VTD-10: 4402e8f39d0b
+            VtdIopfNeedsPageDrain = release >= new KernelRelease(6, 18), // H-VTD-14, BUG-16: 5ef7e24c7420
+            ReportStage2Stalls = release >= new KernelRelease(6, 12), // R36: "Report stalled S2 events"
+            PrivateData = release >= new KernelRelease(6, 10) ? PrivateDataPolicy.Drop : PrivateDataPolicy.Echo, // H-VTD-9: 621b7e54f288
+            VtdPasidlessRequestsAreBad = release < new KernelRelease(6, 13), // H-VTD-12: 9f831c16c69e
+            RefuseEveryVf = release < new KernelRelease(6, 13), // R41, BUG-14: narrowed to VFs with PRI in late 2024
+            // R4, BUG-1: brought by v6.9's answering removal, fixed by 9759ae2cee7c (v6.14-rc3).
+            RemoveDeviceFreesGroups = release < new KernelRelease(6, 9) || release >= new KernelRelease(6, 14),
+        };
+    }
 
     /// <summary>The <c>hardened</c> preset, the default: Linux with its weak points fixed.</summary>
     public static FaultPolicy Hardened { get; } = new()
@@ -280,13 +360,20 @@ public sealed record FaultPolicy
         PriResetOnStuckStop = true,
         PriResetAfterLostRequests = true,
         StallBudget = StallBudgetPolicy.HalfOfStallMax,
+        // R22's LPIG as v6.17 sets it and R36's stage-2 stalls left printed as v6.11 does (docs/policies.md, "Kernel releases").
+        VtdResponseLpig = true,
     };
 
-    /// <summary>The preset named <paramref name="name"/> (<c>linux</c> or <c>hardened</c>), or null.</summary>
+    /// <summary>
+    /// The preset named <paramref name="name"/>: <c>linux</c>, <c>hardened</c>, or <c>linux@6.12</c> (<c>linux@v6.12</c>)
+    /// for <see cref="LinuxAt"/> a modelled release; null for any other name.
+    /// </summary>
     public static FaultPolicy? ByName(string name) => name switch
     {
         "linux" => Linux,
         "hardened" => Hardened,
+        _ when name.StartsWith("linux@", StringComparison.Ordinal)
+            && KernelRelease.Parse(name["linux@".Length..]) is { IsModelled: true } release => LinuxAt(release),
         _ => null,
     };
 }

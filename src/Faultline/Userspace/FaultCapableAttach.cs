@@ -9,12 +9,13 @@ public static class FaultCapableAttach
     /// R41 (H-PCI-15, BUG-14): a virtual function whose PF supports PRI is refused with EINVAL. PRI is
     /// one pool for the PF and its VFs, so a guest's Response Failure — or credits it never gives back —
     /// would stop or starve PRI for its siblings, and only a PRI reset of the PF recovers it. Linux
-    /// (<c>pci_pri_supported</c>) looks at the PF's capability, as a VF has none of its own.
+    /// (<c>pci_pri_supported</c>) looks at the PF's capability, as a VF has none of its own. With
+    /// <paramref name="refuseEveryVf"/> (<see cref="Faults.FaultPolicy.RefuseEveryVf"/>, v6.11–v6.12) every VF is refused.
     /// </summary>
-    public static FaultQueueErrno Check(IPciConfigSpace function)
+    public static FaultQueueErrno Check(IPciConfigSpace function, bool refuseEveryVf = false)
     {
         ArgumentNullException.ThrowIfNull(function);
-        return function.PhysicalFunction is { } pf && pf.HasCapability(PriCapability.CapabilityId)
+        return function.PhysicalFunction is { } pf && (refuseEveryVf || pf.HasCapability(PriCapability.CapabilityId))
             ? FaultQueueErrno.EINVAL
             : FaultQueueErrno.None;
     }

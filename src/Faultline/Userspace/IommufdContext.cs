@@ -385,7 +385,7 @@ public sealed class IommufdContext
     {
         handle = null;
         if (pasid != 0 && !hwpt.IsPasidCapable) return FaultQueueErrno.EINVAL;
-        if (hwpt.IsFaultCapable && FaultCapableAttach.Check(idev.Function) is var refused and not FaultQueueErrno.None) return refused;
+        if (hwpt.IsFaultCapable && FaultCapableAttach.Check(idev.Function, Framework.Policy.RefuseEveryVf) is var refused and not FaultQueueErrno.None) return refused;
         if (StepFails()) return FaultQueueErrno.ENOMEM;
         if (hwpt.Viommu is { } viommu && idev.Vdevice?.Viommu != viommu) return FaultQueueErrno.ENOENT;
         handle = hwpt.Fault is { } fault

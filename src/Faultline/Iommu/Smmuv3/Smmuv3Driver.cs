@@ -403,10 +403,11 @@ public sealed class Smmuv3Driver : IPageResponder
             return;
         }
         var e = decoded.Value;
-        // R36: only stage-1 translation / address size / access / permission faults with Stall reach the framework.
-        if (!e.IsRecoverableFault || !e.Stall || e.S2 || !_byStream.TryGetValue(e.StreamId, out var master) || !master.IsStall)
+        // R36: translation / address size / access / permission faults with Stall reach the framework; stage-2 ones only from v6.12.
+        bool stage2Printed = e.S2 && !_framework.Policy.ReportStage2Stalls;
+        if (!e.IsRecoverableFault || !e.Stall || stage2Printed || !_byStream.TryGetValue(e.StreamId, out var master) || !master.IsStall)
         {
-            if (e.IsRecoverableFault && e.Stall && !e.S2) Counters.UnknownStreams++;
+            if (e.IsRecoverableFault && e.Stall && !stage2Printed) Counters.UnknownStreams++;
             Print(bytes);
             return;
         }

@@ -91,7 +91,9 @@ public sealed class VtdDriver : IPageResponder
     public (FaultStatus Status, FaultDevice? Device, IPasidTable? PasidTable) AddDevice(IPciConfigSpace function, string name)
     {
         var requester = function.Requester;
-        if (!_iommu.Config.PageDrainSupported || !_iommu.Config.PageRequestsSupported) return (FaultStatus.NoDevice, null, null);
+        // H-VTD-14: v6.18 refuses a unit without page-drain support; earlier releases go ahead (BUG-16).
+        if ((!_iommu.Config.PageDrainSupported && _framework.Policy.VtdIopfNeedsPageDrain) || !_iommu.Config.PageRequestsSupported)
+            return (FaultStatus.NoDevice, null, null);
         if (!function.HasCapability(PriCapability.CapabilityId)
             || (function.ReadConfig(PriCapability.CapabilityId, PriCapability.ControlOffset) & PriCapability.ControlEnable) == 0)
             return (FaultStatus.NoDevice, null, null);
@@ -158,7 +160,7 @@ public sealed class VtdDriver : IPageResponder
             lastFault.HasPasid,
             new Pasid(response.Pasid & Pasid.Mask),
             PcieWireCode.For(response.Code, _framework.Policy.WireCodes),
-            lastFault.IsLast,
+            lastFault.IsLast && _framework.Policy.VtdResponseLpig,
             new PrgIndex((ushort)(response.GroupId & PrgIndex.Mask)),
             echo,
             echo ? lastFault.PrivateData0 : 0,
@@ -221,7 +223,8 @@ public sealed class VtdDriver : IPageResponder
                 .Encode(_descriptor);
         }
         Submit();
-        new InvalidationWaitDescriptor(false, StatusWrite: true, false, _iommu.Config.PageDrainSupported, QiDone, drain.StatusAddress)
+        new InvalidationWaitDescriptor(false, StatusWrite: true, false,
+            _iommu.Config.PageDrainSupported || !_framework.Policy.VtdIopfNeedsPageDrain, QiDone, drain.StatusAddress) // BUG-16: PD regardless
             .Encode(_descriptor);
         Submit();
         _drains[drain.StatusAddress] = drain;
@@ -239,8 +242,9 @@ public sealed class VtdDriver : IPageResponder
         }
         var d = decoded.Value;
 
-        // R31 step 1 (H-VTD-12): non-canonical address, privileged request with read or write, execute with read.
-        if (!IsCanonical(d.PageAddress) || (d.PrivilegedModeRequested && (d.ReadRequested || d.WriteRequested))
+        // R31 step 1 (H-VTD-12): non-canonical address, privileged request with read or write, execute with read;
+        // up to v6.12 also no PASID.
+        if ((!d.PasidPresent && _framework.Policy.VtdPasidlessRequestsAreBad) || !IsCanonical(d.PageAddress) || (d.PrivilegedModeRequested && (d.ReadRequested || d.WriteRequested))
             || (d.ExecuteRequested && d.ReadRequested))
         {
             AnswerBadRequest(d);
@@ -290,7 +294,7 @@ public sealed class VtdDriver : IPageResponder
         }
         Counters.BadRequestsAnswered++;
         SubmitResponse(new PageGroupResponseDescriptor(d.Requester, d.PasidPresent, d.Pasid, ResponseCode.InvalidRequest,
-            d.LastPageInGroup, d.Index, echo, echo ? d.PrivateData0 : 0, echo ? d.PrivateData1 : 0));
+            d.LastPageInGroup && _framework.Policy.VtdResponseLpig, d.Index, echo, echo ? d.PrivateData0 : 0, echo ? d.PrivateData1 : 0));
     }
 
     private void SubmitResponse(in PageGroupResponseDescriptor descriptor)

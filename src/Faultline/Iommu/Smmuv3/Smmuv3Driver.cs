@@ -224,17 +224,18 @@ public sealed class Smmuv3Driver : IPageResponder
             Counters.ResponsesWarned++;
             return;
         }
-        ResponseTraced?.Invoke(device, response);
         if (master.IsStall)
         {
             var owner = _owners[master.Owner];
             if (Take(owner.Background, master.StreamId, response.GroupId) is { } resolved)
             {
                 // POL-12: the transaction was terminated already: nothing stalls, nothing to resume.
+                if (resolved.GroupId < BackgroundIds) ResponseTraced?.Invoke(device, response); // a stall it terminated late
                 owner.Slow = owner.OverBudget && now - resolved.ReportedAt > Config.SlowFaultNs;
             }
             else
             {
+                ResponseTraced?.Invoke(device, response);
                 new ResumeCommand(master.StreamId, ResumeActionFor(response.Code), (ushort)response.GroupId).Encode(_command);
                 Submit();
                 Counters.ResumesSubmitted++;
@@ -246,6 +247,7 @@ public sealed class Smmuv3Driver : IPageResponder
             TerminateSlowStalls(now);
             return;
         }
+        ResponseTraced?.Invoke(device, response);
         if (PriResponseFor(response.Code, _framework.Policy.WireCodes) is not { } resp)
         {
             Counters.ResponsesRefused++;
@@ -519,7 +521,7 @@ public sealed class Smmuv3Driver : IPageResponder
 
     /// <summary>
     /// POL-12: a slow owner's terminated fault goes to the framework under a group id of the driver's own, above
-    /// every STAG, so that its response resumes nothing. Within the owner's budget, once per page; false otherwise.
+    /// every STAG, so that its response resumes nothing; it is not traced. Within the owner's budget, once per page; false otherwise.
     /// </summary>
     private bool TryResolveInBackground(Master master, Owner owner, in FaultEvent e, ReadOnlySpan<byte> bytes, long now)
     {
@@ -539,7 +541,8 @@ public sealed class Smmuv3Driver : IPageResponder
         if (e.PnU) perm |= FaultPermissions.Priv;
         var flags = FaultFlags.LastPage | (e.SubstreamValid ? FaultFlags.PasidValid : FaultFlags.None);
         var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, groupId, perm, e.InputAddress);
-        FaultTraced?.Invoke(master.Device, fault, stall);
+        // A fault resolved without a stall is neither a page request nor a stall, the only faults the trace shows.
+        if (stall) FaultTraced?.Invoke(master.Device, fault, true);
         var status = _framework.Report(master.Device, fault, now);
         if (status != FaultStatus.Ok)
         {

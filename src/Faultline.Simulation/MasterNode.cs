@@ -16,7 +16,14 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
     {
         _platform = platform;
         Spec = spec;
-        Master = new StallMaster(new StallMasterConfig { Name = spec.Name, StreamId = spec.StreamId, MaxOutstanding = spec.MaxOutstanding }, this, this);
+        Master = new StallMaster(new StallMasterConfig
+        {
+            Name = spec.Name,
+            StreamId = spec.StreamId,
+            MaxOutstanding = spec.MaxOutstanding,
+            Retries = spec.Retry?.Times ?? 0,
+            RetryDelayNs = spec.Retry?.AfterNs ?? 0,
+        }, this, this);
     }
 
     public override string Name => Spec.Name;
@@ -30,6 +37,11 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
     public override void StartAccess(DmaAccess access, long now) => Master.Start(access, now);
 
     public void SendTransaction(in StallTransaction transaction) => _platform.Send(DeviceMessage.Of(Port, transaction));
+
+    /// <summary>A retry leaves the master once its delay has passed, then takes one link time as any transaction.</summary>
+    public void SendTransaction(in StallTransaction transaction, long delayNs) =>
+        _platform.Scheduler.At(_platform.Now + delayNs + _platform.Timing.LinkNs,
+            new SimEvent { Kind = SimEventKind.DeviceMessage, Message = DeviceMessage.Of(Port, transaction) });
 
     public void AccessEnded(StallMaster master, in StallAccessResult result)
     {

@@ -177,7 +177,13 @@ public sealed record MasterSpec
     public required IReadOnlyList<string> Bind { get; init; }
     /// <summary>SMMUv2: the master's context bank; null: the lowest one no other master of the SMMU has.</summary>
     public int? ContextBank { get; init; }
+    /// <summary>Whether and how the master sends an aborted transaction again (its driver resubmits); null: an abort ends the access.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public MasterRetry? Retry { get; init; }
 }
+
+/// <summary>A stall master's retry of an aborted transaction (<c>masters[].retry</c>): up to <see cref="Times"/> times, each after <see cref="AfterNs"/>.</summary>
+public sealed record MasterRetry(int Times, long AfterNs);
 
 public sealed record VmaSpec
 {

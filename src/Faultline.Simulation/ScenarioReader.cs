@@ -270,7 +270,7 @@ public static partial class ScenarioReader
         var masterByName = new Dictionary<string, MasterSpec>(StringComparer.Ordinal);
         var masterByStream = new Dictionary<(string Iommu, uint StreamId), MasterSpec>();
         var masterByBank = new Dictionary<(string Iommu, int Bank), MasterSpec>();
-        foreach (var n in root.OptionalList("masters", devicesAndMasters, "name", "stream_id", "iommu", "max_outstanding", "owner", "bind", "context_bank"))
+        foreach (var n in root.OptionalList("masters", devicesAndMasters, "name", "stream_id", "iommu", "max_outstanding", "owner", "bind", "context_bank", "retry"))
         {
             var name = n.Name("name", deviceAndMasterNames);
             var iommu = n.Reference("iommu", iommuNames);
@@ -308,6 +308,9 @@ public static partial class ScenarioReader
                 Owner = n.Has("owner") ? n.String("owner", null) : null,
                 Bind = bind,
                 ContextBank = bank,
+                Retry = n.OptionalMap("retry", "times", "after") is { } retry
+                    ? new MasterRetry((int)retry.Integer("times", null, 1, 1_000_000), retry.Duration("after", 0))
+                    : null,
             });
             var master = masters[^1];
             deviceAndMasterNames.Add(name);

@@ -10,6 +10,16 @@ public sealed record StallMasterConfig
 
     /// <summary>Transactions in flight at once; the rest of an access waits in the master.</summary>
     public int MaxOutstanding { get; init; } = 4;
+
+    /// <summary>
+    /// Times the master sends an aborted transaction again, as a driver resubmits a job that got a bus error (POL-12:
+    /// a host that terminates a fault may still resolve it, so the retry finds the page). 0: an abort ends the access.
+    /// A RAZ/WI terminate is not seen as an error, so it is never retried.
+    /// </summary>
+    public int Retries { get; init; }
+
+    /// <summary>How long the master waits after an abort before it sends the transaction again (<see cref="Retries"/>).</summary>
+    public long RetryDelayNs { get; init; }
 }
 
 /// <summary>How one access of a stall master ended: the first page outcome other than Completed (else Completed), and start-to-last-page latency.</summary>
@@ -29,8 +39,10 @@ public interface IStallMasterObserver
 /// <summary>What a stall master did, counted.</summary>
 public sealed class StallMasterCounters
 {
-    /// <summary>Transactions sent to the SMMU.</summary>
+    /// <summary>Transactions sent to the SMMU, retries included.</summary>
     public long Transactions { get; internal set; }
+    /// <summary>Aborted transactions sent again (<see cref="StallMasterConfig.Retries"/>).</summary>
+    public long Retried { get; internal set; }
     /// <summary>Accesses ended.</summary>
     public long Accesses { get; internal set; }
     /// <summary>Accesses whose every transaction completed.</summary>
@@ -53,7 +65,7 @@ public sealed class StallMasterCounters
 public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port, IStallMasterObserver? observer = null)
 {
     private readonly Queue<(Access Access, int Page)> _toIssue = new();
-    private readonly Dictionary<long, Access> _inFlight = new();
+    private readonly Dictionary<long, InFlight> _inFlight = new();
     private long _nextTransactionId;
 
     /// <summary>The fixed properties the master was created with.</summary>
@@ -79,7 +91,7 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
     /// <summary>Whether a transaction of an access on <paramref name="substreamId"/> is in flight or waiting to be issued
     /// (its driver quiesces the PASID before unbinding it). O(outstanding).</summary>
     public bool Uses(uint substreamId) =>
-        _inFlight.Values.Any(a => a.Request.Prefix?.Pasid.Value == substreamId) || _toIssue.Any(t => t.Access.Request.Prefix?.Pasid.Value == substreamId);
+        _inFlight.Values.Any(f => f.Access.Request.Prefix?.Pasid.Value == substreamId) || _toIssue.Any(t => t.Access.Request.Prefix?.Pasid.Value == substreamId);
 
     /// <summary>Starts an access: its pages queue as transactions, issued up to MaxOutstanding at a time.</summary>
     public void Start(DmaAccess access, long now)
@@ -92,11 +104,22 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
     /// <summary>The host delivers how a transaction ended (<c>ISmmuv3Platform.CompleteTransaction</c>).</summary>
     public void OnTransactionCompleted(in StallTransaction transaction, TransactionOutcome outcome, long now)
     {
-        if (!_inFlight.Remove(transaction.Id, out var access))
+        if (!_inFlight.Remove(transaction.Id, out var entry))
         {
             Counters.UnexpectedCompletions++;
             return;
         }
+        if (outcome == TransactionOutcome.Aborted && entry.Retries < Config.Retries)
+        {
+            // The same page again, as a new transaction that keeps the slot of the one aborted.
+            var again = transaction with { Id = _nextTransactionId++ };
+            _inFlight.Add(again.Id, entry with { Retries = entry.Retries + 1 });
+            Counters.Transactions++;
+            Counters.Retried++;
+            port.SendTransaction(again, Config.RetryDelayNs);
+            return;
+        }
+        var access = entry.Access;
         if (access.Outcome == TransactionOutcome.Completed) access.Outcome = outcome; // the first failure names the access
         if (--access.Remaining == 0) End(access, now);
         Issue();
@@ -109,7 +132,7 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
             var a = next.Access.Request;
             var t = new StallTransaction(_nextTransactionId++, StreamId, a.Prefix?.Pasid.Value,
                 a.Address + ((ulong)next.Page << Pcie.PageRequest.PageShift), a.Write, a.Execute, a.Prefix?.PrivilegedMode ?? false);
-            _inFlight.Add(t.Id, next.Access);
+            _inFlight.Add(t.Id, new InFlight(next.Access, 0));
             Counters.Transactions++;
             port.SendTransaction(t);
         }
@@ -128,6 +151,8 @@ public sealed class StallMaster(StallMasterConfig config, IStallMasterPort port,
         Counters.MaxLatency = Math.Max(Counters.MaxLatency, result.Latency);
         Observer?.AccessEnded(this, result);
     }
+
+    private readonly record struct InFlight(Access Access, int Retries);
 
     private sealed class Access(DmaAccess request, long startedAt)
     {

@@ -153,7 +153,8 @@ public enum StallBudgetPolicy
 {
     /// <summary>Linux: no limit; one slow owner can fill the stall buffer and stall every master behind it (H-SMMU-9).</summary>
     Unlimited,
-    /// <summary>Half of STALL_MAX (at least 1); past it the owner's new faults are terminated instead of stalled.</summary>
+    /// <summary>Half of STALL_MAX (at least 1); past it the owner's new faults are terminated instead of stalled. An owner whose
+    /// faults are slow (they wait for I/O) holds no stall: its faults are terminated and resolved in the background, and its master retries.</summary>
     HalfOfStallMax,
 }
 

@@ -13,7 +13,10 @@ public sealed class CompareCommandTests : IDisposable
     private string RunJson(string policy)
     {
         string path = Path.Combine(_dir, $"{policy}.json");
-        var (exit, _, stderr) = CommandLine.Invoke("run", Path.Combine(ScenarioReaderTests.RepoRoot(), "scenarios", "stall-contention.yaml"), "--policy", policy, "--json", path);
+        // stall-contention.yaml with a slow0 that does not retry an abort: under hardened it completes nothing (POL-12).
+        string scenario = Path.Combine(_dir, "stall-contention.yaml");
+        File.WriteAllText(scenario, HtmlComparisonTests.StallContentionWithoutRetry());
+        var (exit, _, stderr) = CommandLine.Invoke("run", scenario, "--policy", policy, "--json", path);
         Assert.True(exit == ExitCodes.Ok, stderr);
         return path;
     }

@@ -40,9 +40,9 @@ public sealed class IommuScenarioTests
             Assert.Equal(h.Accesses, h.Completed);
             Assert.True(h.AccessLatency.P99Ns * 4 < l.AccessLatency.P99Ns, $"{name}: p99 {h.AccessLatency.P99Ns} ns hardened vs {l.AccessLatency.P99Ns} ns linux");
         }
-        // The slow master pays for it: past its budget its faults are terminated instead of stalled.
+        // The slow master is no victim: its stalls end, its faults are resolved in the background and it retries (POL-12).
         Assert.Equal(Master(linux, "slow0").Accesses, Master(linux, "slow0").Completed);
-        Assert.True(Master(hardened, "slow0").Aborted > 0);
+        Assert.Equal(Master(hardened, "slow0").Accesses, Master(hardened, "slow0").Completed);
     }
 
     [Fact]

@@ -36,8 +36,10 @@ public sealed class Smmuv3DriverCounters
     public long EventOverflows { get; internal set; }
     /// <summary>R16, BUG-15: the framework returned non-zero for a report; the driver prints the raw record.</summary>
     public long ReportsPrinted { get; internal set; }
-    /// <summary>POL-12: stall events of an owner past its budget, terminated at once instead of reported.</summary>
+    /// <summary>POL-12: stall events of an owner past its budget, or of a slow owner, terminated at once instead of stalled.</summary>
     public long BudgetTerminated { get; internal set; }
+    /// <summary>POL-12: faults of a slow owner terminated without a stall and resolved in the background, so its master's retry finds the page.</summary>
+    public long ResolvedInBackground { get; internal set; }
     /// <summary>CMD_RESUMEs submitted for framework responses (R22); budget terminations are in <see cref="BudgetTerminated"/>.</summary>
     public long ResumesSubmitted { get; internal set; }
     /// <summary>CMD_PRI_RESPs submitted for framework responses (R22); Deny answers are in <see cref="DenyResponses"/>.</summary>
@@ -61,12 +63,16 @@ public sealed class Smmuv3DriverCounters
 public sealed class Smmuv3Driver : IPageResponder
 {
     private const uint OverflowFlag = RingQueue.OverflowFlagBit;
+    /// <summary>POL-12: group ids from here up are the driver's own for faults resolved without a stall (a STAG is 16 bits).</summary>
+    private const uint BackgroundIds = 1u << 16;
 
     private readonly Smmuv3Iommu _smmu;
     private readonly FaultFramework _framework;
     private readonly Dictionary<uint, Master> _byStream = new();
     private readonly Dictionary<FaultDevice, Master> _masterOf = new();
     private readonly Dictionary<string, Owner> _owners = new();
+    private readonly List<Owner> _ownersInOrder = []; // POL-12 looks at owners in the order they came, never in hash order
+    private uint _nextBackgroundId;
     private readonly byte[] _command = new byte[Smmuv3Command.Size];
     private readonly CommandSubmitter _submitter;
 
@@ -164,6 +170,12 @@ public sealed class Smmuv3Driver : IPageResponder
     /// <summary>Stalls of <paramref name="owner"/> reported and not yet answered (POL-12 bookkeeping).</summary>
     public int OwnerStalls(string owner) => _owners.TryGetValue(owner, out var o) ? o.Stalls : 0;
 
+    /// <summary>POL-12: faults of <paramref name="owner"/> being resolved in the background, without a stall.</summary>
+    public int OwnerBackgroundFaults(string owner) => _owners.TryGetValue(owner, out var o) ? o.Background.Count : 0;
+
+    /// <summary>POL-12: whether the last fault of <paramref name="owner"/> took longer than <see cref="Smmuv3DriverConfig.SlowFaultNs"/> to resolve, so it holds no stall.</summary>
+    public bool OwnerIsSlow(string owner) => _owners.TryGetValue(owner, out var o) && o.Slow;
+
     /// <summary>
     /// The PRIQ thread (<c>arm_smmu_priq_thread</c>): handle every entry from CONS to PROD, moving CONS past
     /// each; then, if OVFLG differs from OVACKFLG, log the overflow and acknowledge it by writing CONS with
@@ -188,6 +200,7 @@ public sealed class Smmuv3Driver : IPageResponder
     public int HandleEvents(long now)
     {
         Counters.EventBatches++;
+        TerminateSlowStalls(now);
         int handled = DrainQueue(_smmu.EventQueue, pri: false, now, out bool overflow);
         Counters.Events += handled;
         if (overflow)
@@ -211,17 +224,30 @@ public sealed class Smmuv3Driver : IPageResponder
             Counters.ResponsesWarned++;
             return;
         }
-        ResponseTraced?.Invoke(device, response);
         if (master.IsStall)
         {
-            new ResumeCommand(master.StreamId, ResumeActionFor(response.Code), (ushort)response.GroupId).Encode(_command);
-            Submit();
-            Counters.ResumesSubmitted++;
             var owner = _owners[master.Owner];
-            owner.Stalls--;
+            if (Take(owner.Background, master.StreamId, response.GroupId) is { } resolved)
+            {
+                // POL-12: the transaction was terminated already: nothing stalls, nothing to resume.
+                if (resolved.GroupId < BackgroundIds) ResponseTraced?.Invoke(device, response); // a stall it terminated late
+                owner.Slow = owner.OverBudget && now - resolved.ReportedAt > Config.SlowFaultNs;
+            }
+            else
+            {
+                ResponseTraced?.Invoke(device, response);
+                new ResumeCommand(master.StreamId, ResumeActionFor(response.Code), (ushort)response.GroupId).Encode(_command);
+                Submit();
+                Counters.ResumesSubmitted++;
+                owner.Stalls--;
+                if (Take(owner.Stalled, master.StreamId, response.GroupId) is { } stall)
+                    owner.Slow = owner.OverBudget && now - stall.ReportedAt > Config.SlowFaultNs;
+            }
             UpdateStallDisable(owner);
+            TerminateSlowStalls(now);
             return;
         }
+        ResponseTraced?.Invoke(device, response);
         if (PriResponseFor(response.Code, _framework.Policy.WireCodes) is not { } resp)
         {
             Counters.ResponsesRefused++;
@@ -300,7 +326,11 @@ public sealed class Smmuv3Driver : IPageResponder
         _byStream.Add(master.StreamId, master);
         _masterOf.Add(master.Device, master);
         if (!master.IsStall) return;
-        if (!_owners.TryGetValue(master.Owner, out var owner)) _owners.Add(master.Owner, owner = new Owner());
+        if (!_owners.TryGetValue(master.Owner, out var owner))
+        {
+            _owners.Add(master.Owner, owner = new Owner());
+            _ownersInOrder.Add(owner);
+        }
         owner.Streams.Add(master.StreamId);
         UpdateStallDisable(owner);
     }
@@ -403,34 +433,117 @@ public sealed class Smmuv3Driver : IPageResponder
             return;
         }
         var e = decoded.Value;
+        _byStream.TryGetValue(e.StreamId, out var master);
+        bool stallMaster = master is { IsStall: true };
+        if (e.IsRecoverableFault && !e.Stall && !e.S2 && stallMaster)
+        {
+            // The SMMU terminated it (STE.S1STALLD). POL-12: a slow owner's fault is still resolved, so the retry finds the page.
+            var terminated = _owners[master!.Owner];
+            if (terminated.Stalls >= Config.StallBudget) terminated.OverBudget = true;
+            if (terminated.Slow && TryResolveInBackground(master, terminated, e, bytes, now)) return;
+        }
         // R36: translation / address size / access / permission faults with Stall reach the framework; stage-2 ones only from v6.12.
         bool stage2Printed = e.S2 && !_framework.Policy.ReportStage2Stalls;
-        if (!e.IsRecoverableFault || !e.Stall || stage2Printed || !_byStream.TryGetValue(e.StreamId, out var master) || !master.IsStall)
+        if (!e.IsRecoverableFault || !e.Stall || stage2Printed || !stallMaster)
         {
             if (e.IsRecoverableFault && e.Stall && !stage2Printed) Counters.UnknownStreams++;
             Print(bytes);
             return;
         }
 
-        var owner = _owners[master.Owner];
-        if (Config.StallBudget is { } budget && owner.Stalls >= budget)
+        var owner = _owners[master!.Owner];
+        if (Config.StallBudget is { } budget && (owner.Stalls >= budget || owner.Slow))
         {
-            // POL-12: the owner already holds its share of the stall buffer; this one ends now.
+            // POL-12: the owner already holds its share of the stall buffer, or is slow; this stall ends now.
+            if (owner.Stalls >= budget) owner.OverBudget = true;
             new ResumeCommand(e.StreamId, ResumeAction.Terminate, e.StallTag).Encode(_command);
             Submit();
             Counters.BudgetTerminated++;
+            if (owner.Slow) TryResolveInBackground(master, owner, e, bytes, now);
             return;
         }
         owner.Stalls++;
         UpdateStallDisable(owner);
+        Counters.StallsReported++;
+        if (FindsSlowOwners) owner.Stalled.Add(Held.Of(master, e, e.StallTag, now));
+        Report(master, e, e.StallTag, bytes, stall: true, now);
+    }
 
+    /// <summary>
+    /// POL-12: a stall held longer than <see cref="Smmuv3DriverConfig.SlowFaultNs"/> makes its owner slow and ends now
+    /// (CMD_RESUME Terminate) while its handler goes on, as if it had been terminated when it faulted. Looked at
+    /// whenever the driver runs: on events and on responses.
+    /// </summary>
+    private void TerminateSlowStalls(long now)
+    {
+        if (!FindsSlowOwners) return;
+        long slow = Config.SlowFaultNs!.Value;
+        foreach (var owner in _ownersInOrder)
+        {
+            if (!owner.OverBudget) continue;
+            for (int i = owner.Stalled.Count - 1; i >= 0; i--)
+            {
+                var held = owner.Stalled[i];
+                if (now - held.ReportedAt <= slow) continue;
+                owner.Stalled.RemoveAt(i);
+                owner.Stalls--;
+                owner.Background.Add(held);
+                owner.Slow = true;
+                new ResumeCommand(held.StreamId, ResumeAction.Terminate, (ushort)held.GroupId).Encode(_command);
+                Submit();
+                Counters.BudgetTerminated++;
+                Counters.ResolvedInBackground++;
+            }
+            UpdateStallDisable(owner);
+        }
+    }
+
+    /// <summary>POL-12: slow owners are looked for only where there is a budget to bound what they resolve in the background.</summary>
+    private bool FindsSlowOwners => Config.SlowFaultNs is not null && Config.StallBudget is not null;
+
+    private static Held? Take(List<Held> list, uint streamId, uint groupId)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            var held = list[i];
+            if (held.StreamId != streamId || held.GroupId != groupId) continue;
+            list.RemoveAt(i);
+            return held;
+        }
+        return null;
+    }
+
+    private static bool HoldsPage(List<Held> list, in Held fault)
+    {
+        foreach (var held in list)
+            if (held.StreamId == fault.StreamId && held.Pasid == fault.Pasid && held.Page == fault.Page) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// POL-12: a slow owner's terminated fault goes to the framework under a group id of the driver's own, above
+    /// every STAG, so that its response resumes nothing; it is not traced. Within the owner's budget, once per page; false otherwise.
+    /// </summary>
+    private bool TryResolveInBackground(Master master, Owner owner, in FaultEvent e, ReadOnlySpan<byte> bytes, long now)
+    {
+        var held = Held.Of(master, e, BackgroundIds | (_nextBackgroundId & ushort.MaxValue), now);
+        if (owner.Stalls + owner.Background.Count >= Config.StallBudget || HoldsPage(owner.Background, held)) return false;
+        _nextBackgroundId++;
+        owner.Background.Add(held);
+        Counters.ResolvedInBackground++;
+        Report(master, e, held.GroupId, bytes, stall: false, now);
+        return true;
+    }
+
+    private void Report(Master master, in FaultEvent e, uint groupId, ReadOnlySpan<byte> bytes, bool stall, long now)
+    {
         var perm = e.RnW ? FaultPermissions.Read : FaultPermissions.Write;
         if (e.InD) perm |= FaultPermissions.Exec;
         if (e.PnU) perm |= FaultPermissions.Priv;
         var flags = FaultFlags.LastPage | (e.SubstreamValid ? FaultFlags.PasidValid : FaultFlags.None);
-        Counters.StallsReported++;
-        var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, e.StallTag, perm, e.InputAddress);
-        FaultTraced?.Invoke(master.Device, fault, true);
+        var fault = new Fault(flags, e.SubstreamValid ? e.SubstreamId.Value : 0, groupId, perm, e.InputAddress);
+        // A fault resolved without a stall is neither a page request nor a stall, the only faults the trace shows.
+        if (stall) FaultTraced?.Invoke(master.Device, fault, true);
         var status = _framework.Report(master.Device, fault, now);
         if (status != FaultStatus.Ok)
         {
@@ -449,11 +562,11 @@ public sealed class Smmuv3Driver : IPageResponder
             log($"\t0x{System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[i..]):x16}");
     }
 
-    /// <summary>POL-12: STE.S1STALLD on every stream of the owner while it holds its whole budget.</summary>
+    /// <summary>POL-12: STE.S1STALLD on every stream of the owner while it holds its whole budget or is slow.</summary>
     private void UpdateStallDisable(Owner owner)
     {
         if (Config.StallBudget is not { } budget) return;
-        bool disable = owner.Stalls >= budget;
+        bool disable = owner.Stalls >= budget || owner.Slow;
         foreach (uint streamId in owner.Streams)
             if (_smmu.StallDisabled(streamId) != disable) _smmu.SetStallDisabled(streamId, disable);
     }
@@ -463,11 +576,26 @@ public sealed class Smmuv3Driver : IPageResponder
         if (_submitter.Submit(_command)) Counters.CommandQueueWaits++;
     }
 
+    /// <summary>POL-12: a fault of a stall master reported to the framework, and when.</summary>
+    private readonly record struct Held(uint StreamId, uint GroupId, uint Pasid, ulong Page, long ReportedAt)
+    {
+        public static Held Of(Master master, in FaultEvent e, uint groupId, long now) =>
+            new(master.StreamId, groupId, e.SubstreamValid ? e.SubstreamId.Value : 0, e.InputAddress >> PageRequest.PageShift, now);
+    }
+
     private sealed record Master(FaultDevice Device, uint StreamId, bool IsStall, bool NeedsPasid, string Owner);
 
     private sealed class Owner
     {
         public List<uint> Streams { get; } = [];
         public int Stalls { get; set; }
+        /// <summary>POL-12: its stalls in the stall buffer, when slow owners are looked for.</summary>
+        public List<Held> Stalled { get; } = [];
+        /// <summary>POL-12: its faults being resolved after their transaction was terminated.</summary>
+        public List<Held> Background { get; } = [];
+        /// <summary>POL-12: it asked for more than its budget once (a fault of it was terminated for it); only such an owner can be slow.</summary>
+        public bool OverBudget { get; set; }
+        /// <summary>POL-12: over budget, and its last fault took longer than <see cref="Smmuv3DriverConfig.SlowFaultNs"/>.</summary>
+        public bool Slow { get; set; }
     }
 }

@@ -38,10 +38,9 @@ internal sealed class MasterNode : DeviceNode, IStallMasterPort, IStallMasterObs
 
     public void SendTransaction(in StallTransaction transaction) => _platform.Send(DeviceMessage.Of(Port, transaction));
 
-    /// <summary>A retry leaves the master once its delay has passed, then takes one link time as any transaction.</summary>
+    /// <summary>A retry leaves the master once its delay has passed, then takes its link as any transaction (jitter, order).</summary>
     public void SendTransaction(in StallTransaction transaction, long delayNs) =>
-        _platform.Scheduler.At(_platform.Now + delayNs + _platform.Timing.LinkNs,
-            new SimEvent { Kind = SimEventKind.DeviceMessage, Message = DeviceMessage.Of(Port, transaction) });
+        _platform.Scheduler.After(delayNs, new SimEvent { Kind = SimEventKind.DeviceSend, Message = DeviceMessage.Of(Port, transaction) });
 
     public void AccessEnded(StallMaster master, in StallAccessResult result)
     {

@@ -242,6 +242,9 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             case SimEventKind.Kernel:
                 Land(e.Action);
                 break;
+            case SimEventKind.DeviceSend:
+                Send(e.Message);
+                break;
             case SimEventKind.ThreadBatchDone:
                 Kernel.AfterThreadBatch(e.Target, Now);
                 break;

@@ -25,6 +25,8 @@ internal enum SimEventKind : byte
     GuestAnswers,
     /// <summary>The host detaches guest <see cref="SimEvent.Target"/>'s function.</summary>
     GuestDetach,
+    /// <summary>A device sends <see cref="SimEvent.Message"/> now, after a wait of its own (a master's retry): it takes its link as any message.</summary>
+    DeviceSend,
 }
 
 /// <summary>

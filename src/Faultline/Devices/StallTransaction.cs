@@ -32,9 +32,6 @@ public interface IStallMasterPort
     /// <summary>Sends one transaction toward the SMMU.</summary>
     void SendTransaction(in StallTransaction transaction);
 
-    /// <summary>
-    /// Sends an aborted transaction again once <paramref name="delayNs"/> has passed (<see cref="StallMasterConfig.Retries"/>).
-    /// A host that does not model the wait sends it at once.
-    /// </summary>
-    void SendTransaction(in StallTransaction transaction, long delayNs) => SendTransaction(transaction);
+    /// <summary>Sends an aborted transaction again once <paramref name="delayNs"/> has passed (<see cref="StallMasterConfig.Retries"/>): the host keeps the time.</summary>
+    void SendTransaction(in StallTransaction transaction, long delayNs);
 }

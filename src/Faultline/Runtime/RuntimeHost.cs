@@ -348,6 +348,12 @@ public sealed class RuntimeHost : IKernelHost, IPriFunctionObserver, IStallMaste
         public void SendPageRequest(in PageRequest request) => host.Enqueue(new Step(true, DeviceMessage.Of(Port, request), default));
         public void SendInvalidationCompletion(in InvalidationCompletion completion) => host.Enqueue(new Step(true, DeviceMessage.Of(Port, completion), default));
         public void SendTransaction(in StallTransaction transaction) => host.Enqueue(new Step(true, DeviceMessage.Of(Port, transaction), default));
+
+        public void SendTransaction(in StallTransaction transaction, long delayNs)
+        {
+            var message = DeviceMessage.Of(Port, transaction);
+            host.Loop.After(delayNs, () => host.Enqueue(new Step(true, message, default)));
+        }
     }
 
     private readonly record struct Step(bool IsMessage, DeviceMessage Message, HostAction Action);

@@ -9,6 +9,7 @@ public sealed class StallMasterTests
     {
         public List<StallTransaction> Sent { get; } = [];
         public void SendTransaction(in StallTransaction transaction) => Sent.Add(transaction);
+        public void SendTransaction(in StallTransaction transaction, long delayNs) => throw new InvalidOperationException("no retries configured here");
     }
 
     private sealed class RecordingObserver : IStallMasterObserver

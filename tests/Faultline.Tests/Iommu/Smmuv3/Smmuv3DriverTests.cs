@@ -389,5 +389,6 @@ public sealed class Smmuv3DriverTests
     private sealed class SmmuPort(Smmuv3Rig rig) : IStallMasterPort
     {
         public void SendTransaction(in StallTransaction transaction) => rig.Smmu.OnTransaction(transaction, rig.Now);
+        public void SendTransaction(in StallTransaction transaction, long delayNs) => throw new InvalidOperationException("no retries configured here");
     }
 }

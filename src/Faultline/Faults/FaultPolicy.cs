@@ -361,8 +361,7 @@ public sealed record FaultPolicy
         PriResetOnStuckStop = true,
         PriResetAfterLostRequests = true,
         StallBudget = StallBudgetPolicy.HalfOfStallMax,
-        // R22's LPIG as v6.17 sets it and R36's stage-2 stalls left printed as v6.11 does (docs/policies.md, "Kernel releases").
-        VtdResponseLpig = true,
+        ReportStage2Stalls = true, // v6.18 (R36): a stage-2 stall printed and never resumed would hold its master for ever
     };
 
     /// <summary>

@@ -132,7 +132,7 @@ public sealed class VtdDriverTests
         var descriptor = Assert.Single(rig.Submitted());
         rig.Iommu.ProcessInvalidationQueue();
 
-        Assert.Equal(new PageGroupResponseDescriptor(request.Requester, true, new Pasid(DevicePasid), ResponseCode.InvalidRequest, true, request.Index), descriptor);
+        Assert.Equal(new PageGroupResponseDescriptor(request.Requester, true, new Pasid(DevicePasid), ResponseCode.InvalidRequest, false, request.Index), descriptor);
         Assert.Equal(new PrgResponse(request.Requester, request.Index, ResponseCode.InvalidRequest, new Pasid(DevicePasid)), Assert.Single(rig.Platform.Responses));
         Assert.Empty(rig.Handler.Groups);
         Assert.Equal(0, rig.Framework.Counters.Reports);
@@ -307,7 +307,7 @@ public sealed class VtdDriverTests
         Assert.Equal(0, (raw[1] >> 1) & 0x7); // type-high QW0[11:9]
         Assert.Equal(
             new PageGroupResponseDescriptor(new RequesterId(DeviceRid), withPasid, new Pasid(withPasid ? DevicePasid : 0), ResponseCode.Success,
-                true, new PrgIndex(0x1AB)),
+                false, new PrgIndex(0x1AB)), // LPIG: reserved since VT-d 4.0, left clear from v6.18 (a v6.17 pin sets it: R22)
             Assert.Single(rig.Submitted()));
         Assert.Equal(1, rig.Platform.InvalidationsQueued);
 

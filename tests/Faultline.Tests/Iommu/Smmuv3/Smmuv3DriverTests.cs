@@ -208,9 +208,9 @@ public sealed class Smmuv3DriverTests
     }
 
     [Fact]
-    public void R36_stage2_and_non_stall_events_are_printed_not_reported()
+    public void R36_before_v6_12_stage2_and_non_stall_events_are_printed_not_reported()
     {
-        var rig = new Smmuv3Rig();
+        var rig = new Smmuv3Rig(FaultPolicy.LinuxAt(new KernelRelease(6, 11)));
         rig.AddMaster();
         var s2 = new byte[FaultEvent.Size];
         new FaultEvent(FaultEvent.TranslationFault, Smmuv3Rig.MasterSid, false, default, 9, true, false, false, true, S2: true, 0, 0x1000, 0x1000).Encode(s2);

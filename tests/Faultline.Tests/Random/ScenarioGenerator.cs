@@ -226,6 +226,8 @@ internal static class ScenarioGenerator
                         Iommu = smmu.Name,
                         MaxOutstanding = Between(1, 4),
                         Owner = r.Chance(0.3) ? "shared" : null,
+                        // POL-12: a master that resends what was aborted, so a slow owner's faults can end in the background.
+                        Retry = r.Chance(0.3) ? new MasterRetry(Between(1, 8), Between(1_000, 50_000)) : null,
                         Bind = bind,
                         ContextBank = smmu.Type == IommuType.Smmuv2 ? i : null,
                     });

@@ -78,6 +78,7 @@ internal static class ScenarioWriter
             var fields = new List<(string, string)> { ("name", m.Name), ("stream_id", $"0x{m.StreamId:x}"), ("iommu", m.Iommu) };
             fields.AddRange(Fields(new MasterSpec { Name = "", StreamId = 0, Iommu = "", Bind = [] }, m,
                 ("max_outstanding", x => Int(x.MaxOutstanding)), ("owner", x => x.Owner), ("context_bank", x => x.ContextBank is { } b ? Int(b) : null)));
+            if (m.Retry is { } retry) fields.Add(("retry", $"{{ times: {Int(retry.Times)}, after: {Ns(retry.AfterNs)} }}"));
             fields.Add(("bind", $"[{string.Join(", ", m.Bind)}]"));
             w.Append("  - ").Append(Flow(fields)).Append('\n');
         }

@@ -46,7 +46,7 @@ public sealed class LatencyRecorder
     {
         Count++;
         _sum += nanoseconds;
-        _sumOfSquares += (Int128)nanoseconds * nanoseconds;
+        _sumOfSquares += Math.BigMul(nanoseconds, nanoseconds); // one 64x64 multiply, not Int128's 128x128
         if (nanoseconds > Max) Max = nanoseconds;
         if (_histogram is { } histogram)
         {

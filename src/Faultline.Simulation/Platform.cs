@@ -15,7 +15,8 @@ namespace Faultline.Simulation;
 /// </summary>
 internal sealed class Platform : IKernelHost
 {
-    private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
+    // By access id, while the access runs: its workload and when it started (one table for both, issue 9).
+    private readonly Dictionary<long, (WorkloadRunner Runner, long StartedAt)> _accessOwners = new();
     private readonly Dictionary<string, DeviceNode> _devicesByName = new(); // for scenario events and tenants
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
     private readonly List<DriverBatches> _batches = []; // by unit
@@ -54,7 +55,7 @@ internal sealed class Platform : IKernelHost
         Occupancy = new Occupancy(scenario.WarmupNs);
         Kernel = new HostKernel(scenario.Host with { Costs = Costs }, policy, this, trace)
         {
-            AccessOwner = access => _accessOwners.TryGetValue(access.Id, out var runner) ? runner.Process : null,
+            AccessOwner = access => _accessOwners.TryGetValue(access.Id, out var owner) ? owner.Runner.Process : null,
             DriverTrace = ftrace,
         };
     }
@@ -181,7 +182,8 @@ internal sealed class Platform : IKernelHost
 
     public long NextAccessId() => ++_lastAccessId;
 
-    public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, runner);
+    /// <summary>Access <paramref name="id"/> of <paramref name="runner"/> starts now.</summary>
+    public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, (runner, Now));
 
     // ---- running ----
 
@@ -517,11 +519,11 @@ internal sealed class Platform : IKernelHost
     {
         node.Results[(int)result]++;
         if (node is MasterNode) Kernel.MasterAccessEnded(now);
-        if (_accessOwners.Remove(access.Id, out var runner))
+        if (_accessOwners.Remove(access.Id, out var owner))
         {
-            long took = now - runner.StartedAt(access.Id);
+            long took = now - owner.StartedAt;
             if (Measured(now - took)) AccessLatency.Add(took);
-            runner.Ended(access.Id, result, took, now);
+            owner.Runner.Ended(result, took, now);
         }
     }
 

@@ -19,8 +19,11 @@ internal abstract class DeviceNode
     public abstract void StartAccess(DmaAccess access, long now);
 }
 
-/// <summary>One PCIe function and its link: ATS requests and page requests share it, FIFO with one latency, so they stay in order.</summary>
-internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceNode, IUpstreamPort
+/// <summary>
+/// One PCIe function and its link: ATS requests and page requests share it, FIFO with one latency, so they stay in
+/// order. It is its function's observer too, handing the platform itself: no lookup by function per call (issue 9).
+/// </summary>
+internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceNode, IUpstreamPort, IPriFunctionObserver
 {
     private FunctionPort? _port;
 
@@ -61,6 +64,15 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
 
     /// <summary>H-PCI-18: same link, same latency, so it cannot overtake page requests sent before it.</summary>
     public void SendInvalidationCompletion(in InvalidationCompletion completion) => platform.Send(DeviceMessage.Of(Port, completion));
+
+    public void PageRequestSent(PriFunction function, in PageRequest request, long now) => platform.PageRequestSent(this, now);
+
+    public void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now) =>
+        platform.PrgResponseReceived(this, response, outcome, latency, now);
+
+    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now) => platform.AccessEnded(this, access, result, now);
+
+    public void PasidStopCompleted(PriFunction function, Pasid pasid, long now) => platform.Send(DeviceMessage.Stopped(Port, pasid));
 }
 
 /// <summary>

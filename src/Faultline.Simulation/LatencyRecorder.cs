@@ -46,7 +46,7 @@ public sealed class LatencyRecorder
     {
         Count++;
         _sum += nanoseconds;
-        _sumOfSquares += (Int128)nanoseconds * nanoseconds;
+        _sumOfSquares += Math.BigMul(nanoseconds, nanoseconds); // one 64x64 multiply, not Int128's 128x128
         if (nanoseconds > Max) Max = nanoseconds;
         if (_histogram is { } histogram)
         {
@@ -75,15 +75,34 @@ public sealed class LatencyRecorder
         foreach (long sample in other._samples!) Add(sample);
     }
 
-    public long Percentile(double p)
+    public long Percentile(double p) => Percentiles([p])[0];
+
+    /// <summary>
+    /// The percentiles <paramref name="percents"/> (nearest rank), each as <see cref="Percentile"/> gives it, in one
+    /// walk of the histogram: a report asks for ~125 of each recorder, and a walk per percentile was ~5 % of a
+    /// saturated run (issue 9).
+    /// </summary>
+    public long[] Percentiles(ReadOnlySpan<double> percents)
     {
-        if (Count == 0) return 0;
-        long rank = Math.Clamp((long)Math.Ceiling(p / 100.0 * Count), 1, Count);
+        var result = new long[percents.Length];
+        if (Count == 0) return result;
+        var ranks = new long[percents.Length];
+        for (int i = 0; i < percents.Length; i++) ranks[i] = Math.Clamp((long)Math.Ceiling(percents[i] / 100.0 * Count), 1, Count);
         if (_histogram is { } histogram)
         {
+            // Percentiles by rank, lowest first, each answered by the first bucket that reaches its rank.
+            var order = new int[percents.Length];
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            Array.Sort((long[])ranks.Clone(), order);
+            int next = 0;
             foreach (var bucket in histogram.RecordedValues())
-                if (bucket.TotalCountToThisValue >= rank) return Math.Min(bucket.ValueIteratedTo, Max);
-            return Max;
+            {
+                for (; next < order.Length && bucket.TotalCountToThisValue >= ranks[order[next]]; next++)
+                    result[order[next]] = Math.Min(bucket.ValueIteratedTo, Max);
+                if (next == order.Length) return result;
+            }
+            for (; next < order.Length; next++) result[order[next]] = Max;
+            return result;
         }
         var samples = _samples!;
         if (!_sorted)
@@ -91,7 +110,8 @@ public sealed class LatencyRecorder
             samples.Sort();
             _sorted = true;
         }
-        return samples[(int)rank - 1];
+        for (int i = 0; i < ranks.Length; i++) result[i] = samples[(int)ranks[i] - 1];
+        return result;
     }
 
     private void ToHistogram()

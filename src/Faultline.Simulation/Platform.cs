@@ -13,10 +13,10 @@ namespace Faultline.Simulation;
 /// kernel lands, one <see cref="Timing"/> hop per kind, and when each message of a device reaches the kernel. It
 /// also keeps the run's metrics and trace. Nothing of the fault path is decided here: the kernel owns it.
 /// </summary>
-internal sealed class Platform : IKernelHost, IPriFunctionObserver
+internal sealed class Platform : IKernelHost
 {
-    private readonly Dictionary<PriFunction, FunctionNode> _functionNodes = new();
-    private readonly Dictionary<long, WorkloadRunner> _accessOwners = new();
+    // By access id, while the access runs: its workload and when it started (one table for both, issue 9).
+    private readonly Dictionary<long, (WorkloadRunner Runner, long StartedAt)> _accessOwners = new();
     private readonly Dictionary<string, DeviceNode> _devicesByName = new(); // for scenario events and tenants
     private readonly List<long[]> _threadBusyUntil = []; // by unit, then thread
     private readonly List<DriverBatches> _batches = []; // by unit
@@ -55,7 +55,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         Occupancy = new Occupancy(scenario.WarmupNs);
         Kernel = new HostKernel(scenario.Host with { Costs = Costs }, policy, this, trace)
         {
-            AccessOwner = access => _accessOwners.TryGetValue(access.Id, out var runner) ? runner.Process : null,
+            AccessOwner = access => _accessOwners.TryGetValue(access.Id, out var owner) ? owner.Runner.Process : null,
             DriverTrace = ftrace,
         };
     }
@@ -145,8 +145,7 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
             StopMarkerConsumesCredit = spec.StopMarkerConsumesCredit,
             Ats = spec.Ats,
             OmitLastEvery = spec.OmitLastEvery,
-        }, node, this);
-        _functionNodes.Add(function, node);
+        }, node, node);
         Functions.Add(node);
         _devicesByName.Add(node.Name, node);
         node.SetPort(Kernel.AddFunction(unit, function, spec.Credits, Now));
@@ -183,7 +182,8 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
 
     public long NextAccessId() => ++_lastAccessId;
 
-    public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, runner);
+    /// <summary>Access <paramref name="id"/> of <paramref name="runner"/> starts now.</summary>
+    public void OwnAccess(long id, WorkloadRunner runner) => _accessOwners.Add(id, (runner, Now));
 
     // ---- running ----
 
@@ -438,18 +438,16 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         return null;
     }
 
-    // ---- IPriFunctionObserver: what the functions saw ----
+    // ---- what the functions saw (each function's node forwards its observer calls with itself, no lookup) ----
 
-    public void PageRequestSent(PriFunction function, in PageRequest request, long now)
+    public void PageRequestSent(FunctionNode node, long now)
     {
-        var node = _functionNodes[function];
         Touch(node);
         Kernel.PageRequestSent(node.Port, now);
     }
 
-    public void PrgResponseReceived(PriFunction function, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now)
+    public void PrgResponseReceived(FunctionNode node, in PrgResponse response, PrgResponseOutcome outcome, long latency, long now)
     {
-        var node = _functionNodes[function];
         Touch(node);
         var stages = node.Answered(response.Index.Value);
         if (outcome != PrgResponseOutcome.Matched)
@@ -518,25 +516,22 @@ internal sealed class Platform : IKernelHost, IPriFunctionObserver
         return null;
     }
 
-    public void AccessEnded(PriFunction function, DmaAccess access, AccessResult result, long now)
+    public void AccessEnded(FunctionNode node, DmaAccess access, AccessResult result, long now)
     {
-        var node = _functionNodes[function];
         Touch(node);
         EndAccess(node, access, result, now);
     }
-
-    public void PasidStopCompleted(PriFunction function, Pasid pasid, long now) => Send(DeviceMessage.Stopped(_functionNodes[function].Port, pasid));
 
     /// <summary>An access of a function or a stall master ended: results, latency, and its workload goes on.</summary>
     public void EndAccess(DeviceNode node, DmaAccess access, AccessResult result, long now)
     {
         node.Results[(int)result]++;
         if (node is MasterNode) Kernel.MasterAccessEnded(now);
-        if (_accessOwners.Remove(access.Id, out var runner))
+        if (_accessOwners.Remove(access.Id, out var owner))
         {
-            long took = now - runner.StartedAt(access.Id);
+            long took = now - owner.StartedAt;
             if (Measured(now - took)) AccessLatency.Add(took);
-            runner.Ended(access.Id, result, took, now);
+            owner.Runner.Ended(result, took, now);
         }
     }
 

@@ -24,7 +24,6 @@ internal sealed class WorkloadRunner
     private readonly Arrivals _arrivals;
     private readonly Distribution? _pages;
     private readonly SimRandom? _pagesRandom;
-    private readonly Dictionary<long, long> _startedAt = new();
     private int _arrived;
     private int _waiting;
     private int _inFlight;
@@ -63,11 +62,8 @@ internal sealed class WorkloadRunner
     /// <summary>The first access start after the warm-up.</summary>
     public long? FirstMeasuredStartNs { get; private set; }
 
-    public long StartedAt(long id) => _startedAt[id];
-
-    public void Ended(long id, AccessResult result, long latency, long now)
+    public void Ended(AccessResult result, long latency, long now)
     {
-        _startedAt.Remove(id);
         _inFlight--;
         if (result == AccessResult.Completed) Completed++;
         else Failed++;
@@ -126,7 +122,6 @@ internal sealed class WorkloadRunner
             }
             _inFlight++;
             var access = Next(pasid);
-            _startedAt.Add(access.Id, platform.Now);
             FirstStartNs ??= platform.Now;
             if (platform.Measured(platform.Now)) FirstMeasuredStartNs ??= platform.Now;
             platform.OwnAccess(access.Id, this);

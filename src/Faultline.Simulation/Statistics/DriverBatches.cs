@@ -12,17 +12,28 @@ internal sealed class DriverBatches
     private readonly (long Start, long End)[] _batches = new (long, long)[Kept];
     private int _count;
 
+    /// <summary>A batch ran from <paramref name="start"/>; starts come in time order (the clock only moves on).</summary>
     public void Add(long start, long end) => _batches[_count++ % Kept] = (start, end);
 
     /// <summary>The end of the latest batch that began at <paramref name="start"/>; <paramref name="start"/> itself when none is kept.</summary>
     public long EndOf(long start)
     {
-        for (int i = _count - 1; i >= Math.Max(0, _count - Kept); i--)
+        // Starts never decrease, so a binary search over the kept window finds the latest batch that began at or
+        // before start: under saturation a group waits hundreds of batches, which a scan from the newest walked.
+        int lo = Math.Max(0, _count - Kept), hi = _count - 1, found = -1;
+        while (lo <= hi)
         {
-            var (s, e) = _batches[i % Kept];
-            if (s == start) return e;
-            if (s < start) break; // batches are added in time order
+            int mid = lo + ((hi - lo) >> 1);
+            if (_batches[mid % Kept].Start <= start)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
         }
-        return start;
+        return found >= 0 && _batches[found % Kept].Start == start ? _batches[found % Kept].End : start;
     }
 }

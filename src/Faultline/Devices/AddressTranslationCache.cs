@@ -11,7 +11,10 @@ internal readonly record struct AtcEntry(bool Read, bool Write, bool Execute);
 /// (lookups do not refresh). Storage grows by doubling up to the capacity as translations arrive,
 /// so an idle function holds none (issue 9); at capacity nothing is allocated (rule 7).
 /// Nodes sit in one array, chained oldest to newest; an open-addressed table of node numbers
-/// finds them in O(1). Nothing iterates the table, so its order decides nothing (rule 2).
+/// finds them in O(1). Nothing iterates the table, so its order decides nothing (rule 2). Each slot
+/// keeps its key's hash beside the node number, so a probe, a miss and a deletion's shift read the
+/// table alone and touch a node only on a hash match: with one ATC per function the nodes are cache
+/// misses, and a saturated run looks up and evicts on nearly every page (issue 9).
 /// </summary>
 internal sealed class AddressTranslationCache(int capacity)
 {
@@ -19,8 +22,10 @@ internal sealed class AddressTranslationCache(int capacity)
     private const int FirstNodes = 8;
 
     private Node[] _nodes = [];
-    // Node number + 1 per slot, 0 for an empty slot; at most half full.
-    private int[] _table = [];
+    // Per slot: the key's hash (the high half of its product, Home) above node number + 1; 0 for an empty slot.
+    // At most half full.
+    private ulong[] _table = [];
+    private int _shift;         // 64 - log2 of the table's length: the hash's top bits are a key's home slot
     private int _used;          // nodes ever handed out; below it, free ones are chained through Newer
     private int _free = None;
     private int _oldest = None;
@@ -53,7 +58,8 @@ internal sealed class AddressTranslationCache(int capacity)
         node = Allocate();
         _nodes[node] = new Node { Page = page, Pasid = pasid, Entry = entry };
         LinkNewest(node);
-        _table[EmptySlot(pasid, page)] = node + 1;
+        ulong hash = Hash(pasid, page);
+        _table[EmptySlot(hash)] = Slot(hash, node);
         Count++;
     }
 
@@ -87,8 +93,7 @@ internal sealed class AddressTranslationCache(int capacity)
         _table[slot] = 0;
         for (int next = (slot + 1) & mask; _table[next] != 0; next = (next + 1) & mask)
         {
-            ref var moved = ref _nodes[_table[next] - 1];
-            int home = Home(moved.Pasid, moved.Page);
+            int home = Home(_table[next]);
             if (((next - home) & mask) >= ((next - slot) & mask))
             {
                 _table[slot] = _table[next];
@@ -115,9 +120,13 @@ internal sealed class AddressTranslationCache(int capacity)
     {
         int length = (int)Math.Min(Capacity, Math.Max(FirstNodes, 2L * _nodes.Length));
         Array.Resize(ref _nodes, length);
-        _table = new int[checked((int)(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length) * 2L))];
+        _table = new ulong[checked((int)(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length) * 2L))];
+        _shift = 64 - System.Numerics.BitOperations.Log2((uint)_table.Length);
         for (int node = _oldest; node != None; node = _nodes[node].Newer)
-            _table[EmptySlot(_nodes[node].Pasid, _nodes[node].Page)] = node + 1;
+        {
+            ulong hash = Hash(_nodes[node].Pasid, _nodes[node].Page);
+            _table[EmptySlot(hash)] = Slot(hash, node);
+        }
     }
 
     private int Find(uint pasid, ulong page, out int slot)
@@ -125,28 +134,36 @@ internal sealed class AddressTranslationCache(int capacity)
         slot = 0;
         if (_table.Length == 0) return None;
         int mask = _table.Length - 1;
-        for (slot = Home(pasid, page); _table[slot] != 0; slot = (slot + 1) & mask)
+        ulong hash = Hash(pasid, page);
+        for (slot = Home(hash); _table[slot] != 0; slot = (slot + 1) & mask)
         {
-            int node = _table[slot] - 1;
+            if ((_table[slot] & HashBits) != hash) continue;
+            int node = (int)(uint)_table[slot] - 1;
             if (_nodes[node].Page == page && _nodes[node].Pasid == pasid) return node;
         }
         return None;
     }
 
-    private int EmptySlot(uint pasid, ulong page)
+    private int EmptySlot(ulong hash)
     {
         int mask = _table.Length - 1;
-        int slot = Home(pasid, page);
+        int slot = Home(hash);
         while (_table[slot] != 0) slot = (slot + 1) & mask;
         return slot;
     }
 
-    /// <summary>Fibonacci hashing of the page number and PASID: fixed, so lookups cost the same on every run.</summary>
-    private int Home(uint pasid, ulong page)
-    {
-        ulong h = ((page >> PageRequest.PageShift) ^ ((ulong)pasid << 40) ^ pasid) * 0x9E3779B97F4A7C15UL;
-        return (int)(h >> (64 - System.Numerics.BitOperations.Log2((uint)_table.Length)));
-    }
+    private const ulong HashBits = 0xFFFF_FFFF_0000_0000UL;
+
+    /// <summary>
+    /// Fibonacci hashing of the page number and PASID: fixed, so lookups cost the same on every run. The high half of
+    /// the product; its top bits are the home slot, as they were when the table held node numbers alone.
+    /// </summary>
+    private static ulong Hash(uint pasid, ulong page) =>
+        (((page >> PageRequest.PageShift) ^ ((ulong)pasid << 40) ^ pasid) * 0x9E3779B97F4A7C15UL) & HashBits;
+
+    private static ulong Slot(ulong hash, int node) => hash | (uint)(node + 1);
+
+    private int Home(ulong hashOrSlot) => (int)(hashOrSlot >> _shift);
 
     private void LinkNewest(int node)
     {

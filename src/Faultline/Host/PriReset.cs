@@ -1,3 +1,4 @@
+using Faultline.Devices;
 using Faultline.Pcie;
 
 namespace Faultline.Host;
@@ -105,8 +106,10 @@ public sealed partial class HostKernel
             ? $"t={now}ns {g.Name}: PRI reset of {port.Name} after the domain change ({rule}): {held} credits back{failed}"
             : $"t={now}ns {port.Name}: PRI reset after {WhyOf(port)} ({rule}): {held} credits back{failed}");
         if (reason == PriResetReason.LostRequests) port.MayHaveLostRequests = false;
-        _markerStops -= port.MarkerStopsSinceReset; // every credit a marker kept is back
-        port.MarkerStopsSinceReset = 0;
+        // Every credit a marker kept is back; but a stop still under way (the stuck one) sends its marker after the reset.
+        uint markersToCome = (uint)_teardowns.Count(t => t.Device == port && t.StoppedAt is null && t.Mode == PasidStopMode.StopMarker);
+        _markerStops += markersToCome - (long)port.MarkerStopsSinceReset;
+        port.MarkerStopsSinceReset = markersToCome;
         port.PendingReset = PriResetReason.None;
         port.ResetGuest = null;
     }

@@ -124,4 +124,34 @@ public sealed class StuckPasidStopTests
         Assert.Empty(r.InvariantCounts);
         Assert.DoesNotContain(r.Notes, n => n.Contains("POL-13", StringComparison.Ordinal));
     }
+
+    // Found by the long random run (hardened, generator seed 4370412729766890488): two marker stops on one credit; the
+    // second stop stuck, and its reset counted no marker after it, though the stuck stop sends its marker once the credit
+    // is back and that marker keeps it: a later access waited for ever (R8).
+    private const string MarkerAfterTheReset = """
+        name: amd-marker-sent-after-the-reset
+        host: { response_deadline: 201405ns }
+        iommus: [{ name: amd0, type: amd }]
+        processes:
+          - { name: p0, vmas: [{ start: 0x20000000, pages: 5, perm: r }] }
+          - { name: p1, vmas: [{ start: 0x10000000, pages: 1, perm: rwx }] }
+          - { name: p2, vmas: [{ start: 0x10000000, pages: 1, perm: rwx }] }
+        devices:
+          - { name: d0, rid: "00:01.0", iommu: amd0, capacity: 1, stop_marker_consumes_credit: true, bind: [p0, p2] }
+        workloads:
+          - { device: d0, process: p1, accesses: 1, max_pages: 1, concurrency: 1, start: 272066ns }
+          - { device: d0, process: p0, accesses: 1, min_pages: 14, max_pages: 14, write_fraction: 0, concurrency: 1, start: 79075ns }
+        events:
+          - { at: 101380ns, unbind: { device: d0, process: p0, stop: marker } }
+          - { at: 103872ns, exit: { process: p2, stop: marker } }
+          - { at: 0ns, bind: { device: d0, process: p1 } }
+        """;
+
+    [Fact]
+    public void POL_13_H_PCI_21_R8_the_marker_a_stuck_stop_sends_after_its_reset_counts_toward_the_next()
+    {
+        var r = Scenarios.Run(MarkerAfterTheReset, 3845092504084166163, "hardened");
+        Assert.Empty(r.InvariantCounts);
+        Assert.Equal(2, r.Notes.Count(n => n.Contains("(POL-13)", StringComparison.Ordinal)));
+    }
 }

@@ -182,6 +182,8 @@ public sealed record MasterReport
     public required long Completed { get; init; }
     public required long Aborted { get; init; }
     public required long TerminatedRazWi { get; init; }
+    /// <summary>Aborted transactions the master sent again (<c>masters[].retry</c>).</summary>
+    public long Retried { get; init; }
     public required long AccessesSkipped { get; init; }
     public required LatencyReport AccessLatency { get; init; }
     /// <summary>Accesses completed per millisecond (started after the warm-up), from the first such start to the last end.</summary>

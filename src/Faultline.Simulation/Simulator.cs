@@ -155,6 +155,7 @@ public static class Simulator
                     Completed = c.Completed,
                     Aborted = c.Aborted,
                     TerminatedRazWi = c.TerminatedRazWi,
+                    Retried = c.Retried,
                     AccessesSkipped = skipped.GetValueOrDefault(n.Name),
                     AccessLatency = LatencyReport.From(n.AccessLatency),
                     ThroughputPerMs = Throughput(byDevice[n.Name]),

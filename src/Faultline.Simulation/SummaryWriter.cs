@@ -50,9 +50,9 @@ public static class SummaryWriter
 
         if (page.Shows("masters") && r.Masters.Count > 0)
         {
-            var masters = new TextTable("master", "sid", "iommu", "cb", "owner", "accesses", "completed", "aborted", "raz-wi", "transactions", "p50", "p99", "max");
+            var masters = new TextTable("master", "sid", "iommu", "cb", "owner", "accesses", "completed", "aborted", "raz-wi", "retried", "transactions", "p50", "p99", "max");
             foreach (var m in r.Masters.Take(rows))
-                masters.Add(m.Name, $"0x{m.StreamId:x}", m.Iommu, m.ContextBank?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-", m.Owner, m.Accesses, m.Completed, m.Aborted, m.TerminatedRazWi, m.Transactions,
+                masters.Add(m.Name, $"0x{m.StreamId:x}", m.Iommu, m.ContextBank?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-", m.Owner, m.Accesses, m.Completed, m.Aborted, m.TerminatedRazWi, m.Retried, m.Transactions,
                     P50(m.AccessLatency), P99(m.AccessLatency), Max(m.AccessLatency));
             page.Table("Stall masters (platform, behind an SMMU; cb: SMMUv2 context bank)", masters, r.Masters.Count, "masters");
         }
@@ -60,9 +60,9 @@ public static class SummaryWriter
         foreach (var i in r.Iommus.Where(i => i.Stall is not null && page.Shows("stall")))
         {
             var st = i.Stall!;
-            var stalls = TextTable.Unkeyed("stalls", "high-water", "resumed-retry", "resumed-abort", "resumed-term", "stall-term", "aborted-full", "back-pressured", "events-lost", "budget-term");
+            var stalls = TextTable.Unkeyed("stalls", "high-water", "resumed-retry", "resumed-abort", "resumed-term", "stall-term", "aborted-full", "back-pressured", "events-lost", "budget-term", "background");
             stalls.Add(st.Stalls, st.HighWater, st.ResumedRetry, st.ResumedAbort, st.ResumedTerminate, st.StallTermTerminated, st.AbortedAtFull,
-                st.BackPressured, st.EventsLost, st.BudgetTerminated);
+                st.BackPressured, st.EventsLost, st.BudgetTerminated, st.ResolvedInBackground);
             page.Table($"Stall buffer of {i.Name} (STALL_MAX {st.StallMax}, when full: {st.WhenFull}; H-SMMU-9)", stalls, blankAfter: st.Occupancy.Count == 0);
             if (st.Occupancy.Count > 0)
             {

@@ -95,6 +95,8 @@ public sealed record StallReport
     public required long EventsLost { get; init; }
     /// <summary>POL-12: faults terminated instead of stalled because their owner was at its budget.</summary>
     public required long BudgetTerminated { get; init; }
+    /// <summary>POL-12: faults of a slow owner resolved in the background after their transaction was terminated, so a retry finds the page.</summary>
+    public long ResolvedInBackground { get; init; }
     /// <summary>Stalls held over time, in equal slices of the run.</summary>
     public required IReadOnlyList<OccupancySlice> Occupancy { get; init; }
 }

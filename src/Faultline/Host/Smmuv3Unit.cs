@@ -139,6 +139,7 @@ public sealed class Smmuv3Unit : IommuUnit, ISmmuv3Platform
                 BackPressured = hw.BackPressured,
                 EventsLost = hw.EventsLost,
                 BudgetTerminated = drv.BudgetTerminated,
+                ResolvedInBackground = drv.ResolvedInBackground,
                 Occupancy = StallOccupancy.Slices(now, 20),
             },
         };

@@ -59,7 +59,13 @@ public static class Program
         var width = new Option<int?>("--width") { HelpName = "N", Description = $"Fit the summary in N columns (default: the terminal's, else COLUMNS, else {Terminal.DefaultWidth})", CustomParser = r => WholeNumber(r, 100_000, RunOptions.MinWidth) is { } n ? (int)n : null };
         var rows = new Option<int?>("--rows") { HelpName = "N", Description = $"Print at most N rows per summary table, counting the rest (default {RunOptions.DefaultRows}; 0: all)", CustomParser = r => WholeNumber(r, int.MaxValue) is { } n ? (int)n : null };
         var set = new Option<string[]>("--set") { HelpName = "PATH=VALUE", Description = "Set a scenario value before it is read, e.g. iommus[0].prq_order=6 (repeatable; docs/sweeps.md)" };
-        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, seed, policy, kernel, json, trace, traceFilter, report, ftrace, quiet, section, width, rows };
+        var limit = new Option<string[]>("--limit") { HelpName = "NAME=N", Description = $"Raise (or lower) one of the reader's limits for this scenario (repeatable): {string.Join(", ", ScenarioLimits.Names)} (docs/scenarios.md, \"Limits\")" };
+        limit.Validators.Add(r =>
+        {
+            foreach (var token in r.Tokens)
+                if (RunOptions.ParseLimit(token.Value, ScenarioLimits.Default) is { Error: { } error }) r.AddError($"--limit {token.Value}: {error}");
+        });
+        var run = new Command("run", "Build the scenario's topology, run it in virtual time, check invariants, print a summary") { scenario, set, limit, seed, policy, kernel, json, trace, traceFilter, report, ftrace, quiet, section, width, rows };
         run.SetAction(r => RunCommand.Run(new RunOptions
         {
             Scenario = r.GetValue(scenario),
@@ -76,6 +82,7 @@ public static class Program
             Width = r.GetValue(width),
             Rows = r.GetValue(rows) ?? RunOptions.DefaultRows,
             Overrides = r.GetValue(set) ?? [],
+            Limits = (r.GetValue(limit) ?? []).Aggregate(ScenarioLimits.Default, (limits, token) => RunOptions.ParseLimit(token, limits).Limits!),
         }, stdout, stderr, terminal, simulate));
 
         var record = new Argument<string>("record") { Description = $"One of: {string.Join(", ", DecodeCommand.RecordNames)}" };

@@ -33,7 +33,7 @@ internal static class RunCommand
         try
         {
             var overrides = o.Overrides.Select(ScenarioOverride.Parse).ToList();
-            scenario = o.Scenario is null ? ScenarioReader.Default(overrides) : ScenarioReader.Load(o.Scenario, overrides: overrides);
+            scenario = o.Scenario is null ? ScenarioReader.Default(overrides) : ScenarioReader.Load(o.Scenario, o.Limits, overrides);
         }
         catch (Exception e) when (e is ScenarioException or ScenarioOverrideException)
         {

@@ -274,6 +274,29 @@ public sealed record ScenarioLimits
     /// <summary>The defaults, as documented.</summary>
     public static ScenarioLimits Default { get; } = new();
 
+    /// <summary>The limits' names, as docs/scenarios.md and a breach name them.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["file_size", "depth", "nodes", "iommus", "queue_entries", "processes", "vmas", "vma_pages", "resident_pages", "devices", "workloads", "events"];
+
+    /// <summary>These limits with <paramref name="name"/> set to <paramref name="value"/> (a user raising one on the command
+    /// line for a scenario larger than the defaults take); null for a name that is not a limit or a value that does not fit it.</summary>
+    public ScenarioLimits? With(string name, long value) => value < 1 ? null : name switch
+    {
+        "file_size" => this with { FileBytes = value },
+        "depth" when value <= int.MaxValue => this with { Depth = (int)value },
+        "nodes" => this with { Nodes = value },
+        "iommus" when value <= int.MaxValue => this with { Iommus = (int)value },
+        "queue_entries" => this with { QueueEntries = value },
+        "processes" when value <= int.MaxValue => this with { Processes = (int)value },
+        "vmas" when value <= int.MaxValue => this with { Vmas = (int)value },
+        "vma_pages" => this with { VmaPages = value },
+        "resident_pages" => this with { ResidentPages = value },
+        "devices" when value <= int.MaxValue => this with { Devices = (int)value },
+        "workloads" when value <= int.MaxValue => this with { Workloads = (int)value },
+        "events" when value <= int.MaxValue => this with { Events = (int)value },
+        _ => null,
+    };
+
     /// <summary><c>file_size</c>: bytes of the file (characters of a text already in memory).</summary>
     public long FileBytes { get; init; } = 16L << 20;
     /// <summary><c>depth</c>: lists and mappings nested in one another; a scenario needs 5.</summary>

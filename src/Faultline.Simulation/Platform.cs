@@ -503,9 +503,11 @@ internal sealed class Platform : IKernelHost
     {
         if (port.Owner is { } guest) return guest;
         if (pasid is not { } p) return null;
-        foreach (var (process, bound) in port.Pasids) if (bound == p) return process;
-        return LatestTeardown(port, t => t.Pasid == p)?.Mm.Name;
+        return port.ProcessAt(p) ?? TornDownAt(port, p);
     }
+
+    // Apart, so that the lambda's closure is allocated only when no process is bound at the PASID.
+    private string? TornDownAt(DevicePort port, uint pasid) => LatestTeardown(port, t => t.Pasid == pasid)?.Mm.Name;
 
     /// <summary>The latest teardown of a binding of <paramref name="port"/> that <paramref name="matches"/>, or null.</summary>
     private PasidTeardown? LatestTeardown(DevicePort port, Func<PasidTeardown, bool> matches)

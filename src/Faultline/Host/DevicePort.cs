@@ -32,6 +32,13 @@ public abstract class DevicePort
     internal Dictionary<string, uint> BoundPasids { get; } = new();
     /// <summary>Processes bound to the device, by name, and their PASIDs.</summary>
     public IReadOnlyDictionary<string, uint> Pasids => BoundPasids;
+
+    /// <summary>The process bound to the device at <paramref name="pasid"/>, or null. Allocation-free: a host asks it per answered group.</summary>
+    public string? ProcessAt(uint pasid)
+    {
+        foreach (var (process, bound) in BoundPasids) if (bound == pasid) return process;
+        return null;
+    }
     /// <summary>The guest that owns the device, or null for a host device.</summary>
     public string? Owner { get; internal set; }
 

@@ -17,18 +17,6 @@ internal sealed record RunOptions
     /// <summary>The reader's limits, the defaults unless <c>--limit</c> changed some.</summary>
     public ScenarioLimits Limits { get; init; } = ScenarioLimits.Default;
 
-    /// <summary><c>--limit NAME=N</c> applied to <paramref name="limits"/>, or what is wrong with it.</summary>
-    public static (ScenarioLimits? Limits, string? Error) ParseLimit(string token, ScenarioLimits limits)
-    {
-        int eq = token.IndexOf('=', StringComparison.Ordinal);
-        if (eq < 0) return (null, "expected NAME=N");
-        string name = token[..eq];
-        if (!ScenarioLimits.Names.Contains(name)) return (null, $"'{name}' is not one of: {string.Join(", ", ScenarioLimits.Names)}");
-        if (!long.TryParse(token[(eq + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value)
-            || limits.With(name, value) is not { } raised)
-            return (null, $"'{token[(eq + 1)..]}' is not a whole number from 1 that fits {name}");
-        return (raised, null);
-    }
     public ulong? Seed { get; init; }
     public string? Policy { get; init; }
     /// <summary>--kernel X.Y: the release the linux policy is pinned to (<see cref="KernelOption"/>).</summary>
@@ -48,4 +36,17 @@ internal sealed record RunOptions
 
     /// <summary>Enough for every example and benchmark scenario's tables, not for a 10 000-function run's.</summary>
     public const int DefaultRows = 100;
+
+    /// <summary><c>--limit NAME=N</c> applied to <paramref name="limits"/>, or what is wrong with it.</summary>
+    public static (ScenarioLimits? Limits, string? Error) ParseLimit(string token, ScenarioLimits limits)
+    {
+        int eq = token.IndexOf('=', StringComparison.Ordinal);
+        if (eq < 0) return (null, "expected NAME=N");
+        string name = token[..eq];
+        if (!ScenarioLimits.Names.Contains(name)) return (null, $"'{name}' is not one of: {string.Join(", ", ScenarioLimits.Names)}");
+        if (!long.TryParse(token[(eq + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value)
+            || limits.With(name, value) is not { } raised)
+            return (null, $"'{token[(eq + 1)..]}' is not a whole number from 1 that fits {name}");
+        return (raised, null);
+    }
 }

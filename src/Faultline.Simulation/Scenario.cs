@@ -274,28 +274,34 @@ public sealed record ScenarioLimits
     /// <summary>The defaults, as documented.</summary>
     public static ScenarioLimits Default { get; } = new();
 
+    // Each limit by its name in docs/scenarios.md and in a breach, the largest value its field holds, and how to set it.
+    private static readonly (string Name, long Max, Func<ScenarioLimits, long, ScenarioLimits> Set)[] Entries =
+    [
+        ("file_size", long.MaxValue, (l, v) => l with { FileBytes = v }),
+        ("depth", int.MaxValue, (l, v) => l with { Depth = (int)v }),
+        ("nodes", long.MaxValue, (l, v) => l with { Nodes = v }),
+        ("iommus", int.MaxValue, (l, v) => l with { Iommus = (int)v }),
+        ("queue_entries", long.MaxValue, (l, v) => l with { QueueEntries = v }),
+        ("processes", int.MaxValue, (l, v) => l with { Processes = (int)v }),
+        ("vmas", int.MaxValue, (l, v) => l with { Vmas = (int)v }),
+        ("vma_pages", long.MaxValue, (l, v) => l with { VmaPages = v }),
+        ("resident_pages", long.MaxValue, (l, v) => l with { ResidentPages = v }),
+        ("devices", int.MaxValue, (l, v) => l with { Devices = (int)v }),
+        ("workloads", int.MaxValue, (l, v) => l with { Workloads = (int)v }),
+        ("events", int.MaxValue, (l, v) => l with { Events = (int)v }),
+    ];
+
     /// <summary>The limits' names, as docs/scenarios.md and a breach name them.</summary>
-    public static IReadOnlyList<string> Names { get; } =
-        ["file_size", "depth", "nodes", "iommus", "queue_entries", "processes", "vmas", "vma_pages", "resident_pages", "devices", "workloads", "events"];
+    public static IReadOnlyList<string> Names { get; } = [.. Entries.Select(e => e.Name)];
 
     /// <summary>These limits with <paramref name="name"/> set to <paramref name="value"/> (a user raising one on the command
     /// line for a scenario larger than the defaults take); null for a name that is not a limit or a value that does not fit it.</summary>
-    public ScenarioLimits? With(string name, long value) => value < 1 ? null : name switch
+    public ScenarioLimits? With(string name, long value)
     {
-        "file_size" => this with { FileBytes = value },
-        "depth" when value <= int.MaxValue => this with { Depth = (int)value },
-        "nodes" => this with { Nodes = value },
-        "iommus" when value <= int.MaxValue => this with { Iommus = (int)value },
-        "queue_entries" => this with { QueueEntries = value },
-        "processes" when value <= int.MaxValue => this with { Processes = (int)value },
-        "vmas" when value <= int.MaxValue => this with { Vmas = (int)value },
-        "vma_pages" => this with { VmaPages = value },
-        "resident_pages" => this with { ResidentPages = value },
-        "devices" when value <= int.MaxValue => this with { Devices = (int)value },
-        "workloads" when value <= int.MaxValue => this with { Workloads = (int)value },
-        "events" when value <= int.MaxValue => this with { Events = (int)value },
-        _ => null,
-    };
+        foreach (var (entry, max, set) in Entries)
+            if (entry == name) return value >= 1 && value <= max ? set(this, value) : null;
+        return null;
+    }
 
     /// <summary><c>file_size</c>: bytes of the file (characters of a text already in memory).</summary>
     public long FileBytes { get; init; } = 16L << 20;

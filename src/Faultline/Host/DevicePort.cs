@@ -79,6 +79,8 @@ public sealed class FunctionPort : DevicePort
     internal bool MayHaveLostRequests { get; set; }
     /// <summary>POL-13: PASID stops by Stop Marker the host asked of the function since its last PRI reset; each may keep a credit (H-PCI-21).</summary>
     internal uint MarkerStopsSinceReset { get; set; }
+    /// <summary>POL-13: <see cref="MarkerStopsSinceReset"/> has reached the function's allocation: its markers may hold every credit.</summary>
+    internal bool MarkersAtAllocation { get; set; }
     /// <summary>Credits the host's PRI resets of the function gave back (POL-9, POL-13, POL-14).</summary>
     public long CreditsRecoveredByReset { get; internal set; }
 

@@ -238,11 +238,7 @@ public sealed partial class HostKernel
         {
             function.StopsUnderWay++; // before the stop, which may complete at once
             _stopsUnderWay++;
-            if (mode == PasidStopMode.StopMarker)
-            {
-                function.MarkerStopsSinceReset++; // POL-13: the marker may keep a credit (H-PCI-21)
-                _markerStops++;
-            }
+            if (mode == PasidStopMode.StopMarker) CountMarkerStops(function, function.MarkerStopsSinceReset + 1); // POL-13: it may keep a credit (H-PCI-21)
             function.Function.StopPasid(new Pasid(pasid), mode, now);
             CheckPriResets(function);
         }

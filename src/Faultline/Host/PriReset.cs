@@ -31,10 +31,10 @@ public sealed partial class HostKernel
     /// <summary>How often a reset looks for a quiet function before it gives up and says so.</summary>
     private const int ResetAttempts = 10_000;
 
-    // PASID stops under way on every function, and stops by Stop Marker since each function's last reset: with
-    // none and no lost requests, a batch has nothing to look at.
+    // PASID stops under way on every function, and functions whose marker stops since their last reset reached their
+    // allocation: with none and no lost requests, a batch has nothing to look at.
     private int _stopsUnderWay;
-    private long _markerStops;
+    private int _functionsAtMarkerAllocation;
 
     private void RequestPriReset(FunctionPort port, PriResetReason reason, GuestAttachment? guest = null)
     {
@@ -73,7 +73,7 @@ public sealed partial class HostKernel
     /// <summary>A batch ended or commands completed on the unit: one of its functions may now be quiet enough for a reset.</summary>
     private void LookForPriResets(IommuUnit unit)
     {
-        if (_stopsUnderWay == 0 && unit.RequestLossEventsSeen == 0 && _markerStops == 0) return; // no function can call for a reset
+        if (_stopsUnderWay == 0 && unit.RequestLossEventsSeen == 0 && _functionsAtMarkerAllocation == 0) return; // no function can call for a reset
         foreach (var port in unit.Functions.Values) CheckPriResets(port);
     }
 
@@ -107,9 +107,7 @@ public sealed partial class HostKernel
             : $"t={now}ns {port.Name}: PRI reset after {WhyOf(port)} ({rule}): {held} credits back{failed}");
         if (reason == PriResetReason.LostRequests) port.MayHaveLostRequests = false;
         // Every credit a marker kept is back; but a stop still under way (the stuck one) sends its marker after the reset.
-        uint markersToCome = (uint)_teardowns.Count(t => t.Device == port && t.StoppedAt is null && t.Mode == PasidStopMode.StopMarker);
-        _markerStops += markersToCome - (long)port.MarkerStopsSinceReset;
-        port.MarkerStopsSinceReset = markersToCome;
+        CountMarkerStops(port, (uint)_teardowns.Count(t => t.Device == port && t.StoppedAt is null && t.Mode == PasidStopMode.StopMarker));
         port.PendingReset = PriResetReason.None;
         port.ResetGuest = null;
     }
@@ -129,10 +127,18 @@ public sealed partial class HostKernel
         _ => $"{port.Unit.Name} lost page requests",
     };
 
+    /// <summary>POL-13: the stops by Stop Marker the host asked of the function since its last reset, against its allocation.</summary>
+    private void CountMarkerStops(FunctionPort port, uint count)
+    {
+        bool atAllocation = count > 0 && count >= port.Function.Pri.Allocation;
+        if (atAllocation != port.MarkersAtAllocation) _functionsAtMarkerAllocation += atAllocation ? 1 : -1;
+        port.MarkerStopsSinceReset = count;
+        port.MarkersAtAllocation = atAllocation;
+    }
+
     /// <summary>POL-13: the function sent a Stop Marker for as many stops as it has credits, and no stop waits now.</summary>
     private bool MarkersMayHoldEveryCredit(FunctionPort port) =>
-        port.StopsUnderWay == 0 && port.TranslationsInFlight == 0 && port.MarkerStopsSinceReset > 0
-        && port.MarkerStopsSinceReset >= port.Function.Pri.Allocation;
+        port.MarkersAtAllocation && port.StopsUnderWay == 0 && port.TranslationsInFlight == 0;
 
     /// <summary>POL-13: a stop of the function still waits, and neither the host nor a translation on its way holds anything of it.</summary>
     private bool IsStuck(FunctionPort port)

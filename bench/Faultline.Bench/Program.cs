@@ -6,7 +6,7 @@ namespace Faultline.Bench;
 /// <summary>
 /// BenchmarkDotNet for the micro benchmarks (any arguments it takes, e.g. <c>--filter *Engine*</c>); plain console
 /// modes for whole runs, whose figures BenchmarkDotNet does not derive: <c>e2e</c>, <c>scale</c>, <c>once</c>
-/// (one run of a scenario file, for an outside profiler), <c>sizes</c> (what the engine copies per event) and
+/// (one run of a scenario file, for an outside profiler), <c>sizes</c> (what the engine copies per event), <c>allocs</c> (a run's bytes by type) and
 /// <c>check</c> (<c>faultline check</c> on a large generated capture: lines/s and memory).
 /// </summary>
 public static class Program
@@ -25,6 +25,8 @@ public static class Program
                 return Once(args[1..]);
             case "check":
                 return CheckCaptureBenchmark.RunConsole(args[1..]);
+            case "allocs":
+                return AllocationSampler.RunConsole(args[1..]);
             case "sizes":
                 Console.WriteLine($"SimEvent {EngineBenchmark.SimEventSize} B, HostAction {Unsafe.SizeOf<Host.HostAction>()} B, DeviceMessage {Unsafe.SizeOf<Host.DeviceMessage>()} B");
                 return 0;

@@ -6,7 +6,7 @@ namespace Faultline.Devices;
 /// One DMA the function performs: <see cref="Pages"/> consecutive 4 KiB pages from
 /// <see cref="Address"/>, read or written, under an optional PASID.
 /// </summary>
-public sealed record DmaAccess(long Id, PasidPrefix? Prefix, ulong Address, int Pages, bool Write)
+public readonly record struct DmaAccess(long Id, PasidPrefix? Prefix, ulong Address, int Pages, bool Write)
 {
     /// <summary>Whether the access fetches instructions: its PASID prefix's Execute Requested bit.</summary>
     public bool Execute => Prefix is { ExecuteRequested: true };

@@ -25,11 +25,13 @@ public sealed class PriFunction : IPciConfigSpace
     private OutstandingGroup?[] _groups = [];
     private readonly Stack<OutstandingGroup> _spareGroups = new();
     private readonly Queue<PendingPage> _backlog = new();
-    private readonly Dictionary<int, PendingPage> _translations = new();
+    private readonly TranslationTags<PendingPage> _translations = new();
     private readonly AddressTranslationCache _atc;
     // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
     // By access id; iterated only when a PASID stops, then in id order (rule 2), so a hash table serves.
     private readonly Dictionary<long, AccessState> _active = new();
+    // Ended accesses' states, for the next accesses: a busy function allocates none per access (issue 9, rule 7).
+    private readonly Stack<AccessState> _spareAccesses = new();
     private readonly SortedDictionary<uint, PasidStopState> _stops = new();
     private int _nextTag;
     private int _nextIndex;
@@ -93,9 +95,9 @@ public sealed class PriFunction : IPciConfigSpace
     /// <summary>Whether a group with PRG index <paramref name="index"/> is outstanding.</summary>
     public bool IsOutstanding(PrgIndex index) => GroupAt(index.Value) is not null;
 
-    /// <summary>The access an outstanding group serves, for hosts that check who a response reaches.</summary>
+    /// <summary>The access an outstanding group serves, while that access runs, for hosts that check who a response reaches.</summary>
     public DmaAccess? AccessOfGroup(PrgIndex index) =>
-        GroupAt(index.Value) is { Count: > 0 } group ? group.Pages[0].Access.Access : null;
+        GroupAt(index.Value) is { Count: > 0 } group && group.Pages[0].Live ? group.Pages[0].Access.Access : null;
 
     /// <summary>Outstanding groups of a PASID, abandoned ones included.</summary>
     public int OutstandingGroupsOf(Pasid pasid)
@@ -170,7 +172,7 @@ public sealed class PriFunction : IPciConfigSpace
     {
         if (access.Pages < 1) throw new ArgumentOutOfRangeException(nameof(access), "an access covers at least one page");
         Counters.AccessesStarted++;
-        var state = new AccessState(access);
+        var state = Take(access);
         _active.Add(access.Id, state);
         if (!CanIssue(access))
         {
@@ -189,7 +191,7 @@ public sealed class PriFunction : IPciConfigSpace
         }
         for (int i = 0; i < access.Pages; i++)
         {
-            var page = new PendingPage(state, (access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0);
+            var page = PageOf(state, i);
             if (AtcGrants(page))
             {
                 Counters.AtcHits++;
@@ -216,9 +218,7 @@ public sealed class PriFunction : IPciConfigSpace
             EndAccess(state, refused, now);
             return;
         }
-        var access = state.Access;
-        for (int i = 0; i < access.Pages; i++)
-            _backlog.Enqueue(new PendingPage(state, (access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0));
+        for (int i = 0; i < state.Access.Pages; i++) _backlog.Enqueue(PageOf(state, i));
         SendGroups(now);
     }
 
@@ -226,14 +226,14 @@ public sealed class PriFunction : IPciConfigSpace
     public void OnTranslationCompletion(in TranslationCompletion completion, long now)
     {
         if (!_translations.Remove(completion.Tag, out var page)) return;
-        var state = page.Access;
-        state.PendingTranslations--;
-        if (state.Ended)
+        if (!page.Live)
         {
             // An ended access drops its pages as they come back; a stopping PASID may have waited for them.
             if (_stops.Count > 0) CompleteStops(now);
             return;
         }
+        var state = page.Access;
+        state.PendingTranslations--;
 
         var access = state.Access;
         if (completion.Status != TranslationStatus.Success)
@@ -259,11 +259,11 @@ public sealed class PriFunction : IPciConfigSpace
         }
         else
         {
-            (state.NeedPri ??= []).Add(page);
+            state.NeedPri.Add(page);
         }
 
         // The misses of one translation round go out together, so they can share groups.
-        if (state.PendingTranslations > 0 || state.NeedPri is not { Count: > 0 } || state.Ended) return;
+        if (state.PendingTranslations > 0 || state.NeedPri.Count == 0 || state.Ended) return;
         foreach (var p in state.NeedPri) _backlog.Enqueue(p);
         state.NeedPri.Clear();
         SendGroups(now);
@@ -336,7 +336,7 @@ public sealed class PriFunction : IPciConfigSpace
             case ResponseCode.Success:
                 foreach (var page in pages)
                 {
-                    if (page.Access.Ended) continue;
+                    if (!page.Live) continue;
                     if (!Config.Ats)
                     {
                         PageDone(page, now);
@@ -368,8 +368,10 @@ public sealed class PriFunction : IPciConfigSpace
         if (_stops.ContainsKey(pasid.Value)) return false;
         var stop = new PasidStopState(mode);
         _stops.Add(pasid.Value, stop);
-        foreach (var state in _active.Values.Where(a => PasidKey(a.Access) == pasid.Value).OrderBy(a => a.Access.Id).ToList())
-            EndAccess(state, AccessResult.PasidStopped, now);
+        // An ending access's host may start others (taking pooled states): each is ended only while still the one listed.
+        foreach (var (state, generation) in _active.Values.Where(a => PasidKey(a.Access) == pasid.Value).OrderBy(a => a.Access.Id)
+                     .Select(a => (a, a.Generation)).ToList())
+            if (state.Generation == generation && !state.Ended) EndAccess(state, AccessResult.PasidStopped, now);
         if (mode == PasidStopMode.StopMarker)
         {
             foreach (var group in _groups)
@@ -425,7 +427,7 @@ public sealed class PriFunction : IPciConfigSpace
         List<uint>? done = null;
         foreach (var (pasid, stop) in _stops)
         {
-            if (stop.MarkerPending || _translations.Values.Any(t => PasidKey(t.Access.Access) == pasid)) continue;
+            if (stop.MarkerPending || _translations.Any(pasid, static (p, page) => page.Pasid == p)) continue;
             if (stop.Mode == PasidStopMode.WaitForResponses && _groups.Any(g => g is not null && g.Pasid == pasid)) continue;
             (done ??= []).Add(pasid);
         }
@@ -505,7 +507,7 @@ public sealed class PriFunction : IPciConfigSpace
         while (_backlog.Count > 0 && Pri.CanSendRequest && _outstandingGroups < PrgIndex.Count)
         {
             var first = _backlog.Peek();
-            if (first.Access.Ended)
+            if (!first.Live)
             {
                 _backlog.Dequeue();
                 continue;
@@ -514,10 +516,10 @@ public sealed class PriFunction : IPciConfigSpace
             int index = NextFreeIndex();
             var group = Occupy(index);
             int limit = (int)Math.Min((uint)Config.PagesPerGroup, Pri.FreeCredits);
-            while (group.Count < limit && _backlog.TryPeek(out var next) && next.Access == first.Access)
+            while (group.Count < limit && _backlog.TryPeek(out var next) && next.Access == first.Access && next.Generation == first.Generation)
                 group.Pages[group.Count++] = _backlog.Dequeue();
 
-            group.Pasid = PasidKey(first.Access.Access);
+            group.Pasid = first.Pasid;
             group.SentAt = now;
             _outstandingGroups++;
             Counters.Groups++;
@@ -571,7 +573,7 @@ public sealed class PriFunction : IPciConfigSpace
 
     private void ReleasePage(PendingPage page, AccessResult failure, long now)
     {
-        if (!page.Access.Ended) EndAccess(page.Access, failure, now);
+        if (page.Live) EndAccess(page.Access, failure, now);
     }
 
     private void EndAccess(AccessState state, AccessResult result, long now)
@@ -581,7 +583,27 @@ public sealed class PriFunction : IPciConfigSpace
         if (result == AccessResult.Completed) Counters.AccessesCompleted++;
         else Counters.AccessesFailed++;
         Observer?.AccessEnded(this, state.Access, result, now);
+        // Pooled only once the host has heard: an access it starts from there must not take the state our caller
+        // still reads. Its pages left in queues and groups are told apart by their generation (PendingPage.Live).
+        state.NeedPri.Clear();
+        _spareAccesses.Push(state);
     }
+
+    /// <summary>A state for <paramref name="access"/>: a pooled one under a new generation, or a new one.</summary>
+    private AccessState Take(in DmaAccess access)
+    {
+        var state = _spareAccesses.Count > 0 ? _spareAccesses.Pop() : new AccessState();
+        state.Generation++;
+        state.Access = access;
+        state.Remaining = access.Pages;
+        state.PendingTranslations = 0;
+        state.Ended = false;
+        return state;
+    }
+
+    /// <summary>The <paramref name="i"/>th page of the access, on its first attempt.</summary>
+    private static PendingPage PageOf(AccessState state, int i) =>
+        new(state, state.Generation, (state.Access.Address & PageRequest.PageMask) + ((ulong)i << PageRequest.PageShift), 0, PasidKey(state.Access));
 
     /// <summary>
     /// Every access with a page waiting for PRI (held, or in an outstanding group) fails. With
@@ -622,9 +644,14 @@ public sealed class PriFunction : IPciConfigSpace
             && (access.Write ? entry.Write : entry.Read) && (!access.Execute || entry.Execute);
     }
 
-    private static uint PasidKey(DmaAccess access) => access.Prefix is { } p ? p.Pasid.Value : NoPasidKey;
+    private static uint PasidKey(in DmaAccess access) => access.Prefix is { } p ? p.Pasid.Value : NoPasidKey;
 
-    private readonly record struct PendingPage(AccessState Access, ulong Page, int Attempt);
+    /// <summary>A page of an access, as made under the access state's <paramref name="Generation"/>, and its PASID key.</summary>
+    private readonly record struct PendingPage(AccessState Access, int Generation, ulong Page, int Attempt, uint Pasid)
+    {
+        /// <summary>Its access still runs: it has not ended, and its state has not been taken for another since.</summary>
+        public bool Live => Access.Generation == Generation && !Access.Ended;
+    }
 
     private sealed class PasidStopState(PasidStopMode mode)
     {
@@ -632,13 +659,15 @@ public sealed class PriFunction : IPciConfigSpace
         public bool MarkerPending;
     }
 
-    private sealed class AccessState(DmaAccess access)
+    /// <summary>A running access; pooled when it ends (<see cref="Take"/>), each use under a new generation.</summary>
+    private sealed class AccessState
     {
-        public DmaAccess Access { get; } = access;
-        public int Remaining = access.Pages;
+        public DmaAccess Access;
+        public int Generation;
+        public int Remaining;
         public int PendingTranslations;
-        /// <summary>Pages of the current translation round that need PRI; made on the first such page.</summary>
-        public List<PendingPage>? NeedPri;
+        /// <summary>Pages of the current translation round that need PRI; kept, empty, across uses.</summary>
+        public readonly List<PendingPage> NeedPri = [];
         public bool Ended;
     }
 

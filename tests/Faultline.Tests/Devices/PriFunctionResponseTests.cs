@@ -225,4 +225,47 @@ public sealed class PriFunctionResponseTests
         Assert.Equal(AccessResult.ResponseFailure, rig.ResultOf(1));
         Assert.Equal(2u, rig.Pri.Outstanding); // the real group keeps its credits; its response will be ignored
     }
+
+    [Fact]
+    public void A_response_for_an_ended_access_group_does_nothing_to_the_access_that_follows_it()
+    {
+        // Access states are pooled (issue 9): access 2 takes the state access 1 ended with, while a group of
+        // access 1 is still outstanding. That group's Success must retry nothing and end nothing.
+        var rig = Rig.Enabled(32, pagesPerGroup: 1);
+        rig.Start(1, 2);
+        rig.Port.Deny();
+        Assert.Equal(2, rig.Port.PageRequests.Count);
+        rig.Port.Respond(rig.Port.PageRequests[0].Index, ResponseCode.InvalidRequest);
+        Assert.Equal(AccessResult.InvalidRequest, rig.ResultOf(1));
+
+        rig.Start(2, 1);
+        int translations = rig.Port.TranslationRequests.Count;
+        rig.Port.Respond(rig.Port.PageRequests[1].Index, ResponseCode.Success);
+
+        Assert.Equal(translations, rig.Port.TranslationRequests.Count);
+        Assert.Null(rig.ResultOf(2));
+        Assert.Equal(1, rig.Function.ActiveAccesses);
+        rig.Port.Grant();
+        Assert.Equal(AccessResult.Completed, rig.ResultOf(2));
+        Assert.Equal(0u, rig.Pri.Outstanding);
+    }
+
+    [Fact]
+    public void A_translation_completion_for_an_ended_access_does_not_count_for_the_access_that_follows_it()
+    {
+        var rig = Rig.Enabled(32);
+        rig.Start(1, 2);
+        var late = rig.Port.Unanswered[1];
+        rig.Function.OnTranslationCompletion(new TranslationCompletion(rig.Port.Unanswered[0].Tag, TranslationStatus.UnsupportedRequest, false, false, false), 0);
+        Assert.Equal(AccessResult.TranslationFault, rig.ResultOf(1));
+
+        rig.Start(2, 2); // takes access 1's state
+        var mine = rig.Port.Unanswered[^2];
+        rig.Function.OnTranslationCompletion(new TranslationCompletion(late.Tag, TranslationStatus.Success, true, true, false), 0);
+        rig.Function.OnTranslationCompletion(new TranslationCompletion(mine.Tag, TranslationStatus.Success, true, true, false), 0);
+
+        Assert.Null(rig.ResultOf(2)); // one of its two pages is done, not two
+        rig.Function.OnTranslationCompletion(new TranslationCompletion(rig.Port.Unanswered[^1].Tag, TranslationStatus.Success, true, true, false), 0);
+        Assert.Equal(AccessResult.Completed, rig.ResultOf(2));
+    }
 }

@@ -37,6 +37,8 @@ internal sealed class FunctionNode(Platform platform, DeviceSpec spec) : DeviceN
     /// <summary>Its credits' place in the run's <see cref="Statistics.Occupancy"/>, and whether this event moved them.</summary>
     internal int OccupancyIndex { get; set; }
     internal bool Touched { get; set; }
+    /// <summary>The tenant whose fault latency the function recorded last, and its recorder.</summary>
+    internal (string Name, LatencyRecorder Recorder)? LastTenant { get; set; }
 
     // When each outstanding group, by PRG index, reached the IOMMU whole and was run by a handler (stage latencies).
     private readonly Dictionary<uint, GroupStages> _stages = new();

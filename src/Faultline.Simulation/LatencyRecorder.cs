@@ -6,9 +6,10 @@ namespace Faultline.Simulation;
 /// Latency percentiles (nearest rank) of a run. Exact over every sample up to <see cref="ExactLimit"/> samples;
 /// past it the samples move into an HDR histogram (3 significant digits: a percentile is the top of a bucket
 /// at most 0.1 % wide), so a recorder holds at most ~512 KB however long the run. The maximum stays exact.
-/// The exact samples sit in chunks that grow from 64 to 4096 samples and are never copied while recording: a
-/// recorder allocates what it keeps, not twice that in the discarded arrays of a doubling list (issue 9: those were
-/// 116 of the 137 bytes a saturated run allocated per answered group).
+/// The exact samples sit in chunks, each as large as all before it (from 64 up to 4096 samples) and never copied
+/// while recording: a recorder holds at most twice its samples, as a doubling list does, but allocates only what it
+/// holds, not the arrays a doubling list discards (issue 9: those were 116 of the 137 bytes a saturated run
+/// allocated per answered group).
 /// </summary>
 public sealed class LatencyRecorder
 {
@@ -21,8 +22,10 @@ public sealed class LatencyRecorder
     private const int FirstChunk = 64;
     private const int LargestChunk = 4096;
 
-    // The exact samples in arrival order, chunk after chunk, the last one filled up to _inLast; null past ExactLimit.
+    // The exact samples in arrival order, chunk after chunk, the last one (_last) filled up to _inLast; null past
+    // ExactLimit. The chunks add up to ExactLimit exactly, so the turn to the histogram comes at a chunk's end.
     private List<long[]>? _chunks = [];
+    private long[] _last = [];
     private int _inLast;
     private long _lastSample;
     // Set once a sample arrived below the one before it; then the percentiles sort (into one chunk).
@@ -63,20 +66,28 @@ public sealed class LatencyRecorder
             histogram.RecordValue(Math.Clamp(nanoseconds, 0, HighestTrackable));
             return;
         }
-        if (Count > ExactLimit)
+        if (_inLast == _last.Length && !NextChunk())
         {
-            ToHistogram();
             _histogram!.RecordValue(Math.Clamp(nanoseconds, 0, HighestTrackable));
             return;
         }
-        var chunks = _chunks!;
-        if (chunks.Count == 0 || _inLast == chunks[^1].Length)
+        if (nanoseconds < _lastSample) _sorted = false;
+        _last[_inLast++] = _lastSample = nanoseconds;
+    }
+
+    /// <summary>Starts a chunk for the sample just counted; false when that sample is past the limit and the recorder turned to the histogram.</summary>
+    private bool NextChunk()
+    {
+        long room = ExactLimit - (Count - 1);
+        if (room <= 0)
         {
-            chunks.Add(new long[chunks.Count == 0 ? FirstChunk : Math.Min(LargestChunk, 2 * chunks[^1].Length)]);
-            _inLast = 0;
+            ToHistogram();
+            return false;
         }
-        if (Count > 1 && nanoseconds < _lastSample) _sorted = false;
-        chunks[^1][_inLast++] = _lastSample = nanoseconds;
+        _last = new long[Math.Min(room, Math.Clamp(Count - 1, FirstChunk, LargestChunk))];
+        _chunks!.Add(_last);
+        _inLast = 0;
+        return true;
     }
 
     /// <summary>The exact samples, chunk by chunk.</summary>
@@ -139,8 +150,9 @@ public sealed class LatencyRecorder
             var all = Samples().ToArray();
             if (!_sorted) Array.Sort(all);
             _chunks!.Clear();
-            _chunks.Add(all);
+            _chunks.Add(_last = all);
             _inLast = all.Length;
+            _lastSample = all[^1]; // a later sample below the largest unsorts them
             _sorted = true;
         }
         var sorted = _chunks![0];
@@ -155,5 +167,6 @@ public sealed class LatencyRecorder
             foreach (long sample in Samples()) histogram.RecordValue(Math.Clamp(sample, 0, HighestTrackable));
         _histogram = histogram;
         _chunks = null;
+        _last = [];
     }
 }

@@ -27,9 +27,10 @@ public sealed class PriFunction : IPciConfigSpace
     private readonly Queue<PendingPage> _backlog = new();
     private readonly TranslationTags<PendingPage> _translations = new();
     private readonly AddressTranslationCache _atc;
-    // Ordered by access id, so ending accesses in bulk (PASID stop) is deterministic.
-    // By access id; iterated only when a PASID stops, then in id order (rule 2), so a hash table serves.
-    private readonly Dictionary<long, AccessState> _active = new();
+    // The running accesses, linked through their states (no table to hash into per access, issue 9); walked only
+    // when a PASID stops, then taken in access id order (rule 2).
+    private AccessState? _newestActive;
+    private int _activeCount;
     // Ended accesses' states, for the next accesses: a busy function allocates none per access (issue 9, rule 7).
     private readonly Stack<AccessState> _spareAccesses = new();
     private readonly SortedDictionary<uint, PasidStopState> _stops = new();
@@ -79,7 +80,7 @@ public sealed class PriFunction : IPciConfigSpace
     public RequesterId Requester => Config.Requester;
 
     /// <summary>Accesses started and not yet ended.</summary>
-    public int ActiveAccesses => _active.Count;
+    public int ActiveAccesses => _activeCount;
 
     /// <summary>PASIDs whose stop was requested and has not completed (H-PCI-19).</summary>
     public int StoppingPasids => _stops.Count;
@@ -173,7 +174,6 @@ public sealed class PriFunction : IPciConfigSpace
         if (access.Pages < 1) throw new ArgumentOutOfRangeException(nameof(access), "an access covers at least one page");
         Counters.AccessesStarted++;
         var state = Take(access);
-        _active.Add(access.Id, state);
         if (!CanIssue(access))
         {
             EndAccess(state, AccessResult.CapabilityDisabled, now);
@@ -369,8 +369,10 @@ public sealed class PriFunction : IPciConfigSpace
         var stop = new PasidStopState(mode);
         _stops.Add(pasid.Value, stop);
         // An ending access's host may start others (taking pooled states): each is ended only while still the one listed.
-        foreach (var (state, generation) in _active.Values.Where(a => PasidKey(a.Access) == pasid.Value).OrderBy(a => a.Access.Id)
-                     .Select(a => (a, a.Generation)).ToList())
+        var stopping = new List<(AccessState State, int Generation)>();
+        for (var a = _newestActive; a is not null; a = a.Older)
+            if (PasidKey(a.Access) == pasid.Value) stopping.Add((a, a.Generation));
+        foreach (var (state, generation) in stopping.OrderBy(a => a.State.Access.Id))
             if (state.Generation == generation && !state.Ended) EndAccess(state, AccessResult.PasidStopped, now);
         if (mode == PasidStopMode.StopMarker)
         {
@@ -579,7 +581,12 @@ public sealed class PriFunction : IPciConfigSpace
     private void EndAccess(AccessState state, AccessResult result, long now)
     {
         state.Ended = true;
-        _active.Remove(state.Access.Id);
+        // Off the running list.
+        if (state.Older is { } older) older.Newer = state.Newer;
+        if (state.Newer is { } newer) newer.Older = state.Older;
+        else _newestActive = state.Older;
+        state.Older = state.Newer = null;
+        _activeCount--;
         if (result == AccessResult.Completed) Counters.AccessesCompleted++;
         else Counters.AccessesFailed++;
         Observer?.AccessEnded(this, state.Access, result, now);
@@ -598,6 +605,10 @@ public sealed class PriFunction : IPciConfigSpace
         state.Remaining = access.Pages;
         state.PendingTranslations = 0;
         state.Ended = false;
+        state.Older = _newestActive;
+        if (_newestActive is not null) _newestActive.Newer = state;
+        _newestActive = state;
+        _activeCount++;
         return state;
     }
 
@@ -669,6 +680,8 @@ public sealed class PriFunction : IPciConfigSpace
         /// <summary>Pages of the current translation round that need PRI; kept, empty, across uses.</summary>
         public readonly List<PendingPage> NeedPri = [];
         public bool Ended;
+        /// <summary>Its neighbours on the list of running accesses, while it runs.</summary>
+        public AccessState? Older, Newer;
     }
 
     private sealed class OutstandingGroup(int capacity)

@@ -24,6 +24,10 @@ internal sealed class PageSet
     private readonly List<ChunkRun> _runs = [];
     // The bitmap of the chunk filled last, cleared, for the next chunk begun (a page-by-page fill allocates one).
     private ulong[]? _spare;
+    // The partial chunk looked up last and its bitmap: the pages of one access or group share a chunk, so most
+    // lookups skip the table (issue 9). Forgotten when that bitmap leaves the table.
+    private ulong _lastChunk = ulong.MaxValue;
+    private ulong[]? _lastBits;
 
     public long Count { get; private set; }
 
@@ -36,15 +40,24 @@ internal sealed class PageSet
     public bool Contains(ulong page)
     {
         ulong chunk = page >> ChunkShift;
-        if (_partial.TryGetValue(chunk, out var bits)) return (bits[WordOf(page)] & BitOf(page)) != 0;
+        if (Partial(chunk) is { } bits) return (bits[WordOf(page)] & BitOf(page)) != 0;
         return RunHolding(chunk) >= 0;
+    }
+
+    /// <summary>The bitmap of a chunk partly in the set, or null.</summary>
+    private ulong[]? Partial(ulong chunk)
+    {
+        if (chunk == _lastChunk) return _lastBits;
+        if (!_partial.TryGetValue(chunk, out var bits)) return null;
+        _lastChunk = chunk;
+        return _lastBits = bits;
     }
 
     /// <summary>Adds a page; false if it was in the set already.</summary>
     public bool Add(ulong page)
     {
         ulong chunk = page >> ChunkShift;
-        if (!_partial.TryGetValue(chunk, out var bits))
+        if (Partial(chunk) is not { } bits)
         {
             if (RunHolding(chunk) >= 0) return false;
             bits = TakeBitmap();
@@ -179,6 +192,11 @@ internal sealed class PageSet
     /// <summary>Keeps a dropped bitmap, cleared, for the next chunk; returns the pages it held.</summary>
     private long Release(ulong[] bits)
     {
+        if (bits == _lastBits)
+        {
+            _lastChunk = ulong.MaxValue;
+            _lastBits = null;
+        }
         long held = 0;
         foreach (ulong w in bits) held += BitOperations.PopCount(w);
         Array.Clear(bits);

@@ -56,6 +56,37 @@ public sealed class LatencyRecorderTests
         foreach (double p in Percentiles) Assert.Equal(one.Percentile(p), merged.Percentile(p));
     }
 
+    [Theory]
+    [InlineData(100)]                            // one chunk
+    [InlineData(10_000)]                         // several chunks
+    [InlineData(LatencyRecorder.ExactLimit)]     // the last sample kept exact
+    [InlineData(LatencyRecorder.ExactLimit + 1)] // the first one past the limit turns the recorder to the histogram
+    public void Percentiles_read_between_samples_stay_exact_up_to_the_limit_and_the_turn_comes_past_it(int count)
+    {
+        // The samples sit in chunks (issue 9), gathered and sorted when percentiles are read; reading halfway and
+        // recording more, some below the largest so far, must give what one sorted list gives.
+        var samples = Samples(seed: 3, count: count);
+        var r = new LatencyRecorder();
+        for (int i = 0; i < count; i++)
+        {
+            r.Add(samples[i]);
+            if (i == count / 2) Assert.Equal(Exact(samples[..(i + 1)], 50), r.Percentile(50));
+        }
+        if (count > LatencyRecorder.ExactLimit)
+        {
+            long exact = Exact(samples, 99);
+            Assert.InRange(r.Percentile(99), exact, exact + exact / 1000 + 1);
+            return;
+        }
+        foreach (double p in Percentiles) Assert.Equal(Exact(samples, p), r.Percentile(p));
+    }
+
+    private static long Exact(long[] samples, double p)
+    {
+        var sorted = samples.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length), 1, sorted.Length) - 1];
+    }
+
     /// <summary>Latency-like samples: a long tail over five decades, from 100 ns to ~10 ms.</summary>
     private static long[] Samples(int seed, int count)
     {

@@ -4,7 +4,8 @@ using System.Globalization;
 namespace Faultline.Bench;
 
 /// <summary>
-/// <c>allocs [FILE]</c>: where a run's bytes go, by type. The runtime raises an AllocationTick event about every
+/// <c>allocs [FILE | --scale FUNCTIONS,REQUESTS]</c>: where a run's bytes go, by type (<c>--scale</c>: the scale
+/// benchmark's generated scenario). The runtime raises an AllocationTick event about every
 /// 100 KB allocated, naming the type of the object that crossed the mark; over millions of events the ticks per type
 /// estimate its share of the bytes. One warm run first, so the JIT's own allocations stay out.
 /// </summary>
@@ -34,8 +35,17 @@ internal sealed class AllocationSampler : EventListener
 
     public static int RunConsole(string[] args)
     {
-        string path = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? RunFigures.FindInRepository(EndToEndBenchmark.ScenarioFile);
-        var scenario = Simulation.ScenarioReader.Load(path);
+        int scale = Array.IndexOf(args, "--scale");
+        Simulation.Scenario scenario;
+        if (scale >= 0 && scale + 1 < args.Length && args[scale + 1].Split(',') is [var f, var r])
+        {
+            scenario = ScaleBenchmark.Load(int.Parse(f, CultureInfo.InvariantCulture), long.Parse(r, CultureInfo.InvariantCulture), 64);
+        }
+        else
+        {
+            string path = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? RunFigures.FindInRepository(EndToEndBenchmark.ScenarioFile);
+            scenario = Simulation.ScenarioReader.Load(path);
+        }
         Simulation.Simulator.Run(scenario);
         RunFigures figures;
         Dictionary<string, (long Ticks, long Bytes)> byType;

@@ -33,7 +33,6 @@ internal sealed class Platform : IKernelHost
     private long[] _linkUp = [];
     private long[] _linkDown = [];
     private readonly List<DeviceNode?> _nodesById = [];
-    private readonly Dictionary<FaultDevice, FunctionNode> _byFaultDevice = new();
     private readonly List<FunctionNode> _touched = [];
 
     /// <param name="ftrace">Takes what the drivers print (an ftrace capture of the run), when given.</param>
@@ -426,17 +425,7 @@ internal sealed class Platform : IKernelHost
     }
 
     /// <summary>The PCIe function behind a fault framework device, or null (a stall master).</summary>
-    internal FunctionNode? FunctionOf(FaultDevice device)
-    {
-        if (_byFaultDevice.TryGetValue(device, out var node)) return node;
-        foreach (var f in Functions)
-            if (f.Port.FaultDevice == device)
-            {
-                _byFaultDevice.Add(device, f);
-                return f;
-            }
-        return null;
-    }
+    internal FunctionNode? FunctionOf(FaultDevice device) => Kernel.PortOf(device) is { } port ? _nodesById[port.Id] as FunctionNode : null;
 
     // ---- what the functions saw (each function's node forwards its observer calls with itself, no lookup) ----
 

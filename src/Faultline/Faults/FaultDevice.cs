@@ -23,6 +23,12 @@ public sealed class FaultDevice(string name, IPageResponder? responder)
 
     internal FaultDeviceParam? Param { get; set; }
 
+    /// <summary>
+    /// The host's object for this device (the kernel's port), set by the host: a group leads back to its device
+    /// model without a table keyed by device (issue 9). Untyped, as the framework sits below the host.
+    /// </summary>
+    internal object? Owner { get; set; }
+
     /// <summary>The queue the device was added to, or null (R3, R4).</summary>
     public FaultQueue? Queue => Param?.Queue;
 

@@ -26,7 +26,16 @@ public abstract class DevicePort
     /// <summary>The IOMMU the device sits behind.</summary>
     public IommuUnit Unit { get; }
     /// <summary>The framework's handle, when the driver enabled IOPF for it.</summary>
-    public FaultDevice? FaultDevice { get; internal set; }
+    public FaultDevice? FaultDevice
+    {
+        get => _faultDevice;
+        internal set
+        {
+            _faultDevice = value;
+            if (value is not null) value.Owner = this;
+        }
+    }
+    private FaultDevice? _faultDevice;
     /// <summary>The IOMMU's PASID table for the device (context entry, CD table, DTE or context bank), where bound address spaces are installed.</summary>
     internal IPasidTable PasidTable { get; set; } = null!;
     internal Dictionary<string, uint> BoundPasids { get; } = new();

@@ -137,6 +137,9 @@ public sealed partial class HostKernel
         return port;
     }
 
+    /// <summary>The port whose framework device <paramref name="device"/> is, or null for a device of no port of this kernel.</summary>
+    public DevicePort? PortOf(FaultDevice device) => device.Owner is DevicePort port && port.Id < _devices.Count && _devices[port.Id] == port ? port : null;
+
     /// <summary>A platform stall master behind an SMMUv3 (R37: only masters declared able to stall) or an SMMUv2 context bank.</summary>
     public MasterPort AddMaster(IommuUnit unit, StallMaster master, string? owner, int? contextBank, long now)
     {

@@ -28,6 +28,10 @@ internal sealed class WorkloadRunner
     private int _waiting;
     private int _inFlight;
     private bool _starting;
+    // The process's PASID on the device as last looked up (null: not bound), valid while the device's bindings
+    // have not changed since (a lookup by name per access was a hash and cache misses at 10 000 functions, issue 9).
+    private uint? _pasid;
+    private int _pasidAt = -1;
 
     public WorkloadRunner(Platform platform, int index, WorkloadSpec spec, DeviceNode device, AddressSpace mm, SimRandom random)
     {
@@ -115,7 +119,7 @@ internal sealed class WorkloadRunner
         while (_waiting > 0 && _inFlight < Spec.Concurrency)
         {
             _waiting--;
-            if (Process.Exiting || !device.Port.Pasids.TryGetValue(Process.Name, out uint pasid))
+            if (Process.Exiting || BoundPasid() is not { } pasid)
             {
                 Skipped++;
                 continue;
@@ -127,6 +131,17 @@ internal sealed class WorkloadRunner
             platform.OwnAccess(access.Id, this);
             device.StartAccess(access, platform.Now);
         }
+    }
+
+    private uint? BoundPasid()
+    {
+        var port = device.Port;
+        if (_pasidAt != port.BindingChanges)
+        {
+            _pasid = port.Pasids.TryGetValue(Process.Name, out uint pasid) ? pasid : null;
+            _pasidAt = port.BindingChanges;
+        }
+        return _pasid;
     }
 
     private DmaAccess Next(uint pasid)

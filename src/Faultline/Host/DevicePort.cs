@@ -42,6 +42,25 @@ public abstract class DevicePort
     /// <summary>Processes bound to the device, by name, and their PASIDs.</summary>
     public IReadOnlyDictionary<string, uint> Pasids => BoundPasids;
 
+    /// <summary>
+    /// How many times a process was bound to the device or left it: a host that keeps what it looked up in
+    /// <see cref="Pasids"/> (a workload starts an access per lookup) looks again only when this moved (issue 9).
+    /// </summary>
+    public int BindingChanges { get; private set; }
+
+    internal void Bind(string process, uint pasid)
+    {
+        BoundPasids.Add(process, pasid);
+        BindingChanges++;
+    }
+
+    internal bool Unbind(string process, out uint pasid)
+    {
+        if (!BoundPasids.Remove(process, out pasid)) return false;
+        BindingChanges++;
+        return true;
+    }
+
     /// <summary>The process bound to the device at <paramref name="pasid"/>, or null. Allocation-free: a host asks it per answered group.</summary>
     public string? ProcessAt(uint pasid)
     {

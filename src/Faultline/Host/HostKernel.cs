@@ -182,7 +182,7 @@ public sealed partial class HostKernel
             _notes.Add($"t={now}ns {port.Name}: bind of {mm.Name} failed ({status.Errno()})");
             return false;
         }
-        port.BoundPasids.Add(mm.Name, pasid);
+        port.Bind(mm.Name, pasid);
         return true;
     }
 
@@ -230,7 +230,7 @@ public sealed partial class HostKernel
     /// </summary>
     private void StartTeardown(DevicePort port, AddressSpace mm, PasidStopMode mode, long now)
     {
-        if (!port.BoundPasids.Remove(mm.Name, out uint pasid))
+        if (!port.Unbind(mm.Name, out uint pasid))
         {
             _notes.Add($"t={now}ns {port.Name}: unbind of {mm.Name} ignored: not bound");
             return;
@@ -349,7 +349,7 @@ public sealed partial class HostKernel
             return null;
         }
         port.PasidTable.Install(pasid, mm);
-        port.BoundPasids.Add(mm.Name, pasid);
+        port.Bind(mm.Name, pasid);
         port.Owner = name;
         var attachment = new GuestAttachment(_guests.Count, name, port, pasid, mm, devId, queue!);
         queue!.Readable = _ =>
@@ -456,7 +456,7 @@ public sealed partial class HostKernel
     {
         guest.DetachDrain = null;
         Iommufd.Detach(guest.DevId, guest.Pasid, _now); // R43: every group the handle held answered INVALID once
-        guest.Port.BoundPasids.Remove(guest.AddressSpace.Name);
+        guest.Port.Unbind(guest.AddressSpace.Name, out _);
         guest.Detached = true;
         Emit(new HostAction { Kind = HostActionKind.GuestDetached, Target = guest.Id });
     }

@@ -341,7 +341,10 @@ public sealed class VtdDriverTests
     [Theory]
     [InlineData("hardened", true)]
     [InlineData("linux", false)]
-    public void H_VTD_9_page_response_echoes_private_data_under_hardened_and_zeroes_it_as_mainline_linux_does(string policy, bool echoed)
+    [InlineData("linux@6.6", true)]   // intel_iommu_page_response echoed it up to v6.9 ...
+    [InlineData("linux@6.9", true)]
+    [InlineData("linux@6.10", false)] // ... and zeroes it from v6.10 (621b7e54f288)
+    public void H_VTD_9_page_response_echoes_private_data_under_hardened_and_up_to_v6_9_and_zeroes_it_from_v6_10(string policy, bool echoed)
     {
         var rig = new VtdRig(FaultPolicy.ByName(policy));
         rig.Produce(new PageRequestDescriptor(new RequesterId(DeviceRid), true, new Pasid(DevicePasid), false, false, true, false, true,

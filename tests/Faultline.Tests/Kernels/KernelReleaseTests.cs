@@ -8,6 +8,7 @@ using Faultline.Tests.Faults;
 using Faultline.Tests.Iommu;
 using Faultline.Tests.Iommu.Smmuv3;
 using Faultline.Tests.Simulation;
+using Faultline.Tests.Userspace;
 using Faultline.Userspace;
 
 namespace Faultline.Tests.Kernels;
@@ -78,21 +79,7 @@ public class KernelReleaseTests
         }
     }
 
-    [Fact]
-    public void H_VTD_9_intel_iommu_page_response_echoes_private_data_up_to_v6_9_and_zeroes_it_from_v6_10()
-    {
-        foreach (var (policy, echoed) in new[] { (At(6), true), (At(9), true), (At(10), false), (FaultPolicy.Linux, false) })
-        {
-            var rig = new VtdRig(policy);
-            rig.Produce(new PageRequestDescriptor(new RequesterId(VtdRig.DeviceRid), true, new Pasid(VtdRig.DevicePasid), false, false, true, false, true,
-                new PrgIndex(0x44), 0x5000, PrivateDataPresent: true, 0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210));
-            rig.Driver.HandlePageRequests(now: 0);
-            rig.Respond(0, PageResponseCode.Success);
-            var descriptor = Assert.Single(rig.Submitted());
-            Assert.Equal(echoed, descriptor.PrivateDataPresent);
-            Assert.Equal(echoed ? 0x0123_4567_89AB_CDEFUL : 0, descriptor.PrivateData0);
-        }
-    }
+    // H-VTD-9 by release: VtdDriverTests.H_VTD_9_page_response_echoes_private_data_under_hardened_and_up_to_v6_9_and_zeroes_it_from_v6_10.
 
     [Fact]
     public void H_VTD_12_R31_prq_event_thread_answers_a_request_without_pasid_invalid_up_to_v6_12_and_reports_it_at_the_rid_from_v6_13()
@@ -190,15 +177,6 @@ public class KernelReleaseTests
         var vf = new ConfigSpace(RequesterId.From(1, 0, 1), new ConfigSpace(RequesterId.From(1, 0, 0), null)); // its PF has no PRI
         foreach (var (policy, errno) in new[] { (At(11), FaultQueueErrno.EINVAL), (At(12), FaultQueueErrno.EINVAL), (At(13), FaultQueueErrno.None), (FaultPolicy.Linux, FaultQueueErrno.None) })
             Assert.Equal(errno, FaultCapableAttach.Check(vf, policy.RefuseEveryVf));
-    }
-
-    private sealed class ConfigSpace(RequesterId requester, IPciConfigSpace? physical) : IPciConfigSpace
-    {
-        public RequesterId Requester { get; } = requester;
-        public IPciConfigSpace? PhysicalFunction { get; } = physical;
-        public bool HasCapability(ushort capabilityId) => false;
-        public uint ReadConfig(ushort capabilityId, int offset) => 0;
-        public ConfigWriteEffect WriteConfig(ushort capabilityId, int offset, uint value, long now) => default;
     }
 
     private static string Example(string file) => File.ReadAllText(Path.Combine(ScenarioReaderTests.RepoRoot(), "scenarios", file));

@@ -26,13 +26,4 @@ public sealed class FaultCapableAttachTests
         var vf = new ConfigSpace(RequesterId.From(1, 0, 1), new ConfigSpace(RequesterId.From(1, 0, 0), null));
         Assert.Equal(FaultQueueErrno.None, FaultCapableAttach.Check(vf));
     }
-
-    private sealed class ConfigSpace(RequesterId requester, IPciConfigSpace? physical) : IPciConfigSpace
-    {
-        public RequesterId Requester { get; } = requester;
-        public IPciConfigSpace? PhysicalFunction { get; } = physical;
-        public bool HasCapability(ushort capabilityId) => false;
-        public uint ReadConfig(ushort capabilityId, int offset) => 0;
-        public ConfigWriteEffect WriteConfig(ushort capabilityId, int offset, uint value, long now) => default;
-    }
 }

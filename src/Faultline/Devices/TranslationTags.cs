@@ -28,8 +28,10 @@ internal sealed class TranslationTags<T>
     /// <summary>Takes the value filed under <paramref name="tag"/>; false for a tag not in flight (answered already, or never asked).</summary>
     public bool Remove(int tag, out T value)
     {
+        value = default!;
+        if (Count == 0) return false;
         int mask = _slots.Length - 1;
-        for (int slot = tag & mask; _slots.Length > 0 && _slots[slot].Used; slot = (slot + 1) & mask)
+        for (int slot = tag & mask; _slots[slot].Used; slot = (slot + 1) & mask)
         {
             if (_slots[slot].Tag != tag) continue;
             value = _slots[slot].Value;
@@ -37,7 +39,6 @@ internal sealed class TranslationTags<T>
             Count--;
             return true;
         }
-        value = default!;
         return false;
     }
 

@@ -98,7 +98,7 @@ internal sealed class PageSet
             ulong upTo = Math.Min((chunk + 1) << ChunkShift, end);
             if (RunHolding(chunk) < 0)
             {
-                if (!_partial.TryGetValue(chunk, out var bits))
+                if (Partial(chunk) is not { } bits)
                 {
                     bits = TakeBitmap();
                     _partial.Add(chunk, bits);

@@ -37,9 +37,16 @@ internal sealed class AllocationSampler : EventListener
     {
         int scale = Array.IndexOf(args, "--scale");
         Simulation.Scenario scenario;
-        if (scale >= 0 && scale + 1 < args.Length && args[scale + 1].Split(',') is [var f, var r])
+        if (scale >= 0)
         {
-            scenario = ScaleBenchmark.Load(int.Parse(f, CultureInfo.InvariantCulture), long.Parse(r, CultureInfo.InvariantCulture), 64);
+            if (scale + 1 >= args.Length || args[scale + 1].Split(',') is not [var f, var r]
+                || !int.TryParse(f, CultureInfo.InvariantCulture, out int functions) || functions < 1
+                || !long.TryParse(r, CultureInfo.InvariantCulture, out long requests) || requests < 1)
+            {
+                Console.Error.WriteLine("allocs: --scale wants FUNCTIONS,REQUESTS, two positive integers (e.g. --scale 10000,3000000)");
+                return 2;
+            }
+            scenario = ScaleBenchmark.Load(functions, requests, 64);
         }
         else
         {

@@ -37,12 +37,37 @@ public static class JsonReportReader
         }
         catch (JsonException e)
         {
-            // The runtime's messages end with where it was ("Path: $.x | LineNumber: 0 | ..."); the place goes first instead.
-            string what = e.Message;
-            int cut = what.IndexOf(" Path: ", StringComparison.Ordinal);
-            if (cut > 0) what = what[..cut];
             string path = e.Path is { Length: > 1 } p ? $" (at {p})" : "";
-            throw new ReportFormatException($"{source}:{(e.LineNumber ?? 0) + 1}:{(e.BytePositionInLine ?? 0) + 1}: not a faultline JSON report: {what.TrimEnd('.')}{path}");
+            throw new ReportFormatException($"{source}:{(e.LineNumber ?? 0) + 1}:{(e.BytePositionInLine ?? 0) + 1}: not a faultline JSON report: {Describe(e.Message)}{path}");
         }
     }
+
+    /// <summary>
+    /// The runtime's message in the report's terms: it names .NET types ("could not be converted to System.Int64",
+    /// "for type 'Faultline.Simulation.RunReport' was missing required properties") and ends with where it was
+    /// ("Path: $.x | LineNumber: 0 | ..."), which the caller puts first instead.
+    /// </summary>
+    private static string Describe(string message)
+    {
+        int cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        string what = (cut > 0 ? message[..cut] : message).TrimEnd('.');
+        const string Missing = "missing required properties including: ";
+        int missing = what.IndexOf(Missing, StringComparison.Ordinal);
+        if (missing >= 0) return $"required fields missing: {what[(missing + Missing.Length)..]}";
+        const string Converted = "could not be converted to ";
+        int converted = what.IndexOf(Converted, StringComparison.Ordinal);
+        if (converted >= 0) return $"the value is not {JsonKind(what[(converted + Converted.Length)..])}";
+        return what;
+    }
+
+    private static string JsonKind(string type) => type switch
+    {
+        "System.String" => "a string",
+        "System.Boolean" => "true or false",
+        "System.Int32" or "System.Int64" or "System.UInt32" or "System.UInt64" => "an integer",
+        "System.Double" or "System.Single" or "System.Decimal" => "a number",
+        _ when type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "an array",
+        _ when type.StartsWith("System.Nullable", StringComparison.Ordinal) => "a value of the expected kind",
+        _ => "an object",
+    };
 }

@@ -36,16 +36,19 @@ public sealed class JsonReportReaderTests
     }
 
     [Theory]
-    [InlineData("{\"scenario\": 3}", "bad.json:1:15: ", "(at $.scenario)")]
+    [InlineData("{\"scenario\": 3}", "bad.json:1:15: ", "the value is not a string (at $.scenario)")]
     [InlineData("{\n  \"scenario\": \"x\",\n  \"seed\": }", "bad.json:3:11: ", "(at $.seed)")]
+    [InlineData("{\"scenario\": \"x\", \"seed\": \"one\"}", "bad.json:1:32: ", "the value is not an integer (at $.seed)")]
     [InlineData("null", "bad.json:1:1: ", "null")]
-    [InlineData("[1, 2]", "bad.json:1:2: ", "not a faultline JSON report")]
-    [InlineData("{\"scenario\": \"x\"}", "bad.json:1:18: ", "missing required properties")]
+    [InlineData("[1, 2]", "bad.json:1:2: ", "not a faultline JSON report: the value is not an object")]
+    [InlineData("{\"scenario\": \"x\"}", "bad.json:1:18: ", "required fields missing: 'seed', 'policy'")]
     public void A_malformed_report_is_an_error_that_says_where(string json, string place, string what)
     {
         var e = Assert.Throws<ReportFormatException>(() => JsonReportReader.Parse(Encoding.UTF8.GetBytes(json), "bad.json"));
         Assert.StartsWith(place, e.Message, StringComparison.Ordinal);
         Assert.Contains(what, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+        Assert.DoesNotContain("System.", e.Message, StringComparison.Ordinal); // the report's terms, not .NET's
+        Assert.DoesNotContain("Faultline.", e.Message, StringComparison.Ordinal);
     }
 }

@@ -23,6 +23,7 @@ public sealed class FaultFramework
     // Fail-nth injection: allocations counted per site since the start; the ordinals listed fail.
     private readonly long[] _allocations = new long[2];
     private readonly SortedSet<long>[] _failAt = [[], []];
+    private int _armed; // ordinals in _failAt, both sites: while 0 the report path skips the sets
 
     /// <summary>A framework under <paramref name="policy"/>; <paramref name="groupLimit"/> bounds the groups in use, past which allocating a group fails (R13).</summary>
     public FaultFramework(FaultPolicy policy, int? groupLimit = null)
@@ -49,11 +50,16 @@ public sealed class FaultFramework
     /// <summary>Makes the next <paramref name="count"/> allocations at <paramref name="site"/> fail.</summary>
     public void FailNextAllocations(AllocationSite site, int count)
     {
-        for (int i = 1; i <= count; i++) _failAt[(int)site].Add(_allocations[(int)site] + i);
+        for (int i = 1; i <= count; i++) Arm(site, _allocations[(int)site] + i);
     }
 
     /// <summary>Makes the <paramref name="ordinal"/>-th allocation at <paramref name="site"/> of the run (1-based) fail.</summary>
-    public void FailAllocationAt(AllocationSite site, long ordinal) => _failAt[(int)site].Add(ordinal);
+    public void FailAllocationAt(AllocationSite site, long ordinal) => Arm(site, ordinal);
+
+    private void Arm(AllocationSite site, long ordinal)
+    {
+        if (_failAt[(int)site].Add(ordinal)) _armed++;
+    }
 
     /// <summary>
     /// At the start of a PASID's drain: under <see cref="QueuedWorkAtTeardownPolicy.Cancel"/>, groups of
@@ -388,7 +394,8 @@ public sealed class FaultFramework
     private bool AllocationFails(AllocationSite site)
     {
         long ordinal = ++_allocations[(int)site];
-        var failAt = _failAt[(int)site];
-        return failAt.Count > 0 && failAt.Remove(ordinal);
+        if (_armed == 0 || !_failAt[(int)site].Remove(ordinal)) return false;
+        _armed--;
+        return true;
     }
 }

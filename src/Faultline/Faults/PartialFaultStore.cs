@@ -21,12 +21,13 @@ internal sealed class PartialFaultStore
         // Links in the age list (oldest first); the free list reuses Newer.
         public int Older;
         public int Newer;
-        // Where the chain's first request was routed when it arrived (the isolation check).
-        public FaultAttachment? FirstRoute;
     }
 
     private readonly Dictionary<ulong, int> _chainOf = new();
+    // Chain records hold no reference, so writing one needs no GC write barrier (the fault path, issue 9); where
+    // each chain's first request was routed when it arrived (the isolation check) sits beside them, by slot.
     private Chain[] _chains = new Chain[8];
+    private FaultAttachment?[] _firstRoute = new FaultAttachment?[8];
     private int _chainFree = None;
     private int _chainsUsed;
     private int _oldest = None;
@@ -67,7 +68,7 @@ internal sealed class PartialFaultStore
         else
         {
             slot = AllocateChain(key.Value, node);
-            _chains[slot].FirstRoute = route;
+            _firstRoute[slot] = route;
         }
         Count++;
         return evicted;
@@ -80,7 +81,7 @@ internal sealed class PartialFaultStore
     public FaultAttachment? MoveTo(GroupKey key, FaultGroup group)
     {
         if (!_chainOf.Remove(key.Value, out int slot)) return null;
-        var firstRoute = _chains[slot].FirstRoute;
+        var firstRoute = _firstRoute[slot];
         for (int node = _chains[slot].Head; node != None;)
         {
             group.Add(_faults[node]);
@@ -138,6 +139,7 @@ internal sealed class PartialFaultStore
         int dropped = Count;
         _chainOf.Clear();
         _chainFree = None;
+        Array.Clear(_firstRoute, 0, _chainsUsed);
         _chainsUsed = 0;
         _oldest = _newest = None;
         _freeHead = None;
@@ -201,7 +203,11 @@ internal sealed class PartialFaultStore
         }
         else
         {
-            if (_chainsUsed == _chains.Length) Array.Resize(ref _chains, _chains.Length * 2);
+            if (_chainsUsed == _chains.Length)
+            {
+                Array.Resize(ref _chains, _chains.Length * 2);
+                Array.Resize(ref _firstRoute, _chains.Length);
+            }
             slot = _chainsUsed++;
         }
         _chains[slot] = new Chain { Key = key, Head = node, Tail = node, Count = 1, Older = _newest, Newer = None };
@@ -219,6 +225,7 @@ internal sealed class PartialFaultStore
         if (chain.Newer != None) _chains[chain.Newer].Older = chain.Older;
         else _newest = chain.Older;
         chain = new Chain { Head = None, Tail = None, Older = None, Newer = _chainFree };
+        _firstRoute[slot] = null;
         _chainFree = slot;
     }
 

@@ -15,6 +15,7 @@ public static class Simulator
     /// <param name="trace">Records the run (not the baseline) for Perfetto, when given.</param>
     /// <param name="ftrace">Takes what the run's drivers print (not the baseline's), an ftrace capture, when given.</param>
     /// <param name="control">Watches the run and may stop it early; the report is then partial and has no baseline.</param>
+    /// <exception cref="ArgumentException">The policy is unknown, or names a kernel release that lacks part of the scenario (<see cref="Scenario.MissingIn"/>).</exception>
     public static RunReport Run(Scenario scenario, ulong? seed = null, string? policy = null, TraceRecorder? trace = null, IDriverTrace? ftrace = null,
         RunControl? control = null)
     {
@@ -41,6 +42,9 @@ public static class Simulator
         string policyName = policy ?? scenario.Policy;
         var faultPolicy = FaultPolicy.ByName(policyName)
             ?? throw new ArgumentException($"unknown policy '{policyName}'; use linux or hardened", nameof(policy));
+        // As the reader and the CLI refuse it: a release that lacks part of the scenario is refused, not pretended.
+        if (scenario.MissingIn(faultPolicy.Kernel) is { } missing)
+            throw new ArgumentException($"scenario '{scenario.Name}' cannot run under {faultPolicy.Name}: {missing}", nameof(policy));
         ulong runSeed = seed ?? scenario.Seed;
         var platform = new Platform(scenario, faultPolicy, runSeed, trace, ftrace);
 

@@ -1,3 +1,4 @@
+using Faultline.Faults;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -38,7 +39,7 @@ public sealed class SweepPlan
     public string Digest { get; }
 
     /// <summary>Reads the base scenario once per combination of parameter values with the sweep's settings and them.</summary>
-    /// <exception cref="ScenarioException">The base scenario is bad.</exception>
+    /// <exception cref="ScenarioException">The base scenario is bad, or a policy's kernel release lacks part of a configuration (<see cref="Scenario.MissingIn"/>).</exception>
     /// <exception cref="ScenarioOverrideException">A setting or a parameter value does not apply, or the reader refuses it.</exception>
     public static SweepPlan Build(SweepDefinition definition)
     {
@@ -49,6 +50,12 @@ public sealed class SweepPlan
             definition.ScenarioText, definition.ScenarioPath, overrides:
             [.. definition.Set, .. definition.Parameters.Select((p, i) => new ScenarioOverride(p.Path, values[i]))]))).ToList();
         var policies = definition.Policies.Count > 0 ? definition.Policies : [configurations[0].Scenario.Policy];
+        // A release that lacks part of a configuration is refused before any point runs, as `run` refuses it.
+        foreach (var c in configurations)
+            foreach (var policy in policies)
+                if (c.Scenario.MissingIn(FaultPolicy.ByName(policy)!.Kernel) is { } missing)
+                    throw new ScenarioException(definition.ScenarioPath, 1, 1, "policies",
+                        $"{policy} cannot run {(c.Values.Count == 0 ? "the scenario" : $"the configuration {string.Join(", ", c.Values)}")}: {missing}");
         return new SweepPlan(definition, configurations, policies);
     }
 

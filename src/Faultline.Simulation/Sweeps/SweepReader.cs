@@ -1,3 +1,4 @@
+using Faultline.Faults;
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -54,9 +55,10 @@ public static class SweepReader
             return new SweepParameter(setting.Path, Values(path, $"parameters.{setting.Path.Text}", kv.Value));
         }).ToList();
         var policiesNode = Get(root, "policies");
-        var policies = policiesNode is null ? [] : Strings(path, "policies", policiesNode);
-        foreach (var policy in policies.Where(x => x is not ("linux" or "hardened")))
-            throw Error(path, policiesNode!, "policies", $"'{policy}' is no policy; use linux or hardened");
+        // A policy as a scenario's policy key takes it, linux@X.Y included, under the name the run reports.
+        var policies = (policiesNode is null ? [] : Strings(path, "policies", policiesNode)).Select(policy =>
+            FaultPolicy.ByName(policy)?.Name ?? throw Error(path, policiesNode!, "policies",
+                $"'{policy}' is no policy; use linux, hardened or linux@X.Y, a release from {KernelRelease.Oldest} to {KernelRelease.Newest}")).ToList();
         var seeds = Get(root, "seeds") is { } s ? Seeds(path, s) : [1];
         var metrics = Metrics(path, Get(root, "metrics"));
 

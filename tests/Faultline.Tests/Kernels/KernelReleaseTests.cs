@@ -203,6 +203,15 @@ public class KernelReleaseTests
     }
 
     [Fact]
+    public void R39_the_library_refuses_a_release_that_predates_the_scenario_s_guests_as_the_reader_does()
+    {
+        var scenario = ScenarioReader.Parse(Example("hostile-guests.yaml"), "hostile-guests.yaml");
+        var e = Assert.Throws<ArgumentException>(() => Simulator.Run(scenario, policy: "linux@6.10"));
+        Assert.Contains("cannot run under linux@6.10: its guests need the iommufd fault queue, which arrived in v6.11", e.Message, StringComparison.Ordinal);
+        Assert.Equal("linux@6.11", Simulator.Run(scenario with { TimeLimitNs = 200_000 }, policy: "linux@6.11").Policy);
+    }
+
+    [Fact]
     public void R35_run_kernel_before_v6_10_refuses_an_amd_scenario_naming_the_option_and_amd_ppr()
     {
         var path = Path.Combine(ScenarioReaderTests.RepoRoot(), "scenarios", "same-workload-every-iommu.yaml");

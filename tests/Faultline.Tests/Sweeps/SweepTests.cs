@@ -124,6 +124,23 @@ public sealed class SweepTests
     }
 
     [Fact]
+    public void A_policy_may_name_a_kernel_release_and_reads_under_the_name_the_run_reports()
+    {
+        using var folder = new SweepFolder(SweepFolder.Small.Replace("policies: [hardened, linux]", "policies: [linux@v6.12, linux@6.18]", StringComparison.Ordinal));
+        Assert.Equal(["linux@6.12", "linux"], folder.Plan().Policies);
+    }
+
+    [Fact]
+    public void R39_a_release_that_lacks_the_scenario_s_guests_is_refused_before_anything_runs()
+    {
+        var guests = File.ReadAllText(Path.Combine(Faultline.Tests.Simulation.ScenarioReaderTests.RepoRoot(), "scenarios", "hostile-guests.yaml"));
+        using var folder = new SweepFolder("scenario: scenario.yaml\npolicies: [linux@6.11, linux@6.10]\n", guests);
+        var e = Assert.Throws<ScenarioException>(folder.Plan);
+        Assert.Equal("policies", e.Key);
+        Assert.Contains("linux@6.10 cannot run the scenario: its guests need the iommufd fault queue, which arrived in v6.11", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_parameter_value_the_scenario_refuses_is_found_before_anything_runs()
     {
         using var folder = new SweepFolder(SweepFolder.Small.Replace("[0, 2]", "[0, 20]", StringComparison.Ordinal));

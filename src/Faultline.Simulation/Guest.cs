@@ -16,6 +16,9 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
     private readonly List<(uint Cookie, uint Code)> _held = [];
     private readonly byte[] _response = new byte[PageResponseRecord.Size];
     private bool _readScheduled;
+    // Answers on their way out, by batch: the event that writes them names its batch (SimEvent holds no reference).
+    private readonly Dictionary<int, IReadOnlyList<(uint Cookie, uint Code)>> _batches = [];
+    private int _nextBatch;
     private int _readFaults = 256; // records per read; grows when a whole group does not fit (R46 returns 0 then)
     private uint _previousCookie;
 
@@ -46,8 +49,12 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         Answer(Spec.AnswerDelayNs, late);
     }
 
-    private void Answer(long delay, IReadOnlyList<(uint Cookie, uint Code)> answers) =>
-        platform.Scheduler.After(delay, new SimEvent { Kind = SimEventKind.GuestAnswers, Target = Attachment.Id, Answers = answers });
+    private void Answer(long delay, IReadOnlyList<(uint Cookie, uint Code)> answers)
+    {
+        int batch = _nextBatch++;
+        _batches.Add(batch, answers);
+        platform.Scheduler.After(delay, new SimEvent { Kind = SimEventKind.GuestAnswers, Target = Attachment.Id, Batch = batch });
+    }
 
     public void Read()
     {
@@ -118,10 +125,10 @@ internal sealed class Guest(Platform platform, GuestSpec spec, FunctionNode node
         }
     }
 
-    /// <summary>One write(2) per answer, as a VMM forwards each guest response.</summary>
-    public void Send(IReadOnlyList<(uint Cookie, uint Code)> answers)
+    /// <summary>Writes answer batch <paramref name="batch"/> (<see cref="Answer"/>), whose delay has passed: one write(2) per answer, as a VMM forwards each guest response.</summary>
+    public void Send(int batch)
     {
-        if (Queue.IsDestroyed) return;
+        if (!_batches.Remove(batch, out var answers) || Queue.IsDestroyed) return;
         foreach (var (cookie, code) in answers)
         {
             new PageResponseRecord(cookie, (IommufdPageResponseCode)code).Encode(_response);

@@ -267,7 +267,7 @@ internal sealed class Platform : IKernelHost
                 Guests[e.Target].Read();
                 break;
             case SimEventKind.GuestAnswers:
-                Guests[e.Target].Send(e.Answers!);
+                Guests[e.Target].Send(e.Batch);
                 break;
             case SimEventKind.GuestDetach:
                 Kernel.DetachGuest(Kernel.Guests[e.Target], Now); // the guest hears of it when it completes (GuestDetached)

@@ -87,7 +87,7 @@ public sealed class Scheduler<TEvent> where TEvent : struct
         if (slot == _last) _last = NoSlot; // taken: later events start a chain of their own
         EventsRun++;
         e = _events[slot];
-        _events[slot] = default; // drop references the event held
+        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TEvent>()) _events[slot] = default; // drop references the event held
         _free[_freeCount++] = slot;
         return true;
     }

@@ -21,7 +21,7 @@ internal enum SimEventKind : byte
     ScenarioEvent,
     /// <summary>Guest <see cref="SimEvent.Target"/> reads its fault queue.</summary>
     GuestRead,
-    /// <summary>Guest <see cref="SimEvent.Target"/> writes the answers in <see cref="SimEvent.Answers"/>.</summary>
+    /// <summary>Guest <see cref="SimEvent.Target"/> writes its answer batch <see cref="SimEvent.Batch"/>.</summary>
     GuestAnswers,
     /// <summary>The host detaches guest <see cref="SimEvent.Target"/>'s function.</summary>
     GuestDetach,
@@ -31,12 +31,14 @@ internal enum SimEventKind : byte
 
 /// <summary>
 /// One event of the simulator, as a value: a kind, a target (an index) and the payload its kind names. A kernel
-/// output and a device message share their bytes, so an event stays small to copy in and out of the engine.
+/// output and a device message share their bytes, so an event stays small to copy in and out of the engine; it holds
+/// no reference (a guest keeps its answers and the event names the batch), so the engine copies it without GC write
+/// barriers and leaves a taken slot as it is.
 /// </summary>
 [StructLayout(LayoutKind.Explicit)]
 internal struct SimEvent
 {
-    [FieldOffset(0)] public IReadOnlyList<(uint Cookie, uint Code)>? Answers;
+    [FieldOffset(0)] public int Batch;
     [FieldOffset(8)] public int Target;
     [FieldOffset(12)] public PageResponseCode Code;
     [FieldOffset(16)] public SimEventKind Kind;
